@@ -1,0 +1,28 @@
+# Interface targets that carry tcpcheck's compiler flags: link one to get its
+# flags. Nothing here touches the global CMAKE_CXX_FLAGS.
+
+# Warnings for tcpcheck's own code.
+add_library(tcpcheck_warnings INTERFACE)
+target_compile_options(tcpcheck_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow)
+if(TCPCHECK_WERROR)
+  target_compile_options(tcpcheck_warnings INTERFACE -Werror)
+endif()
+
+# Sanitizers for every tcpcheck target (asan and fuzz presets).
+add_library(tcpcheck_sanitizers INTERFACE)
+if(TCPCHECK_SANITIZE OR TCPCHECK_FUZZ)
+  target_compile_options(tcpcheck_sanitizers INTERFACE -fsanitize=address,undefined
+                                                       -fno-sanitize-recover=all
+                                                       -fno-omit-frame-pointer)
+  target_link_options(tcpcheck_sanitizers INTERFACE -fsanitize=address,undefined)
+endif()
+
+# Fuzzer coverage instrumentation for libraries the fuzz targets link
+# (-fsanitize=fuzzer-no-link), so libFuzzer sees the core's edges.
+add_library(tcpcheck_fuzz_coverage INTERFACE)
+if(TCPCHECK_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "TCPCHECK_FUZZ needs clang (the fuzz preset uses clang++-14)")
+  endif()
+  target_compile_options(tcpcheck_fuzz_coverage INTERFACE -fsanitize=fuzzer-no-link)
+endif()

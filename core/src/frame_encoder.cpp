@@ -1,0 +1,148 @@
+// The frame encoder: writes headers and delimiters, refusing what would not round-trip.
+#include "tcpcheck/frame_encoder.hpp"
+
+#include "tcpcheck/frame_decoder.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace tcpcheck {
+
+namespace {
+
+bool contains(byte_view haystack, byte_view needle) {
+  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) !=
+         haystack.end();
+}
+
+std::uint64_t largest_value(const length_field& f) {
+  if (f.width == 0) return UINT64_MAX;
+  if (f.width == 8) return f.is_signed ? INT64_MAX : UINT64_MAX;
+  return (std::uint64_t{1} << (8 * f.width - (f.is_signed ? 1 : 0))) - 1;
+}
+
+void write_field(const length_field& f, std::uint64_t value, byte_buffer& out) {
+  out.insert(out.end(), f.offset, 0);
+  if (f.width == 0) {
+    do {
+      const auto low = static_cast<std::uint8_t>(value & 0x7f);
+      value >>= 7;
+      out.push_back(value ? (low | 0x80) : low);
+    } while (value);
+    return;
+  }
+  for (unsigned i = 0; i < f.width; ++i) {
+    const unsigned shift = f.order == byte_order::big ? 8 * (f.width - 1 - i) : 8 * i;
+    out.push_back(static_cast<std::uint8_t>(value >> shift));
+  }
+}
+
+std::size_t varint_size(std::uint64_t value) {
+  std::size_t n = 1;
+  while (value >>= 7) ++n;
+  return n;
+}
+
+std::error_code encode_length_prefixed(const framing_spec& spec, byte_view payload,
+                                       byte_buffer& out) {
+  const length_field& f = spec.field;
+  const auto body = static_cast<std::int64_t>(payload.size());
+  const std::int64_t value = body - f.adjust;
+  if (value < 0 || static_cast<std::uint64_t>(value) > largest_value(f))
+    return error::length_not_representable;
+  const auto v = static_cast<std::uint64_t>(value);
+  const std::uint64_t header = f.offset + (f.width == 0 ? varint_size(v) : f.width);
+  const std::uint64_t limited = spec.max_of == max_applies_to::field ? v : header + payload.size();
+  if (limited > spec.max) return error::payload_too_long;
+  write_field(f, v, out);
+  out.insert(out.end(), payload.begin(), payload.end());
+  return {};
+}
+
+// Decodes `wire` whole: does it give back exactly `payload`, as one frame?
+bool decodes_to(const framing_spec& spec, byte_view wire, byte_view payload) {
+  frame_decoder decoder(spec);
+  std::size_t frames = 0;
+  bool same = false;
+  std::error_code ec;
+  const auto on_frame = [&](const frame& f) {
+    ++frames;
+    same = f.wire_size == wire.size() && std::equal(f.payload.begin(), f.payload.end(),
+                                                    payload.begin(), payload.end());
+  };
+  decoder.consume(wire, on_frame, ec);
+  if (!ec) decoder.finish(on_frame, ec);
+  return !ec && frames == 1 && same;
+}
+
+} // namespace
+
+std::error_code check_encodable(const framing_spec& spec) {
+  if (spec.kind == framing_kind::raw) return error::spec_not_encodable;
+  if (spec.kind == framing_kind::length_prefixed && spec.field.strip &&
+      *spec.field.strip != spec.header_size())
+    return error::spec_not_encodable;
+  return {};
+}
+
+std::error_code encode_frame(const framing_spec& spec, byte_view payload, byte_buffer& out) {
+  if (auto ec = check_encodable(spec)) return ec;
+  const std::size_t start = out.size();
+  switch (spec.kind) {
+  case framing_kind::raw:
+    return error::spec_not_encodable;
+  case framing_kind::fixed:
+    if (payload.size() != spec.fixed_size) return error::payload_wrong_size;
+    out.insert(out.end(), payload.begin(), payload.end());
+    return {};
+  case framing_kind::length_prefixed:
+  case framing_kind::varint:
+    return encode_length_prefixed(spec, payload, out);
+  case framing_kind::line: {
+    if (payload.size() > spec.max) return error::payload_too_long;
+    if (std::memchr(payload.data(), '\n', payload.size()) != nullptr)
+      return error::payload_has_delimiter;
+    const bool cr = spec.strict_crlf || (!payload.empty() && payload.back() == '\r');
+    out.insert(out.end(), payload.begin(), payload.end());
+    if (cr) out.push_back('\r');
+    out.push_back('\n');
+    return {};
+  }
+  case framing_kind::delimited: {
+    const std::size_t content =
+        payload.size() - (spec.keep_delimiter ? std::min(payload.size(), spec.delimiters[0].size()) : 0);
+    if (content > spec.max) return error::payload_too_long;
+    out.insert(out.end(), payload.begin(), payload.end());
+    if (!spec.keep_delimiter)
+      out.insert(out.end(), spec.delimiters[0].begin(), spec.delimiters[0].end());
+    // A delimiter may hide anywhere, even across the payload's end and the
+    // delimiter written after it: only decoding tells for certain.
+    const byte_view wire(out.data() + start, out.size() - start);
+    if (!decodes_to(spec, wire, payload)) {
+      out.resize(start);
+      for (const auto& d : spec.delimiters)
+        if (contains(payload, d)) return error::payload_has_delimiter;
+      return spec.keep_delimiter ? error::payload_has_delimiter : error::payload_too_long;
+    }
+    return {};
+  }
+  }
+  return error::spec_not_encodable;
+}
+
+std::string explain_refusal(const framing_spec& spec, byte_view payload, std::error_code ec) {
+  const std::string size = std::to_string(payload.size()) + "-byte payload";
+  if (ec == error::payload_too_long) return size + " is above max=" + std::to_string(spec.max);
+  if (ec == error::length_not_representable)
+    return size + " needs a length the " + to_string(spec) + " field cannot hold";
+  if (ec == error::payload_has_delimiter) return size + " contains a delimiter or ends without one";
+  if (ec == error::payload_wrong_size)
+    return size + " is not " + std::to_string(spec.fixed_size) + " bytes";
+  if (ec == error::spec_not_encodable)
+    return spec.kind == framing_kind::raw ? "raw framing has no boundaries to write"
+                                          : "strip is not the whole header: the decoder hands "
+                                            "out header bytes the encoder cannot choose";
+  return ec.message();
+}
+
+} // namespace tcpcheck

@@ -1,0 +1,262 @@
+// Frame probes: for each framing kind, where a frame that starts at the
+// beginning of some contiguous bytes ends, or why it cannot.
+//
+// A probe is pure: it looks at the bytes it is shown and remembers nothing,
+// which is what makes the decoder split-invariant by construction. The
+// decoder shows it either the caller's input or its own straddle buffer.
+#pragma once
+
+#include "tcpcheck/error.hpp"
+#include "tcpcheck/framing_spec.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace tcpcheck::detail {
+
+struct probe_result {
+  enum status_kind : std::uint8_t { need_more, complete, too_long, failed };
+  status_kind status = need_more;
+  /// need_more: bytes that would let the probe progress; 0 when unknown.
+  std::size_t needed = 0;
+  /// complete, too_long: the frame's size on the wire (0 for too_long: not known yet).
+  std::uint64_t total = 0;
+  /// complete: the payload within the frame. need_more: what eof=emit hands out.
+  std::size_t payload_begin = 0;
+  std::size_t payload_end = 0;
+  /// failed: the code and its position from the frame's start. too_long and
+  /// failed: the number the reason quotes (a field value, a frame size).
+  error code{};
+  std::uint64_t at = 0;
+  std::uint64_t value = 0;
+};
+
+inline probe_result need(std::size_t needed, std::size_t emit_begin, std::size_t emit_end) {
+  probe_result r;
+  r.needed = needed;
+  r.payload_begin = emit_begin;
+  r.payload_end = emit_end;
+  return r;
+}
+
+inline probe_result done(std::uint64_t total, std::size_t begin, std::size_t end) {
+  probe_result r;
+  r.status = probe_result::complete;
+  r.total = total;
+  r.payload_begin = begin;
+  r.payload_end = end;
+  return r;
+}
+
+inline probe_result too_long(std::uint64_t total, std::uint64_t value) {
+  probe_result r;
+  r.status = probe_result::too_long;
+  r.total = total;
+  r.value = value;
+  return r;
+}
+
+inline probe_result broken(error code, std::uint64_t at, std::uint64_t value) {
+  probe_result r;
+  r.status = probe_result::failed;
+  r.code = code;
+  r.at = at;
+  r.value = value;
+  return r;
+}
+
+// `raw`: the stream is one frame, complete only at its end.
+struct raw_probe {
+  std::uint64_t max;
+  probe_result operator()(const std::uint8_t*, std::size_t n, bool at_eof, bool) const {
+    if (n > max) return too_long(0, n);
+    if (at_eof) return done(n, 0, n);
+    return need(static_cast<std::size_t>(max + 1 - n), 0, n);
+  }
+};
+
+// `fixed:N`
+struct fixed_probe {
+  std::uint64_t size;
+  probe_result operator()(const std::uint8_t*, std::size_t n, bool, bool) const {
+    if (n >= size) return done(size, 0, static_cast<std::size_t>(size));
+    return need(static_cast<std::size_t>(size - n), 0, n);
+  }
+};
+
+// `len:` and `varint`: a header of `offset` bytes, the length field, then
+// value + adjust bytes. The checks run in a fixed, documented order
+// (negative, below header, too long, shorter than strip) so that a frame
+// that breaks two rules is always reported for the same one.
+struct length_probe {
+  const framing_spec* spec;
+
+  // Values above this are too long whatever the adjustment: max and |adjust|
+  // are both at most 2^30, so no arithmetic below can overflow.
+  static constexpr std::uint64_t huge = std::uint64_t{1} << 62;
+
+  probe_result operator()(const std::uint8_t* p, std::size_t n, bool, bool) const {
+    const length_field& f = spec->field;
+    std::uint64_t value = 0;
+    std::uint64_t header = 0;
+    if (f.width == 0) {
+      if (!read_varint(p, n, value, header)) {
+        if (header == 0) return broken(error::varint_overflow, f.offset, 0);
+        return need(1, n, n);
+      }
+    } else {
+      header = f.offset + f.width;
+      if (n < header) return need(static_cast<std::size_t>(header - n), n, n);
+      value = read_fixed(p + f.offset, f.width, f.order);
+      if (f.is_signed && sign_bit_set(value, f.width))
+        return broken(error::negative_length, f.offset, value);
+    }
+    if (value > huge) return too_long(UINT64_MAX, value);
+    const std::int64_t body = static_cast<std::int64_t>(value) + f.adjust;
+    if (body < 0) return broken(error::length_below_header, f.offset, value);
+    const std::uint64_t total = header + static_cast<std::uint64_t>(body);
+    const std::uint64_t limited = spec->max_of == max_applies_to::field ? value : total;
+    if (limited > spec->max) return too_long(total, limited);
+    const std::uint64_t strip = f.strip.value_or(header);
+    if (total < strip) return broken(error::frame_shorter_than_strip, 0, total);
+    const auto begin = static_cast<std::size_t>(std::min<std::uint64_t>(strip, n));
+    if (n < total) return need(static_cast<std::size_t>(total - n), begin, n);
+    return done(total, static_cast<std::size_t>(strip), static_cast<std::size_t>(total));
+  }
+
+  static std::uint64_t read_fixed(const std::uint8_t* p, unsigned width, byte_order order) {
+    std::uint64_t v = 0;
+    if (order == byte_order::big) {
+      for (unsigned i = 0; i < width; ++i) v = (v << 8) | p[i];
+    } else {
+      for (unsigned i = width; i-- > 0;) v = (v << 8) | p[i];
+    }
+    return v;
+  }
+
+  static bool sign_bit_set(std::uint64_t v, unsigned width) {
+    return (v >> (8 * width - 1)) & 1u;
+  }
+
+  // LEB128 after the offset. Returns true with the value and the header
+  // size; false with header 0 for an overflow, or header 1 for "need more".
+  bool read_varint(const std::uint8_t* p, std::size_t n, std::uint64_t& value,
+                   std::uint64_t& header) const {
+    const std::size_t start = spec->field.offset;
+    value = 0;
+    for (unsigned i = 0; i < 10; ++i) {
+      if (start + i >= n) {
+        header = 1;
+        return false;
+      }
+      const std::uint8_t b = p[start + i];
+      // The tenth byte may only carry bit 63.
+      if (i == 9 && b > 1) {
+        header = 0;
+        return false;
+      }
+      value |= std::uint64_t{b & 0x7fu} << (7 * i);
+      if (!(b & 0x80u)) {
+        header = start + i + 1;
+        return true;
+      }
+    }
+    header = 0;
+    return false;
+  }
+};
+
+// `line`: LF-terminated; one CR before the LF is not part of the line.
+// `max` limits the line without its terminator.
+struct line_probe {
+  std::uint64_t max;
+  bool strict_crlf;
+
+  probe_result operator()(const std::uint8_t* p, std::size_t n, bool at_eof,
+                          bool ignore_max) const {
+    // Past max + 2 bytes (a CR and the LF) the line is too long anyway.
+    const std::size_t scan = ignore_max ? n : static_cast<std::size_t>(std::min<std::uint64_t>(n, max + 2));
+    const auto* lf = static_cast<const std::uint8_t*>(std::memchr(p, '\n', scan));
+    if (lf != nullptr) {
+      const auto at = static_cast<std::size_t>(lf - p);
+      const bool cr = at > 0 && p[at - 1] == '\r';
+      const std::size_t end = at - (cr ? 1 : 0);
+      if (ignore_max) return done(at + 1, 0, end);
+      if (end > max) return too_long(at + 1, end);
+      if (strict_crlf && !cr) return broken(error::bare_line_feed, at, 0);
+      return done(at + 1, 0, end);
+    }
+    const bool cr = n > 0 && p[n - 1] == '\r';
+    const std::size_t content = at_eof ? n - (cr ? 1 : 0) : n - 1;
+    if (!ignore_max && n > 0 && content > max) return too_long(0, content);
+    return need(0, 0, n - (cr ? 1 : 0));
+  }
+};
+
+// `delim:`: the frame ends at the delimiter that starts first; of two that
+// start at the same byte, the longer. A delimiter that might still complete
+// at or before the best match holds the decision back until its bytes
+// arrive, so the answer never depends on where the input was cut.
+struct delimiter_probe {
+  const framing_spec* spec;
+  std::size_t longest = 1;
+
+  probe_result operator()(const std::uint8_t* p, std::size_t n, bool at_eof,
+                          bool ignore_max) const {
+    const std::string_view data(reinterpret_cast<const char*>(p), n);
+    std::size_t best = std::string_view::npos;
+    std::size_t best_len = 0;
+    // A delimiter starting past max + 1 only matters for too-long, so the
+    // search stops there unless the frame is being discarded.
+    std::size_t window = ignore_max ? n : static_cast<std::size_t>(std::min<std::uint64_t>(n, spec->max + longest));
+    for (const auto& d : spec->delimiters) {
+      const std::string_view delim(reinterpret_cast<const char*>(d.data()), d.size());
+      const std::size_t limit = std::min(window, best == std::string_view::npos ? n : best + delim.size());
+      const std::size_t at = data.substr(0, limit).find(delim);
+      if (at == std::string_view::npos) continue;
+      if (at < best || (at == best && delim.size() > best_len)) {
+        best = at;
+        best_len = delim.size();
+      }
+    }
+    const bool waiting = !at_eof && may_still_match(data, best, best_len);
+    if (!waiting && best != std::string_view::npos) {
+      const std::size_t total = best + best_len;
+      if (!ignore_max && best > spec->max) return too_long(total, best);
+      return done(total, 0, spec->keep_delimiter ? total : best);
+    }
+    // No frame yet. Too long when no delimiter can start within max + 1 bytes.
+    if (!ignore_max && n > spec->max && !(waiting && first_candidate(data) <= spec->max))
+      return too_long(0, n);
+    return need(0, 0, n);
+  }
+
+  // True when some delimiter could complete, with more bytes, at a start
+  // before `best` (or at `best` and longer than the match found there).
+  bool may_still_match(std::string_view data, std::size_t best, std::size_t best_len) const {
+    const std::size_t n = data.size();
+    const std::size_t from = n > longest ? n - longest + 1 : 0;
+    for (std::size_t q = from; q < n && q <= best; ++q)
+      for (const auto& d : spec->delimiters)
+        if (is_proper_prefix(data.substr(q), d) && (q < best || d.size() > best_len)) return true;
+    return false;
+  }
+
+  std::size_t first_candidate(std::string_view data) const {
+    const std::size_t n = data.size();
+    const std::size_t from = n > longest ? n - longest + 1 : 0;
+    for (std::size_t q = from; q < n; ++q)
+      for (const auto& d : spec->delimiters)
+        if (is_proper_prefix(data.substr(q), d)) return q;
+    return n;
+  }
+
+  static bool is_proper_prefix(std::string_view tail, const byte_buffer& d) {
+    return tail.size() < d.size() && std::memcmp(tail.data(), d.data(), tail.size()) == 0;
+  }
+};
+
+} // namespace tcpcheck::detail
