@@ -216,11 +216,13 @@ std::size_t frame_decoder::extend_buffer(const Probe& probe, byte_view input,
       buffer_offset_ += total;
       return want - give_back;
     }
+    // Where the frame ends is the discard scan's job: the bytes just
+    // appended are given back so that it reads them from the input.
     start_discarding(probe);
-    discard_tail_.assign(buffer_.begin(), buffer_.end());
-    buffer_offset_ += buffer_.size();
+    discard_tail_.assign(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(had));
+    buffer_offset_ += had;
     buffer_.clear();
-    return want;
+    return 0;
   case probe_result::failed:
     fail(r.code, buffer_offset_ + r.at, failure_reason(r.code, r.value));
     return want;

@@ -4,7 +4,6 @@
 #include "tcpcheck/frame_decoder.hpp"
 
 #include <algorithm>
-#include <cstring>
 
 namespace tcpcheck {
 
@@ -61,7 +60,10 @@ std::error_code encode_length_prefixed(const framing_spec& spec, byte_view paylo
 
 // Decodes `wire` whole: does it give back exactly `payload`, as one frame?
 bool decodes_to(const framing_spec& spec, byte_view wire, byte_view payload) {
-  frame_decoder decoder(spec);
+  // A frame handed out only by eof=emit has no delimiter: that is no frame.
+  framing_spec strict = spec;
+  strict.at_eof = eof_policy::error;
+  frame_decoder decoder(strict);
   std::size_t frames = 0;
   bool same = false;
   std::error_code ec;
@@ -100,7 +102,7 @@ std::error_code encode_frame(const framing_spec& spec, byte_view payload, byte_b
     return encode_length_prefixed(spec, payload, out);
   case framing_kind::line: {
     if (payload.size() > spec.max) return error::payload_too_long;
-    if (std::memchr(payload.data(), '\n', payload.size()) != nullptr)
+    if (std::find(payload.begin(), payload.end(), '\n') != payload.end())
       return error::payload_has_delimiter;
     const bool cr = spec.strict_crlf || (!payload.empty() && payload.back() == '\r');
     out.insert(out.end(), payload.begin(), payload.end());

@@ -179,7 +179,8 @@ struct line_probe {
                           bool ignore_max) const {
     // Past max + 2 bytes (a CR and the LF) the line is too long anyway.
     const std::size_t scan = ignore_max ? n : static_cast<std::size_t>(std::min<std::uint64_t>(n, max + 2));
-    const auto* lf = static_cast<const std::uint8_t*>(std::memchr(p, '\n', scan));
+    // memchr may not be given a null pointer, even with a zero length.
+    const auto* lf = scan == 0 ? nullptr : static_cast<const std::uint8_t*>(std::memchr(p, '\n', scan));
     if (lf != nullptr) {
       const auto at = static_cast<std::size_t>(lf - p);
       const bool cr = at > 0 && p[at - 1] == '\r';
@@ -225,7 +226,9 @@ struct delimiter_probe {
     const bool waiting = !at_eof && may_still_match(data, best, best_len);
     if (!waiting && best != std::string_view::npos) {
       const std::size_t total = best + best_len;
-      if (!ignore_max && best > spec->max) return too_long(total, best);
+      // Too long; where it ends is left to the discard scan, which sees
+      // past the window (a longer delimiter may start at `best`).
+      if (!ignore_max && best > spec->max) return too_long(0, best);
       return done(total, 0, spec->keep_delimiter ? total : best);
     }
     // No frame yet. Too long when no delimiter can start within max + 1 bytes.

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Runs every libFuzzer target of a fuzz build on its corpus for a fixed time.
+#
+#   ci/run-fuzzers.sh [--build DIR] [--seconds N] [--merge] [--artifacts DIR]
+#                     [--min-exec-rate N] [TARGET...]
+#
+# Fails (exit 1) on any crash, leak, timeout or out-of-memory, and keeps the
+# input that caused it under the artifacts directory (default
+# build/fuzz-artifacts/<target>/). With --merge, inputs that found new
+# coverage are merged into corpus/<target>/ so they can be committed.
+# With --min-exec-rate, a target slower than N executions per second fails.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="$root/build/fuzz"
+seconds=15
+merge=0
+artifacts=""
+min_rate=0
+targets=()
+
+usage() { sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+
+while (($#)); do
+  case "$1" in
+    --build) build="$2"; shift 2 ;;
+    --seconds) seconds="$2"; shift 2 ;;
+    --merge) merge=1; shift ;;
+    --artifacts) artifacts="$2"; shift 2 ;;
+    --min-exec-rate) min_rate="$2"; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    -*) echo "run-fuzzers: unknown option $1" >&2; usage >&2; exit 2 ;;
+    *) targets+=("$1"); shift ;;
+  esac
+done
+artifacts="${artifacts:-$build/fuzz-artifacts}"
+
+if ((${#targets[@]} == 0)); then
+  for f in "$build"/fuzz/*_fuzzer; do
+    [ -x "$f" ] && targets+=("$(basename "$f" _fuzzer)")
+  done
+fi
+if ((${#targets[@]} == 0)); then
+  echo "run-fuzzers: no fuzzers in $build/fuzz (build the fuzz preset first:" \
+       "cmake --preset fuzz && cmake --build --preset fuzz)" >&2
+  exit 2
+fi
+
+failed=0
+summary=()
+for target in "${targets[@]}"; do
+  fuzzer="$build/fuzz/${target}_fuzzer"
+  corpus="$root/corpus/$target"
+  out="$artifacts/$target"
+  new="$out/new-inputs"
+  mkdir -p "$new" "$corpus"
+  log="$out/fuzz.log"
+  echo "== $target: ${seconds}s on corpus/$target ($(find "$corpus" -type f | wc -l) files)"
+  status=0
+  # New inputs go to the first directory; the committed corpus is only read.
+  ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" \
+    "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+      -print_final_stats=1 -artifact_prefix="$out/" "$new" "$corpus" >"$log" 2>&1 || status=$?
+  rate="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)"
+  runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
+  if ((status != 0)); then
+    echo "!! $target failed (exit $status); artifacts in $out/:" >&2
+    ls "$out" | grep -E '^(crash|leak|timeout|oom|slow-unit)-' >&2 || true
+    grep -E 'ERROR|SUMMARY|==[0-9]+==|deadly signal|broken' "$log" | head -20 >&2 || true
+    failed=1
+  elif ((min_rate > 0 && ${rate:-0} < min_rate)); then
+    echo "!! $target ran at ${rate:-0} exec/s, below --min-exec-rate $min_rate" >&2
+    failed=1
+  fi
+  if ((merge && status == 0)); then
+    "$fuzzer" -merge=1 "$corpus" "$new" >>"$log" 2>&1
+    echo "   merged into corpus/$target: now $(find "$corpus" -type f | wc -l) files"
+  fi
+  summary+=("$(printf '%-18s %8s runs %8s exec/s  exit %s' "$target" "${runs:-?}" "${rate:-?}" "$status")")
+done
+
+echo "== fuzz summary (${seconds}s each)"
+printf '%s\n' "${summary[@]}"
+exit "$failed"
