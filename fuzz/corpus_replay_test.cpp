@@ -1,12 +1,12 @@
 // Replays a fuzz target's corpus under GoogleTest, so builds without
 // libFuzzer (g++) still check every corpus file on every test run.
-#include <gtest/gtest.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
 

@@ -1,7 +1,5 @@
 // Fuzz target: whatever the encoder accepts decodes back to the same payloads;
 // whatever it refuses leaves its output untouched (refuse, never truncate).
-#include "fuzz_spec.hpp"
-
 #include "tcpcheck/decode_log.hpp"
 #include "tcpcheck/escape.hpp"
 #include "tcpcheck/frame_encoder.hpp"
@@ -9,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
+
+#include "fuzz_spec.hpp"
 
 namespace {
 
@@ -43,7 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // With several delimiters, where one frame ends can depend on the next
   // frame's first bytes (of two delimiters starting at the same byte the
   // longer wins), so each frame is checked on its own.
-  const bool each_alone = spec->kind == tcpcheck::framing_kind::delimited && spec->delimiters.size() > 1;
+  const bool each_alone =
+      spec->kind == tcpcheck::framing_kind::delimited && spec->delimiters.size() > 1;
 
   tcpcheck::byte_buffer wire;
   std::vector<tcpcheck::byte_buffer> accepted;

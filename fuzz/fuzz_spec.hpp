@@ -8,11 +8,11 @@
 
 #include "tcpcheck/framing_spec.hpp"
 
-#include <fuzzer/FuzzedDataProvider.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
+
+#include <fuzzer/FuzzedDataProvider.h>
 
 namespace tcpcheck::fuzz {
 

@@ -11,7 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   tcpcheck::spec_error error;
   const auto spec = tcpcheck::parse_framing_spec(text, error);
   if (!spec) {
-    if (!error.code || error.column == 0 || error.column > text.size() + 1 || error.reason.empty()) {
+    if (!error.code || error.column == 0 || error.column > text.size() + 1 ||
+        error.reason.empty()) {
       std::fprintf(stderr, "bad error for '%.*s': column %zu, '%s'\n", static_cast<int>(size),
                    text.data(), error.column, error.reason.c_str());
       std::abort();

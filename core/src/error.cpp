@@ -11,28 +11,50 @@ public:
 
   std::string message(int value) const override {
     switch (static_cast<error>(value)) {
-    case error::spec_syntax: return "malformed framing spec";
-    case error::spec_unknown_kind: return "unknown framing kind";
-    case error::spec_unknown_option: return "unknown framing option";
-    case error::spec_option_not_valid: return "option not valid for this framing kind";
-    case error::spec_duplicate_option: return "option given twice";
-    case error::spec_bad_value: return "bad option value";
-    case error::spec_bad_escape: return "bad escape sequence";
-    case error::spec_missing_argument: return "framing kind needs an argument";
-    case error::spec_inconsistent: return "framing options contradict each other";
-    case error::frame_too_long: return "frame too long";
-    case error::negative_length: return "negative length";
-    case error::length_below_header: return "length below header size";
-    case error::frame_shorter_than_strip: return "frame shorter than the bytes to strip";
-    case error::varint_overflow: return "varint overflow";
-    case error::bare_line_feed: return "bare line feed";
-    case error::truncated_frame: return "truncated frame";
-    case error::decoder_failed: return "decoder already failed or finished";
-    case error::payload_too_long: return "payload too long";
-    case error::length_not_representable: return "length not representable in the field";
-    case error::payload_has_delimiter: return "payload contains a delimiter";
-    case error::payload_wrong_size: return "payload of the wrong size";
-    case error::spec_not_encodable: return "spec cannot encode";
+    case error::spec_syntax:
+      return "malformed framing spec";
+    case error::spec_unknown_kind:
+      return "unknown framing kind";
+    case error::spec_unknown_option:
+      return "unknown framing option";
+    case error::spec_option_not_valid:
+      return "option not valid for this framing kind";
+    case error::spec_duplicate_option:
+      return "option given twice";
+    case error::spec_bad_value:
+      return "bad option value";
+    case error::spec_bad_escape:
+      return "bad escape sequence";
+    case error::spec_missing_argument:
+      return "framing kind needs an argument";
+    case error::spec_inconsistent:
+      return "framing options contradict each other";
+    case error::frame_too_long:
+      return "frame too long";
+    case error::negative_length:
+      return "negative length";
+    case error::length_below_header:
+      return "length below header size";
+    case error::frame_shorter_than_strip:
+      return "frame shorter than the bytes to strip";
+    case error::varint_overflow:
+      return "varint overflow";
+    case error::bare_line_feed:
+      return "bare line feed";
+    case error::truncated_frame:
+      return "truncated frame";
+    case error::decoder_failed:
+      return "decoder already failed or finished";
+    case error::payload_too_long:
+      return "payload too long";
+    case error::length_not_representable:
+      return "length not representable in the field";
+    case error::payload_has_delimiter:
+      return "payload contains a delimiter";
+    case error::payload_wrong_size:
+      return "payload of the wrong size";
+    case error::spec_not_encodable:
+      return "spec cannot encode";
     }
     return "unknown tcpcheck error " + std::to_string(value);
   }
@@ -77,11 +99,16 @@ public:
 
   std::string message(int value) const override {
     switch (static_cast<condition>(value)) {
-    case condition::malformed_input: return "malformed input";
-    case condition::limit_exceeded: return "limit exceeded";
-    case condition::protocol_violation: return "protocol violation";
-    case condition::timeout: return "timeout";
-    case condition::invalid_argument: return "invalid argument";
+    case condition::malformed_input:
+      return "malformed input";
+    case condition::limit_exceeded:
+      return "limit exceeded";
+    case condition::protocol_violation:
+      return "protocol violation";
+    case condition::timeout:
+      return "timeout";
+    case condition::invalid_argument:
+      return "invalid argument";
     }
     return "unknown tcpcheck condition " + std::to_string(value);
   }

@@ -32,11 +32,21 @@ std::string escape(byte_view bytes, std::string_view also_escape) {
       continue;
     }
     switch (c) {
-    case '\r': out += "\\r"; break;
-    case '\n': out += "\\n"; break;
-    case '\t': out += "\\t"; break;
-    case '\0': out += "\\0"; break;
-    case '\\': out += "\\\\"; break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    case '\0':
+      out += "\\0";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
     default:
       if (b >= 0x20 && b < 0x7f)
         out += c;
@@ -74,11 +84,21 @@ std::optional<byte_buffer> unescape(std::string_view text, unescape_error& error
     }
     const char e = text[i + 1];
     switch (e) {
-    case 'r': out.push_back('\r'); break;
-    case 'n': out.push_back('\n'); break;
-    case 't': out.push_back('\t'); break;
-    case '0': out.push_back('\0'); break;
-    case '\\': out.push_back('\\'); break;
+    case 'r':
+      out.push_back('\r');
+      break;
+    case 'n':
+      out.push_back('\n');
+      break;
+    case 't':
+      out.push_back('\t');
+      break;
+    case '0':
+      out.push_back('\0');
+      break;
+    case '\\':
+      out.push_back('\\');
+      break;
     case 'x': {
       const int hi = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
       const int lo = i + 3 < text.size() ? hex_value(text[i + 3]) : -1;
@@ -95,8 +115,7 @@ std::optional<byte_buffer> unescape(std::string_view text, unescape_error& error
         out.push_back(static_cast<std::uint8_t>(e));
         break;
       }
-      error = {i, std::string("unknown escape '\\") + e +
-                      "' (known: \\r \\n \\t \\0 \\\\ \\xNN" +
+      error = {i, std::string("unknown escape '\\") + e + "' (known: \\r \\n \\t \\0 \\\\ \\xNN" +
                       (escapable.empty() ? "" : " and \\ before " + std::string(escapable)) + ")"};
       return std::nullopt;
     }

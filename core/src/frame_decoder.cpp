@@ -10,11 +10,11 @@
 // hands the batch out before asking for more.
 #include "tcpcheck/frame_decoder.hpp"
 
-#include "frame_probes.hpp"
-
 #include <algorithm>
 #include <cstdint>
 #include <string>
+
+#include "frame_probes.hpp"
 
 namespace tcpcheck {
 
@@ -25,7 +25,8 @@ namespace {
 std::size_t longest_delimiter_of(const framing_spec& spec) {
   if (spec.kind == framing_kind::line) return 1;
   std::size_t longest = 1;
-  for (const auto& d : spec.delimiters) longest = std::max(longest, d.size());
+  for (const auto& d : spec.delimiters)
+    longest = std::max(longest, d.size());
   return longest;
 }
 
@@ -33,6 +34,25 @@ std::int64_t as_signed(std::uint64_t value, unsigned width) {
   if (width == 0 || width >= 8) return static_cast<std::int64_t>(value);
   const std::uint64_t sign = std::uint64_t{1} << (8 * width - 1);
   return static_cast<std::int64_t>((value ^ sign) - sign);
+}
+
+// Calls `run` with the length probe compiled for the spec's field width.
+template <class Run>
+auto with_length_probe(const framing_spec& spec, Run&& run) {
+  switch (spec.field.width) {
+  case 1:
+    return run(detail::length_probe<1>(spec));
+  case 2:
+    return run(detail::length_probe<2>(spec));
+  case 3:
+    return run(detail::length_probe<3>(spec));
+  case 4:
+    return run(detail::length_probe<4>(spec));
+  case 8:
+    return run(detail::length_probe<8>(spec));
+  default:
+    return run(detail::length_probe<0>(spec));
+  }
 }
 
 } // namespace
@@ -81,7 +101,7 @@ std::string frame_decoder::too_long_reason(std::uint64_t value, bool total_known
   switch (spec_.kind) {
   case framing_kind::length_prefixed:
   case framing_kind::varint:
-    if (spec_.max_of == max_applies_to::field || value > detail::length_probe::huge)
+    if (spec_.max_of == max_applies_to::field || value > detail::length_probe<4>::huge)
       return "length field value " + std::to_string(value) + " is above max=" + max;
     return "frame of " + std::to_string(value) + " bytes is above max=" + max;
   case framing_kind::line:
@@ -106,11 +126,11 @@ std::string frame_decoder::failure_reason(tcpcheck::error code, std::uint64_t va
     return "length field holds a negative value (" + std::to_string(as_signed(value, f.width)) +
            ")";
   case tcpcheck::error::length_below_header:
-    return "length field value " + std::to_string(value) + " with adjust=" +
-           std::to_string(f.adjust) + " gives a negative body size";
+    return "length field value " + std::to_string(value) +
+           " with adjust=" + std::to_string(f.adjust) + " gives a negative body size";
   case tcpcheck::error::frame_shorter_than_strip:
-    return "frame of " + std::to_string(value) + " bytes is shorter than strip=" +
-           std::to_string(f.strip.value_or(0));
+    return "frame of " + std::to_string(value) +
+           " bytes is shorter than strip=" + std::to_string(f.strip.value_or(0));
   case tcpcheck::error::varint_overflow:
     return "varint length longer than 10 bytes or above 2^64-1";
   case tcpcheck::error::bare_line_feed:
@@ -237,7 +257,8 @@ std::size_t frame_decoder::decode_with(const Probe& probe, byte_view input) {
   const std::size_t n = input.size();
   while (pos < n && batch_.count < batch_capacity && !failed()) {
     if (skip_remaining_ > 0) {
-      const std::size_t k = static_cast<std::size_t>(std::min<std::uint64_t>(skip_remaining_, n - pos));
+      const std::size_t k =
+          static_cast<std::size_t>(std::min<std::uint64_t>(skip_remaining_, n - pos));
       skip_remaining_ -= k;
       pos += k;
       continue;
@@ -255,15 +276,27 @@ std::size_t frame_decoder::decode_with(const Probe& probe, byte_view input) {
       pos += extend_buffer(probe, input.subspan(pos), batch_uses_buffer);
       continue;
     }
-    // Fast path: the frame starts in this input.
-    const std::uint8_t* p = input.data() + pos;
+    // Fast path: frames that start in this input, as many as the batch
+    // holds, with the loop's state in locals so it stays in registers.
+    const std::uint8_t* const data = input.data();
+    const std::uint64_t base = stream_offset_;
+    frame* const frames = batch_.frames.data();
+    std::size_t count = batch_.count;
+    probe_result r;
+    for (;;) {
+      r = probe(data + pos, n - pos, false, false);
+      if (r.status != probe_result::complete) break;
+      frames[count++] =
+          frame{byte_view(data + pos + r.payload_begin, r.payload_end - r.payload_begin),
+                base + pos, r.total};
+      pos += static_cast<std::size_t>(r.total);
+      if (pos == n || count == batch_capacity) break;
+    }
+    batch_.count = count;
+    const std::uint8_t* p = data + pos;
     const std::size_t avail = n - pos;
-    const probe_result r = probe(p, avail, false, false);
     switch (r.status) {
     case probe_result::complete:
-      emit(byte_view(p + r.payload_begin, r.payload_end - r.payload_begin), stream_offset_ + pos,
-           r.total);
-      pos += static_cast<std::size_t>(r.total);
       break;
     case probe_result::need_more:
       if (batch_uses_buffer) goto out;
@@ -275,7 +308,8 @@ std::size_t frame_decoder::decode_with(const Probe& probe, byte_view input) {
       break;
     case probe_result::too_long:
       if (spec_.too_long == too_long_policy::fail) {
-        fail(tcpcheck::error::frame_too_long, stream_offset_ + pos, too_long_reason(r.value, r.total != 0));
+        fail(tcpcheck::error::frame_too_long, stream_offset_ + pos,
+             too_long_reason(r.value, r.total != 0));
       } else if (r.total != 0) {
         ++discarded_;
         const std::uint64_t in_input = std::min<std::uint64_t>(r.total, avail);
@@ -308,7 +342,8 @@ bool frame_decoder::finish_with(const Probe& probe) {
     const probe_result r = probe(discard_tail_.data(), discard_tail_.size(), true, true);
     if (r.status == probe_result::complete && r.total < discard_tail_.size()) {
       const auto total = static_cast<std::size_t>(r.total);
-      buffer_.assign(discard_tail_.begin() + static_cast<std::ptrdiff_t>(total), discard_tail_.end());
+      buffer_.assign(discard_tail_.begin() + static_cast<std::ptrdiff_t>(total),
+                     discard_tail_.end());
       buffer_offset_ = stream_offset_ - buffer_.size();
     }
     discard_tail_.clear();
@@ -334,7 +369,8 @@ bool frame_decoder::finish_with(const Probe& probe) {
       break;
     case probe_result::too_long:
       if (spec_.too_long == too_long_policy::fail) {
-        fail(tcpcheck::error::frame_too_long, buffer_offset_, too_long_reason(r.value, r.total != 0));
+        fail(tcpcheck::error::frame_too_long, buffer_offset_,
+             too_long_reason(r.value, r.total != 0));
         break;
       }
       ++discarded_;
@@ -380,7 +416,7 @@ std::size_t frame_decoder::decode_some(byte_view input) {
     return decode_with(detail::delimiter_probe{&spec_, longest_delimiter_}, input);
   case framing_kind::length_prefixed:
   case framing_kind::varint:
-    return decode_with(detail::length_probe{&spec_}, input);
+    return with_length_probe(spec_, [&](const auto& probe) { return decode_with(probe, input); });
   }
   return 0;
 }
@@ -398,7 +434,7 @@ bool frame_decoder::finish_some() {
     return finish_with(detail::delimiter_probe{&spec_, longest_delimiter_});
   case framing_kind::length_prefixed:
   case framing_kind::varint:
-    return finish_with(detail::length_probe{&spec_});
+    return with_length_probe(spec_, [&](const auto& probe) { return finish_with(probe); });
   }
   return false;
 }

@@ -38,7 +38,8 @@ void write_field(const length_field& f, std::uint64_t value, byte_buffer& out) {
 
 std::size_t varint_size(std::uint64_t value) {
   std::size_t n = 1;
-  while (value >>= 7) ++n;
+  while (value >>= 7)
+    ++n;
   return n;
 }
 
@@ -69,8 +70,8 @@ bool decodes_to(const framing_spec& spec, byte_view wire, byte_view payload) {
   std::error_code ec;
   const auto on_frame = [&](const frame& f) {
     ++frames;
-    same = f.wire_size == wire.size() && std::equal(f.payload.begin(), f.payload.end(),
-                                                    payload.begin(), payload.end());
+    same = f.wire_size == wire.size() &&
+           std::equal(f.payload.begin(), f.payload.end(), payload.begin(), payload.end());
   };
   decoder.consume(wire, on_frame, ec);
   if (!ec) decoder.finish(on_frame, ec);
@@ -112,7 +113,8 @@ std::error_code encode_frame(const framing_spec& spec, byte_view payload, byte_b
   }
   case framing_kind::delimited: {
     const std::size_t content =
-        payload.size() - (spec.keep_delimiter ? std::min(payload.size(), spec.delimiters[0].size()) : 0);
+        payload.size() -
+        (spec.keep_delimiter ? std::min(payload.size(), spec.delimiters[0].size()) : 0);
     if (content > spec.max) return error::payload_too_long;
     out.insert(out.end(), payload.begin(), payload.end());
     if (!spec.keep_delimiter)

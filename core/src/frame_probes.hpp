@@ -10,10 +10,18 @@
 #include "tcpcheck/framing_spec.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+// The probes run once per frame; the decoder's loop must see through them.
+#define TCPCHECK_ALWAYS_INLINE [[gnu::always_inline]] inline
 
 namespace tcpcheck::detail {
 
@@ -88,71 +96,120 @@ struct fixed_probe {
 };
 
 // `len:` and `varint`: a header of `offset` bytes, the length field, then
-// value + adjust bytes. The checks run in a fixed, documented order
-// (negative, below header, too long, shorter than strip) so that a frame
-// that breaks two rules is always reported for the same one.
+// value + adjust bytes. The checks run in a fixed order (negative, absurdly
+// large, below header, above max, shorter than strip) so that a frame that
+// breaks two rules is always reported for the same one.
+//
+// The field width is a template parameter (0: varint) and the spec's fields
+// are copied in, so the per-frame path is a few loads and compares with
+// everything in registers: this probe runs once per frame on the hot path.
+template <unsigned Width>
 struct length_probe {
-  const framing_spec* spec;
+  std::uint64_t offset;
+  std::int64_t adjust;
+  std::uint64_t max;
+  std::uint64_t strip; // when has_strip
+  bool has_strip;
+  bool field_max;
+  bool is_signed;
+  bool big_endian;
+
+  // Field values for which every check below passes: [lowest, lowest + span].
+  // One unsigned compare stands in for all of them on the hot path.
+  std::uint64_t lowest = 1;
+  std::uint64_t span = 0;
+  bool has_fast_range = false;
+
+  explicit length_probe(const framing_spec& spec)
+      : offset(spec.field.offset), adjust(spec.field.adjust), max(spec.max),
+        strip(spec.field.strip.value_or(0)), has_strip(spec.field.strip.has_value()),
+        field_max(spec.max_of == max_applies_to::field), is_signed(spec.field.is_signed),
+        big_endian(spec.field.order == byte_order::big) {
+    if constexpr (Width != 0) {
+      const auto header = static_cast<std::int64_t>(offset + Width);
+      std::int64_t low = std::max<std::int64_t>(0, -adjust); // body >= 0
+      if (has_strip) low = std::max(low, static_cast<std::int64_t>(strip) - header - adjust);
+      std::int64_t high = field_max ? static_cast<std::int64_t>(max)
+                                    : static_cast<std::int64_t>(max) - header - adjust;
+      if (is_signed)
+        high = std::min(high, static_cast<std::int64_t>((std::uint64_t{1} << (8 * Width - 1)) - 1));
+      if (high >= low) {
+        lowest = static_cast<std::uint64_t>(low);
+        span = static_cast<std::uint64_t>(high - low);
+        has_fast_range = true;
+      }
+    }
+  }
 
   // Values above this are too long whatever the adjustment: max and |adjust|
   // are both at most 2^30, so no arithmetic below can overflow.
   static constexpr std::uint64_t huge = std::uint64_t{1} << 62;
 
-  probe_result operator()(const std::uint8_t* p, std::size_t n, bool, bool) const {
-    const length_field& f = spec->field;
+  TCPCHECK_ALWAYS_INLINE probe_result operator()(const std::uint8_t* p, std::size_t n, bool,
+                                                 bool) const {
     std::uint64_t value = 0;
     std::uint64_t header = 0;
-    if (f.width == 0) {
+    if constexpr (Width == 0) {
       if (!read_varint(p, n, value, header)) {
-        if (header == 0) return broken(error::varint_overflow, f.offset, 0);
+        if (header == 0) return broken(error::varint_overflow, offset, 0);
         return need(1, n, n);
       }
     } else {
-      header = f.offset + f.width;
+      header = offset + Width;
       if (n < header) return need(static_cast<std::size_t>(header - n), n, n);
-      value = read_fixed(p + f.offset, f.width, f.order);
-      if (f.is_signed && sign_bit_set(value, f.width))
-        return broken(error::negative_length, f.offset, value);
+      value = read_fixed(p + offset);
+      if (has_fast_range && value - lowest <= span) {
+        const std::uint64_t total =
+            header + static_cast<std::uint64_t>(static_cast<std::int64_t>(value) + adjust);
+        const std::uint64_t stripped = has_strip ? strip : header;
+        if (n < total) [[unlikely]]
+          return need(static_cast<std::size_t>(total - n),
+                      static_cast<std::size_t>(std::min<std::uint64_t>(stripped, n)), n);
+        return done(total, static_cast<std::size_t>(stripped), static_cast<std::size_t>(total));
+      }
+      if (is_signed && ((value >> (8 * Width - 1)) & 1u))
+        return broken(error::negative_length, offset, value);
     }
     if (value > huge) return too_long(UINT64_MAX, value);
-    const std::int64_t body = static_cast<std::int64_t>(value) + f.adjust;
-    if (body < 0) return broken(error::length_below_header, f.offset, value);
+    const std::int64_t body = static_cast<std::int64_t>(value) + adjust;
+    if (body < 0) return broken(error::length_below_header, offset, value);
     const std::uint64_t total = header + static_cast<std::uint64_t>(body);
-    const std::uint64_t limited = spec->max_of == max_applies_to::field ? value : total;
-    if (limited > spec->max) return too_long(total, limited);
-    const std::uint64_t strip = f.strip.value_or(header);
-    if (total < strip) return broken(error::frame_shorter_than_strip, 0, total);
-    const auto begin = static_cast<std::size_t>(std::min<std::uint64_t>(strip, n));
-    if (n < total) return need(static_cast<std::size_t>(total - n), begin, n);
-    return done(total, static_cast<std::size_t>(strip), static_cast<std::size_t>(total));
+    const std::uint64_t limited = field_max ? value : total;
+    if (limited > max) return too_long(total, limited);
+    const std::uint64_t stripped = has_strip ? strip : header;
+    if (total < stripped) return broken(error::frame_shorter_than_strip, 0, total);
+    if (n < total)
+      return need(static_cast<std::size_t>(total - n),
+                  static_cast<std::size_t>(std::min<std::uint64_t>(stripped, n)), n);
+    return done(total, static_cast<std::size_t>(stripped), static_cast<std::size_t>(total));
   }
 
-  static std::uint64_t read_fixed(const std::uint8_t* p, unsigned width, byte_order order) {
+  TCPCHECK_ALWAYS_INLINE std::uint64_t read_fixed(const std::uint8_t* p) const {
     std::uint64_t v = 0;
-    if (order == byte_order::big) {
-      for (unsigned i = 0; i < width; ++i) v = (v << 8) | p[i];
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(&v, p, Width); // one unaligned load; the low bytes hold the field
+      if (big_endian && Width > 1) v = __builtin_bswap64(v) >> (64 - 8 * Width);
+    } else if (big_endian) {
+      for (unsigned i = 0; i < Width; ++i)
+        v = (v << 8) | p[i];
     } else {
-      for (unsigned i = width; i-- > 0;) v = (v << 8) | p[i];
+      for (unsigned i = Width; i-- > 0;)
+        v = (v << 8) | p[i];
     }
     return v;
-  }
-
-  static bool sign_bit_set(std::uint64_t v, unsigned width) {
-    return (v >> (8 * width - 1)) & 1u;
   }
 
   // LEB128 after the offset. Returns true with the value and the header
   // size; false with header 0 for an overflow, or header 1 for "need more".
   bool read_varint(const std::uint8_t* p, std::size_t n, std::uint64_t& value,
                    std::uint64_t& header) const {
-    const std::size_t start = spec->field.offset;
     value = 0;
     for (unsigned i = 0; i < 10; ++i) {
-      if (start + i >= n) {
+      if (offset + i >= n) {
         header = 1;
         return false;
       }
-      const std::uint8_t b = p[start + i];
+      const std::uint8_t b = p[offset + i];
       // The tenth byte may only carry bit 63.
       if (i == 9 && b > 1) {
         header = 0;
@@ -160,7 +217,7 @@ struct length_probe {
       }
       value |= std::uint64_t{b & 0x7fu} << (7 * i);
       if (!(b & 0x80u)) {
-        header = start + i + 1;
+        header = offset + i + 1;
         return true;
       }
     }
@@ -169,18 +226,35 @@ struct length_probe {
   }
 };
 
+// The first LF in [p, p + n): an inline SSE2 scan for the short distances
+// of typical lines (a memchr call per line costs more than the scan), then
+// memchr for long ones.
+inline const std::uint8_t* find_line_feed(const std::uint8_t* p, std::size_t n) {
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i lf = _mm_set1_epi8('\n');
+  for (; i + 16 <= n && i < 256; i += 16) {
+    const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    const int hits = _mm_movemask_epi8(_mm_cmpeq_epi8(block, lf));
+    if (hits != 0) return p + i + __builtin_ctz(static_cast<unsigned>(hits));
+  }
+#endif
+  if (i == n) return nullptr;
+  return static_cast<const std::uint8_t*>(std::memchr(p + i, '\n', n - i));
+}
+
 // `line`: LF-terminated; one CR before the LF is not part of the line.
 // `max` limits the line without its terminator.
 struct line_probe {
   std::uint64_t max;
   bool strict_crlf;
 
-  probe_result operator()(const std::uint8_t* p, std::size_t n, bool at_eof,
-                          bool ignore_max) const {
+  TCPCHECK_ALWAYS_INLINE probe_result operator()(const std::uint8_t* p, std::size_t n, bool at_eof,
+                                                 bool ignore_max) const {
     // Past max + 2 bytes (a CR and the LF) the line is too long anyway.
-    const std::size_t scan = ignore_max ? n : static_cast<std::size_t>(std::min<std::uint64_t>(n, max + 2));
-    // memchr may not be given a null pointer, even with a zero length.
-    const auto* lf = scan == 0 ? nullptr : static_cast<const std::uint8_t*>(std::memchr(p, '\n', scan));
+    const std::size_t scan =
+        ignore_max ? n : static_cast<std::size_t>(std::min<std::uint64_t>(n, max + 2));
+    const std::uint8_t* lf = find_line_feed(p, scan);
     if (lf != nullptr) {
       const auto at = static_cast<std::size_t>(lf - p);
       const bool cr = at > 0 && p[at - 1] == '\r';
@@ -212,10 +286,12 @@ struct delimiter_probe {
     std::size_t best_len = 0;
     // A delimiter starting past max + 1 only matters for too-long, so the
     // search stops there unless the frame is being discarded.
-    std::size_t window = ignore_max ? n : static_cast<std::size_t>(std::min<std::uint64_t>(n, spec->max + longest));
+    std::size_t window =
+        ignore_max ? n : static_cast<std::size_t>(std::min<std::uint64_t>(n, spec->max + longest));
     for (const auto& d : spec->delimiters) {
       const std::string_view delim(reinterpret_cast<const char*>(d.data()), d.size());
-      const std::size_t limit = std::min(window, best == std::string_view::npos ? n : best + delim.size());
+      const std::size_t limit =
+          std::min(window, best == std::string_view::npos ? n : best + delim.size());
       const std::size_t at = data.substr(0, limit).find(delim);
       if (at == std::string_view::npos) continue;
       if (at < best || (at == best && delim.size() > best_len)) {

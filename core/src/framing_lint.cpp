@@ -20,7 +20,8 @@ void lint_length(const framing_spec& spec, std::vector<lint_finding>& out) {
   const std::uint64_t largest = largest_field_value(f);
   // The smallest header: a varint takes at least one byte.
   const std::uint64_t header = f.offset + (f.width == 0 ? 1u : f.width);
-  const std::string type = f.width == 0 ? "varint" : (f.is_signed ? "i" : "u") + std::to_string(8 * f.width);
+  const std::string type =
+      f.width == 0 ? "varint" : (f.is_signed ? "i" : "u") + std::to_string(8 * f.width);
 
   if (f.adjust < 0 && static_cast<std::uint64_t>(-f.adjust) > largest)
     out.push_back({lint_severity::error, "adjust",
@@ -31,8 +32,8 @@ void lint_length(const framing_spec& spec, std::vector<lint_finding>& out) {
   if (f.strip && f.width != 0 && *f.strip > header)
     out.push_back({lint_severity::warning, "strip",
                    "strip=" + std::to_string(*f.strip) + " goes beyond the " +
-                       std::to_string(header) + "-byte header (offset " +
-                       std::to_string(f.offset) + " + " + std::to_string(f.width) +
+                       std::to_string(header) + "-byte header (offset " + std::to_string(f.offset) +
+                       " + " + std::to_string(f.width) +
                        "-byte field) into the payload; shorter frames are errors"});
 
   if (spec.max_of == max_applies_to::frame && spec.max < header)
@@ -43,15 +44,17 @@ void lint_length(const framing_spec& spec, std::vector<lint_finding>& out) {
   if (spec.max == framing_limits::default_max || f.width == 0 || f.width == 8) return;
   // Warnings only for a max the user chose: the default fits every field.
   const std::int64_t largest_body = static_cast<std::int64_t>(largest) + f.adjust;
-  const std::uint64_t reachable = spec.max_of == max_applies_to::field
-                                      ? largest
-                                      : header + static_cast<std::uint64_t>(std::max<std::int64_t>(largest_body, 0));
+  const std::uint64_t reachable =
+      spec.max_of == max_applies_to::field
+          ? largest
+          : header + static_cast<std::uint64_t>(std::max<std::int64_t>(largest_body, 0));
   if (reachable < spec.max)
-    out.push_back({lint_severity::warning, "max",
-                   "max=" + std::to_string(spec.max) + " can never be reached: a " + type +
-                       " field allows at most " + std::to_string(reachable) +
-                       (spec.max_of == max_applies_to::field ? " as its value" : " bytes per frame") +
-                       " (a wider field, or a smaller max?)"});
+    out.push_back(
+        {lint_severity::warning, "max",
+         "max=" + std::to_string(spec.max) + " can never be reached: a " + type +
+             " field allows at most " + std::to_string(reachable) +
+             (spec.max_of == max_applies_to::field ? " as its value" : " bytes per frame") +
+             " (a wider field, or a smaller max?)"});
 }
 
 void lint_delimiters(const framing_spec& spec, std::vector<lint_finding>& out) {
@@ -59,9 +62,9 @@ void lint_delimiters(const framing_spec& spec, std::vector<lint_finding>& out) {
   for (std::size_t i = 0; i < d.size(); ++i)
     for (std::size_t j = i + 1; j < d.size(); ++j)
       if (d[i] == d[j])
-        out.push_back({lint_severity::error, "delim",
-                       "delimiter " + std::to_string(j + 1) + " repeats delimiter " +
-                           std::to_string(i + 1)});
+        out.push_back(
+            {lint_severity::error, "delim",
+             "delimiter " + std::to_string(j + 1) + " repeats delimiter " + std::to_string(i + 1)});
   if (spec.keep_delimiter && spec.at_eof == eof_policy::emit)
     out.push_back({lint_severity::warning, "eof",
                    "with keep, frames end with their delimiter, but the last frame emitted at end "

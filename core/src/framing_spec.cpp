@@ -42,7 +42,7 @@ std::vector<token> split_unescaped(token whole, char sep) {
 
 class spec_parser {
 public:
-  explicit spec_parser(spec_error& error) : error_(error) {}
+  spec_parser(spec_error& error, bool lint) : error_(error), lint_(lint) {}
 
   std::optional<framing_spec> parse(std::string_view text) {
     if (text.empty()) {
@@ -53,6 +53,7 @@ public:
     if (!parse_kind(parts[0])) return std::nullopt;
     for (std::size_t i = 1; i < parts.size(); ++i)
       if (!parse_option(parts[i])) return std::nullopt;
+    if (!lint_) return spec_;
     for (const auto& finding : lint_framing_spec(spec_))
       if (finding.severity == lint_severity::error) {
         fail(error::spec_inconsistent, column_of(finding.option, parts), finding.reason);
@@ -101,14 +102,16 @@ private:
     if (name == "fixed" || name == "len" || name == "delim") {
       if (!has_arg || arg.text.empty())
         return fail(error::spec_missing_argument, has_arg ? arg.column : part.column + name.size(),
-                    std::string(name) + (name == "fixed"  ? " needs a size, as in fixed:16"
-                                         : name == "len" ? " needs a field type, as in len:u32be"
-                                                         : " needs delimiters, as in delim:\\r\\n"));
+                    std::string(name) + (name == "fixed" ? " needs a size, as in fixed:16"
+                                         : name == "len"
+                                             ? " needs a field type, as in len:u32be"
+                                             : " needs delimiters, as in delim:\\r\\n"));
       if (name == "fixed") return parse_fixed(arg);
       if (name == "len") return parse_len(arg);
       return parse_delimiters(arg);
     }
-    if (name.empty()) return fail(error::spec_syntax, part.column, "the spec starts without a framing kind");
+    if (name.empty())
+      return fail(error::spec_syntax, part.column, "the spec starts without a framing kind");
     return fail(error::spec_unknown_kind, part.column,
                 "unknown framing kind '" + std::string(name) +
                     "' (expected raw, line, delim, fixed, varint or len)");
@@ -196,9 +199,11 @@ private:
     const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n, base);
     if (t.empty() || ec != std::errc{} || end != t.data() + t.size())
       return fail(error::spec_bad_value, value.column,
-                  "'" + std::string(value.text) + "' is not a size (examples: 512, 0x200, 64K, 1M)");
+                  "'" + std::string(value.text) +
+                      "' is not a size (examples: 512, 0x200, 64K, 1M)");
     if (n > UINT64_MAX / scale)
-      return fail(error::spec_bad_value, value.column, "'" + std::string(value.text) + "' is too large");
+      return fail(error::spec_bad_value, value.column,
+                  "'" + std::string(value.text) + "' is too large");
     out = n * scale;
     return true;
   }
@@ -307,7 +312,9 @@ private:
         {"crlf", &spec_parser::parse_crlf, false},
         {"keep", &spec_parser::parse_keep, false},
     }};
-    if (part.text.empty()) return fail(error::spec_syntax, part.column, "empty option (two commas, or a trailing comma)");
+    if (part.text.empty())
+      return fail(error::spec_syntax, part.column,
+                  "empty option (two commas, or a trailing comma)");
     const std::size_t eq = part.text.find('=');
     const std::string_view name = part.text.substr(0, eq);
     const token value{eq == std::string_view::npos ? std::string_view{} : part.text.substr(eq + 1),
@@ -319,13 +326,17 @@ private:
         return fail(error::spec_option_not_valid, part.column,
                     "option '" + std::string(name) + "' does not apply to '" +
                         std::string(kind_name(spec_.kind)) + "' framing");
-      if (seen_[i]) return fail(error::spec_duplicate_option, part.column, "option '" + std::string(name) + "' given twice");
+      if (seen_[i])
+        return fail(error::spec_duplicate_option, part.column,
+                    "option '" + std::string(name) + "' given twice");
       seen_[i] = true;
       if (o.takes_value && (eq == std::string_view::npos || value.text.empty()))
         return fail(error::spec_bad_value, part.column + name.size(),
-                    "option '" + std::string(name) + "' needs a value, as in " + std::string(name) + "=...");
+                    "option '" + std::string(name) + "' needs a value, as in " + std::string(name) +
+                        "=...");
       if (!o.takes_value && eq != std::string_view::npos)
-        return fail(error::spec_bad_value, part.column + eq, "option '" + std::string(name) + "' takes no value");
+        return fail(error::spec_bad_value, part.column + eq,
+                    "option '" + std::string(name) + "' takes no value");
       return (this->*o.parse)(value);
     }
     return fail(error::spec_unknown_option, part.column,
@@ -334,6 +345,7 @@ private:
   }
 
   spec_error& error_;
+  bool lint_;
   framing_spec spec_;
   std::array<bool, 9> seen_{};
 };
@@ -352,17 +364,27 @@ std::string to_string(const spec_error& e) {
 }
 
 std::optional<framing_spec> parse_framing_spec(std::string_view text, spec_error& error) {
-  return spec_parser(error).parse(text);
+  return spec_parser(error, true).parse(text);
+}
+
+std::optional<framing_spec> parse_framing_spec_syntax(std::string_view text, spec_error& error) {
+  return spec_parser(error, false).parse(text);
 }
 
 std::string_view kind_name(framing_kind kind) noexcept {
   switch (kind) {
-  case framing_kind::raw: return "raw";
-  case framing_kind::line: return "line";
-  case framing_kind::delimited: return "delim";
-  case framing_kind::fixed: return "fixed";
-  case framing_kind::varint: return "varint";
-  case framing_kind::length_prefixed: return "len";
+  case framing_kind::raw:
+    return "raw";
+  case framing_kind::line:
+    return "line";
+  case framing_kind::delimited:
+    return "delim";
+  case framing_kind::fixed:
+    return "fixed";
+  case framing_kind::varint:
+    return "varint";
+  case framing_kind::length_prefixed:
+    return "len";
   }
   return "?";
 }

@@ -30,21 +30,21 @@ enum class error {
   spec_inconsistent,     ///< options that contradict each other (the linter's errors)
 
   // A byte stream that does not follow its framing spec.
-  frame_too_long = 20,     ///< above the spec's `max`
-  negative_length,         ///< a signed length field holds a negative value
-  length_below_header,     ///< field value plus adjustment is negative
+  frame_too_long = 20,      ///< above the spec's `max`
+  negative_length,          ///< a signed length field holds a negative value
+  length_below_header,      ///< field value plus adjustment is negative
   frame_shorter_than_strip, ///< the frame ends before the bytes to strip do
-  varint_overflow,         ///< a varint longer than 10 bytes or above 2^64-1
-  bare_line_feed,          ///< strict CRLF framing saw an LF without CR
-  truncated_frame,         ///< the stream ended inside a frame
-  decoder_failed,          ///< input offered after the decoder already failed
+  varint_overflow,          ///< a varint longer than 10 bytes or above 2^64-1
+  bare_line_feed,           ///< strict CRLF framing saw an LF without CR
+  truncated_frame,          ///< the stream ended inside a frame
+  decoder_failed,           ///< input offered after the decoder already failed
 
   // A payload that cannot be framed without changing it.
-  payload_too_long = 40,     ///< the framed payload would exceed `max`
+  payload_too_long = 40,    ///< the framed payload would exceed `max`
   length_not_representable, ///< the length does not fit the length field
-  payload_has_delimiter,     ///< the payload would be cut at a delimiter inside it
-  payload_wrong_size,        ///< `fixed:N` framing and a payload of another size
-  spec_not_encodable,        ///< the spec keeps header bytes in frames (strip < header)
+  payload_has_delimiter,    ///< the payload would be cut at a delimiter inside it
+  payload_wrong_size,       ///< `fixed:N` framing and a payload of another size
+  spec_not_encodable,       ///< the spec keeps header bytes in frames (strip < header)
 };
 
 /// What kind of failure a code is. Reports and exit codes key on these.

@@ -37,8 +37,8 @@ namespace tcpcheck {
 
 /// One decoded message.
 struct frame {
-  byte_view payload;          ///< the message, header and delimiter removed as the spec says
-  std::uint64_t offset = 0;   ///< stream offset of the frame's first byte on the wire
+  byte_view payload;           ///< the message, header and delimiter removed as the spec says
+  std::uint64_t offset = 0;    ///< stream offset of the frame's first byte on the wire
   std::uint64_t wire_size = 0; ///< bytes the frame took on the wire, header and delimiter included
 };
 
@@ -105,16 +105,16 @@ private:
 
   framing_spec spec_;
   std::size_t longest_delimiter_ = 1;
-  std::size_t buffer_cap_ = 0;    // max + longest delimiter + 1: no probe needs more
+  std::size_t buffer_cap_ = 0; // max + longest delimiter + 1: no probe needs more
   frame_batch batch_;
-  byte_buffer buffer_;            // a straddling frame's bytes, from buffer_head_ on
-  std::size_t buffer_head_ = 0;   // bytes before it already handed out
+  byte_buffer buffer_;              // a straddling frame's bytes, from buffer_head_ on
+  std::size_t buffer_head_ = 0;     // bytes before it already handed out
   std::uint64_t buffer_offset_ = 0; // stream offset of buffer_[buffer_head_]
-  std::size_t buffer_wants_ = 0;  // bytes the last probe asked for; 0: unknown
+  std::size_t buffer_wants_ = 0;    // bytes the last probe asked for; 0: unknown
   std::uint64_t stream_offset_ = 0;
-  std::uint64_t skip_remaining_ = 0;  // too-long=discard of a length-prefixed frame
+  std::uint64_t skip_remaining_ = 0;     // too-long=discard of a length-prefixed frame
   bool discarding_to_delimiter_ = false; // too-long=discard of a delimited frame
-  byte_buffer discard_tail_;      // its last bytes, which may begin a delimiter
+  byte_buffer discard_tail_;             // its last bytes, which may begin a delimiter
   bool finished_ = false;
   std::uint64_t discarded_ = 0;
   stream_error error_;

@@ -20,7 +20,8 @@ enum class lint_severity { warning, error };
 
 struct lint_finding {
   lint_severity severity = lint_severity::warning;
-  std::string_view option; ///< the option at fault as written in a spec ("max", "strip"), or the kind
+  std::string_view
+      option; ///< the option at fault as written in a spec ("max", "strip"), or the kind
   std::string reason;
 };
 

@@ -121,6 +121,11 @@ std::string to_string(const spec_error& e);
 /// Parses and lints `text`. On failure returns nullopt and fills `error`.
 std::optional<framing_spec> parse_framing_spec(std::string_view text, spec_error& error);
 
+/// Parses `text` without linting it: for `tcpcheck lint`, which reports
+/// every finding rather than the first error. Do not decode with the result
+/// unless lint_framing_spec found no errors.
+std::optional<framing_spec> parse_framing_spec_syntax(std::string_view text, spec_error& error);
+
 /// The canonical text of `spec`.
 std::string to_string(const framing_spec& spec);
 

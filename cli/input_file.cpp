@@ -1,0 +1,38 @@
+// Reading whole inputs, bounded, with errors that name the file.
+#include "input_file.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace tcpcheck::cli {
+
+std::optional<byte_buffer> read_input(const std::string& path, std::string& error) {
+  const bool is_stdin = path == "-";
+  std::FILE* file = is_stdin ? stdin : std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    error = "cannot open '" + path + "': " + std::strerror(errno);
+    return std::nullopt;
+  }
+  byte_buffer bytes;
+  std::uint8_t chunk[64 * 1024];
+  for (;;) {
+    const std::size_t got = std::fread(chunk, 1, sizeof chunk, file);
+    if (bytes.size() + got > largest_input) {
+      error = "'" + path + "' is larger than " + std::to_string(largest_input) + " bytes";
+      if (!is_stdin) std::fclose(file);
+      return std::nullopt;
+    }
+    bytes.insert(bytes.end(), chunk, chunk + got);
+    if (got < sizeof chunk) break;
+  }
+  const bool failed = std::ferror(file) != 0;
+  if (!is_stdin) std::fclose(file);
+  if (failed) {
+    error = "cannot read '" + path + "'";
+    return std::nullopt;
+  }
+  return bytes;
+}
+
+} // namespace tcpcheck::cli

@@ -1,0 +1,42 @@
+// tcpcheck's entry point: builds the subcommands, parses, maps failures to exit codes.
+#include <exception>
+#include <iostream>
+#include <map>
+
+#include "commands.hpp"
+#include "exit_codes.hpp"
+
+int main(int argc, char** argv) {
+  using namespace tcpcheck::cli;
+  CLI::App app{"tcpcheck: protocol conformance and fuzz testing for TCP servers and framing code",
+               "tcpcheck"};
+  app.footer(exit_codes_help);
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "tcpcheck 0.1.0");
+
+  std::map<CLI::App*, command> commands;
+  const auto add = [&](command (*adder)(CLI::App&)) {
+    const std::size_t before = app.get_subcommands({}).size();
+    command run = adder(app);
+    commands[app.get_subcommands({}).at(before)] = std::move(run);
+  };
+  add(add_demo);
+  add(add_decode);
+  add(add_encode);
+  add(add_lint);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? exit_ok : exit_usage;
+  }
+  try {
+    for (CLI::App* sub : app.get_subcommands())
+      if (auto it = commands.find(sub); it != commands.end()) return it->second();
+    return exit_usage;
+  } catch (const std::exception& e) {
+    std::cerr << "tcpcheck: internal error: " << e.what() << '\n';
+    return exit_internal;
+  }
+}
