@@ -50,8 +50,10 @@ int run_decode(const decode_options& options) {
     decoder.consume(all.subspan(at, std::min(chunk, all.size() - at)), print, ec);
   if (!ec && !options.no_eof) decoder.finish(print, ec);
 
-  std::cout << count << (count == 1 ? " frame" : " frames") << " from " << decoder.offset()
-            << " bytes";
+  // After an error the bytes read depend on how the input was chunked, so
+  // only a clean run says how many.
+  std::cout << count << (count == 1 ? " frame" : " frames");
+  if (!ec) std::cout << " from " << decoder.offset() << " bytes";
   if (decoder.discarded_frames() > 0)
     std::cout << ", " << decoder.discarded_frames() << " too long and discarded";
   if (options.no_eof && decoder.buffered() > 0)

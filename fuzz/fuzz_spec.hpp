@@ -12,7 +12,7 @@
 #include <cstdlib>
 #include <optional>
 
-#include <fuzzer/FuzzedDataProvider.h>
+#include <FuzzedDataProvider.h>
 
 namespace tcpcheck::fuzz {
 

@@ -96,12 +96,14 @@ void frame_decoder::fail(tcpcheck::error code, std::uint64_t offset, std::string
   error_ = stream_error{make_error_code(code), offset, std::move(reason)};
 }
 
-std::string frame_decoder::too_long_reason(std::uint64_t value, bool total_known) const {
+std::string frame_decoder::too_long_reason(std::uint64_t value, std::uint64_t total) const {
+  const bool total_known = total != 0;
   const std::string max = std::to_string(spec_.max);
   switch (spec_.kind) {
   case framing_kind::length_prefixed:
   case framing_kind::varint:
-    if (spec_.max_of == max_applies_to::field || value > detail::length_probe<4>::huge)
+    // A total of UINT64_MAX marks a field value too large to add up.
+    if (spec_.max_of == max_applies_to::field || total == UINT64_MAX)
       return "length field value " + std::to_string(value) + " is above max=" + max;
     return "frame of " + std::to_string(value) + " bytes is above max=" + max;
   case framing_kind::line:
@@ -218,7 +220,7 @@ std::size_t frame_decoder::extend_buffer(const Probe& probe, byte_view input,
   }
   case probe_result::too_long:
     if (spec_.too_long == too_long_policy::fail) {
-      fail(tcpcheck::error::frame_too_long, buffer_offset_, too_long_reason(r.value, r.total != 0));
+      fail(tcpcheck::error::frame_too_long, buffer_offset_, too_long_reason(r.value, r.total));
       return want;
     }
     if (r.total != 0) {
@@ -309,7 +311,7 @@ std::size_t frame_decoder::decode_with(const Probe& probe, byte_view input) {
     case probe_result::too_long:
       if (spec_.too_long == too_long_policy::fail) {
         fail(tcpcheck::error::frame_too_long, stream_offset_ + pos,
-             too_long_reason(r.value, r.total != 0));
+             too_long_reason(r.value, r.total));
       } else if (r.total != 0) {
         ++discarded_;
         const std::uint64_t in_input = std::min<std::uint64_t>(r.total, avail);
@@ -369,8 +371,7 @@ bool frame_decoder::finish_with(const Probe& probe) {
       break;
     case probe_result::too_long:
       if (spec_.too_long == too_long_policy::fail) {
-        fail(tcpcheck::error::frame_too_long, buffer_offset_,
-             too_long_reason(r.value, r.total != 0));
+        fail(tcpcheck::error::frame_too_long, buffer_offset_, too_long_reason(r.value, r.total));
         break;
       }
       ++discarded_;

@@ -9,11 +9,6 @@ namespace tcpcheck {
 
 namespace {
 
-bool contains(byte_view haystack, byte_view needle) {
-  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) !=
-         haystack.end();
-}
-
 std::uint64_t largest_value(const length_field& f) {
   if (f.width == 0) return UINT64_MAX;
   if (f.width == 8) return f.is_signed ? INT64_MAX : UINT64_MAX;
@@ -112,9 +107,17 @@ std::error_code encode_frame(const framing_spec& spec, byte_view payload, byte_b
     return {};
   }
   case framing_kind::delimited: {
-    const std::size_t content =
-        payload.size() -
-        (spec.keep_delimiter ? std::min(payload.size(), spec.delimiters[0].size()) : 0);
+    std::size_t content = payload.size();
+    if (spec.keep_delimiter) {
+      // The frame's own delimiter is the longest one the payload ends with.
+      std::size_t ending = 0;
+      for (const auto& d : spec.delimiters)
+        if (d.size() <= payload.size() && d.size() > ending &&
+            std::equal(d.begin(), d.end(), payload.end() - static_cast<std::ptrdiff_t>(d.size())))
+          ending = d.size();
+      if (ending == 0) return error::payload_has_delimiter;
+      content -= ending;
+    }
     if (content > spec.max) return error::payload_too_long;
     out.insert(out.end(), payload.begin(), payload.end());
     if (!spec.keep_delimiter)
@@ -123,10 +126,10 @@ std::error_code encode_frame(const framing_spec& spec, byte_view payload, byte_b
     // delimiter written after it: only decoding tells for certain.
     const byte_view wire(out.data() + start, out.size() - start);
     if (!decodes_to(spec, wire, payload)) {
+      // Whether a delimiter lies inside the payload or straddles its end
+      // and the delimiter after it, the frame would be cut elsewhere.
       out.resize(start);
-      for (const auto& d : spec.delimiters)
-        if (contains(payload, d)) return error::payload_has_delimiter;
-      return spec.keep_delimiter ? error::payload_has_delimiter : error::payload_too_long;
+      return error::payload_has_delimiter;
     }
     return {};
   }
@@ -139,7 +142,9 @@ std::string explain_refusal(const framing_spec& spec, byte_view payload, std::er
   if (ec == error::payload_too_long) return size + " is above max=" + std::to_string(spec.max);
   if (ec == error::length_not_representable)
     return size + " needs a length the " + to_string(spec) + " field cannot hold";
-  if (ec == error::payload_has_delimiter) return size + " contains a delimiter or ends without one";
+  if (ec == error::payload_has_delimiter)
+    return size + (spec.keep_delimiter ? " does not end with exactly one delimiter"
+                                       : " contains a delimiter, or ends with part of one");
   if (ec == error::payload_wrong_size)
     return size + " is not " + std::to_string(spec.fixed_size) + " bytes";
   if (ec == error::spec_not_encodable)

@@ -156,7 +156,10 @@ struct length_probe {
       }
     } else {
       header = offset + Width;
-      if (n < header) return need(static_cast<std::size_t>(header - n), n, n);
+      if (n < header) // eof=emit keeps what strip would keep of a partial header
+        return need(
+            static_cast<std::size_t>(header - n),
+            static_cast<std::size_t>(std::min<std::uint64_t>(has_strip ? strip : header, n)), n);
       value = read_fixed(p + offset);
       if (has_fast_range && value - lowest <= span) {
         const std::uint64_t total =

@@ -238,7 +238,7 @@ private:
 
   bool parse_strip(token v) {
     std::uint64_t n = 0;
-    if (!parse_bounded(v, framing_limits::largest_offset + 8, n)) return false;
+    if (!parse_bounded(v, framing_limits::largest_strip, n)) return false;
     spec_.field.strip = n;
     return true;
   }

@@ -73,7 +73,7 @@ struct stream_error {
   friend bool operator==(const stream_error&, const stream_error&) = default;
 };
 
-/// "frame_too_long at byte 12: frame of 70000 bytes is above max=65536"
+/// "frame too long at byte 12: frame of 70000 bytes is above max=65536"
 std::string to_string(const stream_error& e);
 
 } // namespace tcpcheck

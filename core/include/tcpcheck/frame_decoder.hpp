@@ -100,12 +100,12 @@ private:
   void compact();
   void emit(byte_view payload, std::uint64_t offset, std::uint64_t wire_size);
   void fail(tcpcheck::error code, std::uint64_t offset, std::string reason);
-  std::string too_long_reason(std::uint64_t value, bool total_known) const;
+  std::string too_long_reason(std::uint64_t value, std::uint64_t total) const;
   std::string failure_reason(tcpcheck::error code, std::uint64_t value) const;
 
   framing_spec spec_;
   std::size_t longest_delimiter_ = 1;
-  std::size_t buffer_cap_ = 0; // max + longest delimiter + 1: no probe needs more
+  std::size_t buffer_cap_ = 0; // max + longest delimiter + 2: no probe needs more
   frame_batch batch_;
   byte_buffer buffer_;              // a straddling frame's bytes, from buffer_head_ on
   std::size_t buffer_head_ = 0;     // bytes before it already handed out

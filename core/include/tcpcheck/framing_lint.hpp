@@ -1,11 +1,11 @@
 // The framing spec linter: specs that parse but cannot mean what was meant.
 //
-// Errors are specs that can never decode a frame as intended (strip beyond
-// the header, an adjustment that makes every frame shorter than its header,
-// a max smaller than any frame); `parse_framing_spec` refuses them. Warnings
+// Errors are specs that can never decode a frame as intended (an adjustment
+// that makes every frame shorter than its header, a max smaller than any
+// header, repeated delimiters); `parse_framing_spec` refuses them. Warnings
 // are specs that work but are probably a mistake (a max the length field can
-// never reach, a field too narrow for the declared max); they are printed by
-// `tcpcheck lint` and never refused.
+// never reach, strip beyond the header, which makes short frames errors);
+// they are printed by `tcpcheck lint` and never refused.
 #pragma once
 
 #include "tcpcheck/framing_spec.hpp"
@@ -28,7 +28,7 @@ struct lint_finding {
 /// Every finding for `spec`, errors first.
 std::vector<lint_finding> lint_framing_spec(const framing_spec& spec);
 
-/// "error: strip: strips 9 bytes but the header is only 6" / "warning: ..."
+/// "error: max: max=3 is smaller than the 4-byte header: no frame fits" / "warning: ..."
 std::string to_string(const lint_finding& finding);
 
 } // namespace tcpcheck

@@ -6,7 +6,8 @@
 //   raw                      the whole stream is one message
 //   line                     LF-terminated lines, one trailing CR dropped
 //   line,crlf                lines that must end in CRLF
-//   delim:\r\n|\0            any of the listed delimiters; shortest frame wins
+//   delim:\r\n|\0            any of the listed delimiters: the one that starts
+//                            first ends the frame (the longer on a tie)
 //   fixed:16                 16-byte messages
 //   varint                   LEB128 length prefix (protobuf style)
 //   len:u32be                a 4-byte big-endian length prefix
@@ -55,10 +56,11 @@ enum class byte_order { big, little };
 
 /// The limits every spec obeys, whatever the user asks for.
 struct framing_limits {
-  static constexpr std::uint64_t default_max = 8u << 20;  ///< 8 MiB, as Tokio
-  static constexpr std::uint64_t largest_max = 1u << 30;  ///< 1 GiB: `max` may not exceed it
-  static constexpr std::uint32_t largest_offset = 4096;   ///< bytes before a length field
-  static constexpr std::int64_t largest_adjust = 1 << 30; ///< |adjust|
+  static constexpr std::uint64_t default_max = 8u << 20; ///< 8 MiB, as Tokio
+  static constexpr std::uint64_t largest_max = 1u << 30; ///< 1 GiB: `max` may not exceed it
+  static constexpr std::uint32_t largest_offset = 4096;  ///< bytes before a length field
+  static constexpr std::uint64_t largest_strip = largest_offset + 8; ///< offset + widest field
+  static constexpr std::int64_t largest_adjust = 1 << 30;            ///< |adjust|
   static constexpr std::size_t most_delimiters = 8;
   static constexpr std::size_t longest_delimiter = 64;
 };
