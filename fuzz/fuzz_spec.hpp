@@ -8,11 +8,10 @@
 
 #include "tcpcheck/framing_spec.hpp"
 
+#include <FuzzedDataProvider.h>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
-
-#include <FuzzedDataProvider.h>
 
 namespace tcpcheck::fuzz {
 
