@@ -1342,3 +1342,78 @@ TEST(FrameDecoder, DiscardsTooLongFramesAndGoesOnLikeNetty) {
 
 } // namespace
 } // namespace tcpcheck
+
+namespace tcpcheck {
+
+// Lines long enough to cross the decoder's 64-byte line-feed scan: every
+// length from 0 to 150, some ending in CRLF, then a line over max and a
+// bare LF under crlf, decoded whole, at every single cut and byte by byte.
+namespace {
+
+std::string lines_across_blocks(std::vector<std::string>& expected) {
+  std::string stream;
+  for (int length = 0; length <= 150; ++length) {
+    std::string line(static_cast<std::size_t>(length), static_cast<char>('a' + length % 26));
+    expected.push_back(line);
+    stream += line + (length % 3 == 0 ? "\r\n" : "\n");
+  }
+  return stream;
+}
+
+void expect_same_at_every_cut(const framing_spec& spec, const std::string& stream,
+                              const decode_log& expected) {
+  const auto bytes = as_bytes(stream);
+  EXPECT_EQ(decode_bytewise(spec, bytes), expected);
+  for (std::size_t cut = 1; cut < stream.size(); ++cut) {
+    const std::vector<std::size_t> cuts{cut};
+    const auto log = decode_in_pieces(spec, bytes, cuts);
+    ASSERT_EQ(log, expected) << "cut at " << cut;
+  }
+}
+
+} // namespace
+
+TEST(FrameDecoder, LineGivesTheSameFramesForLinesThatCrossSixtyFourByteBlocks) {
+  std::vector<std::string> expected;
+  const std::string stream = lines_across_blocks(expected);
+  const auto spec = test::spec_of("line");
+  const auto whole = decode_in_pieces(spec, as_bytes(stream), {});
+  EXPECT_EQ(test::payloads(whole), expected);
+  EXPECT_FALSE(whole.error);
+  expect_same_at_every_cut(spec, stream, whole);
+}
+
+TEST(FrameDecoder, LineFindsATooLongLineAmongLongOnesWhereverTheStreamIsCut) {
+  std::vector<std::string> expected;
+  std::string stream = lines_across_blocks(expected);
+  const auto fail = test::spec_of("line,max=120");
+  const auto failed = decode_in_pieces(fail, as_bytes(stream), {});
+  ASSERT_EQ(failed.frames.size(), 121u);
+  EXPECT_EQ(failed.error.code, error::frame_too_long);
+  EXPECT_EQ(failed.error.offset, failed.frames.back().offset + failed.frames.back().wire_size);
+  expect_same_at_every_cut(fail, stream, failed);
+
+  const auto discard = test::spec_of("line,max=120,too-long=discard");
+  const auto discarded = decode_in_pieces(discard, as_bytes(stream), {});
+  EXPECT_EQ(discarded.frames.size(), 121u);
+  EXPECT_EQ(discarded.discarded, 30u);
+  EXPECT_FALSE(discarded.error);
+  expect_same_at_every_cut(discard, stream, discarded);
+}
+
+TEST(FrameDecoder, LineCrlfFindsABareLineFeedAfterManyBlocksWhereverTheStreamIsCut) {
+  std::string stream;
+  for (int i = 0; i < 40; ++i)
+    stream += std::string(37, 'x') + "\r\n";
+  const std::size_t bare = stream.size() + 5;
+  stream += "hello\nworld\r\n";
+  for (int i = 0; i < 4; ++i) stream += std::string(37, 'y') + "\r\n"; // blocks after it
+  const auto spec = test::spec_of("line,crlf");
+  const auto log = decode_in_pieces(spec, as_bytes(stream), {});
+  EXPECT_EQ(log.frames.size(), 40u);
+  EXPECT_EQ(log.error.code, error::bare_line_feed);
+  EXPECT_EQ(log.error.offset, bare);
+  expect_same_at_every_cut(spec, stream, log);
+}
+
+} // namespace tcpcheck

@@ -246,6 +246,25 @@ inline const std::uint8_t* find_line_feed(const std::uint8_t* p, std::size_t n) 
   return static_cast<const std::uint8_t*>(std::memchr(p + i, '\n', n - i));
 }
 
+// Bit i set where p[i] is an LF, for the 64 bytes at p.
+inline std::uint64_t line_feed_mask(const std::uint8_t* p) {
+#if defined(__SSE2__)
+  const __m128i lf = _mm_set1_epi8('\n');
+  std::uint64_t mask = 0;
+  for (int i = 0; i < 4; ++i) {
+    const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
+    const auto hits = static_cast<std::uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, lf)));
+    mask |= std::uint64_t{hits} << (16 * i);
+  }
+  return mask;
+#else
+  std::uint64_t mask = 0;
+  for (int i = 0; i < 64; ++i)
+    mask |= std::uint64_t{p[i] == '\n'} << i;
+  return mask;
+#endif
+}
+
 // `line`: LF-terminated; one CR before the LF is not part of the line.
 // `max` limits the line without its terminator.
 struct line_probe {

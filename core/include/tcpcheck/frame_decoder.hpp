@@ -35,6 +35,10 @@
 
 namespace tcpcheck {
 
+namespace detail {
+struct line_probe;
+} // namespace detail
+
 /// One decoded message.
 struct frame {
   byte_view payload;           ///< the message, header and delimiter removed as the spec says
@@ -88,6 +92,8 @@ private:
 
   template <class Probe>
   std::size_t decode_with(const Probe& probe, byte_view input);
+  std::size_t scan_lines(const detail::line_probe& probe, byte_view input, std::size_t pos,
+                         std::size_t& count);
   template <class Probe>
   std::size_t extend_buffer(const Probe& probe, byte_view input, bool& batch_uses_buffer);
   template <class Probe>
