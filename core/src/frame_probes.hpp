@@ -116,9 +116,15 @@ struct length_probe {
 
   // Field values for which every check below passes: [lowest, lowest + span].
   // One unsigned compare stands in for all of them on the hot path.
-  std::uint64_t lowest = 1;
+  // An empty range is [2^64-1, 2^64-1], which only a u64 field can hold, so
+  // only 8-byte fields need has_fast_range besides the compare.
+  std::uint64_t lowest = UINT64_MAX;
   std::uint64_t span = 0;
   bool has_fast_range = false;
+  // For fixed-width fields, the header and the bytes to strip are constants.
+  std::uint64_t fixed_header = offset + Width;
+  std::uint64_t fixed_stripped = has_strip ? strip : fixed_header;
+  std::uint64_t header_plus_adjust = fixed_header + static_cast<std::uint64_t>(adjust);
 
   explicit length_probe(const framing_spec& spec)
       : offset(spec.field.offset), adjust(spec.field.adjust), max(spec.max),
@@ -161,14 +167,14 @@ struct length_probe {
             static_cast<std::size_t>(header - n),
             static_cast<std::size_t>(std::min<std::uint64_t>(has_strip ? strip : header, n)), n);
       value = read_fixed(p + offset);
-      if (has_fast_range && value - lowest <= span) {
-        const std::uint64_t total =
-            header + static_cast<std::uint64_t>(static_cast<std::int64_t>(value) + adjust);
-        const std::uint64_t stripped = has_strip ? strip : header;
+      if ((Width != 8 || has_fast_range) && value - lowest <= span) [[likely]] {
+        // Wraps as intended for a negative adjust: value + adjust >= 0 here.
+        const std::uint64_t total = value + header_plus_adjust;
         if (n < total) [[unlikely]]
           return need(static_cast<std::size_t>(total - n),
-                      static_cast<std::size_t>(std::min<std::uint64_t>(stripped, n)), n);
-        return done(total, static_cast<std::size_t>(stripped), static_cast<std::size_t>(total));
+                      static_cast<std::size_t>(std::min<std::uint64_t>(fixed_stripped, n)), n);
+        return done(total, static_cast<std::size_t>(fixed_stripped),
+                    static_cast<std::size_t>(total));
       }
       if (is_signed && ((value >> (8 * Width - 1)) & 1u))
         return broken(error::negative_length, offset, value);
