@@ -63,6 +63,8 @@ frame_decoder::frame_decoder(framing_spec spec)
     : spec_(std::move(spec)), longest_delimiter_(longest_delimiter_of(spec_)) {
   // Length-based and fixed probes ask for exact byte counts; the others are
   // bounded here, past the point where every probe answers too long.
+  if (spec_.kind == framing_kind::length_prefixed)
+    walk_range_ = detail::length_fast_range::of(spec_);
   buffer_cap_ = SIZE_MAX;
   if (spec_.kind == framing_kind::raw || spec_.is_delimiter_based())
     buffer_cap_ = static_cast<std::size_t>(spec_.max + longest_delimiter_ + 2);
@@ -254,44 +256,20 @@ std::size_t frame_decoder::extend_buffer(const Probe& probe, byte_view input,
   return want;
 }
 
-// The fast path of `line`: LFs found 64 bytes at a time, so that the
-// branch on "is there an LF here" goes one way for most blocks instead of
-// mispredicting once per line. Stops at the first line the probe would not
-// simply accept (too long, bare LF under crlf), at a full batch, or short
-// of the last 64 bytes; the generic path takes over from there, so the
-// frames are exactly the probe's.
+// The line walk (tcpcheck/detail/frame_walk.hpp) into the batch, for input
+// that follows a straddling frame; consume() walks the rest inline.
 std::size_t frame_decoder::scan_lines(const detail::line_probe& probe, byte_view input,
                                       std::size_t pos, std::size_t& batch_count) {
   std::size_t count = batch_count; // a local, so stores to the batch cannot alias it
-  const std::uint8_t* const data = input.data();
-  const std::size_t n = input.size();
-  const std::uint64_t base = stream_offset_;
   frame* const frames = batch_.frames.data();
-  std::size_t line_start = pos;
-  bool stop = false;
-  for (std::size_t block = pos; !stop && block + 64 <= n; block += 64) {
-    std::uint64_t mask = detail::line_feed_mask(data + block);
-    while (mask != 0) {
-      const std::size_t lf = block + static_cast<std::size_t>(std::countr_zero(mask));
-      mask &= mask - 1;
-      const bool cr = lf > line_start && data[lf - 1] == '\r';
-      const std::size_t end = lf - (cr ? 1 : 0);
-      if (end - line_start > probe.max || (probe.strict_crlf && !cr)) {
-        stop = true; // the probe reports this line
-        break;
-      }
-      frames[count++] = frame{byte_view(data + line_start, end - line_start), base + line_start,
-                              lf + 1 - line_start};
-      line_start = lf + 1;
-      if (count == batch_capacity) {
-        stop = true;
-        break;
-      }
-    }
-    if (block + 64 - line_start > probe.max + 2) stop = true; // too long: the probe says so
-  }
+  const std::uint64_t base = stream_offset_ + pos;
+  const std::size_t used = detail::walk_lines(
+      probe.max, probe.strict_crlf, input.data() + pos, input.size() - pos, batch_capacity - count,
+      [&](byte_view payload, std::size_t at, std::uint64_t wire_size) {
+        frames[count++] = frame{payload, base + at, wire_size};
+      });
   batch_count = count;
-  return line_start;
+  return pos + used;
 }
 
 template <class Probe>

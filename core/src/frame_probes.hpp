@@ -6,6 +6,7 @@
 // decoder shows it either the caller's input or its own straddle buffer.
 #pragma once
 
+#include "tcpcheck/detail/frame_walk.hpp"
 #include "tcpcheck/error.hpp"
 #include "tcpcheck/framing_spec.hpp"
 
@@ -112,40 +113,14 @@ struct length_probe {
   bool has_strip;
   bool field_max;
   bool is_signed;
-  bool big_endian;
 
-  // Field values for which every check below passes: [lowest, lowest + span].
-  // One unsigned compare stands in for all of them on the hot path.
-  // An empty range is [2^64-1, 2^64-1], which only a u64 field can hold, so
-  // only 8-byte fields need has_fast_range besides the compare.
-  std::uint64_t lowest = UINT64_MAX;
-  std::uint64_t span = 0;
-  bool has_fast_range = false;
-  // For fixed-width fields, the header and the bytes to strip are constants.
-  std::uint64_t fixed_header = offset + Width;
-  std::uint64_t fixed_stripped = has_strip ? strip : fixed_header;
-  std::uint64_t header_plus_adjust = fixed_header + static_cast<std::uint64_t>(adjust);
+  length_fast_range range; // the common case in one compare (tcpcheck/detail/frame_walk.hpp)
 
   explicit length_probe(const framing_spec& spec)
       : offset(spec.field.offset), adjust(spec.field.adjust), max(spec.max),
         strip(spec.field.strip.value_or(0)), has_strip(spec.field.strip.has_value()),
         field_max(spec.max_of == max_applies_to::field), is_signed(spec.field.is_signed),
-        big_endian(spec.field.order == byte_order::big) {
-    if constexpr (Width != 0) {
-      const auto header = static_cast<std::int64_t>(offset + Width);
-      std::int64_t low = std::max<std::int64_t>(0, -adjust); // body >= 0
-      if (has_strip) low = std::max(low, static_cast<std::int64_t>(strip) - header - adjust);
-      std::int64_t high = field_max ? static_cast<std::int64_t>(max)
-                                    : static_cast<std::int64_t>(max) - header - adjust;
-      if (is_signed)
-        high = std::min(high, static_cast<std::int64_t>((std::uint64_t{1} << (8 * Width - 1)) - 1));
-      if (high >= low) {
-        lowest = static_cast<std::uint64_t>(low);
-        span = static_cast<std::uint64_t>(high - low);
-        has_fast_range = true;
-      }
-    }
-  }
+        range(length_fast_range::of(spec)) {}
 
   // Values above this are too long whatever the adjustment: max and |adjust|
   // are both at most 2^30, so no arithmetic below can overflow.
@@ -166,14 +141,14 @@ struct length_probe {
         return need(
             static_cast<std::size_t>(header - n),
             static_cast<std::size_t>(std::min<std::uint64_t>(has_strip ? strip : header, n)), n);
-      value = read_fixed(p + offset);
-      if ((Width != 8 || has_fast_range) && value - lowest <= span) [[likely]] {
+      value = range.read<Width>(p + offset);
+      if (range.width != 0 && range.accepts(value)) [[likely]] {
         // Wraps as intended for a negative adjust: value + adjust >= 0 here.
-        const std::uint64_t total = value + header_plus_adjust;
+        const std::uint64_t total = value + range.header_plus_adjust;
         if (n < total) [[unlikely]]
           return need(static_cast<std::size_t>(total - n),
-                      static_cast<std::size_t>(std::min<std::uint64_t>(fixed_stripped, n)), n);
-        return done(total, static_cast<std::size_t>(fixed_stripped),
+                      static_cast<std::size_t>(std::min<std::uint64_t>(range.stripped, n)), n);
+        return done(total, static_cast<std::size_t>(range.stripped),
                     static_cast<std::size_t>(total));
       }
       if (is_signed && ((value >> (8 * Width - 1)) & 1u))
@@ -191,21 +166,6 @@ struct length_probe {
       return need(static_cast<std::size_t>(total - n),
                   static_cast<std::size_t>(std::min<std::uint64_t>(stripped, n)), n);
     return done(total, static_cast<std::size_t>(stripped), static_cast<std::size_t>(total));
-  }
-
-  TCPCHECK_ALWAYS_INLINE std::uint64_t read_fixed(const std::uint8_t* p) const {
-    std::uint64_t v = 0;
-    if constexpr (std::endian::native == std::endian::little) {
-      std::memcpy(&v, p, Width); // one unaligned load; the low bytes hold the field
-      if (big_endian && Width > 1) v = __builtin_bswap64(v) >> (64 - 8 * Width);
-    } else if (big_endian) {
-      for (unsigned i = 0; i < Width; ++i)
-        v = (v << 8) | p[i];
-    } else {
-      for (unsigned i = Width; i-- > 0;)
-        v = (v << 8) | p[i];
-    }
-    return v;
   }
 
   // LEB128 after the offset. Returns true with the value and the header
@@ -250,25 +210,6 @@ inline const std::uint8_t* find_line_feed(const std::uint8_t* p, std::size_t n) 
 #endif
   if (i == n) return nullptr;
   return static_cast<const std::uint8_t*>(std::memchr(p + i, '\n', n - i));
-}
-
-// Bit i set where p[i] is an LF, for the 64 bytes at p.
-inline std::uint64_t line_feed_mask(const std::uint8_t* p) {
-#if defined(__SSE2__)
-  const __m128i lf = _mm_set1_epi8('\n');
-  std::uint64_t mask = 0;
-  for (int i = 0; i < 4; ++i) {
-    const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
-    const auto hits = static_cast<std::uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, lf)));
-    mask |= std::uint64_t{hits} << (16 * i);
-  }
-  return mask;
-#else
-  std::uint64_t mask = 0;
-  for (int i = 0; i < 64; ++i)
-    mask |= std::uint64_t{p[i] == '\n'} << i;
-  return mask;
-#endif
 }
 
 // `line`: LF-terminated; one CR before the LF is not part of the line.
