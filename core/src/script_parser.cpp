@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <regex>
 #include <set>
 
 namespace tcpcheck {
@@ -107,7 +108,8 @@ public:
     return fail_at(peek(), "the end of the line");
   }
 
-  bool parse_duration(duration& out) {
+  // Timeouts and quiet periods must be positive; a sleep may be 0ms.
+  bool parse_duration(duration& out, bool positive = true) {
     const token t = take();
     std::string_view s = t.text;
     std::int64_t scale = 0;
@@ -120,9 +122,11 @@ public:
     }
     std::int64_t n = 0;
     const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-    if (scale == 0 || s.empty() || ec != std::errc{} || end != s.data() + s.size() || n < 0 ||
-        n > script_limits::longest_duration_ms / scale)
-      return fail_at(t, "a duration such as 250ms or 2s (at most 24 hours)");
+    if (scale == 0 || s.empty() || ec != std::errc{} || end != s.data() + s.size() ||
+        n < (positive ? 1 : 0) || n > script_limits::longest_duration_ms / scale)
+      return fail_at(t, positive
+                            ? "a duration of at least 1ms, such as 250ms or 2s (at most 24 hours)"
+                            : "a duration such as 250ms or 2s (at most 24 hours)");
     out = duration(n * scale);
     return true;
   }
@@ -223,6 +227,12 @@ public:
       if (pattern.what != token::kind::string)
         return fail_at(pattern, "a quoted regular expression");
       e.pattern = std::string(pattern.text);
+      try {
+        const std::regex compiled(e.pattern, std::regex::ECMAScript);
+      } catch (const std::regex_error& bad) {
+        return fail(pattern.column, std::string("a valid regular expression (") + bad.what() + ")",
+                    shown(pattern));
+      }
       if (take_word("as")) {
         const token name = take();
         if (name.what != token::kind::word || !is_name_start(name.text[0]) ||
@@ -289,7 +299,7 @@ public:
       }
     } else if (verb.text == "sleep") {
       step.what = script_step::kind::sleep;
-      if (!parse_duration(step.pause)) return false;
+      if (!parse_duration(step.pause, false)) return false;
     } else if (verb.text == "connect") {
       step.what = script_step::kind::connect;
     } else if (verb.text == "shutdown") {

@@ -80,7 +80,7 @@ std::string to_string(const script& s) {
   std::string out;
   if (!s.description.empty()) out += "# " + s.description + "\n";
   if (s.framing) {
-    const bool plain = s.framing->find_first_of(" \t\"#") == std::string::npos;
+    const bool plain = s.framing->find_first_of(" \t\r\"#") == std::string::npos;
     out += "framing " + (plain ? *s.framing : "\"" + *s.framing + "\"") + "\n";
   }
   if (s.timeout) out += "timeout " + duration_text(*s.timeout) + "\n";

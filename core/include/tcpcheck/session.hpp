@@ -1,0 +1,145 @@
+// The session state machine: a script driven step by step from events.
+//
+// Sans I/O, like the frame decoder: the harness (or a test, or a fuzz
+// target) feeds it what happened on the wire (connected, bytes received,
+// peer FIN, peer RST, a timer expired) and carries out the actions it asks
+// for (connect, write, shut down, close, reset, start a timer). Received
+// bytes are decoded with the script's framing, so a reply written in three
+// pieces, or two replies in one write, are judged frame by frame. Every
+// run ends in a verdict: pass, or the failing step with its line, what was
+// expected, what came, and the transcript.
+//
+//   tcpcheck::session s(script, spec, plan);
+//   s.start();
+//   while (!s.finished()) {
+//     for (auto& action : s.take_actions()) carry_out(action);
+//     feed_next_event(s); // s.on_received(conn, bytes), s.on_timer(id), ...
+//   }
+#pragma once
+
+#include "tcpcheck/bytes.hpp"
+#include "tcpcheck/delivery_plan.hpp"
+#include "tcpcheck/frame_decoder.hpp"
+#include "tcpcheck/framing_spec.hpp"
+#include "tcpcheck/script.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tcpcheck {
+
+struct session_options {
+  duration default_timeout{5000}; ///< expect steps, unless the script or step says otherwise
+  duration connect_timeout{5000};
+  duration write_gap{1};                     ///< pause between the writes of one cut send
+  std::size_t most_unread_bytes = 16u << 20; ///< received but not yet expected: more fails the run
+  std::size_t transcript_bytes = 1u << 20;   ///< bytes of payload kept in the transcript
+};
+
+/// What the session asks its driver to do, in order.
+struct session_action {
+  enum class kind { connect, write, shutdown, close, reset, start_timer };
+  kind what = kind::write;
+  std::size_t connection = 0; ///< index into script::connections()
+  byte_buffer bytes;          ///< write
+  duration delay{0};          ///< write: wait this long first; start_timer: the timeout
+  std::uint64_t timer = 0;    ///< start_timer: the id to report to on_timer
+  friend bool operator==(const session_action&, const session_action&) = default;
+};
+
+/// One line of the transcript: what went over the wire, or happened.
+struct transcript_entry {
+  enum class kind { sent, received_frame, peer_closed, peer_reset, connected, note };
+  kind what = kind::note;
+  std::size_t connection = 0;
+  byte_buffer bytes; ///< sent bytes, or a frame's payload (cut at the transcript limit)
+  std::string text;  ///< a note
+};
+
+struct verdict {
+  bool passed = false;
+  std::size_t step = 0; ///< index of the failing step (steps.size(): after the last)
+  std::size_t line = 0; ///< its line in the script
+  std::string expected; ///< printable: escapes for unprintable bytes
+  std::string got;
+  std::string reason; ///< one line
+  std::string plan;   ///< the plan's name, seed included
+  std::vector<transcript_entry> transcript;
+};
+
+/// "pass" or "line 7: expected \"Hello alice!\", got \"Hello bob!\"".
+std::string to_string(const verdict& v);
+
+class session {
+public:
+  session(script s, framing_spec spec, delivery_plan plan, session_options options = {});
+  ~session();
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  /// Begins: connects "main" (and nothing else) unless the first step does.
+  void start();
+
+  void on_connected(std::size_t connection);
+  void on_connect_failed(std::size_t connection, std::string reason);
+  void on_received(std::size_t connection, byte_view bytes);
+  void on_peer_closed(std::size_t connection);
+  void on_peer_reset(std::size_t connection);
+  void on_write_failed(std::size_t connection, std::string reason);
+  void on_timer(std::uint64_t timer);
+
+  /// The actions asked for since the last call, in order.
+  std::vector<session_action> take_actions();
+
+  bool finished() const noexcept { return finished_; }
+  const verdict& result() const noexcept { return verdict_; }
+  const script& steps() const noexcept { return script_; }
+  const std::vector<std::string>& connection_names() const noexcept { return names_; }
+
+private:
+  struct connection_state;
+  enum class wait_for { nothing, implicit_connect, connect, expect, sleep };
+
+  void run(); // advances through steps while it can
+  bool run_step(const script_step& step);
+  bool check_expect(const script_step& step);
+  void send_step(std::size_t index);
+  void pipeline_ahead();
+  void wait(duration timeout);
+  void wake(std::size_t connection); // an event on `connection`: re-check a waiting expect
+  void fail(std::string expected, std::string got, std::string reason);
+  void pass();
+  std::size_t connection_of(const script_step& step) const;
+  byte_buffer render(const script_text& text) const;
+  std::string describe(const expectation& e) const;
+  void note(std::size_t connection, transcript_entry::kind what, byte_view bytes,
+            std::string text = {});
+
+  script script_;
+  framing_spec spec_;
+  delivery_plan plan_;
+  session_options options_;
+  std::vector<std::string> names_;
+  std::vector<std::unique_ptr<connection_state>> connections_;
+  std::map<std::string, byte_buffer> variables_;
+  std::vector<bool> sent_ahead_; // pipeline: sends already written
+  std::size_t pc_ = 0;           // the step being run
+  std::uint64_t next_timer_ = 1;
+  std::uint64_t awaited_timer_ = 0;   // the timer that ends the current wait
+  std::size_t timer_step_ = SIZE_MAX; // the step awaited_timer_ was started for
+  wait_for wait_for_ = wait_for::nothing;
+  bool waiting_ = false;
+  bool started_ = false;
+  bool finished_ = false;
+  std::uint64_t sends_ = 0;
+  std::size_t transcript_bytes_ = 0;
+  std::vector<session_action> actions_;
+  verdict verdict_;
+};
+
+} // namespace tcpcheck

@@ -1,0 +1,545 @@
+// The session state machine: steps, per-connection decoding, waits, verdicts.
+#include "tcpcheck/session.hpp"
+
+#include "tcpcheck/escape.hpp"
+#include "tcpcheck/frame_encoder.hpp"
+
+#include <algorithm>
+#include <regex>
+
+namespace tcpcheck {
+
+namespace {
+
+std::string quoted(byte_view bytes) {
+  return "\"" + escape(bytes, "\"") + "\"";
+}
+
+bool contains(byte_view haystack, byte_view needle) {
+  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) !=
+         haystack.end();
+}
+
+} // namespace
+
+struct session::connection_state {
+  explicit connection_state(const framing_spec& spec) : decoder(spec) {}
+  frame_decoder decoder;
+  std::deque<byte_buffer> frames; // decoded, not yet expected
+  std::size_t unread_bytes = 0;
+  bool connected = false;
+  bool peer_closed = false;
+  bool peer_reset = false;
+  bool stream_broken = false; // the server broke the framing
+  bool bytes_arrived = false; // since the current step began waiting
+};
+
+std::string to_string(const verdict& v) {
+  if (v.passed) return "pass";
+  std::string out = "line " + std::to_string(v.line) + ": " + v.reason;
+  if (!v.expected.empty()) out += "\n  expected: " + v.expected;
+  if (!v.got.empty()) out += "\n  got:      " + v.got;
+  return out;
+}
+
+session::session(script s, framing_spec spec, delivery_plan plan, session_options options)
+    : script_(std::move(s)), spec_(std::move(spec)), plan_(plan), options_(options) {
+  names_ = script_.connections();
+  if (names_.empty()) names_.push_back("main");
+  for (std::size_t i = 0; i < names_.size(); ++i)
+    connections_.push_back(std::make_unique<connection_state>(spec_));
+  sent_ahead_.assign(script_.steps.size(), false);
+  verdict_.plan = to_string(plan_);
+}
+
+session::~session() = default;
+
+std::size_t session::connection_of(const script_step& step) const {
+  return static_cast<std::size_t>(std::find(names_.begin(), names_.end(), step.connection) -
+                                  names_.begin());
+}
+
+std::vector<session_action> session::take_actions() {
+  std::vector<session_action> out;
+  out.swap(actions_);
+  return out;
+}
+
+void session::note(std::size_t connection, transcript_entry::kind what, byte_view bytes,
+                   std::string text) {
+  transcript_entry e;
+  e.what = what;
+  e.connection = connection;
+  const std::size_t room =
+      options_.transcript_bytes - std::min(options_.transcript_bytes, transcript_bytes_);
+  const std::size_t kept = std::min(room, bytes.size());
+  e.bytes.assign(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(kept));
+  transcript_bytes_ += kept;
+  e.text = std::move(text);
+  if (kept < bytes.size())
+    e.text += (e.text.empty() ? "" : "; ") + std::to_string(bytes.size() - kept) +
+              " more bytes not kept (transcript limit)";
+  verdict_.transcript.push_back(std::move(e));
+}
+
+byte_buffer session::render(const script_text& text) const {
+  byte_buffer out;
+  for (const auto& seg : text.segments) {
+    const byte_buffer* bytes = &seg.bytes;
+    if (seg.is_variable) {
+      const auto it = variables_.find(seg.variable);
+      if (it == variables_.end()) continue; // the parser makes this unreachable
+      bytes = &it->second;
+    }
+    out.insert(out.end(), bytes->begin(), bytes->end());
+  }
+  return out;
+}
+
+std::string session::describe(const expectation& e) const {
+  switch (e.what) {
+  case expectation::kind::exact:
+    return quoted(render(e.text));
+  case expectation::kind::prefix:
+    return "a frame starting with " + quoted(render(e.text));
+  case expectation::kind::contains:
+    return "a frame containing " + quoted(render(e.text));
+  case expectation::kind::regex:
+    return "a frame matching /" + e.pattern + "/";
+  case expectation::kind::any:
+    return e.count == 1 ? "a frame" : std::to_string(e.count) + " frames";
+  case expectation::kind::close:
+    return "the connection closed (FIN)";
+  case expectation::kind::reset:
+    return "the connection reset (RST)";
+  case expectation::kind::silence:
+    return "silence for " + duration_text(e.quiet);
+  }
+  return "?";
+}
+
+void session::fail(std::string expected, std::string got, std::string reason) {
+  if (finished_) return;
+  finished_ = true;
+  waiting_ = false;
+  verdict_.passed = false;
+  verdict_.step = pc_;
+  verdict_.line = pc_ < script_.steps.size() ? script_.steps[pc_].line : 0;
+  verdict_.expected = std::move(expected);
+  verdict_.got = std::move(got);
+  verdict_.reason = std::move(reason);
+  note(0, transcript_entry::kind::note, {}, "failed: " + verdict_.reason);
+  for (std::size_t i = 0; i < connections_.size(); ++i)
+    if (connections_[i]->connected) actions_.push_back({session_action::kind::close, i, {}, {}, 0});
+}
+
+void session::pass() {
+  finished_ = true;
+  waiting_ = false;
+  verdict_.passed = true;
+  verdict_.step = script_.steps.size();
+  for (std::size_t i = 0; i < connections_.size(); ++i)
+    if (connections_[i]->connected) actions_.push_back({session_action::kind::close, i, {}, {}, 0});
+}
+
+void session::wait(duration timeout) {
+  waiting_ = true;
+  if (timer_step_ == pc_ && awaited_timer_ != 0) return; // this step's deadline is already set
+  timer_step_ = pc_;
+  awaited_timer_ = next_timer_++;
+  actions_.push_back({session_action::kind::start_timer, 0, {}, timeout, awaited_timer_});
+}
+
+void session::start() {
+  if (started_) return;
+  started_ = true;
+  // "main" is opened before the first step, unless that step opens it.
+  const bool opens_main = !script_.steps.empty() &&
+                          script_.steps.front().what == script_step::kind::connect &&
+                          script_.steps.front().connection == "main";
+  if (names_.front() == "main" && !opens_main) {
+    actions_.push_back({session_action::kind::connect, 0, {}, {}, 0});
+    wait_for_ = wait_for::implicit_connect;
+    wait(options_.connect_timeout);
+    return;
+  }
+  run();
+}
+
+void session::run() {
+  while (!finished_ && !waiting_) {
+    if (pc_ == script_.steps.size()) {
+      pass();
+      return;
+    }
+    if (plan_.what == delivery_plan::kind::pipeline) pipeline_ahead();
+    if (finished_) return;
+    if (!run_step(script_.steps[pc_])) return;
+    ++pc_;
+    awaited_timer_ = 0;
+    wait_for_ = wait_for::nothing;
+  }
+}
+
+bool session::run_step(const script_step& step) {
+  const std::size_t c = connection_of(step);
+  connection_state& conn = *connections_[c];
+  switch (step.what) {
+  case script_step::kind::connect:
+    if (conn.connected) {
+      fail("", "", "connection '" + step.connection + "' is already open");
+      return false;
+    }
+    if (wait_for_ != wait_for::connect) {
+      actions_.push_back({session_action::kind::connect, c, {}, {}, 0});
+      wait_for_ = wait_for::connect;
+      wait(options_.connect_timeout);
+      return false;
+    }
+    return conn.connected;
+  case script_step::kind::send:
+    if (!conn.connected) {
+      fail("", "", "cannot send: connection '" + step.connection + "' is not open");
+      return false;
+    }
+    if (!sent_ahead_[pc_]) send_step(pc_);
+    return !finished_;
+  case script_step::kind::expect:
+    wait_for_ = wait_for::expect;
+    return check_expect(step);
+  case script_step::kind::sleep:
+    if (wait_for_ != wait_for::sleep) {
+      wait_for_ = wait_for::sleep;
+      wait(step.pause);
+      return false;
+    }
+    return false;
+  case script_step::kind::shutdown:
+  case script_step::kind::close:
+  case script_step::kind::reset: {
+    if (!conn.connected) {
+      fail("", "", "connection '" + step.connection + "' is not open");
+      return false;
+    }
+    const auto what = step.what == script_step::kind::shutdown ? session_action::kind::shutdown
+                      : step.what == script_step::kind::close  ? session_action::kind::close
+                                                               : session_action::kind::reset;
+    actions_.push_back({what, c, {}, {}, 0});
+    if (step.what != script_step::kind::shutdown) conn.connected = false;
+    return true;
+  }
+  }
+  return true;
+}
+
+void session::send_step(std::size_t index) {
+  const script_step& step = script_.steps[index];
+  const std::size_t c = connection_of(step);
+  const auto wire_of = [&](const script_step& s, byte_buffer& wire) {
+    for (const auto& seg : s.payload.segments)
+      if (seg.is_variable && !variables_.count(seg.variable)) {
+        pc_ = index;
+        fail("", "",
+             "${" + seg.variable +
+                 "} was not captured: its expect step matched another alternative");
+        return false;
+      }
+    const byte_buffer payload = render(s.payload);
+    if (s.raw) {
+      wire.insert(wire.end(), payload.begin(), payload.end());
+      return true;
+    }
+    if (auto ec = encode_frame(spec_, payload, wire)) {
+      pc_ = index;
+      fail("a payload that '" + to_string(spec_) + "' can frame", quoted(payload),
+           "cannot frame the payload: " + explain_refusal(spec_, payload, ec));
+      return false;
+    }
+    return true;
+  };
+  byte_buffer wire;
+  if (!wire_of(step, wire)) return;
+  sent_ahead_[index] = true;
+  bool framed = !step.raw;
+  if (plan_.what == delivery_plan::kind::merged) {
+    // Consecutive sends on this connection, nothing between: one write.
+    for (std::size_t j = index + 1; j < script_.steps.size(); ++j) {
+      const script_step& next = script_.steps[j];
+      if (next.what != script_step::kind::send || connection_of(next) != c) break;
+      if (!wire_of(next, wire)) return;
+      sent_ahead_[j] = true;
+    }
+  }
+  const auto cuts = plan_cuts(plan_, spec_, wire, framed, sends_++);
+  std::size_t from = 0;
+  for (std::size_t i = 0; i <= cuts.size(); ++i) {
+    const std::size_t to = i < cuts.size() ? cuts[i] : wire.size();
+    if (to <= from) continue;
+    session_action write{session_action::kind::write, c, {}, {}, 0};
+    write.bytes.assign(wire.begin() + static_cast<std::ptrdiff_t>(from),
+                       wire.begin() + static_cast<std::ptrdiff_t>(to));
+    write.delay = from == 0 ? duration{0} : options_.write_gap;
+    note(c, transcript_entry::kind::sent, write.bytes);
+    actions_.push_back(std::move(write));
+    from = to;
+  }
+}
+
+// Pipelining: sends after pending expects go out now, up to the first send
+// that needs a variable those expects have not captured yet.
+void session::pipeline_ahead() {
+  for (std::size_t j = pc_; j < script_.steps.size(); ++j) {
+    const script_step& step = script_.steps[j];
+    if (step.what == script_step::kind::expect) continue;
+    if (step.what != script_step::kind::send) return;
+    if (sent_ahead_[j]) continue;
+    for (const auto& seg : step.payload.segments)
+      if (seg.is_variable && !variables_.count(seg.variable)) return;
+    if (!connections_[connection_of(step)]->connected) return;
+    send_step(j);
+    if (finished_) return;
+  }
+}
+
+bool session::check_expect(const script_step& step) {
+  const std::size_t c = connection_of(step);
+  connection_state& conn = *connections_[c];
+  const auto& alts = step.alternatives;
+  std::string expected;
+  for (std::size_t i = 0; i < alts.size(); ++i)
+    expected += (i ? " or " : "") + describe(alts[i]);
+  const bool only_silence = std::all_of(alts.begin(), alts.end(), [](const expectation& e) {
+    return e.what == expectation::kind::silence;
+  });
+
+  if (only_silence && conn.bytes_arrived && conn.frames.empty()) {
+    fail(expected, "bytes of a frame", "the server sent something during the silence");
+    return false;
+  }
+  if (!conn.frames.empty()) {
+    const byte_buffer& frame = conn.frames.front();
+    for (const auto& e : alts) {
+      bool matched = false;
+      switch (e.what) {
+      case expectation::kind::exact:
+        matched = frame == render(e.text);
+        break;
+      case expectation::kind::prefix: {
+        const byte_buffer p = render(e.text);
+        matched = p.size() <= frame.size() && std::equal(p.begin(), p.end(), frame.begin());
+        break;
+      }
+      case expectation::kind::contains:
+        matched = contains(frame, render(e.text));
+        break;
+      case expectation::kind::regex: {
+        try {
+          const std::regex re(e.pattern, std::regex::ECMAScript);
+          const std::string text(as_text(frame));
+          std::smatch m;
+          matched = std::regex_match(text, m, re);
+          if (matched && !e.capture.empty()) {
+            const std::string value = m.size() > 1 ? m[1].str() : m[0].str();
+            variables_[e.capture] = byte_buffer(value.begin(), value.end());
+          }
+        } catch (const std::regex_error& bad) {
+          fail(expected, "", std::string("invalid regular expression: ") + bad.what());
+          return false;
+        }
+        break;
+      }
+      case expectation::kind::any:
+        if (conn.frames.size() >= e.count) {
+          for (std::uint32_t i = 0; i < e.count; ++i) {
+            conn.unread_bytes -= conn.frames.front().size();
+            conn.frames.pop_front();
+          }
+          conn.bytes_arrived = false;
+          return true;
+        }
+        if (!conn.peer_closed && !conn.peer_reset && !conn.stream_broken) {
+          wait(step.within.value_or(script_.timeout.value_or(options_.default_timeout)));
+          return false;
+        }
+        break;
+      case expectation::kind::close:
+      case expectation::kind::reset:
+      case expectation::kind::silence:
+        break;
+      }
+      if (matched) {
+        conn.unread_bytes -= frame.size();
+        conn.frames.pop_front();
+        conn.bytes_arrived = false;
+        return true;
+      }
+    }
+    fail(expected, quoted(frame), "the server sent another frame than expected");
+    return false;
+  }
+  for (const auto& e : alts) {
+    if (e.what == expectation::kind::reset && conn.peer_reset) return true;
+    if (e.what == expectation::kind::close && conn.peer_closed && !conn.peer_reset &&
+        conn.decoder.buffered() == 0)
+      return true;
+  }
+  if (conn.stream_broken) {
+    fail(expected, "bytes that break the framing",
+         "the server broke the framing: " + to_string(conn.decoder.error()));
+    return false;
+  }
+  if (conn.peer_reset) {
+    fail(expected, "a reset (RST)", "the server reset the connection");
+    return false;
+  }
+  if (conn.peer_closed) {
+    fail(expected, "the connection closed (FIN)", "the server closed the connection");
+    return false;
+  }
+  if (!conn.connected) {
+    fail(expected, "", "connection '" + step.connection + "' is not open");
+    return false;
+  }
+  // Nothing yet: wait until the quiet period passes (silence) or the timeout.
+  duration timeout = step.within.value_or(script_.timeout.value_or(options_.default_timeout));
+  for (const auto& e : alts)
+    if (e.what == expectation::kind::silence) timeout = e.quiet;
+  wait(timeout);
+  return false;
+}
+
+void session::on_connected(std::size_t connection) {
+  if (finished_ || connection >= connections_.size()) return;
+  connections_[connection]->connected = true;
+  note(connection, transcript_entry::kind::connected, {});
+  if (waiting_ && (wait_for_ == wait_for::connect || wait_for_ == wait_for::implicit_connect)) {
+    const bool implicit = wait_for_ == wait_for::implicit_connect;
+    waiting_ = false;
+    awaited_timer_ = 0;
+    if (implicit) {
+      wait_for_ = wait_for::nothing;
+    } else {
+      ++pc_;
+      wait_for_ = wait_for::nothing;
+    }
+    run();
+  }
+}
+
+void session::on_connect_failed(std::size_t connection, std::string reason) {
+  if (finished_ || connection >= connections_.size()) return;
+  fail("a connection", "", "cannot connect '" + names_[connection] + "': " + reason);
+}
+
+void session::on_received(std::size_t connection, byte_view bytes) {
+  if (finished_ || connection >= connections_.size() || bytes.empty()) return;
+  connection_state& conn = *connections_[connection];
+  conn.bytes_arrived = true;
+  if (!conn.stream_broken) {
+    std::error_code ec;
+    conn.decoder.consume(
+        bytes,
+        [&](const frame& f) {
+          conn.frames.emplace_back(f.payload.begin(), f.payload.end());
+          conn.unread_bytes += f.payload.size();
+          note(connection, transcript_entry::kind::received_frame, f.payload);
+        },
+        ec);
+    if (ec) conn.stream_broken = true;
+  }
+  if (conn.unread_bytes > options_.most_unread_bytes) {
+    fail("", std::to_string(conn.unread_bytes) + " bytes not yet expected",
+         "the server sent more than " + std::to_string(options_.most_unread_bytes) +
+             " bytes ahead of the script");
+    return;
+  }
+  wake(connection);
+}
+
+void session::wake(std::size_t connection) {
+  if (!waiting_ || wait_for_ != wait_for::expect || pc_ >= script_.steps.size()) return;
+  if (connection_of(script_.steps[pc_]) != connection) return;
+  waiting_ = false;
+  run();
+}
+
+void session::on_peer_closed(std::size_t connection) {
+  if (finished_ || connection >= connections_.size()) return;
+  connection_state& conn = *connections_[connection];
+  if (conn.peer_closed) return;
+  conn.peer_closed = true;
+  note(connection, transcript_entry::kind::peer_closed, {});
+  if (!conn.stream_broken) {
+    std::error_code ec;
+    conn.decoder.finish(
+        [&](const frame& f) {
+          conn.frames.emplace_back(f.payload.begin(), f.payload.end());
+          conn.unread_bytes += f.payload.size();
+          note(connection, transcript_entry::kind::received_frame, f.payload);
+        },
+        ec);
+    if (ec) conn.stream_broken = true;
+  }
+  wake(connection);
+}
+
+void session::on_peer_reset(std::size_t connection) {
+  if (finished_ || connection >= connections_.size()) return;
+  connection_state& conn = *connections_[connection];
+  conn.peer_reset = true;
+  conn.connected = false;
+  note(connection, transcript_entry::kind::peer_reset, {});
+  wake(connection);
+}
+
+void session::on_write_failed(std::size_t connection, std::string reason) {
+  if (finished_ || connection >= connections_.size()) return;
+  connections_[connection]->connected = false;
+  fail("", "", "cannot write to '" + names_[connection] + "': " + reason);
+}
+
+void session::on_timer(std::uint64_t timer) {
+  if (finished_ || !waiting_ || timer != awaited_timer_) return;
+  awaited_timer_ = 0;
+  switch (wait_for_) {
+  case wait_for::implicit_connect:
+  case wait_for::connect:
+    fail("a connection", "", "no connection within " + duration_text(options_.connect_timeout));
+    return;
+  case wait_for::sleep:
+    waiting_ = false;
+    wait_for_ = wait_for::nothing;
+    ++pc_;
+    run();
+    return;
+  case wait_for::expect: {
+    const script_step& step = script_.steps[pc_];
+    const bool silence =
+        std::any_of(step.alternatives.begin(), step.alternatives.end(),
+                    [](const expectation& e) { return e.what == expectation::kind::silence; });
+    if (silence) {
+      waiting_ = false;
+      wait_for_ = wait_for::nothing;
+      connections_[connection_of(step)]->bytes_arrived = false;
+      ++pc_;
+      run();
+      return;
+    }
+    std::string expected;
+    for (std::size_t i = 0; i < step.alternatives.size(); ++i)
+      expected += (i ? " or " : "") + describe(step.alternatives[i]);
+    const auto& conn = *connections_[connection_of(step)];
+    const duration timeout =
+        step.within.value_or(script_.timeout.value_or(options_.default_timeout));
+    std::string got = "nothing within " + duration_text(timeout);
+    if (conn.decoder.buffered() > 0)
+      got += " (" + std::to_string(conn.decoder.buffered()) + " bytes of an unfinished frame)";
+    fail(expected, got, "timed out");
+    return;
+  }
+  case wait_for::nothing:
+    return;
+  }
+}
+
+} // namespace tcpcheck
