@@ -14,5 +14,7 @@ command add_demo(CLI::App& app);
 command add_decode(CLI::App& app);
 command add_encode(CLI::App& app);
 command add_lint(CLI::App& app);
+command add_run(CLI::App& app);
+command add_serve(CLI::App& app);
 
 } // namespace tcpcheck::cli

@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
   add(add_decode);
   add(add_encode);
   add(add_lint);
+  add(add_run);
+  add(add_serve);
 
   try {
     app.parse(argc, argv);

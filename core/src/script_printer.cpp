@@ -76,6 +76,41 @@ std::string duration_text(duration d) {
   return std::to_string(ms) + "ms";
 }
 
+std::string to_string(const script_step& step) {
+  std::string out;
+  if (step.connection != "main") out += step.connection + ": ";
+  switch (step.what) {
+  case script_step::kind::connect:
+    out += "connect";
+    break;
+  case script_step::kind::send:
+    out += step.raw ? "send raw " : "send ";
+    append_text(out, step.payload);
+    break;
+  case script_step::kind::expect:
+    out += "expect ";
+    for (std::size_t i = 0; i < step.alternatives.size(); ++i) {
+      if (i) out += " or ";
+      append_alternative(out, step.alternatives[i]);
+    }
+    if (step.within) out += " within " + duration_text(*step.within);
+    break;
+  case script_step::kind::sleep:
+    out += "sleep " + duration_text(step.pause);
+    break;
+  case script_step::kind::shutdown:
+    out += "shutdown";
+    break;
+  case script_step::kind::close:
+    out += "close";
+    break;
+  case script_step::kind::reset:
+    out += "reset";
+    break;
+  }
+  return out;
+}
+
 std::string to_string(const script& s) {
   std::string out;
   if (!s.description.empty()) out += "# " + s.description + "\n";
@@ -85,39 +120,8 @@ std::string to_string(const script& s) {
   }
   if (s.timeout) out += "timeout " + duration_text(*s.timeout) + "\n";
   if (!out.empty() && !s.steps.empty()) out += "\n";
-  for (const auto& step : s.steps) {
-    if (step.connection != "main") out += step.connection + ": ";
-    switch (step.what) {
-    case script_step::kind::connect:
-      out += "connect";
-      break;
-    case script_step::kind::send:
-      out += step.raw ? "send raw " : "send ";
-      append_text(out, step.payload);
-      break;
-    case script_step::kind::expect:
-      out += "expect ";
-      for (std::size_t i = 0; i < step.alternatives.size(); ++i) {
-        if (i) out += " or ";
-        append_alternative(out, step.alternatives[i]);
-      }
-      if (step.within) out += " within " + duration_text(*step.within);
-      break;
-    case script_step::kind::sleep:
-      out += "sleep " + duration_text(step.pause);
-      break;
-    case script_step::kind::shutdown:
-      out += "shutdown";
-      break;
-    case script_step::kind::close:
-      out += "close";
-      break;
-    case script_step::kind::reset:
-      out += "reset";
-      break;
-    }
-    out += '\n';
-  }
+  for (const auto& step : s.steps)
+    out += to_string(step) + '\n';
   return out;
 }
 

@@ -245,7 +245,8 @@ void session::send_step(std::size_t index) {
         return false;
       }
     const byte_buffer payload = render(s.payload);
-    if (s.raw) {
+    // Raw framing has no boundaries to write: its sends go as they are.
+    if (s.raw || spec_.kind == framing_kind::raw) {
       wire.insert(wire.end(), payload.begin(), payload.end());
       return true;
     }
@@ -496,6 +497,10 @@ void session::on_write_failed(std::size_t connection, std::string reason) {
   if (finished_ || connection >= connections_.size()) return;
   connections_[connection]->connected = false;
   fail("", "", "cannot write to '" + names_[connection] + "': " + reason);
+}
+
+void session::abort(std::string reason) {
+  fail("", "", std::move(reason));
 }
 
 void session::on_timer(std::uint64_t timer) {

@@ -120,6 +120,9 @@ std::optional<script> parse_script(std::string_view text, script_error& error);
 /// The canonical text of `s`.
 std::string to_string(const script& s);
 
+/// One step's canonical text, as in a script ("b: send \"hi\"").
+std::string to_string(const script_step& step);
+
 /// A duration as scripts write it: "250ms", "2s".
 std::string duration_text(duration d);
 

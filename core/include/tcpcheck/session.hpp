@@ -92,6 +92,9 @@ public:
   void on_peer_reset(std::size_t connection);
   void on_write_failed(std::size_t connection, std::string reason);
   void on_timer(std::uint64_t timer);
+  /// Ends the run as a failure at the current step (the driver's own limit
+  /// ran out, or it was interrupted).
+  void abort(std::string reason);
 
   /// The actions asked for since the last call, in order.
   std::vector<session_action> take_actions();

@@ -1,0 +1,146 @@
+// `tcpcheck run`: one script against a live server, under one delivery plan.
+#include "tcpcheck/harness/report.hpp"
+#include "tcpcheck/harness/run.hpp"
+
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <unistd.h>
+
+#include "commands.hpp"
+#include "exit_codes.hpp"
+#include "input_file.hpp"
+
+namespace tcpcheck::cli {
+
+namespace {
+
+struct run_options_cli {
+  std::string script_path;
+  std::string target_text;
+  std::string framing;
+  std::string plan = "whole";
+  std::uint64_t seed = 1;
+  unsigned timeout_ms = 0;
+  unsigned gap_ms = 1;
+  std::string json_path;
+  std::string junit_path;
+  bool verbose = false;
+};
+
+// Reads and parses a script file; prints file:line:column errors.
+std::optional<script> load_script(const std::string& path) {
+  std::string error;
+  const auto bytes = read_input(path, error);
+  if (!bytes) {
+    std::cerr << "tcpcheck run: " << error << '\n';
+    return std::nullopt;
+  }
+  script_error bad;
+  auto s = parse_script(as_text(*bytes), bad);
+  if (!s) std::cerr << bad.to_string(path) << '\n';
+  return s;
+}
+
+bool write_file(const std::string& path, const std::string& what,
+                const std::function<void(std::ostream&)>& write) {
+  std::ofstream out(path, std::ios::binary);
+  if (out) write(out);
+  if (!out) {
+    std::cerr << "tcpcheck run: cannot write the " << what << " report to '" << path << "'\n";
+    return false;
+  }
+  return true;
+}
+
+int run(const run_options_cli& o) {
+  std::string error;
+  const auto where = harness::parse_target(o.target_text, error);
+  if (!where) {
+    std::cerr << "tcpcheck run: --target: " << error << '\n';
+    return exit_usage;
+  }
+  const auto s = load_script(o.script_path);
+  if (!s) return exit_usage;
+  const std::string framing_text = !o.framing.empty() ? o.framing : s->framing.value_or("");
+  if (framing_text.empty()) {
+    std::cerr << "tcpcheck run: " << o.script_path
+              << " has no 'framing' line: give one, or --framing SPEC\n";
+    return exit_usage;
+  }
+  spec_error bad_spec;
+  const auto spec = parse_framing_spec(framing_text, bad_spec);
+  if (!spec) {
+    std::cerr << "tcpcheck run: framing '" << framing_text << "': " << to_string(bad_spec) << '\n';
+    return exit_usage;
+  }
+  const std::string plan_text = o.plan == "random" ? "random:" + std::to_string(o.seed) : o.plan;
+  const auto plan = parse_delivery_plan(plan_text, error);
+  if (!plan) {
+    std::cerr << "tcpcheck run: --plan: " << error << '\n';
+    return exit_usage;
+  }
+
+  harness::run_options options;
+  if (o.timeout_ms) options.session.default_timeout = duration(o.timeout_ms);
+  if (o.timeout_ms) options.session.connect_timeout = duration(o.timeout_ms);
+  options.session.write_gap = duration(o.gap_ms);
+
+  harness::run_report report;
+  report.script_path = o.script_path;
+  report.steps = &*s;
+  report.where = *where;
+  report.framing = to_string(*spec);
+  report.plan = to_string(*plan);
+  report.replay = "tcpcheck run " + harness::shell_quote(o.script_path) + " --target " +
+                  harness::shell_quote(to_string(*where)) + " --framing " +
+                  harness::shell_quote(report.framing) + " --plan " + report.plan;
+  report.result = harness::run_script(*where, *s, *spec, *plan, options);
+
+  harness::write_human(std::cout, report, o.verbose, isatty(STDOUT_FILENO) != 0);
+  const std::vector<harness::run_report> all{report};
+  bool written = true;
+  if (!o.json_path.empty())
+    written &=
+        write_file(o.json_path, "JSON", [&](std::ostream& out) { harness::write_json(out, all); });
+  if (!o.junit_path.empty())
+    written &= write_file(o.junit_path, "JUnit", [&](std::ostream& out) {
+      harness::write_junit(out, all, "tcpcheck run " + o.script_path);
+    });
+  if (report.result.unreachable) return exit_io_error;
+  if (!written) return exit_io_error;
+  return report.result.outcome.passed ? exit_ok : exit_failures;
+}
+
+} // namespace
+
+command add_run(CLI::App& app) {
+  auto* sub = app.add_subcommand("run", "Run a script (.tcs) against a live server under one "
+                                        "delivery plan and judge its replies frame by frame");
+  auto o = std::make_shared<run_options_cli>();
+  sub->add_option("SCRIPT", o->script_path, "The script file (docs/scripts.md)")->required();
+  sub->add_option("--target,-t", o->target_text, "The server, HOST:PORT (IPv6: [::1]:PORT)")
+      ->required();
+  sub->add_option("--framing,-f", o->framing,
+                  "Framing spec; overrides the script's 'framing' line");
+  sub->add_option("--plan,-p", o->plan,
+                  "How sends are cut into writes: whole, bytewise, chunk:N, random[:SEED], "
+                  "split-header, merged, pipeline")
+      ->capture_default_str();
+  sub->add_option("--seed", o->seed, "Seed for --plan random")->capture_default_str();
+  sub->add_option("--timeout", o->timeout_ms,
+                  "Milliseconds to wait for a connection and for each expect step without "
+                  "'within' (default: the script's timeout, else 5000)")
+      ->check(CLI::Range(1u, 86400000u));
+  sub->add_option("--gap", o->gap_ms, "Milliseconds between the writes of a cut send")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 60000u));
+  sub->add_option("--json", o->json_path, "Write the verdict and wire log as JSON to this file");
+  sub->add_option("--junit", o->junit_path, "Write a JUnit XML report to this file");
+  sub->add_flag("--verbose,-v", o->verbose, "Show every step and the wire log");
+  sub->footer("Exit codes: 0 passed, 1 the server failed a check, 2 bad usage, script or spec, "
+              "3 the target could not be reached.");
+  return [o] { return run(*o); };
+}
+
+} // namespace tcpcheck::cli

@@ -1,0 +1,53 @@
+// Reference servers: correct, concurrent servers for the seed articles'
+// protocols, to point scripts at (`tcpcheck serve`) and to test against.
+//
+//   echo       raw echo: every byte back as it came (seeds 000/001)
+//   greeting   "Welcome!" on connect, then "Hello, NAME" for every line,
+//              "Good bye!" and close on "exit" (seed 002), line framing
+//   hello      "Server: Welcome!", "What's your name?", then "Hello NAME!"
+//              and the question again for every name, "Good bye!" and
+//              close on "exit" (seed 003), line framing
+//   lenprefix  echo of struct.pack('i') length-prefixed messages, as
+//              len:i32le frames (seed 004)
+//
+// Each runs on its own thread, binds to loopback unless told otherwise, and
+// stops cleanly on stop() or destruction.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tcpcheck::harness {
+
+enum class reference_protocol { echo, greeting, hello, lenprefix };
+
+/// "echo", "greeting", "hello", "lenprefix"; nullopt for anything else.
+std::optional<reference_protocol> parse_reference_protocol(std::string_view name);
+std::string_view name_of(reference_protocol protocol);
+/// The framing spec a script for this protocol uses ("raw", "line", "len:i32le").
+std::string_view framing_of(reference_protocol protocol);
+
+class reference_server {
+public:
+  /// Binds `address`:`port` (port 0: any free port) and starts serving on a
+  /// thread of its own. Throws std::system_error if it cannot bind.
+  reference_server(reference_protocol protocol, const std::string& address = "127.0.0.1",
+                   std::uint16_t port = 0);
+  ~reference_server(); ///< stops
+  reference_server(const reference_server&) = delete;
+  reference_server& operator=(const reference_server&) = delete;
+
+  std::uint16_t port() const noexcept;
+  std::string address() const; ///< the bound address, e.g. "127.0.0.1"
+  /// Stops accepting, closes every connection, joins the thread. Idempotent.
+  void stop();
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace tcpcheck::harness

@@ -1,0 +1,81 @@
+// Running scripts against live servers: the Asio adapter of the session
+// state machine, and the wire log it keeps.
+//
+// Every wait is bounded: connecting, each expect step, each sleep, and the
+// whole run (run_options::run_timeout). Writes go out with TCP_NODELAY, a
+// cut send's pieces `write_gap` apart, so each piece reaches the server as
+// a read of its own.
+#pragma once
+
+#include "tcpcheck/delivery_plan.hpp"
+#include "tcpcheck/framing_spec.hpp"
+#include "tcpcheck/script.hpp"
+#include "tcpcheck/session.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tcpcheck::harness {
+
+struct target {
+  std::string host; ///< a name or an address ("127.0.0.1", "::1", "localhost")
+  std::uint16_t port = 0;
+  friend bool operator==(const target&, const target&) = default;
+};
+
+/// "HOST:PORT" or "[IPv6]:PORT". On failure returns nullopt and sets `error`.
+std::optional<target> parse_target(std::string_view text, std::string& error);
+std::string to_string(const target& t);
+
+/// One entry of the wire log, stamped from the start of the run.
+struct wire_event {
+  enum class kind {
+    connect,
+    connected,
+    write,
+    read,
+    peer_fin,
+    peer_rst,
+    shutdown,
+    close,
+    reset,
+    error
+  };
+  kind what = kind::write;
+  std::chrono::microseconds at{0};
+  std::size_t connection = 0;
+  byte_buffer bytes;    ///< write, read (cut at run_options::wire_log_bytes in total)
+  std::size_t size = 0; ///< bytes written or read, even when not kept
+  std::string text;     ///< error, or a note
+};
+
+struct run_options {
+  session_options session;
+  std::chrono::milliseconds run_timeout{60000}; ///< the whole run, whatever the script says
+  std::size_t wire_log_bytes = 1u << 20;        ///< bytes of payload kept in the wire log
+};
+
+struct run_result {
+  verdict outcome;
+  std::vector<wire_event> wire_log;
+  std::chrono::microseconds elapsed{0};
+  bool unreachable = false; ///< the target refused or never answered the first connect
+};
+
+/// Runs one script against `where` and blocks until its verdict.
+run_result run_script(const target& where, const script& s, const framing_spec& spec,
+                      const delivery_plan& plan, const run_options& options = {});
+
+/// Runs `count` sessions of the same script at once on `threads` threads,
+/// calling `done` (from any of those threads, one call at a time) as each
+/// ends. Returns when all have ended.
+void run_many(const target& where, const script& s, const framing_spec& spec,
+              const delivery_plan& plan, std::size_t count, std::size_t threads,
+              const run_options& options, const std::function<void(std::size_t, run_result)>& done);
+
+} // namespace tcpcheck::harness

@@ -1,0 +1,371 @@
+// The Asio driver of the session state machine: sockets, timers, wire log.
+//
+// One driver per session, all of its handlers on one strand, so a thread
+// pool can run many sessions at once without locks. The driver only
+// carries out what the session asks and reports what happened; every
+// decision about the conversation is the session's.
+#include "tcpcheck/harness/run.hpp"
+
+#include <array>
+#include <atomic>
+#include <charconv>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <asio.hpp>
+
+namespace tcpcheck::harness {
+
+namespace {
+
+using asio::ip::tcp;
+using clock = std::chrono::steady_clock;
+
+struct queued_op {
+  session_action::kind what;
+  byte_buffer bytes;
+  duration delay{0};
+};
+
+class driver : public std::enable_shared_from_this<driver> {
+public:
+  driver(asio::io_context& io, tcp::resolver::results_type endpoints, const script& s,
+         const framing_spec& spec, const delivery_plan& plan, const run_options& options,
+         std::function<void(run_result)> done)
+      : strand_(asio::make_strand(io)), endpoints_(std::move(endpoints)),
+        session_(s, spec, plan, options.session), options_(options), done_(std::move(done)),
+        run_timer_(strand_), started_(clock::now()) {
+    for (std::size_t i = 0; i < session_.connection_names().size(); ++i)
+      connections_.push_back(std::make_unique<connection>(strand_));
+  }
+
+  void start() {
+    asio::dispatch(strand_, [self = shared_from_this()] {
+      self->run_timer_.expires_after(self->options_.run_timeout);
+      self->run_timer_.async_wait([self](std::error_code ec) {
+        if (ec || self->ended_) return;
+        self->session_.abort(
+            "the whole run took longer than " +
+            duration_text(std::chrono::duration_cast<duration>(self->options_.run_timeout)));
+        self->pump();
+      });
+      self->session_.start();
+      self->pump();
+    });
+  }
+
+private:
+  struct connection {
+    explicit connection(asio::strand<asio::io_context::executor_type>& strand)
+        : socket(strand), gap(strand) {}
+    tcp::socket socket;
+    asio::steady_timer gap;
+    std::deque<queued_op> queue;
+    bool busy = false;
+    bool open = false;
+    std::array<std::uint8_t, 64 * 1024> buffer{};
+  };
+
+  std::chrono::microseconds now() const {
+    return std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - started_);
+  }
+
+  void log(wire_event::kind what, std::size_t c, byte_view bytes = {}, std::string text = {}) {
+    wire_event e;
+    e.what = what;
+    e.at = now();
+    e.connection = c;
+    e.size = bytes.size();
+    const std::size_t room = options_.wire_log_bytes - std::min(options_.wire_log_bytes, logged_);
+    const std::size_t kept = std::min(room, bytes.size());
+    e.bytes.assign(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(kept));
+    logged_ += kept;
+    e.text = std::move(text);
+    result_.wire_log.push_back(std::move(e));
+  }
+
+  // Carries out what the session asked for, or ends the run.
+  void pump() {
+    if (ended_) return;
+    for (auto& action : session_.take_actions())
+      carry_out(std::move(action));
+    if (session_.finished()) end();
+  }
+
+  void carry_out(session_action action) {
+    const std::size_t c = action.connection;
+    switch (action.what) {
+    case session_action::kind::connect:
+      connect(c);
+      return;
+    case session_action::kind::start_timer: {
+      auto timer = std::make_shared<asio::steady_timer>(strand_, action.delay);
+      timers_[action.timer] = timer;
+      timer->async_wait([self = shared_from_this(), id = action.timer](std::error_code ec) {
+        self->timers_.erase(id);
+        if (ec || self->ended_) return;
+        self->session_.on_timer(id);
+        self->pump();
+      });
+      return;
+    }
+    case session_action::kind::write:
+    case session_action::kind::shutdown:
+    case session_action::kind::close:
+    case session_action::kind::reset:
+      connections_[c]->queue.push_back({action.what, std::move(action.bytes), action.delay});
+      next_op(c);
+      return;
+    }
+  }
+
+  void connect(std::size_t c) {
+    connection& conn = *connections_[c];
+    std::error_code ignored;
+    if (conn.socket.is_open()) conn.socket.close(ignored);
+    conn.queue.clear();
+    conn.busy = false;
+    log(wire_event::kind::connect, c);
+    asio::async_connect(conn.socket, endpoints_,
+                        [self = shared_from_this(), c](std::error_code ec, const tcp::endpoint&) {
+                          if (self->ended_) return;
+                          connection& opened = *self->connections_[c];
+                          if (ec) {
+                            self->log(wire_event::kind::error, c, {}, "connect: " + ec.message());
+                            if (c == 0 && !self->connected_once_) self->result_.unreachable = true;
+                            self->session_.on_connect_failed(c, ec.message());
+                            self->pump();
+                            return;
+                          }
+                          std::error_code option_ec;
+                          opened.socket.set_option(tcp::no_delay(true), option_ec);
+                          opened.open = true;
+                          self->connected_once_ = true;
+                          self->log(wire_event::kind::connected, c);
+                          self->session_.on_connected(c);
+                          self->read(c);
+                          self->pump();
+                        });
+  }
+
+  void read(std::size_t c) {
+    connection& target_conn = *connections_[c];
+    target_conn.socket.async_read_some(
+        asio::buffer(target_conn.buffer),
+        [self = shared_from_this(), c](std::error_code ec, std::size_t n) {
+          if (self->ended_) return;
+          connection& conn = *self->connections_[c];
+          if (n > 0) {
+            const byte_view bytes(conn.buffer.data(), n);
+            self->log(wire_event::kind::read, c, bytes);
+            self->session_.on_received(c, bytes);
+          }
+          if (!ec) {
+            self->pump();
+            if (!self->ended_ && conn.socket.is_open()) self->read(c);
+            return;
+          }
+          if (ec == asio::error::eof) {
+            self->log(wire_event::kind::peer_fin, c);
+            self->session_.on_peer_closed(c);
+          } else if (ec != asio::error::operation_aborted && ec != asio::error::bad_descriptor) {
+            // A reset, or any other end the peer caused: the session judges it.
+            self->log(wire_event::kind::peer_rst, c, {}, ec.message());
+            self->session_.on_peer_reset(c);
+          }
+          self->pump();
+        });
+  }
+
+  void next_op(std::size_t c) {
+    connection& conn = *connections_[c];
+    if (conn.busy || conn.queue.empty() || ended_) return;
+    conn.busy = true;
+    if (conn.queue.front().delay.count() > 0) {
+      conn.gap.expires_after(conn.queue.front().delay);
+      conn.gap.async_wait([self = shared_from_this(), c](std::error_code ec) {
+        if (ec || self->ended_) return;
+        self->do_op(c);
+      });
+      return;
+    }
+    do_op(c);
+  }
+
+  void do_op(std::size_t c) {
+    connection& conn = *connections_[c];
+    queued_op op = std::move(conn.queue.front());
+    conn.queue.pop_front();
+    std::error_code ec;
+    switch (op.what) {
+    case session_action::kind::write: {
+      auto bytes = std::make_shared<byte_buffer>(std::move(op.bytes));
+      asio::async_write(
+          conn.socket, asio::buffer(*bytes),
+          [self = shared_from_this(), c, bytes](std::error_code write_ec, std::size_t) {
+            if (self->ended_) return;
+            self->connections_[c]->busy = false;
+            if (write_ec) {
+              self->log(wire_event::kind::error, c, {}, "write: " + write_ec.message());
+              self->session_.on_write_failed(c, write_ec.message());
+            } else {
+              self->log(wire_event::kind::write, c, *bytes);
+            }
+            self->pump();
+            self->next_op(c);
+          });
+      return;
+    }
+    case session_action::kind::shutdown:
+      conn.socket.shutdown(tcp::socket::shutdown_send, ec);
+      log(wire_event::kind::shutdown, c, {}, ec ? ec.message() : "");
+      break;
+    case session_action::kind::close:
+      conn.socket.close(ec);
+      conn.open = false;
+      log(wire_event::kind::close, c);
+      break;
+    case session_action::kind::reset:
+      // SO_LINGER with a zero timeout: close() sends RST instead of FIN.
+      conn.socket.set_option(asio::socket_base::linger(true, 0), ec);
+      conn.socket.close(ec);
+      conn.open = false;
+      log(wire_event::kind::reset, c);
+      break;
+    default:
+      break;
+    }
+    conn.busy = false;
+    next_op(c);
+  }
+
+  void end() {
+    if (ended_) return;
+    ended_ = true;
+    std::error_code ignored;
+    run_timer_.cancel();
+    for (auto& [id, timer] : timers_)
+      timer->cancel();
+    timers_.clear();
+    for (auto& conn : connections_) {
+      conn->gap.cancel();
+      // Writes still queued when the verdict came are not sent: the
+      // conversation is over.
+      if (conn->socket.is_open()) conn->socket.close(ignored);
+    }
+    result_.outcome = session_.result();
+    result_.elapsed = now();
+    asio::post(strand_, [self = shared_from_this()] { self->done_(std::move(self->result_)); });
+  }
+
+  asio::strand<asio::io_context::executor_type> strand_;
+  tcp::resolver::results_type endpoints_;
+  session session_;
+  run_options options_;
+  std::function<void(run_result)> done_;
+  asio::steady_timer run_timer_;
+  clock::time_point started_;
+  std::vector<std::unique_ptr<connection>> connections_;
+  std::map<std::uint64_t, std::shared_ptr<asio::steady_timer>> timers_;
+  run_result result_;
+  std::size_t logged_ = 0;
+  bool ended_ = false;
+  bool connected_once_ = false;
+};
+
+tcp::resolver::results_type resolve(asio::io_context& io, const target& where, std::string& error) {
+  tcp::resolver resolver(io);
+  std::error_code ec;
+  auto results =
+      resolver.resolve(where.host, std::to_string(where.port), tcp::resolver::numeric_service, ec);
+  if (ec) error = "cannot resolve '" + where.host + "': " + ec.message();
+  return results;
+}
+
+run_result unreachable(const target& where, std::string reason) {
+  run_result r;
+  r.unreachable = true;
+  r.outcome.passed = false;
+  r.outcome.reason = "cannot reach " + to_string(where) + ": " + std::move(reason);
+  return r;
+}
+
+} // namespace
+
+std::optional<target> parse_target(std::string_view text, std::string& error) {
+  target t;
+  std::string_view port_text;
+  if (text.starts_with('[')) {
+    const std::size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      error = "'" + std::string(text) + "' is not [IPv6]:PORT";
+      return std::nullopt;
+    }
+    t.host = std::string(text.substr(1, close - 1));
+    port_text = text.substr(close + 2);
+  } else {
+    const std::size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos || colon == 0 ||
+        text.substr(0, colon).find(':') != std::string_view::npos) {
+      error = "'" + std::string(text) + "' is not HOST:PORT (IPv6 as [::1]:PORT)";
+      return std::nullopt;
+    }
+    t.host = std::string(text.substr(0, colon));
+    port_text = text.substr(colon + 1);
+  }
+  unsigned port = 0;
+  const auto [end, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || ec != std::errc{} || end != port_text.data() + port_text.size() ||
+      port == 0 || port > 65535) {
+    error = "'" + std::string(port_text) + "' is not a port from 1 to 65535";
+    return std::nullopt;
+  }
+  t.port = static_cast<std::uint16_t>(port);
+  return t;
+}
+
+std::string to_string(const target& t) {
+  const bool v6 = t.host.find(':') != std::string::npos;
+  return (v6 ? "[" + t.host + "]" : t.host) + ":" + std::to_string(t.port);
+}
+
+run_result run_script(const target& where, const script& s, const framing_spec& spec,
+                      const delivery_plan& plan, const run_options& options) {
+  run_result result;
+  run_many(where, s, spec, plan, 1, 1, options,
+           [&](std::size_t, run_result r) { result = std::move(r); });
+  return result;
+}
+
+void run_many(const target& where, const script& s, const framing_spec& spec,
+              const delivery_plan& plan, std::size_t count, std::size_t threads,
+              const run_options& options,
+              const std::function<void(std::size_t, run_result)>& done) {
+  asio::io_context io;
+  std::string error;
+  const auto endpoints = resolve(io, where, error);
+  if (!error.empty()) {
+    for (std::size_t i = 0; i < count; ++i)
+      done(i, unreachable(where, error));
+    return;
+  }
+  std::mutex report;
+  for (std::size_t i = 0; i < count; ++i)
+    std::make_shared<driver>(io, endpoints, s, spec, plan, options,
+                             [&done, &report, i](run_result r) {
+                               const std::lock_guard lock(report);
+                               done(i, std::move(r));
+                             })
+        ->start();
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < std::max<std::size_t>(threads, 1); ++t)
+    pool.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& thread : pool)
+    thread.join();
+}
+
+} // namespace tcpcheck::harness
