@@ -227,18 +227,26 @@ public:
       if (pattern.what != token::kind::string)
         return fail_at(pattern, "a quoted regular expression");
       e.pattern = std::string(pattern.text);
-      try {
-        const std::regex compiled(e.pattern, std::regex::ECMAScript);
-      } catch (const std::regex_error& bad) {
-        return fail(pattern.column, std::string("a valid regular expression (") + bad.what() + ")",
-                    shown(pattern));
-      }
+      if (e.pattern.size() > script_limits::longest_regex)
+        return fail(pattern.column, "a regular expression of at most 1024 characters",
+                    "one of " + std::to_string(e.pattern.size()));
       if (take_word("as")) {
         const token name = take();
         if (name.what != token::kind::word || !is_name_start(name.text[0]) ||
             !std::all_of(name.text.begin(), name.text.end(), is_name_char))
           return fail_at(name, "a variable name");
         e.capture = std::string(name.text);
+      }
+      // Compiled as the session will match it: without a capture, with the
+      // breadth-first matcher, which refuses back-references.
+      try {
+        const auto flags = e.capture.empty()
+                               ? std::regex::ECMAScript | std::regex_constants::__polynomial
+                               : std::regex::ECMAScript;
+        const std::regex compiled(e.pattern, flags);
+      } catch (const std::regex_error& bad) {
+        return fail(pattern.column, std::string("a valid regular expression (") + bad.what() + ")",
+                    shown(pattern));
       }
       return true;
     }
@@ -373,7 +381,8 @@ std::optional<script> parse_script(std::string_view text, script_error& error) {
   for (std::size_t start = 0; start <= text.size();) {
     std::size_t end = text.find('\n', start);
     if (end == std::string_view::npos) end = text.size();
-    const std::string_view line = text.substr(start, end - start);
+    std::string_view line = text.substr(start, end - start);
+    if (line.ends_with('\r')) line.remove_suffix(1); // CRLF files read as LF ones
     ++number;
     start = end + 1;
 

@@ -335,13 +335,29 @@ bool session::check_expect(const script_step& step) {
         break;
       case expectation::kind::regex: {
         try {
-          const std::regex re(e.pattern, std::regex::ECMAScript);
           const std::string text(as_text(frame));
-          std::smatch m;
-          matched = std::regex_match(text, m, re);
-          if (matched && !e.capture.empty()) {
-            const std::string value = m.size() > 1 ? m[1].str() : m[0].str();
-            variables_[e.capture] = byte_buffer(value.begin(), value.end());
+          if (e.capture.empty()) {
+            // libstdc++'s breadth-first matcher: no recursion per input
+            // byte, so no frame is too long for it (it reports no groups).
+            const std::regex re(e.pattern,
+                                std::regex::ECMAScript | std::regex_constants::__polynomial);
+            matched = std::regex_match(text, re);
+          } else if (frame.size() > script_limits::longest_captured_frame) {
+            // The matcher that reports groups recurses once per byte or so:
+            // a long frame would overflow the stack.
+            fail(expected, quoted(byte_view(frame).first(64)) + " ...",
+                 "a frame of " + std::to_string(frame.size()) + " bytes is longer than the " +
+                     std::to_string(script_limits::longest_captured_frame) +
+                     " bytes a capturing regex is matched against");
+            return false;
+          } else {
+            const std::regex re(e.pattern, std::regex::ECMAScript);
+            std::smatch m;
+            matched = std::regex_match(text, m, re);
+            if (matched) {
+              const std::string value = m.size() > 1 ? m[1].str() : m[0].str();
+              variables_[e.capture] = byte_buffer(value.begin(), value.end());
+            }
           }
         } catch (const std::regex_error& bad) {
           fail(expected, "", std::string("invalid regular expression: ") + bad.what());

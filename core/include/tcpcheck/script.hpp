@@ -102,6 +102,12 @@ struct script_limits {
   static constexpr std::size_t most_connections = 64;
   static constexpr std::uint32_t most_frames_in_any = 1000000;
   static constexpr std::int64_t longest_duration_ms = 24 * 3600 * 1000;
+  /// Longest regex pattern: std::regex compiles recursively.
+  static constexpr std::size_t longest_regex = 1024;
+  /// Longest frame a regex with `as NAME` is matched against: the matcher
+  /// that reports groups recurses per byte (regexes without a capture match
+  /// frames of any length).
+  static constexpr std::size_t longest_captured_frame = 1024;
 };
 
 /// Where and why a script was refused.
