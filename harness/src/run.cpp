@@ -65,7 +65,9 @@ private:
     std::deque<queued_op> queue;
     bool busy = false;
     bool open = false;
-    std::array<std::uint8_t, 64 * 1024> buffer{};
+    // Small on purpose: ten thousand sessions at once must fit in memory;
+    // a larger reply simply takes several reads.
+    std::array<std::uint8_t, 4 * 1024> buffer{};
   };
 
   std::chrono::microseconds now() const {
@@ -342,8 +344,8 @@ run_result run_script(const target& where, const script& s, const framing_spec& 
 
 void run_many(const target& where, const script& s, const framing_spec& spec,
               const delivery_plan& plan, std::size_t count, std::size_t threads,
-              const run_options& options,
-              const std::function<void(std::size_t, run_result)>& done) {
+              const run_options& options, const std::function<void(std::size_t, run_result)>& done,
+              std::size_t concurrency) {
   asio::io_context io;
   std::string error;
   const auto endpoints = resolve(io, where, error);
@@ -353,13 +355,24 @@ void run_many(const target& where, const script& s, const framing_spec& spec,
     return;
   }
   std::mutex report;
-  for (std::size_t i = 0; i < count; ++i)
+  std::atomic<std::size_t> next{0};
+  // Starts the next session, if any is left; each one that ends starts one.
+  std::function<void()> launch = [&] {
+    const std::size_t i = next++;
+    if (i >= count) return;
     std::make_shared<driver>(io, endpoints, s, spec, plan, options,
-                             [&done, &report, i](run_result r) {
-                               const std::lock_guard lock(report);
-                               done(i, std::move(r));
+                             [&done, &report, &launch, i](run_result r) {
+                               {
+                                 const std::lock_guard lock(report);
+                                 done(i, std::move(r));
+                               }
+                               launch();
                              })
         ->start();
+  };
+  const std::size_t at_once = concurrency == 0 ? count : std::min(concurrency, count);
+  for (std::size_t k = 0; k < at_once; ++k)
+    launch();
   std::vector<std::thread> pool;
   for (std::size_t t = 1; t < std::max<std::size_t>(threads, 1); ++t)
     pool.emplace_back([&io] { io.run(); });

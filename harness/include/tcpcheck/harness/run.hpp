@@ -71,11 +71,13 @@ struct run_result {
 run_result run_script(const target& where, const script& s, const framing_spec& spec,
                       const delivery_plan& plan, const run_options& options = {});
 
-/// Runs `count` sessions of the same script at once on `threads` threads,
-/// calling `done` (from any of those threads, one call at a time) as each
+/// Runs `count` sessions of the same script on `threads` threads, at most
+/// `concurrency` at once (0: all at once), starting the next as one ends,
+/// and calls `done` (from any of those threads, one call at a time) as each
 /// ends. Returns when all have ended.
 void run_many(const target& where, const script& s, const framing_spec& spec,
               const delivery_plan& plan, std::size_t count, std::size_t threads,
-              const run_options& options, const std::function<void(std::size_t, run_result)>& done);
+              const run_options& options, const std::function<void(std::size_t, run_result)>& done,
+              std::size_t concurrency = 0);
 
 } // namespace tcpcheck::harness
