@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <regex>
+#include <set>
 
 namespace tcpcheck {
 
@@ -235,10 +236,11 @@ bool session::run_step(const script_step& step) {
 void session::send_step(std::size_t index) {
   const script_step& step = script_.steps[index];
   const std::size_t c = connection_of(step);
-  const auto wire_of = [&](const script_step& s, byte_buffer& wire) {
+  const auto wire_of = [&](std::size_t at, byte_buffer& wire) {
+    const script_step& s = script_.steps[at];
     for (const auto& seg : s.payload.segments)
       if (seg.is_variable && !variables_.count(seg.variable)) {
-        pc_ = index;
+        pc_ = at;
         fail("", "",
              "${" + seg.variable +
                  "} was not captured: its expect step matched another alternative");
@@ -251,7 +253,7 @@ void session::send_step(std::size_t index) {
       return true;
     }
     if (auto ec = encode_frame(spec_, payload, wire)) {
-      pc_ = index;
+      pc_ = at;
       fail("a payload that '" + to_string(spec_) + "' can frame", quoted(payload),
            "cannot frame the payload: " + explain_refusal(spec_, payload, ec));
       return false;
@@ -259,7 +261,7 @@ void session::send_step(std::size_t index) {
     return true;
   };
   byte_buffer wire;
-  if (!wire_of(step, wire)) return;
+  if (!wire_of(index, wire)) return;
   sent_ahead_[index] = true;
   bool framed = !step.raw;
   if (plan_.what == delivery_plan::kind::merged) {
@@ -267,7 +269,7 @@ void session::send_step(std::size_t index) {
     for (std::size_t j = index + 1; j < script_.steps.size(); ++j) {
       const script_step& next = script_.steps[j];
       if (next.what != script_step::kind::send || connection_of(next) != c) break;
-      if (!wire_of(next, wire)) return;
+      if (!wire_of(j, wire)) return;
       sent_ahead_[j] = true;
     }
   }
@@ -289,13 +291,21 @@ void session::send_step(std::size_t index) {
 // Pipelining: sends after pending expects go out now, up to the first send
 // that needs a variable those expects have not captured yet.
 void session::pipeline_ahead() {
+  std::set<std::string> pending_captures; // by expects not yet matched
   for (std::size_t j = pc_; j < script_.steps.size(); ++j) {
     const script_step& step = script_.steps[j];
-    if (step.what == script_step::kind::expect) continue;
+    if (step.what == script_step::kind::expect) {
+      for (const auto& e : step.alternatives)
+        if (!e.capture.empty()) pending_captures.insert(e.capture);
+      continue;
+    }
     if (step.what != script_step::kind::send) return;
     if (sent_ahead_[j]) continue;
+    // A variable an earlier expect has yet to (re)capture is not ready.
     for (const auto& seg : step.payload.segments)
-      if (seg.is_variable && !variables_.count(seg.variable)) return;
+      if (seg.is_variable &&
+          (!variables_.count(seg.variable) || pending_captures.count(seg.variable)))
+        return;
     if (!connections_[connection_of(step)]->connected) return;
     send_step(j);
     if (finished_) return;
@@ -390,6 +400,20 @@ bool session::check_expect(const script_step& step) {
         conn.bytes_arrived = false;
         return true;
       }
+    }
+    const bool counting = std::any_of(alts.begin(), alts.end(), [](const expectation& e) {
+      return e.what == expectation::kind::any;
+    });
+    if (counting) { // `any N` with fewer frames, and the connection is over
+      fail(expected,
+           std::to_string(conn.frames.size()) + " frames, then " +
+               (conn.peer_reset      ? "a reset (RST)"
+                : conn.stream_broken ? "bytes that break the framing"
+                                     : "the connection closed (FIN)"),
+           conn.peer_reset      ? "the server reset the connection"
+           : conn.stream_broken ? "the server broke the framing: " + to_string(conn.decoder.error())
+                                : "the server closed the connection");
+      return false;
     }
     fail(expected, quoted(frame), "the server sent another frame than expected");
     return false;
@@ -538,7 +562,8 @@ void session::on_timer(std::uint64_t timer) {
     const bool silence =
         std::any_of(step.alternatives.begin(), step.alternatives.end(),
                     [](const expectation& e) { return e.what == expectation::kind::silence; });
-    if (silence) {
+    const auto& quiet_conn = *connections_[connection_of(step)];
+    if (silence && !quiet_conn.bytes_arrived) {
       waiting_ = false;
       wait_for_ = wait_for::nothing;
       connections_[connection_of(step)]->bytes_arrived = false;
