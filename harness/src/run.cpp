@@ -29,12 +29,54 @@ struct queued_op {
   duration delay{0};
 };
 
+using strand_type = asio::strand<asio::io_context::executor_type>;
+
+// The production transport: a TCP socket whose handlers run on the strand.
+class socket_transport final : public transport {
+public:
+  socket_transport(strand_type strand, const tcp::resolver::results_type& endpoints)
+      : socket_(strand), endpoints_(endpoints) {}
+
+  void async_connect(done_handler done) override {
+    asio::async_connect(socket_, endpoints_,
+                        [this, done = std::move(done)](std::error_code ec, const tcp::endpoint&) {
+                          std::error_code ignored;
+                          if (!ec) socket_.set_option(tcp::no_delay(true), ignored);
+                          done(ec);
+                        });
+  }
+  void async_read_some(std::span<std::uint8_t> into, read_handler done) override {
+    socket_.async_read_some(asio::buffer(into.data(), into.size()), std::move(done));
+  }
+  void async_write(byte_view bytes, done_handler done) override {
+    asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()),
+                      [done = std::move(done)](std::error_code ec, std::size_t) { done(ec); });
+  }
+  std::error_code shutdown_send() override {
+    std::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    return ec;
+  }
+  void close(bool reset) override {
+    std::error_code ignored;
+    // SO_LINGER with a zero timeout: close() sends RST instead of FIN.
+    if (reset) socket_.set_option(asio::socket_base::linger(true, 0), ignored);
+    socket_.close(ignored);
+  }
+  bool is_open() const override { return socket_.is_open(); }
+
+private:
+  tcp::socket socket_;
+  const tcp::resolver::results_type& endpoints_;
+};
+
 class driver : public std::enable_shared_from_this<driver> {
 public:
-  driver(asio::io_context& io, tcp::resolver::results_type endpoints, const script& s,
-         const framing_spec& spec, const delivery_plan& plan, const run_options& options,
-         std::function<void(run_result)> done)
-      : strand_(asio::make_strand(io)), endpoints_(std::move(endpoints)),
+  // With `make` empty, connections are TCP sockets to `endpoints`.
+  driver(asio::io_context& io, transport_factory make, const tcp::resolver::results_type* endpoints,
+         const script& s, const framing_spec& spec, const delivery_plan& plan,
+         const run_options& options, std::function<void(run_result)> done)
+      : strand_(asio::make_strand(io)), make_(std::move(make)), endpoints_(endpoints),
         session_(s, spec, plan, options.session), options_(options), done_(std::move(done)),
         run_timer_(strand_), started_(clock::now()) {
     for (std::size_t i = 0; i < session_.connection_names().size(); ++i)
@@ -58,9 +100,8 @@ public:
 
 private:
   struct connection {
-    explicit connection(asio::strand<asio::io_context::executor_type>& strand)
-        : socket(strand), gap(strand) {}
-    tcp::socket socket;
+    explicit connection(strand_type& strand) : gap(strand) {}
+    std::unique_ptr<transport> link; // made anew by each connect
     asio::steady_timer gap;
     std::deque<queued_op> queue;
     bool busy = false;
@@ -125,48 +166,50 @@ private:
 
   void connect(std::size_t c) {
     connection& conn = *connections_[c];
-    std::error_code ignored;
-    if (conn.socket.is_open()) conn.socket.close(ignored);
+    if (conn.link && conn.link->is_open()) conn.link->close(false);
     conn.queue.clear();
     conn.busy = false;
+    if (make_)
+      conn.link = make_(
+          c, [strand = strand_](std::function<void()> f) { asio::post(strand, std::move(f)); });
+    else
+      conn.link = std::make_unique<socket_transport>(strand_, *endpoints_);
     log(wire_event::kind::connect, c);
-    asio::async_connect(conn.socket, endpoints_,
-                        [self = shared_from_this(), c](std::error_code ec, const tcp::endpoint&) {
-                          if (self->ended_) return;
-                          connection& opened = *self->connections_[c];
-                          if (ec) {
-                            self->log(wire_event::kind::error, c, {}, "connect: " + ec.message());
-                            if (c == 0 && !self->connected_once_) self->result_.unreachable = true;
-                            self->session_.on_connect_failed(c, ec.message());
-                            self->pump();
-                            return;
-                          }
-                          std::error_code option_ec;
-                          opened.socket.set_option(tcp::no_delay(true), option_ec);
-                          opened.open = true;
-                          self->connected_once_ = true;
-                          self->log(wire_event::kind::connected, c);
-                          self->session_.on_connected(c);
-                          self->read(c);
-                          self->pump();
-                        });
+    transport* link = conn.link.get();
+    link->async_connect([self = shared_from_this(), c, link](std::error_code ec) {
+      if (self->ended_ || self->connections_[c]->link.get() != link) return;
+      if (ec) {
+        self->log(wire_event::kind::error, c, {}, "connect: " + ec.message());
+        if (c == 0 && !self->connected_once_) self->result_.unreachable = true;
+        self->session_.on_connect_failed(c, ec.message());
+        self->pump();
+        return;
+      }
+      self->connections_[c]->open = true;
+      self->connected_once_ = true;
+      self->log(wire_event::kind::connected, c);
+      self->session_.on_connected(c);
+      self->read(c);
+      self->pump();
+    });
   }
 
   void read(std::size_t c) {
-    connection& target_conn = *connections_[c];
-    target_conn.socket.async_read_some(
-        asio::buffer(target_conn.buffer),
-        [self = shared_from_this(), c](std::error_code ec, std::size_t n) {
-          if (self->ended_) return;
-          connection& conn = *self->connections_[c];
+    connection& conn = *connections_[c];
+    transport* link = conn.link.get();
+    link->async_read_some(
+        conn.buffer, [self = shared_from_this(), c, link](std::error_code ec, std::size_t n) {
+          // A handler for a connection closed or replaced since: nothing to say.
+          if (self->ended_ || self->connections_[c]->link.get() != link) return;
+          connection& reading = *self->connections_[c];
           if (n > 0) {
-            const byte_view bytes(conn.buffer.data(), n);
+            const byte_view bytes(reading.buffer.data(), n);
             self->log(wire_event::kind::read, c, bytes);
             self->session_.on_received(c, bytes);
           }
           if (!ec) {
             self->pump();
-            if (!self->ended_ && conn.socket.is_open()) self->read(c);
+            if (!self->ended_ && link->is_open()) self->read(c);
             return;
           }
           if (ec == asio::error::eof) {
@@ -200,41 +243,41 @@ private:
     connection& conn = *connections_[c];
     queued_op op = std::move(conn.queue.front());
     conn.queue.pop_front();
-    std::error_code ec;
+    if (!conn.link) { // the script acts on a connection it never opened
+      conn.busy = false;
+      session_.on_write_failed(c, "not connected");
+      pump();
+      return;
+    }
     switch (op.what) {
     case session_action::kind::write: {
       auto bytes = std::make_shared<byte_buffer>(std::move(op.bytes));
-      asio::async_write(
-          conn.socket, asio::buffer(*bytes),
-          [self = shared_from_this(), c, bytes](std::error_code write_ec, std::size_t) {
-            if (self->ended_) return;
-            self->connections_[c]->busy = false;
-            if (write_ec) {
-              self->log(wire_event::kind::error, c, {}, "write: " + write_ec.message());
-              self->session_.on_write_failed(c, write_ec.message());
-            } else {
-              self->log(wire_event::kind::write, c, *bytes);
-            }
-            self->pump();
-            self->next_op(c);
-          });
+      conn.link->async_write(*bytes, [self = shared_from_this(), c, bytes](std::error_code ec) {
+        if (self->ended_) return;
+        self->connections_[c]->busy = false;
+        if (ec) {
+          self->log(wire_event::kind::error, c, {}, "write: " + ec.message());
+          self->session_.on_write_failed(c, ec.message());
+        } else {
+          self->log(wire_event::kind::write, c, *bytes);
+        }
+        self->pump();
+        self->next_op(c);
+      });
       return;
     }
-    case session_action::kind::shutdown:
-      conn.socket.shutdown(tcp::socket::shutdown_send, ec);
+    case session_action::kind::shutdown: {
+      const std::error_code ec = conn.link->shutdown_send();
       log(wire_event::kind::shutdown, c, {}, ec ? ec.message() : "");
       break;
+    }
     case session_action::kind::close:
-      conn.socket.close(ec);
-      conn.open = false;
-      log(wire_event::kind::close, c);
-      break;
     case session_action::kind::reset:
-      // SO_LINGER with a zero timeout: close() sends RST instead of FIN.
-      conn.socket.set_option(asio::socket_base::linger(true, 0), ec);
-      conn.socket.close(ec);
+      conn.link->close(op.what == session_action::kind::reset);
       conn.open = false;
-      log(wire_event::kind::reset, c);
+      log(op.what == session_action::kind::reset ? wire_event::kind::reset
+                                                 : wire_event::kind::close,
+          c);
       break;
     default:
       break;
@@ -255,15 +298,16 @@ private:
       conn->gap.cancel();
       // Writes still queued when the verdict came are not sent: the
       // conversation is over.
-      if (conn->socket.is_open()) conn->socket.close(ignored);
+      if (conn->link && conn->link->is_open()) conn->link->close(false);
     }
     result_.outcome = session_.result();
     result_.elapsed = now();
     asio::post(strand_, [self = shared_from_this()] { self->done_(std::move(self->result_)); });
   }
 
-  asio::strand<asio::io_context::executor_type> strand_;
-  tcp::resolver::results_type endpoints_;
+  strand_type strand_;
+  transport_factory make_;
+  const tcp::resolver::results_type* endpoints_;
   session session_;
   run_options options_;
   std::function<void(run_result)> done_;
@@ -334,6 +378,17 @@ std::string to_string(const target& t) {
   return (v6 ? "[" + t.host + "]" : t.host) + ":" + std::to_string(t.port);
 }
 
+run_result run_script_with(const transport_factory& make, const script& s, const framing_spec& spec,
+                           const delivery_plan& plan, const run_options& options) {
+  asio::io_context io;
+  run_result result;
+  std::make_shared<driver>(io, make, nullptr, s, spec, plan, options, [&result](run_result r) {
+    result = std::move(r);
+  })->start();
+  io.run();
+  return result;
+}
+
 run_result run_script(const target& where, const script& s, const framing_spec& spec,
                       const delivery_plan& plan, const run_options& options) {
   run_result result;
@@ -360,7 +415,7 @@ void run_many(const target& where, const script& s, const framing_spec& spec,
   std::function<void()> launch = [&] {
     const std::size_t i = next++;
     if (i >= count) return;
-    std::make_shared<driver>(io, endpoints, s, spec, plan, options,
+    std::make_shared<driver>(io, transport_factory{}, &endpoints, s, spec, plan, options,
                              [&done, &report, &launch, i](run_result r) {
                                {
                                  const std::lock_guard lock(report);

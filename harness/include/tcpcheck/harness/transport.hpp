@@ -1,0 +1,52 @@
+// What the script runner needs of one connection, so that its logic can be
+// tested without sockets: an Asio TCP socket in production, an in-memory
+// stream with scripted short reads, closes and failures in tests.
+//
+// Completion handlers must not be called from inside the call that started
+// the operation; a transport hands them to the `post` function it was made
+// with, which queues them on the runner's strand. Error codes are Asio's
+// (<asio/error.hpp>): the peer's FIN is asio::error::eof, an operation ended
+// by close() is asio::error::operation_aborted; anything else on a read is
+// taken as the peer resetting the connection.
+#pragma once
+
+#include "tcpcheck/bytes.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <system_error>
+
+namespace tcpcheck::harness {
+
+class transport {
+public:
+  using done_handler = std::function<void(std::error_code)>;
+  using read_handler = std::function<void(std::error_code, std::size_t)>;
+
+  virtual ~transport() = default;
+  /// Connects to the run's target (TCP_NODELAY on success).
+  virtual void async_connect(done_handler done) = 0;
+  /// Reads at least one byte into `into`; eof at the peer's FIN.
+  virtual void async_read_some(std::span<std::uint8_t> into, read_handler done) = 0;
+  /// Writes all of `bytes` (the caller keeps them alive until `done`).
+  virtual void async_write(byte_view bytes, done_handler done) = 0;
+  /// Half-close: no more writes, keep reading.
+  virtual std::error_code shutdown_send() = 0;
+  /// Closes; with `reset`, aborts with RST (SO_LINGER 0) instead of FIN.
+  /// Pending operations complete with operation_aborted.
+  virtual void close(bool reset) = 0;
+  virtual bool is_open() const = 0;
+};
+
+/// Queues a function on the runner's strand.
+using poster = std::function<void(std::function<void()>)>;
+
+/// Makes the transport for one connection of a run (called again when a
+/// script reconnects after a close).
+using transport_factory =
+    std::function<std::unique_ptr<transport>(std::size_t connection, poster post)>;
+
+} // namespace tcpcheck::harness

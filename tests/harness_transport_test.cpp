@@ -1,0 +1,221 @@
+// Tests for transport.hpp: the script runner's logic over an in-memory
+// stream with scripted short reads, remote closes and failures (no sockets).
+#include "tcpcheck/harness/run.hpp"
+#include "tcpcheck/harness/transport.hpp"
+
+#include <deque>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <asio/error.hpp>
+#include <gtest/gtest.h>
+
+namespace tcpcheck::harness {
+namespace {
+
+// The far end of an in-memory connection: a server model that answers each
+// line the client writes, and what it does to the stream besides.
+struct scripted_peer {
+  std::size_t read_size = 4096;     // most bytes one read hands over
+  std::error_code connect_error;    // refuse the connection
+  std::error_code write_error;      // fail every write
+  std::vector<std::string> written; // what the client wrote, one entry per write
+  std::deque<std::string> greeting; // sent on connect
+  std::function<std::string(const std::string&)> answer; // reply to one line
+  bool close_after_answers = false;                      // FIN after the first answered line
+  bool reset_after_answers = false;                      // RST after the first answered line
+  std::string client_line;                               // a partial line written so far
+};
+
+class fake_transport final : public transport {
+public:
+  fake_transport(scripted_peer& peer, poster post) : peer_(peer), post_(std::move(post)) {}
+
+  void async_connect(done_handler done) override {
+    const std::error_code ec = peer_.connect_error;
+    open_ = !ec;
+    if (open_)
+      for (auto& g : peer_.greeting)
+        incoming_ += g;
+    post_([done = std::move(done), ec] { done(ec); });
+  }
+
+  void async_read_some(std::span<std::uint8_t> into, read_handler done) override {
+    pending_ = std::move(done);
+    into_ = into;
+    deliver();
+  }
+
+  void async_write(byte_view bytes, done_handler done) override {
+    const std::string text(as_text(bytes));
+    peer_.written.push_back(text);
+    if (!peer_.write_error) {
+      peer_.client_line += text;
+      for (std::size_t nl; (nl = peer_.client_line.find('\n')) != std::string::npos;) {
+        const std::string line = peer_.client_line.substr(0, nl);
+        peer_.client_line.erase(0, nl + 1);
+        incoming_ += peer_.answer ? peer_.answer(line) : "";
+        if (peer_.close_after_answers) ending_ = asio::error::make_error_code(asio::error::eof);
+        if (peer_.reset_after_answers) ending_ = std::make_error_code(std::errc::connection_reset);
+      }
+    }
+    post_([done = std::move(done), ec = peer_.write_error] { done(ec); });
+    deliver();
+  }
+
+  std::error_code shutdown_send() override { return {}; }
+
+  void close(bool) override {
+    open_ = false;
+    if (pending_) {
+      auto done = std::move(pending_);
+      pending_ = nullptr;
+      post_([done = std::move(done)] {
+        done(asio::error::make_error_code(asio::error::operation_aborted), 0);
+      });
+    }
+  }
+
+  bool is_open() const override { return open_; }
+
+private:
+  // Hands a waiting read what has arrived, in pieces of at most read_size.
+  void deliver() {
+    if (!pending_) return;
+    if (!incoming_.empty()) {
+      const std::size_t n = std::min({incoming_.size(), peer_.read_size, into_.size()});
+      std::copy_n(incoming_.begin(), n, into_.begin());
+      incoming_.erase(0, n);
+      auto done = std::move(pending_);
+      pending_ = nullptr;
+      post_([done = std::move(done), n] { done({}, n); });
+      return;
+    }
+    if (ending_) {
+      auto done = std::move(pending_);
+      pending_ = nullptr;
+      post_([done = std::move(done), ec = *ending_] { done(ec, 0); });
+    }
+  }
+
+  scripted_peer& peer_;
+  poster post_;
+  std::string incoming_;
+  std::optional<std::error_code> ending_;
+  read_handler pending_;
+  std::span<std::uint8_t> into_;
+  bool open_ = false;
+};
+
+script parse(std::string_view text) {
+  script_error error;
+  auto s = parse_script(text, error);
+  if (!s) throw std::invalid_argument(error.to_string("test"));
+  return *s;
+}
+
+framing_spec line_spec() {
+  spec_error error;
+  return *parse_framing_spec("line", error);
+}
+
+const char* const hello_script = R"(# hello over an in-memory stream
+framing line
+timeout 300ms
+expect "Server: Welcome!"
+expect "What's your name?"
+send "alice"
+expect "Hello alice!"
+expect "What's your name?"
+)";
+
+scripted_peer hello_peer() {
+  scripted_peer peer;
+  peer.greeting = {"Server: Welcome!\n", "What's your name?\n"};
+  peer.answer = [](const std::string& name) { return "Hello " + name + "!\nWhat's your name?\n"; };
+  return peer;
+}
+
+run_result run_with(scripted_peer& peer, std::string_view text,
+                    std::string_view plan_text = "whole") {
+  std::string error;
+  const auto plan = parse_delivery_plan(plan_text, error);
+  run_options options;
+  options.session.default_timeout = duration(500);
+  options.session.write_gap = duration(0);
+  const transport_factory make = [&peer](std::size_t, poster post) {
+    return std::make_unique<fake_transport>(peer, std::move(post));
+  };
+  return run_script_with(make, parse(text), line_spec(), *plan, options);
+}
+
+TEST(HarnessTransport, PassesWhenTheServerRepliesOneByteAtATime) {
+  scripted_peer peer = hello_peer();
+  peer.read_size = 1;
+  const auto r = run_with(peer, hello_script);
+  EXPECT_TRUE(r.outcome.passed) << to_string(r.outcome);
+  std::size_t reads = 0;
+  for (const auto& e : r.wire_log)
+    reads += e.what == wire_event::kind::read ? 1 : 0;
+  EXPECT_GT(reads, 40u); // every byte of the replies came in a read of its own
+}
+
+TEST(HarnessTransport, WritesEachPieceOfABytewiseSendSeparately) {
+  scripted_peer peer = hello_peer();
+  const auto r = run_with(peer, hello_script, "bytewise");
+  EXPECT_TRUE(r.outcome.passed) << to_string(r.outcome);
+  EXPECT_EQ(peer.written, (std::vector<std::string>{"a", "l", "i", "c", "e", "\n"}));
+}
+
+TEST(HarnessTransport, FailsAtTheStepWhereTheServerClosed) {
+  scripted_peer peer = hello_peer();
+  peer.answer = [](const std::string&) { return std::string("Hello"); }; // half a line, then FIN
+  peer.close_after_answers = true;
+  const auto r = run_with(peer, hello_script);
+  EXPECT_FALSE(r.outcome.passed);
+  EXPECT_EQ(r.outcome.line, 7u);
+  EXPECT_NE(r.outcome.reason.find("broke the framing"), std::string::npos) << r.outcome.reason;
+}
+
+TEST(HarnessTransport, FailsWithTheResetWhenTheServerResets) {
+  scripted_peer peer = hello_peer();
+  peer.answer = [](const std::string&) { return std::string(); };
+  peer.reset_after_answers = true;
+  const auto r = run_with(peer, hello_script);
+  EXPECT_FALSE(r.outcome.passed);
+  EXPECT_EQ(r.outcome.line, 7u);
+  EXPECT_EQ(r.outcome.reason, "the server reset the connection");
+}
+
+TEST(HarnessTransport, FailsWhenAWriteFails) {
+  scripted_peer peer = hello_peer();
+  peer.write_error = std::make_error_code(std::errc::broken_pipe);
+  const auto r = run_with(peer, hello_script);
+  EXPECT_FALSE(r.outcome.passed);
+  EXPECT_NE(r.outcome.reason.find("cannot write"), std::string::npos) << r.outcome.reason;
+}
+
+TEST(HarnessTransport, ReportsARefusedConnectionAsUnreachable) {
+  scripted_peer peer = hello_peer();
+  peer.connect_error = std::make_error_code(std::errc::connection_refused);
+  const auto r = run_with(peer, hello_script);
+  EXPECT_FALSE(r.outcome.passed);
+  EXPECT_TRUE(r.unreachable);
+  EXPECT_NE(r.outcome.reason.find("cannot connect"), std::string::npos) << r.outcome.reason;
+}
+
+TEST(HarnessTransport, TimesOutWhenTheServerSaysNothing) {
+  scripted_peer peer = hello_peer();
+  peer.answer = [](const std::string&) { return std::string("Hel"); }; // never finishes the line
+  const auto r = run_with(peer, hello_script);
+  EXPECT_FALSE(r.outcome.passed);
+  EXPECT_EQ(r.outcome.line, 7u);
+  EXPECT_EQ(r.outcome.reason, "timed out");
+  EXPECT_NE(r.outcome.got.find("3 bytes of an unfinished frame"), std::string::npos)
+      << r.outcome.got;
+}
+
+} // namespace
+} // namespace tcpcheck::harness
