@@ -295,8 +295,14 @@ void session::pipeline_ahead() {
   for (std::size_t j = pc_; j < script_.steps.size(); ++j) {
     const script_step& step = script_.steps[j];
     if (step.what == script_step::kind::expect) {
-      for (const auto& e : step.alternatives)
+      for (const auto& e : step.alternatives) {
+        // Nothing is sent ahead of a silence, a close or a reset: a send
+        // would draw the very reply, or hit the very close, being awaited.
+        if (e.what == expectation::kind::silence || e.what == expectation::kind::close ||
+            e.what == expectation::kind::reset)
+          return;
         if (!e.capture.empty()) pending_captures.insert(e.capture);
+      }
       continue;
     }
     if (step.what != script_step::kind::send) return;

@@ -23,17 +23,13 @@
 #include <unordered_set>
 #include <utility>
 
-#include <asio/awaitable.hpp>
 #include <asio/buffer.hpp>
-#include <asio/co_spawn.hpp>
 #include <asio/error.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/address.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
-#include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
 namespace tcpcheck::harness {
@@ -91,10 +87,6 @@ std::system_error failure(std::error_code ec, const std::string& what) {
   return std::system_error(ec, what);
 }
 
-auto redirect(std::error_code& ec) {
-  return asio::redirect_error(asio::use_awaitable, ec);
-}
-
 // What the server of a framed protocol says, as bytes, with no I/O: the
 // opening lines, and the reply to each frame.
 class conversation {
@@ -122,7 +114,9 @@ public:
   std::error_code answer(byte_view payload, byte_buffer& out, bool& over) const {
     const std::string_view text = as_text(payload);
     switch (protocol_) {
-    case reference_protocol::echo:
+    case reference_protocol::echo: // raw: the bytes themselves (sessions echo reads directly)
+      out.insert(out.end(), payload.begin(), payload.end());
+      return {};
     case reference_protocol::lenprefix:
       return encode_frame(reply_spec_, payload, out);
     case reference_protocol::greeting:
@@ -150,45 +144,146 @@ private:
   const framing_spec& reply_spec_;
 };
 
-struct connection {
-  explicit connection(tcp::socket accepted)
-      : socket(std::move(accepted)), linger(socket.get_executor()) {}
+class session;
 
-  tcp::socket socket;
-  asio::steady_timer linger;
-  std::array<std::uint8_t, read_chunk> input{};
+// What every connection needs of its server. Used on the server's thread only.
+struct server_state {
+  explicit server_state(reference_protocol p)
+      : protocol(p), read_spec(spec_from(read_spec_text(p))),
+        reply_spec(spec_from(reply_spec_text(p))) {}
+
+  const reference_protocol protocol;
+  const framing_spec read_spec;
+  const framing_spec reply_spec;
+  std::unordered_set<session*> live; ///< for stop() to close
+  bool stopping = false;
+};
+
+// One client's connection. Each pending operation's handler holds a
+// shared_ptr to it; when the last one returns, it closes and unregisters.
+// One operation at a time: read, then write what that read asked for, then
+// read again. A client that does not read its replies therefore stops being
+// read (TCP back-pressure), and holds at most one frame (the decoder's max)
+// and the replies to one chunk of the server's memory.
+class session : public std::enable_shared_from_this<session> {
+public:
+  session(tcp::socket socket, server_state& server)
+      : server_(server), socket_(std::move(socket)), linger_(socket_.get_executor()),
+        talk_(server.protocol, server.reply_spec), decoder_(server.read_spec) {
+    server_.live.insert(this);
+  }
+  ~session() { server_.live.erase(this); }
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  void start() {
+    std::error_code ignored;
+    socket_.set_option(tcp::no_delay(true), ignored); // only latency depends on it
+    // open() cannot fail: the opening lines are short and hold no LF.
+    if (talk_.open(out_)) return;
+    send(asio::buffer(out_));
+  }
+
+  /// For stop(): every pending operation completes with operation_aborted,
+  /// and any started later fails at once.
+  void close() {
+    std::error_code ignored;
+    linger_.cancel();
+    socket_.close(ignored);
+  }
+
+private:
+  bool is_echo() const { return server_.protocol == reference_protocol::echo; }
+
+  void read() {
+    socket_.async_read_some(
+        asio::buffer(input_),
+        [self = shared_from_this()](std::error_code ec, std::size_t n) { self->on_read(ec, n); });
+  }
+
+  void on_read(std::error_code ec, std::size_t n) {
+    // EOF (even inside a frame), a reset, or stop(): the connection just ends.
+    if (ec) return;
+    if (is_echo()) return send(asio::buffer(input_.data(), n));
+    out_.clear();
+    std::error_code refused;
+    decoder_.consume(
+        byte_view(input_.data(), n),
+        [&](const frame& f) {
+          if (!over_ && !refused) refused = talk_.answer(f.payload, out_, over_);
+        },
+        broken_);
+    // `refused` cannot happen (a frame the decoder cut re-encodes); were it
+    // to, the client is disconnected as for broken framing.
+    if (refused && !broken_) broken_ = refused;
+    // Replies to the frames before a framing error still go out.
+    send(asio::buffer(out_));
+  }
+
+  void send(asio::const_buffer bytes) {
+    if (bytes.size() == 0) return proceed();
+    asio::async_write(socket_, bytes, [self = shared_from_this()](std::error_code ec, std::size_t) {
+      if (!ec) self->proceed();
+    });
+  }
+
+  void proceed() {
+    if (over_) return close_gracefully();
+    // A client that broke the framing is disconnected: returning drops the
+    // last handle on the session. (The decoder's error is sticky anyway.)
+    if (broken_) return;
+    read();
+  }
+
+  // "Good bye!" then close: half-close, then read and drop whatever the
+  // client still sends until it closes too. Closing with unread bytes would
+  // send a reset, which can destroy the goodbye before the client reads it.
+  void close_gracefully() {
+    std::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return;
+    linger_.expires_after(linger_time);
+    linger_.async_wait([self = shared_from_this()](std::error_code waited) {
+      if (!waited) self->close(); // the client kept the connection open too long
+    });
+    drain();
+  }
+
+  void drain() {
+    socket_.async_read_some(asio::buffer(input_),
+                            [self = shared_from_this()](std::error_code ec, std::size_t) {
+                              if (ec)
+                                self->linger_.cancel();
+                              else
+                                self->drain();
+                            });
+  }
+
+  server_state& server_;
+  tcp::socket socket_;
+  asio::steady_timer linger_;
+  const conversation talk_;
+  frame_decoder decoder_;
+  std::array<std::uint8_t, read_chunk> input_{};
+  byte_buffer out_;
+  bool over_ = false;
+  std::error_code broken_;
 };
 
 } // namespace
 
-// Everything below runs on the server's thread, except the constructor and
-// shut_down(), which only post to it and join it.
+// Everything but the constructor and shut_down() runs on the server's thread;
+// those two only post to it and join it.
 struct reference_server::impl {
   impl(reference_protocol protocol, const std::string& address, std::uint16_t port);
 
   void run();
   void shut_down();
   void close_everything();
+  void accept();
 
-  asio::awaitable<void> accept_loop();
-  asio::awaitable<void> serve(std::shared_ptr<connection> c);
-  asio::awaitable<void> echo(connection& c);
-  asio::awaitable<void> converse(std::shared_ptr<connection> c);
-  asio::awaitable<void> close_gracefully(std::shared_ptr<connection> c);
-
-  // Removes a connection from `live_` when its coroutine ends, however it ends.
-  struct registration {
-    std::unordered_set<connection*>& live;
-    connection* c;
-    ~registration() { live.erase(c); }
-  };
-
-  const reference_protocol protocol_;
-  const framing_spec read_spec_;
-  const framing_spec reply_spec_;
-  // Declared before io_ so that it outlives any coroutine frame io_ destroys.
-  std::unordered_set<connection*> live_;
-  bool stopping_ = false;
+  // Declared before io_: it outlives every handler io_ may still destroy.
+  server_state state_;
   asio::io_context io_{1};
   tcp::acceptor acceptor_{io_};
   asio::steady_timer backoff_{io_};
@@ -200,8 +295,7 @@ struct reference_server::impl {
 
 reference_server::impl::impl(reference_protocol protocol, const std::string& address,
                              std::uint16_t port)
-    : protocol_(protocol), read_spec_(spec_from(read_spec_text(protocol))),
-      reply_spec_(spec_from(reply_spec_text(protocol))) {
+    : state_(protocol) {
   const std::string where = address + ":" + std::to_string(port);
   std::error_code ec;
   const auto ip = asio::ip::make_address(address, ec);
@@ -221,7 +315,7 @@ reference_server::impl::impl(reference_protocol protocol, const std::string& add
   port_ = bound.port();
   address_ = bound.address().to_string();
 
-  asio::co_spawn(io_, accept_loop(), [](const std::exception_ptr&) {});
+  accept();
   thread_ = std::thread([this] { run(); });
 }
 
@@ -231,9 +325,9 @@ void reference_server::impl::run() {
       io_.run(); // returns once shut_down() has closed everything and the work drained
       return;
     } catch (...) {
-      // No handler is meant to throw (coroutines' exceptions end in their
-      // completion handlers); if one does, keep serving the others. Asio
-      // lets run() be called again after a handler's exception.
+      // A handler threw (std::bad_alloc): unwinding released that
+      // connection's session, which closed it. Keep serving the others;
+      // Asio lets run() be called again after a handler's exception.
     }
   }
 }
@@ -245,116 +339,37 @@ void reference_server::impl::shut_down() {
 }
 
 void reference_server::impl::close_everything() {
-  stopping_ = true;
+  state_.stopping = true;
   std::error_code ignored;
   acceptor_.close(ignored);
   backoff_.cancel();
-  // Closing posts the pending operations' completions (operation_aborted);
-  // nothing runs inline, so live_ does not change under the loop.
-  for (connection* c : live_) {
-    c->linger.cancel();
-    c->socket.close(ignored);
-  }
+  // Closing posts the pending operations' completions; nothing runs inline,
+  // so `live` does not change under the loop.
+  for (session* s : state_.live)
+    s->close();
 }
 
-asio::awaitable<void> reference_server::impl::accept_loop() {
-  for (;;) {
-    std::error_code ec;
-    tcp::socket socket = co_await acceptor_.async_accept(redirect(ec));
+void reference_server::impl::accept() {
+  acceptor_.async_accept([this](std::error_code ec, tcp::socket socket) {
     // An accept that completed just before stop() must not start a
-    // connection close_everything() has not seen.
-    if (stopping_ || !acceptor_.is_open()) co_return;
+    // session close_everything() has not seen.
+    if (state_.stopping || !acceptor_.is_open()) return;
     if (ec) {
       // ECONNABORTED, EMFILE, ...: the listener itself is fine. The pause
       // keeps a shortage of descriptors from spinning the loop.
       backoff_.expires_after(accept_backoff);
-      co_await backoff_.async_wait(redirect(ec));
-      continue;
+      backoff_.async_wait([this](std::error_code) {
+        if (!state_.stopping) accept();
+      });
+      return;
     }
-    auto c = std::make_shared<connection>(std::move(socket));
-    live_.insert(c.get());
-    // An exception (allocation) ends that one connection, nothing else.
-    asio::co_spawn(io_, serve(std::move(c)), [](const std::exception_ptr&) {});
-  }
-}
-
-asio::awaitable<void> reference_server::impl::serve(std::shared_ptr<connection> c) {
-  const registration registered{live_, c.get()};
-  std::error_code ignored;
-  c->socket.set_option(tcp::no_delay(true), ignored); // only latency depends on it
-  if (protocol_ == reference_protocol::echo)
-    co_await echo(*c);
-  else
-    co_await converse(c);
-  c->socket.close(ignored);
-}
-
-// Raw echo: each read is written back before the next read, so a client
-// that does not read its echo stops being read (TCP back-pressure) and
-// holds no more than one chunk of the server's memory.
-asio::awaitable<void> reference_server::impl::echo(connection& c) {
-  for (;;) {
-    std::error_code ec;
-    const std::size_t n = co_await c.socket.async_read_some(asio::buffer(c.input), redirect(ec));
-    if (ec) co_return; // EOF, reset or stop(): the connection just ends
-    co_await asio::async_write(c.socket, asio::buffer(c.input.data(), n), redirect(ec));
-    if (ec) co_return;
-  }
-}
-
-asio::awaitable<void> reference_server::impl::converse(std::shared_ptr<connection> c) {
-  const conversation talk(protocol_, reply_spec_);
-  frame_decoder decoder(read_spec_);
-  byte_buffer out;
-  std::error_code ec;
-  if (talk.open(out)) co_return; // cannot happen: the opening lines encode
-  if (!out.empty()) {
-    co_await asio::async_write(c->socket, asio::buffer(out), redirect(ec));
-    if (ec) co_return;
-  }
-  for (;;) {
-    const std::size_t n = co_await c->socket.async_read_some(asio::buffer(c->input), redirect(ec));
-    // EOF (even inside a frame), reset or stop(): the connection just ends.
-    if (ec) co_return;
-    out.clear();
-    bool over = false;
-    std::error_code refused;
-    std::error_code broken;
-    decoder.consume(
-        byte_view(c->input.data(), n),
-        [&](const frame& f) {
-          if (!over && !refused) refused = talk.answer(f.payload, out, over);
-        },
-        broken);
-    // Replies to the frames before a framing error still go out.
-    if (!out.empty()) {
-      co_await asio::async_write(c->socket, asio::buffer(out), redirect(ec));
-      if (ec) co_return;
+    try {
+      std::make_shared<session>(std::move(socket), state_)->start();
+    } catch (const std::exception&) {
+      // Out of memory for this one client: it is closed, the others go on.
     }
-    if (over) {
-      co_await close_gracefully(std::move(c));
-      co_return;
-    }
-    // A client that broke the framing is disconnected (the decoder's error
-    // is sticky); `refused` cannot happen: a decoded frame re-encodes.
-    if (broken || refused) co_return;
-  }
-}
-
-// "Good bye!" then close: half-close, then read and drop whatever the client
-// still sends until it closes too. Closing with unread bytes would send a
-// reset, which can destroy the goodbye before the client reads it.
-asio::awaitable<void> reference_server::impl::close_gracefully(std::shared_ptr<connection> c) {
-  std::error_code ec;
-  c->socket.shutdown(tcp::socket::shutdown_send, ec);
-  c->linger.expires_after(linger_time);
-  c->linger.async_wait([c](std::error_code waited) {
-    std::error_code ignored;
-    if (!waited) c->socket.close(ignored); // the client kept the connection open too long
+    accept();
   });
-  while (!ec)
-    co_await c->socket.async_read_some(asio::buffer(c->input), redirect(ec));
-  c->linger.cancel();
 }
 
 std::optional<reference_protocol> parse_reference_protocol(std::string_view name) {
