@@ -60,8 +60,9 @@ int run(const run_options_cli& o) {
     std::cerr << "tcpcheck run: --target: " << error << '\n';
     return exit_usage;
   }
-  const auto s = load_script(o.script_path);
+  auto s = load_script(o.script_path);
   if (!s) return exit_usage;
+  if (o.timeout_ms) s->timeout = duration(o.timeout_ms); // the command line wins over the script
   const std::string framing_text = !o.framing.empty() ? o.framing : s->framing.value_or("");
   if (framing_text.empty()) {
     std::cerr << "tcpcheck run: " << o.script_path
@@ -130,7 +131,7 @@ command add_run(CLI::App& app) {
   sub->add_option("--seed", o->seed, "Seed for --plan random")->capture_default_str();
   sub->add_option("--timeout", o->timeout_ms,
                   "Milliseconds to wait for a connection and for each expect step without "
-                  "'within' (default: the script's timeout, else 5000)")
+                  "'within'; overrides the script's 'timeout' line (default: that, else 5000)")
       ->check(CLI::Range(1u, 86400000u));
   sub->add_option("--gap", o->gap_ms, "Milliseconds between the writes of a cut send")
       ->capture_default_str()
