@@ -25,6 +25,32 @@ int hex_digit(char c) {
   return -1;
 }
 
+// libstdc++'s regex compiler reads back-reference numbers and repetition
+// counts into a long without checking for overflow (undefined behaviour);
+// such numbers are refused before it sees them. Returns the offset of the
+// first number of more than 6 digits after a backslash or in braces.
+std::size_t long_regex_number(std::string_view pattern) {
+  const auto digits_at = [&](std::size_t i) {
+    std::size_t n = 0;
+    while (i + n < pattern.size() && pattern[i + n] >= '0' && pattern[i + n] <= '9')
+      ++n;
+    return n;
+  };
+  bool in_braces = false;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '\\') {
+      if (digits_at(i + 1) > 6) return i;
+      ++i; // the escaped character
+      continue;
+    }
+    if (c == '{') in_braces = true;
+    if (c == '}') in_braces = false;
+    if (in_braces && (c == '{' || c == ',') && digits_at(i + 1) > 6) return i + 1;
+  }
+  return std::string_view::npos;
+}
+
 struct token {
   enum class kind { word, string, end };
   kind what = kind::end;
@@ -237,6 +263,9 @@ public:
           return fail_at(name, "a variable name");
         e.capture = std::string(name.text);
       }
+      if (const std::size_t at = long_regex_number(e.pattern); at != std::string::npos)
+        return fail(pattern.column + 1 + at,
+                    "a back-reference or repetition count of at most 6 digits", "a longer number");
       // Compiled as the session will match it: without a capture, with the
       // breadth-first matcher, which refuses back-references.
       try {
