@@ -83,7 +83,6 @@ int run(const run_options_cli& o) {
   }
 
   harness::run_options options;
-  if (o.timeout_ms) options.session.default_timeout = duration(o.timeout_ms);
   if (o.timeout_ms) options.session.connect_timeout = duration(o.timeout_ms);
   options.session.write_gap = duration(o.gap_ms);
 

@@ -22,13 +22,18 @@ void append_hex_escape(std::string& out, std::uint8_t b) {
 
 } // namespace
 
-std::string escape(byte_view bytes, std::string_view also_escape) {
+std::string escape(byte_view bytes, std::string_view also_escape, bool backslash_also) {
   std::string out;
   out.reserve(bytes.size());
   for (const std::uint8_t b : bytes) {
     const char c = static_cast<char>(b);
     if (c != '\\' && also_escape.find(c) != std::string_view::npos) {
-      append_hex_escape(out, b);
+      if (backslash_also) {
+        out += '\\';
+        out += c;
+      } else {
+        append_hex_escape(out, b);
+      }
       continue;
     }
     switch (c) {

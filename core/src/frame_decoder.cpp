@@ -146,8 +146,7 @@ std::string frame_decoder::failure_reason(tcpcheck::error code, std::uint64_t va
   }
 }
 
-template <class Probe>
-void frame_decoder::start_discarding(const Probe&) {
+void frame_decoder::start_discarding() {
   ++discarded_;
   discarding_to_delimiter_ = true;
 }
@@ -244,7 +243,7 @@ std::size_t frame_decoder::extend_buffer(const Probe& probe, byte_view input,
     }
     // Where the frame ends is the discard scan's job: the bytes just
     // appended are given back so that it reads them from the input.
-    start_discarding(probe);
+    start_discarding();
     discard_tail_.assign(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(had));
     buffer_offset_ += had;
     buffer_.clear();
@@ -343,7 +342,7 @@ std::size_t frame_decoder::decode_with(const Probe& probe, byte_view input) {
         skip_remaining_ = r.total - in_input;
         pos += static_cast<std::size_t>(in_input);
       } else {
-        start_discarding(probe); // the discard step rescans from this frame's start
+        start_discarding(); // the discard step rescans from this frame's start
       }
       break;
     case probe_result::failed:

@@ -9,12 +9,6 @@ namespace tcpcheck {
 
 namespace {
 
-std::uint64_t largest_value(const length_field& f) {
-  if (f.width == 0) return UINT64_MAX;
-  if (f.width == 8) return f.is_signed ? INT64_MAX : UINT64_MAX;
-  return (std::uint64_t{1} << (8 * f.width - (f.is_signed ? 1 : 0))) - 1;
-}
-
 void write_field(const length_field& f, std::uint64_t value, byte_buffer& out) {
   out.insert(out.end(), f.offset, 0);
   if (f.width == 0) {
@@ -43,7 +37,7 @@ std::error_code encode_length_prefixed(const framing_spec& spec, byte_view paylo
   const length_field& f = spec.field;
   const auto body = static_cast<std::int64_t>(payload.size());
   const std::int64_t value = body - f.adjust;
-  if (value < 0 || static_cast<std::uint64_t>(value) > largest_value(f))
+  if (value < 0 || static_cast<std::uint64_t>(value) > f.largest_value())
     return error::length_not_representable;
   const auto v = static_cast<std::uint64_t>(value);
   const std::uint64_t header = f.offset + (f.width == 0 ? varint_size(v) : f.width);

@@ -7,17 +7,9 @@ namespace tcpcheck {
 
 namespace {
 
-// The largest value a length field can hold (2^62 stands in for 64-bit
-// fields: larger values are too long for any max anyway).
-std::uint64_t largest_field_value(const length_field& f) {
-  if (f.width == 0 || f.width == 8) return f.is_signed ? INT64_MAX : UINT64_MAX;
-  const unsigned bits = 8u * f.width - (f.is_signed ? 1u : 0u);
-  return (std::uint64_t{1} << bits) - 1;
-}
-
 void lint_length(const framing_spec& spec, std::vector<lint_finding>& out) {
   const length_field& f = spec.field;
-  const std::uint64_t largest = largest_field_value(f);
+  const std::uint64_t largest = f.largest_value();
   // The smallest header: a varint takes at least one byte.
   const std::uint64_t header = f.offset + (f.width == 0 ? 1u : f.width);
   const std::string type =

@@ -6,25 +6,6 @@ namespace tcpcheck {
 
 namespace {
 
-// escape() writes the quote and dollar it was asked to escape as \x22 and
-// \x24; scripts spell them \" and \$. Escapes are walked one by one, so a
-// literal backslash (written \\) followed by "x22" is left alone.
-std::string readable_quotes(std::string_view escaped) {
-  std::string out;
-  out.reserve(escaped.size());
-  for (std::size_t i = 0; i < escaped.size();) {
-    if (escaped[i] != '\\') {
-      out += escaped[i++];
-      continue;
-    }
-    const std::size_t length = escaped.substr(i, 2) == "\\x" ? 4 : 2;
-    const std::string_view sequence = escaped.substr(i, length);
-    out += sequence == "\\x22" ? "\\\"" : sequence == "\\x24" ? "\\$" : std::string(sequence);
-    i += length;
-  }
-  return out;
-}
-
 // Quotes and dollars are escaped so that the text reads back as literal
 // bytes, never as the string's end or a variable.
 void append_text(std::string& out, const script_text& text) {
@@ -33,7 +14,7 @@ void append_text(std::string& out, const script_text& text) {
     if (seg.is_variable)
       out += "${" + seg.variable + "}";
     else
-      out += readable_quotes(escape(seg.bytes, "\"$"));
+      out += escape(seg.bytes, "\"$", /*backslash_also=*/true);
   }
   out += '"';
 }

@@ -23,6 +23,9 @@ bool contains(byte_view haystack, byte_view needle) {
 
 } // namespace
 
+// Compiled regexes by the expectation (in script_) that holds them.
+struct session::regex_cache : std::map<const expectation*, std::regex> {};
+
 struct session::connection_state {
   explicit connection_state(const framing_spec& spec) : decoder(spec) {}
   frame_decoder decoder;
@@ -51,6 +54,23 @@ session::session(script s, framing_spec spec, delivery_plan plan, session_option
     connections_.push_back(std::make_unique<connection_state>(spec_));
   sent_ahead_.assign(script_.steps.size(), false);
   verdict_.plan = to_string(plan_);
+  // Each regex is compiled once, here, not at every frame it is matched
+  // against. Without a capture, libstdc++'s breadth-first matcher: no
+  // recursion per input byte, so no frame is too long for it (it reports no
+  // groups). The parser has checked both forms compile.
+  regexes_ = std::make_unique<regex_cache>();
+  for (const auto& step : script_.steps)
+    for (const auto& e : step.alternatives) {
+      if (e.what != expectation::kind::regex) continue;
+      const auto flags = e.capture.empty()
+                             ? std::regex::ECMAScript | std::regex_constants::__polynomial
+                             : std::regex::ECMAScript;
+      try {
+        regexes_->emplace(&e, std::regex(e.pattern, flags));
+      } catch (const std::regex_error&) {
+        // Left out: matching reports the step as failed.
+      }
+    }
 }
 
 session::~session() = default;
@@ -117,6 +137,13 @@ std::string session::describe(const expectation& e) const {
     return "silence for " + duration_text(e.quiet);
   }
   return "?";
+}
+
+std::string session::describe(const script_step& step) const {
+  std::string out;
+  for (std::size_t i = 0; i < step.alternatives.size(); ++i)
+    out += (i ? " or " : "") + describe(step.alternatives[i]);
+  return out;
 }
 
 void session::fail(std::string expected, std::string got, std::string reason) {
@@ -322,9 +349,7 @@ bool session::check_expect(const script_step& step) {
   const std::size_t c = connection_of(step);
   connection_state& conn = *connections_[c];
   const auto& alts = step.alternatives;
-  std::string expected;
-  for (std::size_t i = 0; i < alts.size(); ++i)
-    expected += (i ? " or " : "") + describe(alts[i]);
+  const std::string expected = describe(step);
   const bool only_silence = std::all_of(alts.begin(), alts.end(), [](const expectation& e) {
     return e.what == expectation::kind::silence;
   });
@@ -350,13 +375,15 @@ bool session::check_expect(const script_step& step) {
         matched = contains(frame, render(e.text));
         break;
       case expectation::kind::regex: {
-        try {
+        const auto compiled = regexes_->find(&e);
+        if (compiled == regexes_->end()) {
+          fail(expected, "", "invalid regular expression /" + e.pattern + "/");
+          return false;
+        }
+        const std::regex& re = compiled->second;
+        {
           const std::string text(as_text(frame));
           if (e.capture.empty()) {
-            // libstdc++'s breadth-first matcher: no recursion per input
-            // byte, so no frame is too long for it (it reports no groups).
-            const std::regex re(e.pattern,
-                                std::regex::ECMAScript | std::regex_constants::__polynomial);
             matched = std::regex_match(text, re);
           } else if (frame.size() > script_limits::longest_captured_frame) {
             // The matcher that reports groups recurses once per byte or so:
@@ -367,7 +394,6 @@ bool session::check_expect(const script_step& step) {
                      " bytes a capturing regex is matched against");
             return false;
           } else {
-            const std::regex re(e.pattern, std::regex::ECMAScript);
             std::smatch m;
             matched = std::regex_match(text, m, re);
             if (matched) {
@@ -375,9 +401,6 @@ bool session::check_expect(const script_step& step) {
               variables_[e.capture] = byte_buffer(value.begin(), value.end());
             }
           }
-        } catch (const std::regex_error& bad) {
-          fail(expected, "", std::string("invalid regular expression: ") + bad.what());
-          return false;
         }
         break;
       }
@@ -478,6 +501,13 @@ void session::on_connect_failed(std::size_t connection, std::string reason) {
   fail("a connection", "", "cannot connect '" + names_[connection] + "': " + reason);
 }
 
+void session::queue_frame(std::size_t connection, const frame& f) {
+  connection_state& conn = *connections_[connection];
+  conn.frames.emplace_back(f.payload.begin(), f.payload.end());
+  conn.unread_bytes += f.payload.size();
+  note(connection, transcript_entry::kind::received_frame, f.payload);
+}
+
 void session::on_received(std::size_t connection, byte_view bytes) {
   if (finished_ || connection >= connections_.size() || bytes.empty()) return;
   connection_state& conn = *connections_[connection];
@@ -485,13 +515,7 @@ void session::on_received(std::size_t connection, byte_view bytes) {
   if (!conn.stream_broken) {
     std::error_code ec;
     conn.decoder.consume(
-        bytes,
-        [&](const frame& f) {
-          conn.frames.emplace_back(f.payload.begin(), f.payload.end());
-          conn.unread_bytes += f.payload.size();
-          note(connection, transcript_entry::kind::received_frame, f.payload);
-        },
-        ec);
+        bytes, [&](const frame& f) { queue_frame(connection, f); }, ec);
     if (ec) conn.stream_broken = true;
   }
   if (conn.unread_bytes > options_.most_unread_bytes) {
@@ -518,13 +542,7 @@ void session::on_peer_closed(std::size_t connection) {
   note(connection, transcript_entry::kind::peer_closed, {});
   if (!conn.stream_broken) {
     std::error_code ec;
-    conn.decoder.finish(
-        [&](const frame& f) {
-          conn.frames.emplace_back(f.payload.begin(), f.payload.end());
-          conn.unread_bytes += f.payload.size();
-          note(connection, transcript_entry::kind::received_frame, f.payload);
-        },
-        ec);
+    conn.decoder.finish([&](const frame& f) { queue_frame(connection, f); }, ec);
     if (ec) conn.stream_broken = true;
   }
   wake(connection);
@@ -577,9 +595,7 @@ void session::on_timer(std::uint64_t timer) {
       run();
       return;
     }
-    std::string expected;
-    for (std::size_t i = 0; i < step.alternatives.size(); ++i)
-      expected += (i ? " or " : "") + describe(step.alternatives[i]);
+    const std::string expected = describe(step);
     const auto& conn = *connections_[connection_of(step)];
     const duration timeout =
         step.within.value_or(script_.timeout.value_or(options_.default_timeout));

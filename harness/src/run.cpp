@@ -105,7 +105,6 @@ private:
     asio::steady_timer gap;
     std::deque<queued_op> queue;
     bool busy = false;
-    bool open = false;
     // Small on purpose: ten thousand sessions at once must fit in memory;
     // a larger reply simply takes several reads.
     std::array<std::uint8_t, 4 * 1024> buffer{};
@@ -185,7 +184,6 @@ private:
         self->pump();
         return;
       }
-      self->connections_[c]->open = true;
       self->connected_once_ = true;
       self->log(wire_event::kind::connected, c);
       self->session_.on_connected(c);
@@ -274,7 +272,6 @@ private:
     case session_action::kind::close:
     case session_action::kind::reset:
       conn.link->close(op.what == session_action::kind::reset);
-      conn.open = false;
       log(op.what == session_action::kind::reset ? wire_event::kind::reset
                                                  : wire_event::kind::close,
           c);

@@ -20,9 +20,11 @@ namespace tcpcheck {
 
 /// Printable form of `bytes`: printable ASCII as is, everything else escaped
 /// (`\r`, `\n`, `\t`, `\0`, `\\`, `\xNN`). Characters listed in `also_escape`
-/// are written as `\xNN` too, so a caller can keep its own separators
-/// unambiguous. Always reversible with `unescape`.
-std::string escape(byte_view bytes, std::string_view also_escape = {});
+/// are written as `\xNN` too, or, with `backslash_also`, as a backslash and the
+/// character (`\"`), so a caller can keep its own separators unambiguous.
+/// Always reversible with `unescape` (given the same characters as `escapable`
+/// in the backslash form).
+std::string escape(byte_view bytes, std::string_view also_escape = {}, bool backslash_also = false);
 
 /// Space-separated lowercase hex, "68 65 6c 6c 6f".
 std::string to_hex(byte_view bytes);

@@ -109,8 +109,7 @@ private:
   std::size_t discard_some(const Probe& probe, byte_view input);
   template <class Probe>
   bool finish_with(const Probe& probe);
-  template <class Probe>
-  void start_discarding(const Probe& probe);
+  void start_discarding();
 
   void compact();
   void emit(byte_view payload, std::uint64_t offset, std::uint64_t wire_size);

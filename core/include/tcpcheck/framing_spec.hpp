@@ -77,6 +77,14 @@ struct length_field {
   /// nullopt means "the whole header" (offset + field width).
   std::optional<std::uint64_t> strip;
 
+  /// The largest value the field can hold: 2^(8*width) - 1, or 2^(8*width-1) - 1
+  /// when signed; a varint holds any 64-bit value.
+  std::uint64_t largest_value() const noexcept {
+    if (width == 0) return UINT64_MAX;
+    if (width == 8) return is_signed ? INT64_MAX : UINT64_MAX;
+    return (std::uint64_t{1} << (8u * width - (is_signed ? 1u : 0u))) - 1;
+  }
+
   friend bool operator==(const length_field&, const length_field&) = default;
 };
 

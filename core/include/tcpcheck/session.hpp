@@ -106,6 +106,7 @@ public:
 
 private:
   struct connection_state;
+  struct regex_cache;
   enum class wait_for { nothing, implicit_connect, connect, expect, sleep };
 
   void run(); // advances through steps while it can
@@ -120,6 +121,8 @@ private:
   std::size_t connection_of(const script_step& step) const;
   byte_buffer render(const script_text& text) const;
   std::string describe(const expectation& e) const;
+  std::string describe(const script_step& step) const; // its alternatives, joined by "or"
+  void queue_frame(std::size_t connection, const frame& f);
   void note(std::size_t connection, transcript_entry::kind what, byte_view bytes,
             std::string text = {});
 
@@ -130,6 +133,7 @@ private:
   std::vector<std::string> names_;
   std::vector<std::unique_ptr<connection_state>> connections_;
   std::map<std::string, byte_buffer> variables_;
+  std::unique_ptr<regex_cache> regexes_;
   std::vector<bool> sent_ahead_; // pipeline: sends already written
   std::size_t pc_ = 0;           // the step being run
   std::uint64_t next_timer_ = 1;

@@ -52,8 +52,7 @@ struct length_fast_range {
     std::int64_t high = spec.max_of == max_applies_to::field
                             ? static_cast<std::int64_t>(spec.max)
                             : static_cast<std::int64_t>(spec.max) - header - f.adjust;
-    if (f.is_signed)
-      high = std::min(high, static_cast<std::int64_t>((std::uint64_t{1} << (8 * f.width - 1)) - 1));
+    if (f.is_signed) high = std::min(high, static_cast<std::int64_t>(f.largest_value()));
     if (high < low) return r; // nothing passes: every frame takes the general path
     r.width = f.width;
     r.lowest = static_cast<std::uint64_t>(low);
