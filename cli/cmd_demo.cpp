@@ -1,196 +1,137 @@
-// `tcpcheck demo`: the framing core on the seed articles' sticky-packet streams.
-//
-// Until the live-server harness lands, the main job the README shows is
-// this: the byte streams of the seed articles' broken servers, decoded by
-// tcpcheck's framing core under every cutting a network could produce,
-// beside what a server that takes one recv() as one message would see.
-// Every line that says "ok" is checked here, not assumed; a failed check
-// makes the command exit 1.
-#include "tcpcheck/decode_log.hpp"
-#include "tcpcheck/escape.hpp"
-#include "tcpcheck/frame_encoder.hpp"
+// `tcpcheck demo`: the README's main command. `tcpcheck check` against two
+// servers for the seed articles' greeting protocol, both bundled in this
+// executable and spawned by it: a correct one, and one with the articles'
+// bug (one recv() taken as one message). The first passes every case; the
+// second fails the segmentation cases, each with its replay command.
+#include "tcpcheck/harness/report.hpp"
 
-#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
-#include <random>
-#include <stdexcept>
-#include <vector>
+#include <unistd.h>
 
+#include "check_run.hpp"
 #include "commands.hpp"
+#include "demo_script.hpp"
 #include "exit_codes.hpp"
 
 namespace tcpcheck::cli {
 
 namespace {
 
-framing_spec spec_of(std::string_view text) {
-  spec_error error;
-  auto spec = parse_framing_spec(text, error);
-  if (!spec) throw std::logic_error("demo spec '" + std::string(text) + "': " + to_string(error));
-  return *spec;
-}
-
-byte_buffer frames_of(const framing_spec& spec, const std::vector<std::string_view>& payloads) {
-  byte_buffer wire;
-  for (auto p : payloads)
-    if (encode_frame(spec, as_bytes(p), wire)) throw std::logic_error("demo payload refused");
-  return wire;
-}
-
-std::string quoted(byte_view bytes) {
-  return "\"" + escape(bytes, "\"") + "\"";
-}
-
-std::string frame_list(const decode_log& log) {
-  std::string out;
-  for (const auto& f : log.frames)
-    out += (out.empty() ? "" : " ") + quoted(f.payload);
-  return out;
-}
-
-// What a server that treats each recv(size) as one message sees.
-std::vector<byte_buffer> naive_reads(byte_view stream, std::size_t recv_size) {
-  std::vector<byte_buffer> reads;
-  for (std::size_t at = 0; at < stream.size(); at += recv_size)
-    reads.emplace_back(stream.begin() + static_cast<std::ptrdiff_t>(at),
-                       stream.begin() +
-                           static_cast<std::ptrdiff_t>(std::min(stream.size(), at + recv_size)));
-  return reads;
-}
-
-class demo {
-public:
-  demo(unsigned random_cuttings, std::uint64_t seed) : cuttings_(random_cuttings), rng_(seed) {}
-
-  int run() {
-    std::cout << "tcpcheck demo: the framing core on the seed articles' sticky-packet streams\n"
-                 "(each check decodes the stream whole, at every 2-way and 3-way split, byte by "
-                 "byte, and "
-              << cuttings_ << " random cuttings)\n";
-
-    section("1. Three send(b\"hello\") calls arrive as one recv(1024): b'hellohellohello'");
-    const byte_view merged = as_bytes("hellohellohello");
-    std::cout << "   one recv() taken as one message: 1 message " << quoted(merged)
-              << ", then b'' twice: the boundaries are gone\n";
-    expect_frames("line", frames_of(spec_of("line"), {"hello", "hello", "hello"}),
-                  {"hello", "hello", "hello"});
-    expect_frames("len:i32le", frames_of(spec_of("len:i32le"), {"hello", "hello", "hello"}),
-                  {"hello", "hello", "hello"});
-
-    section("2. send(b'hello world!'), send(b'lift is smart!'), read with recv(5)");
-    const byte_buffer raw_two = frames_of(spec_of("delim:\\0"), {"hello world!", "lift is smart!"});
-    const auto reads = naive_reads(byte_view(raw_two).first(raw_two.size() - 2), 5);
-    std::cout << "   recv(5) taken as one message: " << quoted(reads[0]) << ", then "
-              << quoted(reads[1]) << ": each message is cut in pieces\n";
-    const framing_spec i32 = spec_of("len:i32le");
-    const byte_buffer two = frames_of(i32, {"hello world!", "lift is smart!"});
-    expect_frames("len:i32le", two, {"hello world!", "lift is smart!"});
-    std::vector<std::size_t> every_five;
-    for (std::size_t at = 5; at < two.size(); at += 5)
-      every_five.push_back(at);
-    check("len:i32le fed 5 bytes at a time gives " +
-              frame_list(decode_in_pieces(i32, two, every_five)),
-          decode_in_pieces(i32, two, every_five) == decode_in_pieces(i32, two, {}) &&
-              decode_in_pieces(i32, two, every_five).frames.size() == 2);
-
-    section("3. The struct.pack('i') header itself split: recv(4) returns 2 bytes");
-    const std::vector<std::size_t> inside_header{2};
-    const auto split = decode_in_pieces(i32, two, inside_header);
-    std::cout << "   a server doing struct.unpack('i', conn.recv(4)) gets "
-              << quoted(byte_view(two).first(2)) << " and raises struct.error\n";
-    check("len:i32le with the header cut after 2 bytes gives " + frame_list(split),
-          split == decode_in_pieces(i32, two, {}));
-
-    section("4. The peer closes in the middle of a message");
-    const byte_buffer cut_short(two.begin(), two.begin() + 20);
-    expect_error("len:i32le", cut_short, error::truncated_frame);
-    const auto emitted = decode_in_pieces(spec_of("len:i32le,eof=emit"), cut_short, {});
-    check("len:i32le,eof=emit hands out the partial message instead: " + frame_list(emitted),
-          emitted.frames.size() == 2 && !emitted.error);
-
-    section("5. A length header that claims 2 GiB");
-    byte_buffer huge = {0xff, 0xff, 0xff, 0x7f, 'x'};
-    expect_error("len:i32le,max=64K", huge, error::frame_too_long);
-    byte_buffer negative = {0xfe, 0xff, 0xff, 0xff};
-    expect_error("len:i32le", negative, error::negative_length);
-
-    std::cout << '\n' << passed_ << " checks passed, " << failed_ << " failed\n";
-    if (failed_ == 0)
-      std::cout << "Every framing decoded the same frames however the stream was cut: the "
-                   "bugs above are the servers', and tcpcheck finds them.\n";
-    return failed_ == 0 ? exit_ok : exit_failures;
-  }
-
-private:
-  static void section(std::string_view title) { std::cout << '\n' << title << '\n'; }
-
-  void check(const std::string& what, bool ok) {
-    (ok ? passed_ : failed_) += 1;
-    std::cout << "   " << (ok ? "ok   " : "FAIL ") << what << '\n';
-  }
-
-  // Decodes `stream` under every cutting; returns the whole-stream log and
-  // whether every cutting agreed with it.
-  std::pair<decode_log, bool> grind(const framing_spec& spec, byte_view stream) {
-    const auto whole = decode_in_pieces(spec, stream, {});
-    bool same = decode_bytewise(spec, stream) == whole;
-    const std::size_t n = stream.size();
-    for (std::size_t i = 1; i < n && same; ++i)
-      for (std::size_t j = i; j < n && same; ++j) {
-        const std::vector<std::size_t> cuts{i, j};
-        same = decode_in_pieces(spec, stream, cuts) == whole;
-      }
-    for (unsigned k = 0; k < cuttings_ && same && n > 1; ++k) {
-      std::vector<std::size_t> cuts(std::uniform_int_distribution<std::size_t>(1, 8)(rng_));
-      for (auto& c : cuts)
-        c = std::uniform_int_distribution<std::size_t>(1, n - 1)(rng_);
-      std::sort(cuts.begin(), cuts.end());
-      same = decode_in_pieces(spec, stream, cuts) == whole;
-    }
-    return {whole, same};
-  }
-
-  void expect_frames(std::string_view spec_text, const byte_buffer& stream,
-                     const std::vector<std::string_view>& expected) {
-    const auto [log, same] = grind(spec_of(spec_text), stream);
-    bool right = same && !log.error && log.frames.size() == expected.size();
-    for (std::size_t i = 0; right && i < expected.size(); ++i)
-      right = as_text(log.frames[i].payload) == expected[i];
-    check(std::string(spec_text) + " on " + quoted(stream) + ": " +
-              std::to_string(log.frames.size()) + " frames " + frame_list(log) +
-              (same ? ", under every cutting" : ", BUT A CUTTING DIFFERS"),
-          right);
-  }
-
-  void expect_error(std::string_view spec_text, const byte_buffer& stream, error code) {
-    const auto [log, same] = grind(spec_of(spec_text), stream);
-    check(std::string(spec_text) + " on " + quoted(stream) + ": " +
-              (log.error ? to_string(log.error) : "no error") +
-              (same ? ", under every cutting" : ", BUT A CUTTING DIFFERS"),
-          same && log.error.code == code);
-  }
-
-  unsigned cuttings_;
-  std::mt19937_64 rng_;
-  int passed_ = 0;
-  int failed_ = 0;
+struct demo_options {
+  std::uint64_t seed = 1;
+  std::size_t soak = 1000;
+  bool verbose = false;
 };
+
+std::string this_executable() {
+  std::error_code ec;
+  const auto path = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("tcpcheck") : path.string();
+}
+
+std::string rule(std::string_view title) {
+  return "\n== " + std::string(title) + " " +
+         std::string(70 - std::min<std::size_t>(66, title.size()), '=') + "\n";
+}
+
+int demo(const demo_options& o) {
+  constexpr std::string_view command = "tcpcheck demo";
+  script_error bad;
+  const auto baseline = parse_script(demo_greeting_script, bad);
+  if (!baseline) {
+    std::cerr << command
+              << ": the built-in script does not parse: " << bad.to_string("greeting.tcs") << '\n';
+    return exit_internal;
+  }
+  spec_error bad_spec;
+  const auto spec = parse_framing_spec(baseline->framing.value_or(""), bad_spec);
+  if (!spec) {
+    std::cerr << command << ": the built-in script's framing: " << to_string(bad_spec) << '\n';
+    return exit_internal;
+  }
+
+  // Replay commands must work after the demo: the script and the failing
+  // cases' scripts go to a directory that stays.
+  const char* tmp = std::getenv("TMPDIR");
+  std::string dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/tcpcheck-demo-XXXXXX";
+  if (!mkdtemp(dir.data())) {
+    std::cerr << command << ": cannot create a directory in " << (tmp ? tmp : "/tmp") << '\n';
+    return exit_io_error;
+  }
+  const std::string script_path = dir + "/greeting.tcs";
+  std::ofstream(script_path) << demo_greeting_script;
+
+  const std::string self = this_executable();
+  std::cout << "tcpcheck demo: `tcpcheck check` on two servers for the seed articles' greeting "
+               "protocol\n"
+               "  greeting        a correct server: frames its input by lines\n"
+               "  naive-greeting  the seed articles' bug: takes each recv() as one message\n"
+               "Both are built into this executable and spawned by it on a free loopback port.\n"
+               "The conversation ("
+            << script_path << "):\n\n"
+            << demo_greeting_script;
+
+  struct outcome {
+    std::string server;
+    check_summary summary;
+  };
+  std::vector<outcome> outcomes;
+  for (const std::string server : {"greeting", "naive-greeting"}) {
+    std::cout << rule("tcpcheck check against " + server);
+    target_arguments spawn;
+    spawn.spawn = harness::shell_quote(self) + " serve " + server + " --port {port}";
+    int exit = exit_ok;
+    auto target = choose_target(spawn, command, exit);
+    if (!target) return exit;
+    check_settings settings;
+    settings.matrix.seed = o.seed;
+    settings.matrix.soak = o.soak;
+    settings.out_dir = dir + "/" + server;
+    settings.verbose = o.verbose;
+    settings.program = harness::shell_quote(self);
+    outcomes.push_back(
+        {server, run_check_command(script_path, *baseline, *spec, *target, settings, std::cout)});
+  }
+
+  std::cout << rule("what the demo shows");
+  const check_summary& good = outcomes[0].summary;
+  const check_summary& naive = outcomes[1].summary;
+  const bool sticky_found =
+      std::any_of(naive.failed_ids.begin(), naive.failed_ids.end(),
+                  [](const std::string& id) { return id.rfind("segmentation/", 0) == 0; });
+  std::cout << "greeting:       "
+            << (good.exit == exit_ok ? "every case passed" : "FAILED (unexpected)")
+            << "\nnaive-greeting: " << naive.failures << " failing case"
+            << (naive.failures == 1 ? "" : "s");
+  if (sticky_found)
+    std::cout << ", the sticky-packet bug: a name cut across two reads gets two greetings\n"
+                 "                (\"Hello, Mi\" ...), and the conversation falls out of step.\n"
+                 "Each failure above has a replay command; the scripts are in "
+              << dir << "\n";
+  else
+    std::cout << " (unexpected: the segmentation cases should have failed)\n";
+  return good.exit == exit_ok && sticky_found ? exit_ok : exit_failures;
+}
 
 } // namespace
 
 command add_demo(CLI::App& app) {
   auto* sub = app.add_subcommand(
-      "demo", "Show the framing core on the seed articles' sticky-packet streams (merged "
-              "sends, short reads, split headers, early close), checking every cutting");
-  auto cuttings = std::make_shared<unsigned>(200);
-  auto seed = std::make_shared<std::uint64_t>(1);
-  sub->add_option("--cuttings", *cuttings,
-                  "Random cuttings per stream, besides the exhaustive ones")
+      "demo", "Run `tcpcheck check` on two bundled greeting servers, a correct one and one with "
+              "the seed articles' one-recv-one-message bug, and show the difference");
+  auto o = std::make_shared<demo_options>();
+  sub->add_option("--seed", o->seed, "Seed of the random segmentations")->capture_default_str();
+  sub->add_option("--soak", o->soak, "Conversations in a row in the soak case")
       ->capture_default_str()
-      ->check(CLI::Range(0u, 100000u));
-  sub->add_option("--seed", *seed, "Seed of the random cuttings")->capture_default_str();
-  return [cuttings, seed] { return demo(*cuttings, *seed).run(); };
+      ->check(CLI::Range(1, 1000000));
+  sub->add_flag("--verbose,-v", o->verbose, "List every case, not only those that did not pass");
+  sub->footer("Exit codes: 0 the demo showed what it should (the correct server passed, the "
+              "naive one failed), 1 it did not, 3 a server could not be started.");
+  return [o] { return demo(*o); };
 }
 
 } // namespace tcpcheck::cli

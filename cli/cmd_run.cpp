@@ -5,11 +5,14 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <thread>
 #include <unistd.h>
 
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "input_file.hpp"
+#include "script_argument.hpp"
+#include "target_argument.hpp"
 
 namespace tcpcheck::cli {
 
@@ -17,7 +20,7 @@ namespace {
 
 struct run_options_cli {
   std::string script_path;
-  std::string target_text;
+  target_arguments target;
   std::string framing;
   std::string plan = "whole";
   std::uint64_t seed = 1;
@@ -28,59 +31,24 @@ struct run_options_cli {
   bool verbose = false;
 };
 
-// Reads and parses a script file; prints file:line:column errors.
-std::optional<script> load_script(const std::string& path) {
-  std::string error;
-  const auto bytes = read_input(path, error);
-  if (!bytes) {
-    std::cerr << "tcpcheck run: " << error << '\n';
-    return std::nullopt;
-  }
-  script_error bad;
-  auto s = parse_script(as_text(*bytes), bad);
-  if (!s) std::cerr << bad.to_string(path) << '\n';
-  return s;
-}
-
-bool write_file(const std::string& path, const std::string& what,
-                const std::function<void(std::ostream&)>& write) {
-  std::ofstream out(path, std::ios::binary);
-  if (out) write(out);
-  if (!out) {
-    std::cerr << "tcpcheck run: cannot write the " << what << " report to '" << path << "'\n";
-    return false;
-  }
-  return true;
-}
-
 int run(const run_options_cli& o) {
-  std::string error;
-  const auto where = harness::parse_target(o.target_text, error);
-  if (!where) {
-    std::cerr << "tcpcheck run: --target: " << error << '\n';
-    return exit_usage;
-  }
-  auto s = load_script(o.script_path);
+  constexpr std::string_view command = "tcpcheck run";
+  auto s = load_script(o.script_path, command);
   if (!s) return exit_usage;
   if (o.timeout_ms) s->timeout = duration(o.timeout_ms); // the command line wins over the script
-  const std::string framing_text = !o.framing.empty() ? o.framing : s->framing.value_or("");
-  if (framing_text.empty()) {
-    std::cerr << "tcpcheck run: " << o.script_path
-              << " has no 'framing' line: give one, or --framing SPEC\n";
-    return exit_usage;
-  }
-  spec_error bad_spec;
-  const auto spec = parse_framing_spec(framing_text, bad_spec);
-  if (!spec) {
-    std::cerr << "tcpcheck run: framing '" << framing_text << "': " << to_string(bad_spec) << '\n';
-    return exit_usage;
-  }
+  const auto spec = script_framing(*s, o.script_path, o.framing, command);
+  if (!spec) return exit_usage;
+  std::string error;
   const std::string plan_text = o.plan == "random" ? "random:" + std::to_string(o.seed) : o.plan;
   const auto plan = parse_delivery_plan(plan_text, error);
   if (!plan) {
     std::cerr << "tcpcheck run: --plan: " << error << '\n';
     return exit_usage;
   }
+
+  int exit = exit_ok;
+  const auto chosen = choose_target(o.target, command, exit);
+  if (!chosen) return exit;
 
   harness::run_options options;
   if (o.timeout_ms) options.session.connect_timeout = duration(o.timeout_ms);
@@ -89,22 +57,31 @@ int run(const run_options_cli& o) {
   harness::run_report report;
   report.script_path = o.script_path;
   report.steps = &*s;
-  report.where = *where;
+  report.where = chosen->where;
   report.framing = to_string(*spec);
   report.plan = to_string(*plan);
-  report.replay = "tcpcheck run " + harness::shell_quote(o.script_path) + " --target " +
-                  harness::shell_quote(to_string(*where)) + " --framing " +
+  report.replay = "tcpcheck run " + harness::shell_quote(o.script_path) + " " +
+                  chosen->replay_arguments() + " --framing " +
                   harness::shell_quote(report.framing) + " --plan " + report.plan;
-  report.result = harness::run_script(*where, *s, *spec, *plan, options);
+  report.result = harness::run_script(chosen->where, *s, *spec, *plan, options);
 
   harness::write_human(std::cout, report, o.verbose, isatty(STDOUT_FILENO) != 0);
+  if (chosen->process) {
+    // A server that crashes as the connection closes needs a moment to be seen dead.
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (auto death = chosen->process->death()) {
+      std::cout << "the server died: " << death->how << '\n'
+                << (!death->sanitizer.empty() ? death->sanitizer : death->stderr_tail);
+      if (report.result.outcome.passed) return exit_failures;
+    }
+  }
   const std::vector<harness::run_report> all{report};
   bool written = true;
   if (!o.json_path.empty())
-    written &=
-        write_file(o.json_path, "JSON", [&](std::ostream& out) { harness::write_json(out, all); });
+    written &= write_output_file(o.json_path, "JSON report", command,
+                                 [&](std::ostream& out) { harness::write_json(out, all); });
   if (!o.junit_path.empty())
-    written &= write_file(o.junit_path, "JUnit", [&](std::ostream& out) {
+    written &= write_output_file(o.junit_path, "JUnit report", command, [&](std::ostream& out) {
       harness::write_junit(out, all, "tcpcheck run " + o.script_path);
     });
   if (report.result.unreachable) return exit_io_error;
@@ -119,8 +96,7 @@ command add_run(CLI::App& app) {
                                         "delivery plan and judge its replies frame by frame");
   auto o = std::make_shared<run_options_cli>();
   sub->add_option("SCRIPT", o->script_path, "The script file (docs/scripts.md)")->required();
-  sub->add_option("--target,-t", o->target_text, "The server, HOST:PORT (IPv6: [::1]:PORT)")
-      ->required();
+  add_target_options(*sub, o->target);
   sub->add_option("--framing,-f", o->framing,
                   "Framing spec; overrides the script's 'framing' line");
   sub->add_option("--plan,-p", o->plan,

@@ -23,7 +23,7 @@ int serve(const serve_options& o) {
   const auto protocol = harness::parse_reference_protocol(o.protocol);
   if (!protocol) {
     std::cerr << "tcpcheck serve: unknown protocol '" << o.protocol
-              << "' (echo, greeting, hello, lenprefix)\n";
+              << "' (echo, greeting, hello, lenprefix, naive-greeting)\n";
     return exit_usage;
   }
   // Block SIGINT and SIGTERM before the server's thread starts, so that
@@ -56,7 +56,10 @@ command add_serve(CLI::App& app) {
   auto* sub = app.add_subcommand("serve", "Run a reference server for the seed articles' "
                                           "protocols, to point scripts at");
   auto o = std::make_shared<serve_options>();
-  sub->add_option("PROTOCOL", o->protocol, "echo, greeting, hello or lenprefix")->required();
+  sub->add_option("PROTOCOL", o->protocol,
+                  "echo, greeting, hello, lenprefix, or naive-greeting (the seed articles' "
+                  "one-recv-one-message bug, kept on purpose)")
+      ->required();
   sub->add_option("--bind", o->bind, "Address to listen on (loopback unless told otherwise)")
       ->capture_default_str();
   sub->add_option("--port", o->port, "Port to listen on (0: any free port, printed)")

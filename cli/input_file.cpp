@@ -1,9 +1,11 @@
-// Reading whole inputs, bounded, with errors that name the file.
+// Reading whole inputs, bounded, with errors that name the file; writing reports.
 #include "input_file.hpp"
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <iostream>
 
 namespace tcpcheck::cli {
 
@@ -33,6 +35,18 @@ std::optional<byte_buffer> read_input(const std::string& path, std::string& erro
     return std::nullopt;
   }
   return bytes;
+}
+
+bool write_output_file(const std::string& path, std::string_view what, std::string_view command,
+                       const std::function<void(std::ostream&)>& write) {
+  std::ofstream out(path, std::ios::binary);
+  if (out) write(out);
+  if (out) out.flush();
+  if (!out) {
+    std::cerr << command << ": cannot write the " << what << " to '" << path << "'\n";
+    return false;
+  }
+  return true;
 }
 
 } // namespace tcpcheck::cli

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
     commands[app.get_subcommands({}).at(before)] = std::move(run);
   };
   add(add_demo);
+  add(add_check);
   add(add_decode);
   add(add_encode);
   add(add_lint);

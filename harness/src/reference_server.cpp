@@ -66,6 +66,7 @@ std::string_view read_spec_text(reference_protocol protocol) {
   case reference_protocol::echo:
     return "raw";
   case reference_protocol::greeting:
+  case reference_protocol::naive_greeting: // unused: it reads without framing
   case reference_protocol::hello:
     return line_spec_text;
   case reference_protocol::lenprefix:
@@ -98,6 +99,7 @@ public:
   std::error_code open(byte_buffer& out) const {
     switch (protocol_) {
     case reference_protocol::greeting:
+    case reference_protocol::naive_greeting:
       return say("Welcome!", out);
     case reference_protocol::hello:
       if (auto ec = say("Server: Welcome!", out)) return ec;
@@ -120,6 +122,7 @@ public:
     case reference_protocol::lenprefix:
       return encode_frame(reply_spec_, payload, out);
     case reference_protocol::greeting:
+    case reference_protocol::naive_greeting:
       if (text == "exit") return good_bye(out, over);
       return say(std::string("Hello, ").append(text), out);
     case reference_protocol::hello:
@@ -206,6 +209,14 @@ private:
     if (ec) return;
     if (is_echo()) return send(asio::buffer(input_.data(), n));
     out_.clear();
+    if (server_.protocol == reference_protocol::naive_greeting) {
+      // The seed articles' bug, on purpose: name = conn.recv(1024).decode().strip()
+      std::string_view name(reinterpret_cast<const char*>(input_.data()), n);
+      while (!name.empty() && (name.back() == '\n' || name.back() == '\r' || name.back() == ' '))
+        name.remove_suffix(1);
+      if (auto refused = talk_.answer(as_bytes(name), out_, over_)) broken_ = refused;
+      return send(asio::buffer(out_));
+    }
     std::error_code refused;
     decoder_.consume(
         byte_view(input_.data(), n),
@@ -373,8 +384,9 @@ void reference_server::impl::accept() {
 }
 
 std::optional<reference_protocol> parse_reference_protocol(std::string_view name) {
-  for (const auto protocol : {reference_protocol::echo, reference_protocol::greeting,
-                              reference_protocol::hello, reference_protocol::lenprefix})
+  for (const auto protocol :
+       {reference_protocol::echo, reference_protocol::greeting, reference_protocol::hello,
+        reference_protocol::lenprefix, reference_protocol::naive_greeting})
     if (name == name_of(protocol)) return protocol;
   return std::nullopt;
 }
@@ -389,6 +401,8 @@ std::string_view name_of(reference_protocol protocol) {
     return "hello";
   case reference_protocol::lenprefix:
     return "lenprefix";
+  case reference_protocol::naive_greeting:
+    return "naive-greeting";
   }
   return {};
 }
@@ -398,6 +412,7 @@ std::string_view framing_of(reference_protocol protocol) {
   case reference_protocol::echo:
     return "raw";
   case reference_protocol::greeting:
+  case reference_protocol::naive_greeting:
   case reference_protocol::hello:
     return "line";
   case reference_protocol::lenprefix:

@@ -5,95 +5,13 @@
 
 #include <cstdio>
 
+#include "report_formats.hpp"
+
 namespace tcpcheck::harness {
 
+using namespace detail;
+
 namespace {
-
-const char* event_name(wire_event::kind k) {
-  switch (k) {
-  case wire_event::kind::connect:
-    return "connect";
-  case wire_event::kind::connected:
-    return "connected";
-  case wire_event::kind::write:
-    return "write";
-  case wire_event::kind::read:
-    return "read";
-  case wire_event::kind::peer_fin:
-    return "peer_fin";
-  case wire_event::kind::peer_rst:
-    return "peer_rst";
-  case wire_event::kind::shutdown:
-    return "shutdown";
-  case wire_event::kind::close:
-    return "close";
-  case wire_event::kind::reset:
-    return "reset";
-  case wire_event::kind::error:
-    return "error";
-  }
-  return "?";
-}
-
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-    case '"':
-      out += "\\\"";
-      break;
-    case '\\':
-      out += "\\\\";
-      break;
-    case '\n':
-      out += "\\n";
-      break;
-    case '\r':
-      out += "\\r";
-      break;
-    case '\t':
-      out += "\\t";
-      break;
-    default:
-      if (static_cast<unsigned char>(c) < 0x20) {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x",
-                      static_cast<unsigned>(static_cast<unsigned char>(c)));
-        out += buf;
-      } else {
-        out += c;
-      }
-    }
-  }
-  return out + "\"";
-}
-
-std::string xml_text(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-    case '<':
-      out += "&lt;";
-      break;
-    case '>':
-      out += "&gt;";
-      break;
-    case '&':
-      out += "&amp;";
-      break;
-    case '"':
-      out += "&quot;";
-      break;
-    default:
-      // XML 1.0 has no way to write most control characters.
-      if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t')
-        out += '?';
-      else
-        out += c;
-    }
-  }
-  return out;
-}
 
 enum class step_status { ok, failed, not_run };
 
@@ -101,12 +19,6 @@ step_status status_of(const run_report& r, std::size_t index) {
   const verdict& v = r.result.outcome;
   if (v.passed || index < v.step) return step_status::ok;
   return index == v.step ? step_status::failed : step_status::not_run;
-}
-
-std::string seconds(std::chrono::microseconds us) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6f", static_cast<double>(us.count()) / 1e6);
-  return buf;
 }
 
 } // namespace
@@ -152,13 +64,7 @@ void write_human(std::ostream& out, const run_report& r, bool verbose, bool colo
   }
   if (verbose) {
     out << "wire log:\n";
-    for (const auto& e : r.result.wire_log) {
-      out << "  " << e.at.count() << "us  #" << e.connection << "  " << event_name(e.what);
-      if (e.size) out << "  " << e.size << " bytes  \"" << escape(e.bytes, "\"") << '"';
-      if (e.bytes.size() < e.size) out << " (shortened)";
-      if (!e.text.empty()) out << "  " << e.text;
-      out << '\n';
-    }
+    write_wire_log_human(out, r.result.wire_log, "  ");
   }
   const double ms = static_cast<double>(r.result.elapsed.count()) / 1000.0;
   char elapsed[32];
@@ -195,15 +101,9 @@ void write_json(std::ostream& out, const std::vector<run_report>& reports) {
                                             : "not_run")
             << "\"}";
       }
-    out << "],\n \"wire_log\": [";
-    for (std::size_t i = 0; i < r.result.wire_log.size(); ++i) {
-      const auto& e = r.result.wire_log[i];
-      out << (i ? ",\n  " : "\n  ") << "{\"at_us\": " << e.at.count()
-          << ", \"connection\": " << e.connection << ", \"event\": \"" << event_name(e.what)
-          << "\", \"size\": " << e.size << ", \"bytes\": " << json_string(escape(e.bytes))
-          << ", \"text\": " << json_string(e.text) << "}";
-    }
-    out << "]}";
+    out << "],\n \"wire_log\": ";
+    write_wire_log_json(out, r.result.wire_log);
+    out << "}";
   }
   out << "\n]}\n";
 }

@@ -9,6 +9,12 @@
 //              close on "exit" (seed 003), line framing
 //   lenprefix  echo of struct.pack('i') length-prefixed messages, as
 //              len:i32le frames (seed 004)
+//   naive-greeting
+//              the greeting protocol with the seed articles' bug kept on
+//              purpose: each recv() is taken as one message (its trailing
+//              newline stripped), so a name cut in two gets two greetings
+//              and two names in one read get one. `tcpcheck demo` checks it
+//              beside `greeting` to show what the bug looks like.
 //
 // Each runs on its own thread, binds to loopback unless told otherwise, and
 // stops cleanly on stop() or destruction.
@@ -22,9 +28,9 @@
 
 namespace tcpcheck::harness {
 
-enum class reference_protocol { echo, greeting, hello, lenprefix };
+enum class reference_protocol { echo, greeting, hello, lenprefix, naive_greeting };
 
-/// "echo", "greeting", "hello", "lenprefix"; nullopt for anything else.
+/// "echo", "greeting", "hello", "lenprefix", "naive-greeting"; nullopt for anything else.
 std::optional<reference_protocol> parse_reference_protocol(std::string_view name);
 std::string_view name_of(reference_protocol protocol);
 /// The framing spec a script for this protocol uses ("raw", "line", "len:i32le").

@@ -8,8 +8,8 @@
 #pragma once
 
 #include "tcpcheck/delivery_plan.hpp"
-#include "tcpcheck/harness/transport.hpp"
 #include "tcpcheck/framing_spec.hpp"
+#include "tcpcheck/harness/transport.hpp"
 #include "tcpcheck/script.hpp"
 #include "tcpcheck/session.hpp"
 
@@ -70,9 +70,8 @@ struct run_result {
 
 /// Runs one script over connections that `make` provides (an in-memory
 /// stream in tests), with real timers; blocks until its verdict.
-run_result run_script_with(const transport_factory& make, const script& s,
-                           const framing_spec& spec, const delivery_plan& plan,
-                           const run_options& options = {});
+run_result run_script_with(const transport_factory& make, const script& s, const framing_spec& spec,
+                           const delivery_plan& plan, const run_options& options = {});
 
 /// Runs one script against `where` and blocks until its verdict.
 run_result run_script(const target& where, const script& s, const framing_spec& spec,

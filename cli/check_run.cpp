@@ -1,0 +1,209 @@
+// `tcpcheck check`, after the arguments: the matrix run and its reports.
+#include "check_run.hpp"
+
+#include "tcpcheck/harness/check.hpp"
+#include "tcpcheck/harness/check_report.hpp"
+#include "tcpcheck/harness/report.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <unistd.h>
+
+#include "exit_codes.hpp"
+#include "input_file.hpp"
+
+namespace tcpcheck::cli {
+
+namespace {
+
+constexpr std::string_view command = "tcpcheck check";
+
+// Progress on stderr: one live line on a terminal; elsewhere (CI logs) a
+// line every few seconds, so a long run is seen to be alive.
+class progress_line {
+public:
+  explicit progress_line(bool enabled)
+      : enabled_(enabled), live_(isatty(STDERR_FILENO) != 0),
+        last_(std::chrono::steady_clock::now()) {}
+  ~progress_line() { finish(); }
+
+  /// Clears the live line, so the report starts on a clean one.
+  void finish() {
+    if (enabled_ && live_ && drawn_) std::cerr << "\r\033[K" << std::flush;
+    enabled_ = false;
+  }
+
+  void update(const harness::case_result& r, std::size_t done, std::size_t total) {
+    if (!enabled_) return;
+    failures_ +=
+        (r.status == harness::case_status::fail || r.status == harness::case_status::flaky);
+    const std::string text = "[" + std::to_string(done) + "/" + std::to_string(total) + "] " +
+                             std::to_string(failures_) + " failing; " + r.which->id + " " +
+                             std::string(harness::name_of(r.status));
+    if (live_) {
+      std::cerr << "\r\033[K" << text.substr(0, 100) << std::flush;
+      drawn_ = true;
+      return;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ >= std::chrono::seconds(5) || done == total) {
+      std::cerr << command << ": " << text << '\n';
+      last_ = now;
+    }
+  }
+
+private:
+  bool enabled_;
+  bool live_;
+  bool drawn_ = false;
+  std::size_t failures_ = 0;
+  std::chrono::steady_clock::time_point last_;
+};
+
+std::string file_name_of(const std::string& id) {
+  std::string name = id;
+  std::replace(name.begin(), name.end(), '/', '.');
+  return name + ".tcs";
+}
+
+// The failing cases' scripts, written where replay commands can find them.
+class replay_files {
+public:
+  replay_files(std::string dir) : dir_(std::move(dir)) {}
+
+  /// The path written, or empty (after printing why).
+  std::string write(const check_case& c) {
+    if (!ensure_dir()) return {};
+    const std::string path = (std::filesystem::path(dir_) / file_name_of(c.id)).string();
+    const bool ok = write_output_file(path, "replay script", command,
+                                      [&](std::ostream& out) { out << to_string(c.steps); });
+    return ok ? path : std::string();
+  }
+
+  const std::string& dir() const { return dir_; }
+
+private:
+  bool ensure_dir() {
+    if (ready_) return true;
+    if (dir_.empty()) {
+      const char* tmp = std::getenv("TMPDIR");
+      std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/tcpcheck-check-XXXXXX";
+      if (!mkdtemp(pattern.data())) {
+        std::cerr << command << ": cannot create a directory for the replay scripts\n";
+        return false;
+      }
+      dir_ = pattern;
+    } else {
+      std::error_code ec;
+      std::filesystem::create_directories(dir_, ec);
+      if (ec) {
+        std::cerr << command << ": cannot create --out '" << dir_ << "': " << ec.message() << '\n';
+        return false;
+      }
+    }
+    return ready_ = true;
+  }
+
+  std::string dir_;
+  bool ready_ = false;
+};
+
+} // namespace
+
+void list_cases(const std::vector<check_case>& cases, std::ostream& out) {
+  std::size_t width = 0;
+  for (const auto& c : cases)
+    width = std::max(width, c.id.size());
+  for (const auto& c : cases)
+    out << c.id << std::string(width + 2 - c.id.size(), ' ') << c.title << '\n';
+  out << cases.size() << " case" << (cases.size() == 1 ? "" : "s") << '\n';
+}
+
+check_summary run_check_command(const std::string& script_path, const script& baseline,
+                                const framing_spec& spec, chosen_target& target,
+                                const check_settings& settings, std::ostream& out) {
+  const auto matrix = generate_matrix(baseline, spec, settings.matrix);
+  const check_case& gate = matrix.front(); // segmentation/whole
+  const auto cases = select_cases(matrix, settings.selection);
+
+  harness::check_options options;
+  options.retries = settings.retries;
+  options.jobs = settings.jobs;
+  options.run.session.write_gap = duration(settings.gap_ms);
+  options.run.run_timeout = std::chrono::milliseconds(settings.case_timeout_ms);
+  progress_line progress(settings.progress);
+  options.progress = [&](const harness::case_result& r, std::size_t done, std::size_t total) {
+    progress.update(r, done, total);
+  };
+
+  harness::fixed_target fixed(target.where);
+  std::optional<harness::spawned_target> spawned;
+  if (target.process) spawned.emplace(*target.process);
+  harness::check_target& where = spawned ? static_cast<harness::check_target&>(*spawned)
+                                         : static_cast<harness::check_target&>(fixed);
+  const harness::check_outcome outcome = harness::run_check(gate, cases, spec, where, options);
+  progress.finish();
+
+  // Replay commands: a generated script for the script cases, this very
+  // check narrowed to the case for the rest.
+  const std::string framing_arg = settings.framing_override.empty()
+                                      ? std::string()
+                                      : " --framing " + harness::shell_quote(to_string(spec));
+  const std::string target_args = target.replay_arguments();
+  harness::check_report report;
+  report.script_path = script_path;
+  report.target = target.describe();
+  report.framing = to_string(spec);
+  report.seed = settings.matrix.seed;
+  report.outcome = &outcome;
+  report.replay.resize(outcome.results.size());
+  report.script_file.resize(outcome.results.size());
+  replay_files files(settings.out_dir);
+  check_summary summary;
+  for (std::size_t i = 0; i < outcome.results.size(); ++i) {
+    const auto& r = outcome.results[i];
+    if (r.status != harness::case_status::fail && r.status != harness::case_status::flaky) continue;
+    ++summary.failures;
+    summary.failed_ids.push_back(r.which->id);
+    if (r.which->runner == case_runner::script) {
+      const std::string path = files.write(*r.which);
+      if (path.empty()) continue;
+      report.script_file[i] = path;
+      report.replay[i] = settings.program + " run " + harness::shell_quote(path) + " " +
+                         target_args + framing_arg + " --plan " + to_string(r.which->plan);
+    } else {
+      report.replay[i] = settings.program + " check " + harness::shell_quote(script_path) + " " +
+                         target_args + framing_arg + " --only " +
+                         harness::shell_quote(r.which->id) + " --seed " +
+                         std::to_string(settings.matrix.seed);
+    }
+  }
+  report.baseline_replay = settings.program + " run " + harness::shell_quote(script_path) + " " +
+                           target_args + framing_arg + " --plan whole";
+
+  harness::write_human(out, report, settings.verbose, &out == &std::cout && isatty(STDOUT_FILENO));
+  bool written = true;
+  if (!settings.json_path.empty())
+    written &= write_output_file(settings.json_path, "JSON report", command,
+                                 [&](std::ostream& o) { harness::write_json(o, report); });
+  if (!settings.junit_path.empty())
+    written &= write_output_file(settings.junit_path, "JUnit report", command,
+                                 [&](std::ostream& o) { harness::write_junit(o, report); });
+
+  const auto counts = harness::count(outcome);
+  if (outcome.unreachable) {
+    summary.exit = exit_io_error;
+  } else if (!counts.all_passed() || outcome.baseline.status == harness::case_status::fail ||
+             outcome.baseline.status == harness::case_status::not_run) {
+    summary.exit = exit_failures;
+  } else {
+    summary.exit = written ? exit_ok : exit_io_error;
+  }
+  return summary;
+}
+
+} // namespace tcpcheck::cli

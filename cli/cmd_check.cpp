@@ -1,0 +1,141 @@
+// `tcpcheck check`: one script of a normal conversation turned into the
+// conformance matrix, run against a live server.
+#include <iostream>
+#include <memory>
+
+#include "check_run.hpp"
+#include "commands.hpp"
+#include "exit_codes.hpp"
+#include "script_argument.hpp"
+#include "target_argument.hpp"
+
+namespace tcpcheck::cli {
+
+namespace {
+
+struct check_cli {
+  std::string script_path;
+  target_arguments target;
+  check_settings settings;
+  std::string shard_text;
+  std::string on_bad_frame = "close-or-ignore";
+  unsigned timeout_ms = 0;
+  unsigned quiet_ms = 200;
+  bool list = false;
+  bool no_progress = false;
+};
+
+int check(check_cli& o) {
+  constexpr std::string_view command = "tcpcheck check";
+  auto s = load_script(o.script_path, command);
+  if (!s) return exit_usage;
+  if (o.timeout_ms) s->timeout = duration(o.timeout_ms);
+  const auto spec = script_framing(*s, o.script_path, o.settings.framing_override, command);
+  if (!spec) return exit_usage;
+
+  check_settings& settings = o.settings;
+  const auto policy = parse_bad_frame_policy(o.on_bad_frame);
+  if (!policy) {
+    std::cerr << command << ": --on-bad-frame: '" << o.on_bad_frame
+              << "' is not one of close-or-ignore, close, reply, ignore\n";
+    return exit_usage;
+  }
+  settings.matrix.on_bad_frame = *policy;
+  settings.matrix.quiet = duration(o.quiet_ms);
+  if (!o.shard_text.empty()) {
+    std::string error;
+    const auto slice = parse_shard(o.shard_text, error);
+    if (!slice) {
+      std::cerr << command << ": --shard: " << error << '\n';
+      return exit_usage;
+    }
+    settings.selection.slice = *slice;
+  }
+  settings.progress = !o.no_progress;
+
+  if (o.list) {
+    list_cases(select_cases(generate_matrix(*s, *spec, settings.matrix), settings.selection),
+               std::cout);
+    return exit_ok;
+  }
+  int exit = exit_ok;
+  auto target = choose_target(o.target, command, exit);
+  if (!target) return exit;
+  return run_check_command(o.script_path, *s, *spec, *target, settings, std::cout).exit;
+}
+
+} // namespace
+
+command add_check(CLI::App& app) {
+  auto* sub = app.add_subcommand(
+      "check", "Turn one script of a normal conversation into the conformance matrix "
+               "(segmentation, faults, concurrency, soak, boundary frames, latency) and run "
+               "it against a live server; every failure comes with a replay command");
+  auto o = std::make_shared<check_cli>();
+  check_settings& s = o->settings;
+  sub->add_option("SCRIPT", o->script_path, "The script of a normal conversation (docs/scripts.md)")
+      ->required();
+  add_target_options(*sub, o->target);
+  sub->add_option("--framing,-f", s.framing_override,
+                  "Framing spec; overrides the script's 'framing' line");
+  sub->add_option("--seed", s.matrix.seed, "Seed of everything random (random plans)")
+      ->capture_default_str();
+  sub->add_option("--only", s.selection.only,
+                  "Run only the cases whose id matches this glob, or lies below it "
+                  "('faults', 'segmentation/random-*'); repeatable");
+  sub->add_option("--exclude", s.selection.exclude,
+                  "Skip the cases matching this glob; repeatable");
+  sub->add_option("--shard", o->shard_text,
+                  "Run slice I of N of the selected cases (1/4, 2/4, ...), for a CI matrix");
+  sub->add_flag("--list", o->list, "List the selected cases and exit, running nothing");
+  sub->add_option("--retries", s.retries,
+                  "Re-runs of a failing case; one that then passes is "
+                  "reported as flaky")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 10));
+  sub->add_option("--jobs,-j", s.jobs,
+                  "Cases run side by side against --target (a --spawn server gets one at a "
+                  "time, so that a crash belongs to one case)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  sub->add_option("--parallel", s.matrix.parallel,
+                  "Conversations at once in concurrency/parallel-N")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 1024));
+  sub->add_option("--soak", s.matrix.soak, "Conversations in a row in soak/sequential-M")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  sub->add_option("--random-plans", s.matrix.random_plans,
+                  "Random segmentations (seeds from --seed)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000));
+  sub->add_option("--on-bad-frame", o->on_bad_frame,
+                  "What a server may do with a frame that breaks the spec: close-or-ignore, "
+                  "close, reply or ignore")
+      ->capture_default_str();
+  sub->add_option("--quiet", o->quiet_ms, "Milliseconds of silence that count as ignoring a frame")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 60000u));
+  sub->add_option("--timeout", o->timeout_ms,
+                  "Milliseconds each expect step waits (overrides the script's 'timeout' line)")
+      ->check(CLI::Range(1u, 86400000u));
+  sub->add_option("--case-timeout", s.case_timeout_ms,
+                  "Milliseconds one conversation may take in all, whatever its steps say")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 86400000u));
+  sub->add_option("--gap", s.gap_ms, "Milliseconds between the writes of a cut send")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 60000u));
+  sub->add_option(
+      "--out,-o", s.out_dir,
+      "Directory for the failing cases' replay scripts (default: a new one in $TMPDIR)");
+  sub->add_option("--json", s.json_path, "Write every case, with failures' wire logs, as JSON");
+  sub->add_option("--junit", s.junit_path, "Write a JUnit XML report, one testcase per case");
+  sub->add_flag("--verbose,-v", s.verbose, "List every case, not only those that did not pass");
+  sub->add_flag("--no-progress", o->no_progress, "No progress line on stderr");
+  sub->footer("Exit codes: 0 every case passed, 1 a case failed or was flaky, 2 bad usage, "
+              "script or spec, 3 the target could not be reached or started.");
+  return [o] { return check(*o); };
+}
+
+} // namespace tcpcheck::cli

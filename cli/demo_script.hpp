@@ -1,0 +1,9 @@
+// The greeting script built into the executable for `tcpcheck demo`.
+#pragma once
+
+namespace tcpcheck::cli {
+
+/// corpus/scripts/greeting.tcs, as it was when tcpcheck was built.
+extern const char* const demo_greeting_script;
+
+} // namespace tcpcheck::cli

@@ -1,0 +1,34 @@
+// Scripts and their framing from the command line.
+#include "script_argument.hpp"
+
+#include <iostream>
+
+#include "input_file.hpp"
+#include "spec_argument.hpp"
+
+namespace tcpcheck::cli {
+
+std::optional<script> load_script(const std::string& path, std::string_view command) {
+  std::string error;
+  const auto bytes = read_input(path, error);
+  if (!bytes) {
+    std::cerr << command << ": " << error << '\n';
+    return std::nullopt;
+  }
+  script_error bad;
+  auto s = parse_script(as_text(*bytes), bad);
+  if (!s) std::cerr << bad.to_string(path) << '\n';
+  return s;
+}
+
+std::optional<framing_spec> script_framing(const script& s, const std::string& path,
+                                           const std::string& override, std::string_view command) {
+  const std::string text = !override.empty() ? override : s.framing.value_or("");
+  if (text.empty()) {
+    std::cerr << command << ": " << path << " has no 'framing' line: give one, or --framing SPEC\n";
+    return std::nullopt;
+  }
+  return parse_spec_argument(text, std::cerr);
+}
+
+} // namespace tcpcheck::cli

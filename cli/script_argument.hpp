@@ -1,0 +1,23 @@
+// A script given on the command line, and the framing it runs under: read,
+// parsed, errors printed as file:line:column.
+#pragma once
+
+#include "tcpcheck/framing_spec.hpp"
+#include "tcpcheck/script.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tcpcheck::cli {
+
+/// Reads and parses the script at `path`; on failure prints the error,
+/// prefixed with `command` ("tcpcheck run"), and returns nullopt.
+std::optional<script> load_script(const std::string& path, std::string_view command);
+
+/// The framing spec a script runs under: `override` when given, else the
+/// script's `framing` line. On failure prints why and returns nullopt.
+std::optional<framing_spec> script_framing(const script& s, const std::string& path,
+                                           const std::string& override, std::string_view command);
+
+} // namespace tcpcheck::cli

@@ -1,0 +1,41 @@
+// The server a command runs against: `--target HOST:PORT`, or `--spawn
+// "CMD ... {port}"`, which tcpcheck starts (and stops) itself.
+#pragma once
+
+#include "tcpcheck/harness/run.hpp"
+#include "tcpcheck/harness/target_process.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <CLI/CLI.hpp>
+
+namespace tcpcheck::cli {
+
+struct target_arguments {
+  std::string target;
+  std::string spawn;
+  unsigned startup_ms = 10000;
+};
+
+/// Adds --target, --spawn and --startup-timeout; exactly one of the first two is required.
+void add_target_options(CLI::App& sub, target_arguments& arguments);
+
+struct chosen_target {
+  harness::target where;                            ///< where it listens now
+  std::unique_ptr<harness::target_process> process; ///< when spawned
+  /// "127.0.0.1:6379", or "spawned 'CMD' on 127.0.0.1:PORT".
+  std::string describe() const;
+  /// The arguments that choose the same target again: "--target ..." or "--spawn '...'".
+  std::string replay_arguments() const;
+};
+
+/// Parses the target, or starts the spawned server and waits until it
+/// accepts. On failure prints why (prefixed with `command`) and sets
+/// `exit` (2: bad arguments, 3: the server could not be started).
+std::optional<chosen_target> choose_target(const target_arguments& arguments,
+                                           std::string_view command, int& exit);
+
+} // namespace tcpcheck::cli

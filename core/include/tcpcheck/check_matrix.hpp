@@ -1,0 +1,110 @@
+// The conformance matrix: one script of a normal conversation turned into
+// every adversarial variant of it that `tcpcheck check` runs.
+//
+// Sans I/O: the cases are data. Most are scripts of their own (the
+// conversation under another delivery plan; cut short by a reset, a FIN, a
+// half-close or silence, then a fresh conversation that proves the server
+// still serves; a boundary frame, then the same proof), so every failure
+// can be written out and replayed with `tcpcheck run`. The rest say how
+// many baseline conversations to run at once or in a row.
+//
+// Ids are hierarchical and stable: they depend on the script and the spec,
+// never on the seed, so `--only 'faults/line-7/*'` selects the same cases
+// on every run.
+//
+//   auto cases = tcpcheck::generate_matrix(baseline, spec, {});
+//   cases = tcpcheck::select_cases(std::move(cases), {.only = {"segmentation"}});
+#pragma once
+
+#include "tcpcheck/delivery_plan.hpp"
+#include "tcpcheck/framing_spec.hpp"
+#include "tcpcheck/script.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tcpcheck {
+
+enum class check_area { segmentation, faults, concurrency, soak, boundary, latency };
+
+/// "segmentation", "faults", ...
+std::string_view name_of(check_area area);
+
+/// How a case is run.
+enum class case_runner {
+  script,   ///< `steps` once, under `plan`
+  parallel, ///< `count` baseline conversations at once, timed against one alone
+  soak,     ///< `count` baseline conversations one after another
+  latency,  ///< `count` baseline conversations one after another, each exchange timed
+};
+
+/// What a server may do with a frame that breaks the spec.
+enum class bad_frame_policy {
+  close_or_ignore, ///< close the connection, or drop the frame and say nothing (the default)
+  close,           ///< close (FIN or RST)
+  reply,           ///< answer with some frame (an error message)
+  ignore,          ///< say nothing and keep the connection open
+};
+
+std::optional<bad_frame_policy> parse_bad_frame_policy(std::string_view text);
+std::string_view name_of(bad_frame_policy policy);
+
+struct check_case {
+  std::string id; ///< "faults/line-7/rst"
+  check_area area = check_area::segmentation;
+  std::string title; ///< one line for people
+  case_runner runner = case_runner::script;
+  script steps; ///< the script to run (for `script`), else the baseline
+  delivery_plan plan;
+  std::size_t count = 1; ///< conversations, for the runners other than `script`
+  /// Why a failure matters, when the verdict alone does not say it:
+  /// "the server serves one client at a time".
+  std::string failure_hint;
+};
+
+struct matrix_options {
+  std::uint64_t seed = 1;         ///< the random plans' seeds derive from it
+  std::size_t random_plans = 4;   ///< segmentation/random-1 ... -N
+  std::size_t parallel = 64;      ///< concurrency/parallel-N
+  std::size_t soak = 1000;        ///< soak/sequential-M
+  std::size_t latency_runs = 200; ///< conversations timed for latency/exchanges
+  bad_frame_policy on_bad_frame = bad_frame_policy::close_or_ignore;
+  duration quiet{200}; ///< how long "says nothing" is watched for
+};
+
+/// The matrix for `baseline` (a parsed script) framed by `spec`, in a fixed
+/// order: the baseline itself (segmentation/whole) first, then area by area.
+/// Every generated script is canonical: printed and parsed back, so its
+/// line numbers are those of the file `check` writes for replay.
+std::vector<check_case> generate_matrix(const script& baseline, const framing_spec& spec,
+                                        const matrix_options& options);
+
+/// `--shard I/N`: the cases at positions I-1, I-1+N, ... (1 <= I <= N).
+struct shard {
+  std::size_t index = 1;
+  std::size_t count = 1;
+};
+
+/// "2/4". On failure returns nullopt and sets `error`.
+std::optional<shard> parse_shard(std::string_view text, std::string& error);
+
+struct case_selection {
+  /// Globs over ids (`*` matches across `/`); a pattern also selects every
+  /// id below it, so "faults" selects "faults/line-7/rst". Empty: all.
+  std::vector<std::string> only;
+  std::vector<std::string> exclude;
+  shard slice;
+};
+
+bool matches(std::string_view pattern, std::string_view id);
+
+/// The cases `selection` keeps, in their order. (The check runs the
+/// baseline first whatever is selected: the other cases are judged by it.)
+std::vector<check_case> select_cases(std::vector<check_case> cases,
+                                     const case_selection& selection);
+
+} // namespace tcpcheck

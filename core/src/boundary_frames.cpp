@@ -1,0 +1,197 @@
+// Boundary frames, built per framing kind and classified by the decoder.
+#include "tcpcheck/boundary_frames.hpp"
+
+#include "tcpcheck/decode_log.hpp"
+#include "tcpcheck/frame_encoder.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace tcpcheck {
+
+namespace {
+
+constexpr std::uint8_t filler = 'x';
+
+// Invalid UTF-8 of every common kind: stray continuation-free lead bytes,
+// an overlong encoding of '(' after a lead byte, and an encoded surrogate.
+constexpr std::uint8_t not_utf8[] = {0xff, 0xfe, 0xc3, 0x28, 0xed, 0xa0, 0x80, 0xc0, 0x80};
+
+byte_buffer payload_of(std::size_t size) {
+  return byte_buffer(size, filler);
+}
+
+// The frame for `payload` as the encoder writes it; empty when it refuses.
+byte_buffer encoded(const framing_spec& spec, byte_view payload) {
+  byte_buffer wire;
+  if (encode_frame(spec, payload, wire)) wire.clear();
+  return wire;
+}
+
+// The largest payload (at most `ceiling` bytes) the encoder accepts. The
+// header, strip and adjust make "max" mean slightly different payload sizes
+// per spec, so the size is found by asking the encoder, a few bytes down.
+std::optional<std::size_t> largest_encodable(const framing_spec& spec, std::size_t ceiling) {
+  constexpr std::size_t most_tries = 80;
+  for (std::size_t tries = 0; tries < most_tries && tries <= ceiling; ++tries) {
+    const std::size_t size = ceiling - tries;
+    if (!encoded(spec, payload_of(size)).empty()) return size;
+  }
+  return std::nullopt;
+}
+
+void append_field(byte_buffer& out, const length_field& field, std::uint64_t value) {
+  if (field.width == 0) { // LEB128
+    do {
+      std::uint8_t b = value & 0x7f;
+      value >>= 7;
+      if (value) b |= 0x80;
+      out.push_back(b);
+    } while (value);
+    return;
+  }
+  for (unsigned i = 0; i < field.width; ++i) {
+    const unsigned shift = field.order == byte_order::big ? 8u * (field.width - 1 - i) : 8u * i;
+    out.push_back(static_cast<std::uint8_t>(value >> shift));
+  }
+}
+
+// A length-prefixed frame built by hand: zero bytes up to the field, the
+// field holding `value`, then `payload_size` filler bytes.
+byte_buffer with_length(const framing_spec& spec, std::uint64_t value, std::size_t payload_size) {
+  byte_buffer wire(spec.field.offset, 0);
+  append_field(wire, spec.field, value);
+  wire.insert(wire.end(), payload_size, filler);
+  return wire;
+}
+
+std::string size_text(std::size_t bytes) {
+  if (bytes >= (1u << 20) && bytes % (1u << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
+  if (bytes >= 1024 && bytes % 1024 == 0) return std::to_string(bytes >> 10) + " KiB";
+  return std::to_string(bytes) + " bytes";
+}
+
+class builder {
+public:
+  explicit builder(const framing_spec& spec) : spec_(spec) {}
+
+  void add(std::string name, std::string description, byte_buffer wire) {
+    if (wire.empty()) return;
+    // Classify: a frame the decoder neither refuses nor completes (a length
+    // field promising more than was sent) also breaks the spec, for the
+    // server is left waiting.
+    const auto log = decode_in_pieces(spec_, wire, {}, /*finish=*/false);
+    const bool breaks = static_cast<bool>(log.error.code) || log.frames.empty();
+    frames_.push_back({std::move(name), std::move(description), std::move(wire), breaks});
+  }
+
+  // The empty frame, the largest allowed and one byte over, for any kind
+  // the encoder writes. `one_over` builds the over-long frame from the
+  // largest payload size.
+  template <class OneOver>
+  void add_sizes(OneOver one_over) {
+    add("empty-frame", "a frame with an empty payload", encoded(spec_, {}));
+    const bool capped = spec_.max > boundary_limits::largest_payload;
+    const std::size_t ceiling = static_cast<std::size_t>(
+        std::min<std::uint64_t>(spec_.max, boundary_limits::largest_payload));
+    const auto largest = largest_encodable(spec_, ceiling);
+    if (!largest) return;
+    if (capped) {
+      add("long-frame",
+          "a " + size_text(*largest) + " frame (the spec allows up to " + size_text(spec_.max) +
+              "; larger boundary frames are not generated)",
+          encoded(spec_, payload_of(*largest)));
+      return;
+    }
+    add("largest-frame",
+        "the largest frame the spec allows (" + size_text(*largest) + " of payload)",
+        encoded(spec_, payload_of(*largest)));
+    add("one-over", "one byte more than the spec allows (" + size_text(*largest + 1) + ")",
+        one_over(*largest));
+  }
+
+  std::vector<boundary_frame> take() { return std::move(frames_); }
+
+private:
+  const framing_spec& spec_;
+  std::vector<boundary_frame> frames_;
+};
+
+void add_length_frames(builder& b, const framing_spec& spec) {
+  const length_field& field = spec.field;
+  // The field's value for `payload_size` bytes after the field: what the
+  // receiver adds `adjust` to.
+  const auto value_for = [&](std::size_t after_field) {
+    return static_cast<std::uint64_t>(static_cast<std::int64_t>(after_field) - field.adjust);
+  };
+  b.add_sizes([&](std::size_t largest) {
+    const byte_buffer fits = encoded(spec, payload_of(largest));
+    const std::size_t after_field = fits.size() - spec.header_size() + 1;
+    return with_length(spec, value_for(after_field), after_field);
+  });
+  b.add("length-zero", "a length field of 0 and nothing after it", with_length(spec, 0, 0));
+  const std::uint64_t largest_value = field.largest_value();
+  b.add("length-max",
+        "a length field of " + std::to_string(largest_value) + " (its largest) with no payload",
+        with_length(spec, largest_value, 0));
+  if (field.is_signed)
+    b.add("length-negative", "a length field of -1 (all bits set)",
+          with_length(spec, UINT64_MAX, 0));
+  if (field.width == 0) {
+    byte_buffer overlong(11, 0x80);
+    overlong.back() = 0x01;
+    b.add("varint-overlong", "a varint of 11 bytes, longer than any 64-bit value",
+          std::move(overlong));
+  }
+}
+
+void add_delimited_frames(builder& b, const framing_spec& spec) {
+  b.add_sizes([&](std::size_t largest) {
+    byte_buffer wire = encoded(spec, payload_of(largest));
+    wire.insert(wire.begin(), filler);
+    return wire;
+  });
+  // Servers often cap lines far below the spec's limit, or buffer without
+  // one; a line this long finds both. (Under a larger max, the long frame
+  // above already is one.)
+  if (spec.max <= boundary_limits::largest_payload) {
+    byte_buffer endless = payload_of(boundary_limits::largest_payload);
+    const std::string_view delimiter = spec.kind == framing_kind::line
+                                           ? (spec.strict_crlf ? "\r\n" : "\n")
+                                           : as_text(spec.delimiters.front());
+    endless.insert(endless.end(), delimiter.begin(), delimiter.end());
+    b.add("long-line",
+          "a " + size_text(boundary_limits::largest_payload) + " line, far over the spec's max",
+          std::move(endless));
+  }
+  const byte_view bad_text(not_utf8, sizeof not_utf8);
+  b.add("not-utf8", "a frame of bytes that are not UTF-8", encoded(spec, bad_text));
+}
+
+} // namespace
+
+std::vector<boundary_frame> boundary_frames(const framing_spec& spec) {
+  builder b(spec);
+  switch (spec.kind) {
+  case framing_kind::raw:
+    break;
+  case framing_kind::line:
+  case framing_kind::delimited:
+    add_delimited_frames(b, spec);
+    break;
+  case framing_kind::fixed:
+    b.add("short-frame", "a frame one byte short, then nothing",
+          payload_of(static_cast<std::size_t>(spec.fixed_size) - 1));
+    break;
+  case framing_kind::varint:
+  case framing_kind::length_prefixed:
+    add_length_frames(b, spec);
+    break;
+  }
+  return b.take();
+}
+
+} // namespace tcpcheck

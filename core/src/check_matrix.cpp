@@ -1,0 +1,461 @@
+// The conformance matrix: the cases of each area, generated from the baseline.
+#include "tcpcheck/check_matrix.hpp"
+
+#include "tcpcheck/boundary_frames.hpp"
+#include "tcpcheck/frame_encoder.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <fnmatch.h>
+#include <set>
+#include <stdexcept>
+#include <utility>
+
+namespace tcpcheck {
+
+namespace {
+
+using step_kind = script_step::kind;
+
+script_step step_on(const std::string& connection, step_kind what) {
+  script_step step;
+  step.what = what;
+  step.connection = connection;
+  return step;
+}
+
+script_step send_raw(const std::string& connection, byte_buffer bytes) {
+  script_step step = step_on(connection, step_kind::send);
+  step.raw = true;
+  step.payload.segments.push_back({false, std::move(bytes), {}});
+  return step;
+}
+
+expectation outcome(expectation::kind what, duration quiet = duration{0}) {
+  expectation e;
+  e.what = what;
+  e.quiet = quiet;
+  return e;
+}
+
+script_step expect_one_of(const std::string& connection, std::vector<expectation> alternatives) {
+  script_step step = step_on(connection, step_kind::expect);
+  step.alternatives = std::move(alternatives);
+  return step;
+}
+
+// What a case's script needs beyond the baseline: the same header, and
+// its own steps. Printed and parsed back, so the steps carry the line
+// numbers of the file a failure is written to.
+script canonical(const script& header, std::vector<script_step> steps, std::string description) {
+  script s;
+  s.description = std::move(description);
+  s.framing = header.framing;
+  s.timeout = header.timeout;
+  s.steps = std::move(steps);
+  script_error error;
+  auto parsed = parse_script(to_string(s), error);
+  if (!parsed)
+    throw std::logic_error("check matrix: a generated script does not parse: " +
+                           error.to_string("generated") + "\n" + to_string(s));
+  return *std::move(parsed);
+}
+
+// Names for the fresh connections of the liveness probe, none of which the
+// baseline uses.
+class probe_names {
+public:
+  explicit probe_names(const script& baseline) {
+    const auto used = baseline.connections();
+    const std::set<std::string> taken(used.begin(), used.end());
+    std::string prefix = "probe";
+    for (int n = 2;
+         std::any_of(taken.begin(), taken.end(),
+                     [&](const std::string& name) { return name.rfind(prefix, 0) == 0; });
+         ++n)
+      prefix = "probe" + std::to_string(n);
+    prefix_ = prefix;
+  }
+
+  std::string operator()(const std::string& connection) const {
+    return connection == "main" ? prefix_ : prefix_ + "-" + connection;
+  }
+
+private:
+  std::string prefix_;
+};
+
+// The baseline conversation again, on fresh connections: after a fault or
+// a bad frame, it proves the server still serves.
+std::vector<script_step> liveness_probe(const script& baseline, const probe_names& rename) {
+  std::vector<script_step> steps;
+  const auto connections = baseline.connections();
+  if (!connections.empty() && connections.front() == "main" &&
+      !(baseline.steps.front().what == step_kind::connect &&
+        baseline.steps.front().connection == "main"))
+    steps.push_back(step_on(rename("main"), step_kind::connect));
+  for (script_step step : baseline.steps) {
+    step.connection = rename(step.connection);
+    steps.push_back(std::move(step));
+  }
+  return steps;
+}
+
+// The wire bytes of a send with no variables in it; nullopt otherwise (its
+// bytes are known only once the conversation has run).
+std::optional<byte_buffer> wire_of(const script_step& send, const framing_spec& spec) {
+  if (send.payload.has_variables()) return std::nullopt;
+  byte_buffer payload;
+  for (const auto& seg : send.payload.segments)
+    payload.insert(payload.end(), seg.bytes.begin(), seg.bytes.end());
+  if (send.raw) return payload;
+  byte_buffer wire;
+  if (encode_frame(spec, payload, wire)) return payload; // what the session itself sends
+  return wire;
+}
+
+// The first half of a send's frame (at least one byte, never all of it).
+std::optional<byte_buffer> half_frame(const script_step& send, const framing_spec& spec) {
+  auto wire = wire_of(send, spec);
+  if (!wire || wire->size() < 2) return std::nullopt;
+  wire->resize(wire->size() / 2);
+  return wire;
+}
+
+bool opened_before(const script& baseline, std::size_t k) {
+  const std::string& connection = baseline.steps[k].connection;
+  if (connection == "main") return true;
+  for (std::size_t i = 0; i < k; ++i)
+    if (baseline.steps[i].connection == connection && baseline.steps[i].what == step_kind::connect)
+      return true;
+  return false;
+}
+
+// Whether `connection` is still open (not closed or reset) after steps [0, k).
+bool open_after(const script& baseline, std::size_t k) {
+  if (!opened_before(baseline, k)) return false;
+  const std::string& connection = baseline.steps[k].connection;
+  bool open = true;
+  for (std::size_t i = 0; i < k; ++i) {
+    const auto& step = baseline.steps[i];
+    if (step.connection != connection) continue;
+    if (step.what == step_kind::connect) open = true;
+    if (step.what == step_kind::close || step.what == step_kind::reset) open = false;
+  }
+  return open;
+}
+
+class generator {
+public:
+  generator(const script& baseline, const framing_spec& spec, const matrix_options& options)
+      : baseline_(baseline), spec_(spec), options_(options), rename_(baseline) {}
+
+  std::vector<check_case> run() {
+    segmentation();
+    faults();
+    concurrency();
+    soak_and_latency();
+    boundary();
+    return std::move(cases_);
+  }
+
+private:
+  void add(std::string id, check_area area, std::string title, script steps,
+           delivery_plan plan = {}, std::string hint = {}) {
+    check_case c;
+    c.id = std::move(id);
+    c.area = area;
+    c.title = std::move(title);
+    c.steps = std::move(steps);
+    c.plan = plan;
+    c.failure_hint = std::move(hint);
+    cases_.push_back(std::move(c));
+  }
+
+  void add_runner(std::string id, check_area area, std::string title, case_runner runner,
+                  std::size_t count, std::string hint = {}) {
+    add(std::move(id), area, std::move(title), baseline_, {}, std::move(hint));
+    cases_.back().runner = runner;
+    cases_.back().count = count;
+  }
+
+  void segmentation() {
+    using plan_kind = delivery_plan::kind;
+    const auto under = [&](std::string name, std::string title, delivery_plan plan) {
+      add("segmentation/" + name, check_area::segmentation, std::move(title), baseline_, plan);
+    };
+    under("whole", "the conversation as written, one write per send (the baseline)", {});
+    under("bytewise", "every send one byte per write", {plan_kind::bytewise});
+    under("split-header",
+          spec_.is_length_based() ? "every send cut inside its length header"
+                                  : "every send cut just before its delimiter",
+          {plan_kind::split_header});
+    for (const std::size_t n : {2, 7})
+      under("chunk-" + std::to_string(n),
+            "sends cut into writes of " + std::to_string(n) + " bytes", {plan_kind::chunk, n});
+    for (std::size_t i = 1; i <= options_.random_plans; ++i) {
+      const std::uint64_t seed = options_.seed + i - 1;
+      under("random-" + std::to_string(i),
+            "sends cut at random points (seed " + std::to_string(seed) + ")",
+            {plan_kind::random, 0, seed});
+    }
+    under("merged", "consecutive sends merged into one write", {plan_kind::merged});
+    under("pipeline", "sends written ahead of the replies, as far as the script allows",
+          {plan_kind::pipeline});
+  }
+
+  void faults() {
+    for (std::size_t k = 0; k < baseline_.steps.size(); ++k) {
+      const script_step& step = baseline_.steps[k];
+      if (step.what != step_kind::send && step.what != step_kind::expect) continue;
+      if (!open_after(baseline_, k)) continue;
+      const std::string at = "line-" + std::to_string(step.line);
+      const std::string before = "just before line " + std::to_string(step.line);
+      add_faults(at, before, k, std::nullopt);
+      if (step.what == step_kind::send)
+        if (auto half = half_frame(step, spec_))
+          add_faults(at + "-mid", "in the middle of the frame of line " + std::to_string(step.line),
+                     k, std::move(half));
+    }
+  }
+
+  // Four faults at one point: the conversation up to step k (and half of
+  // its frame), then the fault, then the liveness probe.
+  void add_faults(const std::string& at, const std::string& where, std::size_t k,
+                  const std::optional<byte_buffer>& half) {
+    const std::string& connection = baseline_.steps[k].connection;
+    const auto prefix = [&] {
+      std::vector<script_step> steps(baseline_.steps.begin(),
+                                     baseline_.steps.begin() + static_cast<std::ptrdiff_t>(k));
+      if (half) steps.push_back(send_raw(connection, *half));
+      return steps;
+    };
+    const auto add_fault = [&](const std::string& name, const std::string& what,
+                               std::vector<script_step> steps) {
+      for (auto& probe_step : liveness_probe(baseline_, rename_))
+        steps.push_back(std::move(probe_step));
+      const std::string title = what + " " + where + ", then a fresh conversation";
+      add("faults/" + at + "/" + name, check_area::faults, title,
+          canonical(baseline_, std::move(steps), "tcpcheck check: " + title), {},
+          "after the fault the server no longer served a fresh conversation");
+    };
+
+    auto rst = prefix();
+    rst.push_back(step_on(connection, step_kind::reset));
+    add_fault("rst", "reset the connection (RST)", std::move(rst));
+
+    auto fin = prefix();
+    fin.push_back(step_on(connection, step_kind::close));
+    add_fault("fin", "close the connection (FIN)", std::move(fin));
+
+    // Half-close and keep reading: the replies already owed must still come.
+    auto half_close = prefix();
+    half_close.push_back(step_on(connection, step_kind::shutdown));
+    if (!half)
+      for (std::size_t i = k; i < baseline_.steps.size(); ++i) {
+        const auto& owed = baseline_.steps[i];
+        if (owed.connection != connection) continue;
+        if (owed.what != step_kind::expect) break;
+        half_close.push_back(owed);
+      }
+    add_fault("half-close", "half-close (shutdown the write side, keep reading)",
+              std::move(half_close));
+
+    // Silent: the connection stays open and says nothing while the probe runs.
+    add_fault("silent", "go silent, keeping the connection open,", prefix());
+  }
+
+  void concurrency() {
+    add_runner("concurrency/parallel-" + std::to_string(options_.parallel), check_area::concurrency,
+               std::to_string(options_.parallel) +
+                   " baseline conversations at once, all passing, faster than one after another",
+               case_runner::parallel, options_.parallel,
+               "the server serves one client at a time (or slows down under parallel clients)");
+
+    // A client that sent part of a frame and went quiet (on "main", which
+    // connects first), then the whole conversation on a fresh connection.
+    std::vector<script_step> steps;
+    const std::string stalled = "main";
+    bool stalled_mid_frame = false;
+    for (const auto& step : baseline_.steps) {
+      if (step.connection != stalled) continue;
+      if (step.what == step_kind::send) {
+        if (auto half = half_frame(step, spec_)) {
+          steps.push_back(send_raw(stalled, std::move(*half)));
+          stalled_mid_frame = true;
+        }
+        break;
+      }
+      if (step.what != step_kind::expect && step.what != step_kind::connect) break;
+      steps.push_back(step);
+    }
+    for (auto& probe_step : liveness_probe(baseline_, rename_))
+      steps.push_back(std::move(probe_step));
+    const std::string title =
+        std::string("one client stalls ") + (stalled_mid_frame ? "in the middle of a frame" : "") +
+        (stalled_mid_frame ? "" : "without sending") + "; another runs the whole conversation";
+    add("concurrency/stalled-peer", check_area::concurrency, title,
+        canonical(baseline_, std::move(steps), "tcpcheck check: " + title), {},
+        "the server serves one client at a time: a stalled client blocks the others");
+  }
+
+  void soak_and_latency() {
+    add_runner("soak/sequential-" + std::to_string(options_.soak), check_area::soak,
+               std::to_string(options_.soak) + " baseline conversations one after another",
+               case_runner::soak, options_.soak);
+    add_runner("latency/exchanges", check_area::latency,
+               "the time from each send to its reply, over " +
+                   std::to_string(options_.latency_runs) + " conversations",
+               case_runner::latency, options_.latency_runs);
+  }
+
+  void boundary() {
+    // Where to send the frame: main, after the steps before its first send
+    // (a server that speaks first has said its piece).
+    std::vector<script_step> opening;
+    for (const auto& step : baseline_.steps) {
+      if (step.connection != "main") continue;
+      if (step.what != step_kind::expect && step.what != step_kind::connect) break;
+      opening.push_back(step);
+    }
+    for (auto& frame : boundary_frames(spec_)) {
+      std::vector<script_step> steps = opening;
+      steps.push_back(send_raw("main", frame.wire));
+      steps.push_back(
+          expect_one_of("main", frame.breaks_spec ? bad_frame_outcomes() : any_outcome()));
+      for (auto& probe_step : liveness_probe(baseline_, rename_))
+        steps.push_back(std::move(probe_step));
+      const std::string title =
+          "send " + frame.description +
+          (frame.breaks_spec
+               ? " (breaks the spec: " + std::string(name_of(options_.on_bad_frame)) + ")"
+               : "") +
+          ", then a fresh conversation";
+      add("boundary/" + frame.name, check_area::boundary, title,
+          canonical(baseline_, std::move(steps), "tcpcheck check: " + title), {},
+          frame.breaks_spec
+              ? "the server's answer to a frame that breaks the spec is not what "
+                "--on-bad-frame " +
+                    std::string(name_of(options_.on_bad_frame)) + " allows, or it stopped serving"
+              : "after a valid but unusual frame the server stopped serving");
+    }
+  }
+
+  std::vector<expectation> bad_frame_outcomes() const {
+    using k = expectation::kind;
+    switch (options_.on_bad_frame) {
+    case bad_frame_policy::close:
+      return {outcome(k::close), outcome(k::reset)};
+    case bad_frame_policy::reply:
+      return {outcome(k::any)};
+    case bad_frame_policy::ignore:
+      return {outcome(k::silence, options_.quiet)};
+    case bad_frame_policy::close_or_ignore:
+      break;
+    }
+    return {outcome(k::close), outcome(k::reset), outcome(k::silence, options_.quiet)};
+  }
+
+  // A valid frame: any answer will do; the probe after it is the oracle.
+  std::vector<expectation> any_outcome() const {
+    using k = expectation::kind;
+    return {outcome(k::any), outcome(k::close), outcome(k::reset),
+            outcome(k::silence, options_.quiet)};
+  }
+
+  const script& baseline_;
+  const framing_spec& spec_;
+  const matrix_options& options_;
+  const probe_names rename_;
+  std::vector<check_case> cases_;
+};
+
+} // namespace
+
+std::string_view name_of(check_area area) {
+  switch (area) {
+  case check_area::segmentation:
+    return "segmentation";
+  case check_area::faults:
+    return "faults";
+  case check_area::concurrency:
+    return "concurrency";
+  case check_area::soak:
+    return "soak";
+  case check_area::boundary:
+    return "boundary";
+  case check_area::latency:
+    return "latency";
+  }
+  return {};
+}
+
+std::optional<bad_frame_policy> parse_bad_frame_policy(std::string_view text) {
+  for (const auto policy : {bad_frame_policy::close_or_ignore, bad_frame_policy::close,
+                            bad_frame_policy::reply, bad_frame_policy::ignore})
+    if (text == name_of(policy)) return policy;
+  return std::nullopt;
+}
+
+std::string_view name_of(bad_frame_policy policy) {
+  switch (policy) {
+  case bad_frame_policy::close_or_ignore:
+    return "close-or-ignore";
+  case bad_frame_policy::close:
+    return "close";
+  case bad_frame_policy::reply:
+    return "reply";
+  case bad_frame_policy::ignore:
+    return "ignore";
+  }
+  return {};
+}
+
+std::vector<check_case> generate_matrix(const script& baseline, const framing_spec& spec,
+                                        const matrix_options& options) {
+  return generator(baseline, spec, options).run();
+}
+
+std::optional<shard> parse_shard(std::string_view text, std::string& error) {
+  const auto slash = text.find('/');
+  shard s;
+  const auto number = [](std::string_view digits, std::size_t& out) {
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
+    return ec == std::errc{} && end == digits.data() + digits.size() && !digits.empty();
+  };
+  if (slash == std::string_view::npos || !number(text.substr(0, slash), s.index) ||
+      !number(text.substr(slash + 1), s.count)) {
+    error = "expected I/N (shard I of N, counting from 1), found '" + std::string(text) + "'";
+    return std::nullopt;
+  }
+  if (s.count == 0 || s.index == 0 || s.index > s.count) {
+    error = "shard " + std::string(text) + " does not exist: I must be 1 to N";
+    return std::nullopt;
+  }
+  return s;
+}
+
+bool matches(std::string_view pattern, std::string_view id) {
+  const std::string p(pattern);
+  const std::string i(id);
+  return fnmatch(p.c_str(), i.c_str(), 0) == 0 || fnmatch((p + "/*").c_str(), i.c_str(), 0) == 0;
+}
+
+std::vector<check_case> select_cases(std::vector<check_case> cases,
+                                     const case_selection& selection) {
+  const auto any_match = [](const std::vector<std::string>& patterns, const std::string& id) {
+    return std::any_of(patterns.begin(), patterns.end(),
+                       [&](const std::string& p) { return matches(p, id); });
+  };
+  std::vector<check_case> kept;
+  std::size_t position = 0;
+  for (auto& c : cases) {
+    if (!selection.only.empty() && !any_match(selection.only, c.id)) continue;
+    if (any_match(selection.exclude, c.id)) continue;
+    if (position++ % selection.slice.count == selection.slice.index - 1)
+      kept.push_back(std::move(c));
+  }
+  return kept;
+}
+
+} // namespace tcpcheck

@@ -1,0 +1,112 @@
+// Running a conformance matrix against a live server: each case to a
+// verdict, failing ones retried, the server watched for its death.
+//
+// The baseline runs first: when the normal conversation itself fails,
+// nothing else is meaningful, and every other case is reported as not run.
+// Cases that measure time (concurrency, soak, latency) run alone; the rest
+// run side by side on a fixed target, and one at a time on a spawned one,
+// so that a server's death belongs to exactly one case.
+#pragma once
+
+#include "tcpcheck/check_matrix.hpp"
+#include "tcpcheck/harness/run.hpp"
+#include "tcpcheck/harness/target_process.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tcpcheck::harness {
+
+enum class case_status {
+  pass,
+  fail,
+  flaky,   ///< failed, then passed on a re-run: never a pass
+  warn,    ///< passed, with a finding worth reading (slow exchanges, resource growth)
+  not_run, ///< the baseline failed, or the server could not be started
+};
+
+std::string_view name_of(case_status status);
+
+struct case_result {
+  const check_case* which = nullptr;
+  case_status status = case_status::not_run;
+  std::size_t attempts = 0;
+  std::chrono::microseconds elapsed{0};      ///< all attempts
+  std::string summary;                       ///< one line: why it failed, or what it measured
+  std::vector<std::string> details;          ///< more lines: timings, resource growth, stderr
+  std::optional<run_result> failed_run;      ///< the first failing conversation, wire log included
+  std::optional<process_death> server_death; ///< a spawned server that died during the case
+};
+
+/// What the cases run against: a server already running, or one tcpcheck
+/// starts (and starts again after it dies).
+class check_target {
+public:
+  virtual ~check_target() = default;
+  virtual target where() const = 0;
+  /// Before each case: false (and why) when there is no server to test.
+  virtual bool ready(std::string& why) = 0;
+  /// After each case: the server's death during it, if it died.
+  virtual std::optional<process_death> died() = 0;
+  virtual std::optional<resource_sample> sample() const = 0;
+  /// Whether cases must run one at a time (to know which one killed it).
+  virtual bool one_at_a_time() const = 0;
+};
+
+class fixed_target final : public check_target {
+public:
+  explicit fixed_target(target where) : where_(std::move(where)) {}
+  target where() const override { return where_; }
+  bool ready(std::string&) override { return true; }
+  std::optional<process_death> died() override { return std::nullopt; }
+  std::optional<resource_sample> sample() const override { return std::nullopt; }
+  bool one_at_a_time() const override { return false; }
+
+private:
+  target where_;
+};
+
+class spawned_target final : public check_target {
+public:
+  explicit spawned_target(target_process& process) : process_(process) {}
+  target where() const override { return process_.where(); }
+  bool ready(std::string& why) override;
+  std::optional<process_death> died() override;
+  std::optional<resource_sample> sample() const override { return process_.sample(); }
+  bool one_at_a_time() const override { return true; }
+
+private:
+  target_process& process_;
+};
+
+struct check_options {
+  run_options run;         ///< every conversation's limits
+  std::size_t retries = 2; ///< re-runs of a failing case
+  std::size_t jobs = 8;    ///< cases side by side on a fixed target
+  std::size_t threads = 2; ///< I/O threads of the parallel and soak runners
+  /// Called (from any thread, one call at a time) as each case ends.
+  std::function<void(const case_result&, std::size_t done, std::size_t total)> progress;
+};
+
+struct check_outcome {
+  std::vector<case_result> results; ///< in the order of the cases given
+  case_result baseline;             ///< the gate, whether selected or not
+  std::chrono::milliseconds elapsed{0};
+  /// Wall time of each area, in the order run (the baseline counts apart).
+  std::vector<std::pair<check_area, std::chrono::milliseconds>> area_times;
+  std::optional<resource_sample> resources_before, resources_after;
+  bool unreachable = false; ///< the baseline could not connect at all
+};
+
+/// Runs `cases` (a selection of a matrix) against `where`, with `baseline`
+/// (the matrix's segmentation/whole case) as the gate.
+check_outcome run_check(const check_case& baseline, const std::vector<check_case>& cases,
+                        const framing_spec& spec, check_target& where,
+                        const check_options& options);
+
+} // namespace tcpcheck::harness

@@ -1,0 +1,389 @@
+// The check runner: cases to verdicts, area by area.
+#include "tcpcheck/harness/check.hpp"
+
+#include "tcpcheck/harness/exchange_latency.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+namespace tcpcheck::harness {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+using std::chrono::duration_cast;
+using std::chrono::microseconds;
+using std::chrono::milliseconds;
+
+std::string ms_text(microseconds us) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f ms", static_cast<double>(us.count()) / 1000.0);
+  return buf;
+}
+
+// One attempt at a case: passed or not, and what to say about it.
+struct attempt {
+  bool passed = false;
+  bool warn = false;
+  std::string summary;
+  std::vector<std::string> details;
+  std::optional<run_result> failed_run;
+};
+
+std::string failure_line(const verdict& v) {
+  std::string line = "line " + std::to_string(v.line) + ": " + v.reason;
+  return line;
+}
+
+// The send lines that open each exchange on `connection`, in order: a send
+// whose next step on that connection is an expect.
+std::vector<std::size_t> exchange_lines(const script& s, const std::string& connection) {
+  std::vector<std::size_t> lines;
+  const script_step* pending = nullptr;
+  for (const auto& step : s.steps) {
+    if (step.connection != connection) continue;
+    if (step.what == script_step::kind::send) {
+      pending = &step;
+    } else if (step.what == script_step::kind::expect && pending) {
+      lines.push_back(pending->line);
+      pending = nullptr;
+    } else {
+      pending = nullptr;
+    }
+  }
+  return lines;
+}
+
+class runner {
+public:
+  runner(const framing_spec& spec, check_target& where, const check_options& options)
+      : spec_(spec), where_(where), options_(options) {}
+
+  case_result run(const check_case& c) {
+    case_result r;
+    r.which = &c;
+    const auto started = clock::now();
+    std::string why;
+    for (std::size_t n = 0; n <= options_.retries; ++n) {
+      if (!where_.ready(why)) {
+        if (r.attempts == 0) {
+          r.status = case_status::not_run;
+          r.summary = why;
+        }
+        break;
+      }
+      ++r.attempts;
+      attempt a = once(c);
+      if (auto death = where_.died()) {
+        a.passed = false;
+        a.summary = "the server died: " + death->how + (a.summary.empty() ? "" : "; " + a.summary);
+        if (!r.server_death) r.server_death = std::move(death);
+      }
+      if (a.passed) {
+        r.status =
+            r.attempts == 1 ? (a.warn ? case_status::warn : case_status::pass) : case_status::flaky;
+        if (r.status != case_status::flaky) {
+          r.summary = std::move(a.summary);
+          r.details = std::move(a.details);
+        } else {
+          r.details.push_back("passed on attempt " + std::to_string(r.attempts) + " of " +
+                              std::to_string(options_.retries + 1));
+        }
+        break;
+      }
+      if (r.attempts == 1) {
+        // The first failure is the one reported; re-runs only decide flaky or not.
+        r.status = case_status::fail;
+        r.summary = std::move(a.summary);
+        r.details = std::move(a.details);
+        r.failed_run = std::move(a.failed_run);
+      }
+    }
+    if (r.status == case_status::fail && r.attempts > 1)
+      r.details.push_back("failed all " + std::to_string(r.attempts) + " attempts");
+    r.elapsed = duration_cast<microseconds>(clock::now() - started);
+    return r;
+  }
+
+private:
+  attempt once(const check_case& c) {
+    switch (c.runner) {
+    case case_runner::script:
+      return run_script_case(c);
+    case case_runner::parallel:
+      return run_parallel(c);
+    case case_runner::soak:
+      return run_soak(c);
+    case case_runner::latency:
+      return run_latency(c);
+    }
+    return {};
+  }
+
+  attempt run_script_case(const check_case& c) {
+    attempt a;
+    run_result result = run_script(where_.where(), c.steps, spec_, c.plan, options_.run);
+    a.passed = result.outcome.passed;
+    if (!a.passed) {
+      a.summary = failure_line(result.outcome);
+      a.failed_run = std::move(result);
+    }
+    return a;
+  }
+
+  // Runs the baseline `count` times, `at_once` at a time; returns the
+  // failures and keeps the first failing run.
+  struct batch {
+    std::size_t failures = 0;
+    std::optional<run_result> first_failure;
+    microseconds wall{0};
+  };
+  batch run_batch(const check_case& c, std::size_t count, std::size_t at_once, std::size_t threads,
+                  const std::function<void(const run_result&)>& each = {}) {
+    batch b;
+    std::mutex mutex;
+    const auto started = clock::now();
+    run_many(
+        where_.where(), c.steps, spec_, c.plan, count, threads, options_.run,
+        [&](std::size_t, run_result r) {
+          std::lock_guard lock(mutex);
+          if (each) each(r);
+          if (r.outcome.passed) return;
+          if (b.failures++ == 0) b.first_failure = std::move(r);
+        },
+        at_once);
+    b.wall = duration_cast<microseconds>(clock::now() - started);
+    return b;
+  }
+
+  attempt run_parallel(const check_case& c) {
+    attempt a;
+    // One conversation alone, the fastest of three: the yardstick.
+    microseconds alone = microseconds::max();
+    for (int i = 0; i < 3; ++i) {
+      run_result one = run_script(where_.where(), c.steps, spec_, c.plan, options_.run);
+      if (!one.outcome.passed) {
+        a.summary = "a single conversation failed: " + failure_line(one.outcome);
+        a.failed_run = std::move(one);
+        return a;
+      }
+      alone = std::min(alone, one.elapsed);
+    }
+    const batch b = run_batch(c, c.count, c.count, options_.threads);
+    const microseconds serial = alone * static_cast<long>(c.count);
+    a.details.push_back(std::to_string(c.count) + " at once took " + ms_text(b.wall) +
+                        "; one alone takes " + ms_text(alone) + ", so " + std::to_string(c.count) +
+                        " one after another would take about " + ms_text(serial));
+    if (b.failures) {
+      a.summary =
+          std::to_string(b.failures) + " of " + std::to_string(c.count) +
+          " parallel conversations failed; the first: " + failure_line(b.first_failure->outcome);
+      a.failed_run = b.first_failure;
+      return a;
+    }
+    // Timing only decides when the serial time is long enough to measure
+    // on a shared machine; the stalled-peer case catches the rest.
+    constexpr microseconds measurable{50000};
+    if (serial >= measurable && b.wall * 2 >= serial) {
+      a.summary = "the server serializes clients: " + std::to_string(c.count) +
+                  " conversations at once took " + ms_text(b.wall) + ", about as long as " +
+                  std::to_string(c.count) + " one after another (" + ms_text(serial) + ")";
+      return a;
+    }
+    a.passed = true;
+    a.summary = std::to_string(c.count) + " conversations at once in " + ms_text(b.wall) +
+                (serial >= measurable ? "" : " (too quick to judge by time)");
+    return a;
+  }
+
+  attempt run_soak(const check_case& c) {
+    attempt a;
+    const auto before = where_.sample();
+    const batch b = run_batch(c, c.count, 1, 1);
+    const auto after = where_.sample();
+    a.summary = std::to_string(c.count - b.failures) + " of " + std::to_string(c.count) +
+                " conversations passed in " + ms_text(b.wall);
+    if (before && after) {
+      const auto growth = [](std::int64_t from, std::int64_t to, const char* what) {
+        return std::string(what) + " " + std::to_string(from) + " -> " + std::to_string(to);
+      };
+      a.details.push_back("server resources: " +
+                          growth(static_cast<std::int64_t>(before->rss_kib),
+                                 static_cast<std::int64_t>(after->rss_kib), "resident KiB") +
+                          ", " +
+                          growth(static_cast<std::int64_t>(before->open_fds),
+                                 static_cast<std::int64_t>(after->open_fds), "open fds") +
+                          ", " +
+                          growth(static_cast<std::int64_t>(before->threads),
+                                 static_cast<std::int64_t>(after->threads), "threads"));
+      // Descriptors and threads left behind grow with the conversations; a
+      // handful is a pool warming up.
+      constexpr std::size_t leak_margin = 8;
+      const bool fds_leak = after->open_fds > before->open_fds + leak_margin;
+      const bool threads_leak = after->threads > before->threads + leak_margin;
+      const bool rss_grew = after->rss_kib > before->rss_kib + 4096 &&
+                            after->rss_kib > before->rss_kib + before->rss_kib / 4;
+      if (fds_leak) a.details.push_back("open file descriptors grew: connections may leak");
+      if (threads_leak) a.details.push_back("threads grew: threads may outlive their clients");
+      if (rss_grew) a.details.push_back("resident memory grew by over a quarter");
+      a.warn = fds_leak || threads_leak || rss_grew;
+    }
+    if (b.failures) {
+      a.summary += "; the first failure: " + failure_line(b.first_failure->outcome);
+      a.failed_run = b.first_failure;
+      return a;
+    }
+    a.passed = true;
+    return a;
+  }
+
+  attempt run_latency(const check_case& c) {
+    attempt a;
+    latency_collector collector;
+    const batch b =
+        run_batch(c, c.count, 1, 1, [&](const run_result& r) { collector.add(r.wire_log); });
+    if (b.failures) {
+      a.summary = std::to_string(b.failures) + " of " + std::to_string(c.count) +
+                  " conversations failed; the first: " + failure_line(b.first_failure->outcome);
+      a.failed_run = b.first_failure;
+      return a;
+    }
+    a.passed = true;
+    const auto names = c.steps.connections();
+    std::size_t slow = 0;
+    microseconds worst{0};
+    for (const auto& e : collector.summarize()) {
+      const std::string name = e.connection < names.size() ? names[e.connection] : "?";
+      const auto lines = exchange_lines(c.steps, name);
+      const std::string where = e.ordinal <= lines.size()
+                                    ? "line " + std::to_string(lines[e.ordinal - 1])
+                                    : "exchange " + std::to_string(e.ordinal);
+      const bool is_slow = e.median >= slow_exchange;
+      slow += is_slow ? 1 : 0;
+      worst = std::max(worst, e.median);
+      a.details.push_back((is_slow ? "SLOW " : "") + where + (name == "main" ? "" : " on " + name) +
+                          ": median " + ms_text(e.median) + ", p99 " + ms_text(e.p99) + " (" +
+                          std::to_string(e.samples) + " samples)");
+    }
+    if (slow) {
+      a.warn = true;
+      a.summary = std::to_string(slow) + " exchange" + (slow == 1 ? "" : "s") +
+                  " keep taking tens of milliseconds: " + explain_slow_exchange();
+    } else {
+      a.summary = "slowest median exchange " + ms_text(worst);
+    }
+    return a;
+  }
+
+  const framing_spec& spec_;
+  check_target& where_;
+  const check_options& options_;
+};
+
+bool measures_time(const check_case& c) {
+  return c.runner != case_runner::script;
+}
+
+} // namespace
+
+std::string_view name_of(case_status status) {
+  switch (status) {
+  case case_status::pass:
+    return "pass";
+  case case_status::fail:
+    return "FAIL";
+  case case_status::flaky:
+    return "FLAKY";
+  case case_status::warn:
+    return "warn";
+  case case_status::not_run:
+    return "not run";
+  }
+  return {};
+}
+
+bool spawned_target::ready(std::string& why) {
+  if (process_.running()) return true;
+  if (process_.start(why)) return true;
+  why = "the server could not be started again: " + why;
+  return false;
+}
+
+std::optional<process_death> spawned_target::died() {
+  if (process_.running()) return std::nullopt;
+  return process_.death();
+}
+
+check_outcome run_check(const check_case& baseline, const std::vector<check_case>& cases,
+                        const framing_spec& spec, check_target& where,
+                        const check_options& options) {
+  const auto started = clock::now();
+  check_outcome out;
+  out.results.resize(cases.size());
+  for (std::size_t i = 0; i < cases.size(); ++i)
+    out.results[i].which = &cases[i];
+  out.resources_before = where.sample();
+
+  runner run(spec, where, options);
+  std::mutex progress_mutex;
+  std::size_t done = 0;
+  const auto report = [&](const case_result& r) {
+    std::lock_guard lock(progress_mutex);
+    ++done;
+    if (options.progress) options.progress(r, done, cases.size());
+  };
+
+  out.baseline = run.run(baseline);
+  out.unreachable = out.baseline.failed_run && out.baseline.failed_run->unreachable;
+  if (out.baseline.status == case_status::fail || out.baseline.status == case_status::not_run) {
+    for (auto& r : out.results) {
+      r.status = case_status::not_run;
+      r.summary = "not run: the baseline conversation fails";
+    }
+    out.elapsed = duration_cast<milliseconds>(clock::now() - started);
+    return out;
+  }
+
+  // Area by area, in the matrix's order; inside an area, the cases that
+  // measure time alone, the others side by side.
+  std::vector<check_area> areas;
+  for (const auto& c : cases)
+    if (std::find(areas.begin(), areas.end(), c.area) == areas.end()) areas.push_back(c.area);
+  const std::size_t jobs = where.one_at_a_time() ? 1 : std::max<std::size_t>(1, options.jobs);
+  for (const check_area area : areas) {
+    const auto area_started = clock::now();
+    std::vector<std::size_t> side_by_side;
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+      if (cases[i].area != area) continue;
+      if (measures_time(cases[i])) {
+        out.results[i] = run.run(cases[i]);
+        report(out.results[i]);
+      } else {
+        side_by_side.push_back(i);
+      }
+    }
+    std::atomic<std::size_t> next{0};
+    const auto work = [&] {
+      for (std::size_t k; (k = next++) < side_by_side.size();) {
+        const std::size_t i = side_by_side[k];
+        out.results[i] = run.run(cases[i]);
+        report(out.results[i]);
+      }
+    };
+    std::vector<std::thread> workers;
+    for (std::size_t j = 1; j < std::min(jobs, side_by_side.size()); ++j)
+      workers.emplace_back(work);
+    work();
+    for (auto& w : workers)
+      w.join();
+    out.area_times.emplace_back(area, duration_cast<milliseconds>(clock::now() - area_started));
+  }
+  out.resources_after = where.sample();
+  out.elapsed = duration_cast<milliseconds>(clock::now() - started);
+  return out;
+}
+
+} // namespace tcpcheck::harness

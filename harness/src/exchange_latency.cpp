@@ -1,0 +1,67 @@
+// Exchange latency from wire logs.
+#include "tcpcheck/harness/exchange_latency.hpp"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+
+namespace tcpcheck::harness {
+
+void latency_collector::add(const std::vector<wire_event>& log) {
+  // An exchange: writes, then reads, on one connection. It is timed from
+  // its last write to its last read: a reply that comes in two pieces, the
+  // second held back by Nagle, counts as slow.
+  struct connection_state {
+    std::optional<std::chrono::microseconds> last_write;
+    std::optional<std::chrono::microseconds> last_read; // of the reply to last_write
+    std::size_t exchanges = 0;
+  };
+  std::map<std::size_t, connection_state> connections;
+  const auto record = [&](std::size_t connection, connection_state& c) {
+    if (!c.last_write || !c.last_read) return;
+    const std::size_t ordinal = ++c.exchanges;
+    auto it = std::find_if(series_.begin(), series_.end(), [&](const series& s) {
+      return s.connection == connection && s.ordinal == ordinal;
+    });
+    if (it == series_.end()) it = series_.insert(series_.end(), {connection, ordinal, {}});
+    it->times.push_back(*c.last_read - *c.last_write);
+  };
+  for (const auto& e : log) {
+    auto& c = connections[e.connection];
+    if (e.what == wire_event::kind::write) {
+      if (c.last_read) {
+        record(e.connection, c);
+        c.last_read.reset();
+      }
+      c.last_write = e.at;
+    } else if (e.what == wire_event::kind::read && c.last_write) {
+      c.last_read = e.at;
+    }
+  }
+  for (auto& [connection, c] : connections)
+    record(connection, c);
+}
+
+std::vector<exchange_stats> latency_collector::summarize() const {
+  std::vector<exchange_stats> out;
+  for (const auto& s : series_) {
+    auto times = s.times;
+    std::sort(times.begin(), times.end());
+    const auto at = [&](double q) {
+      return times[std::min(times.size() - 1, static_cast<std::size_t>(q * times.size()))];
+    };
+    out.push_back({s.connection, s.ordinal, at(0.5), at(0.99), times.size()});
+  }
+  std::sort(out.begin(), out.end(), [](const exchange_stats& a, const exchange_stats& b) {
+    return a.connection != b.connection ? a.connection < b.connection : a.ordinal < b.ordinal;
+  });
+  return out;
+}
+
+std::string explain_slow_exchange() {
+  return "on loopback a reply this slow is most likely a reply written in several small "
+         "writes with Nagle's algorithm on (no TCP_NODELAY on the server's socket), the "
+         "later writes held back until the client's delayed ACK (about 40 ms)";
+}
+
+} // namespace tcpcheck::harness

@@ -1,0 +1,446 @@
+// Spawned servers: fork/exec in a process group, output captured by a
+// reader thread, death noticed by waitpid, resources read from /proc.
+#include "tcpcheck/harness/target_process.hpp"
+
+#include "tcpcheck/harness/report.hpp"
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sstream>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace tcpcheck::harness {
+
+namespace {
+
+constexpr std::string_view port_placeholder = "{port}";
+constexpr std::chrono::milliseconds accept_poll{10};
+constexpr std::size_t report_lines = 40;
+
+// The latest bytes of one output stream, with a count of all of them.
+class output_tail {
+public:
+  explicit output_tail(std::size_t limit) : limit_(limit) {}
+
+  void append(const char* data, std::size_t size) {
+    std::lock_guard lock(mutex_);
+    total_ += size;
+    text_.append(data, size);
+    if (text_.size() > limit_) text_.erase(0, text_.size() - limit_);
+  }
+
+  std::size_t total() const {
+    std::lock_guard lock(mutex_);
+    return total_;
+  }
+
+  std::string since(std::size_t mark) const {
+    std::lock_guard lock(mutex_);
+    const std::size_t kept_from = total_ - text_.size();
+    if (mark >= total_) return {};
+    if (mark >= kept_from) return text_.substr(mark - kept_from);
+    return "[" + std::to_string(kept_from - mark) + " bytes not kept]\n" + text_;
+  }
+
+private:
+  mutable std::mutex mutex_;
+  std::size_t limit_;
+  std::size_t total_ = 0;
+  std::string text_;
+};
+
+std::string last_lines(std::string_view text, std::size_t count) {
+  std::size_t pos = text.size();
+  if (pos && text[pos - 1] == '\n') --pos;
+  for (std::size_t lines = 0; pos > 0; --pos)
+    if (text[pos - 1] == '\n' && ++lines == count) break;
+  return std::string(text.substr(pos));
+}
+
+std::string describe_status(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    const int sig = WTERMSIG(status);
+    const char* name = sigabbrev_np(sig);
+    return "killed by signal " + std::to_string(sig) +
+           (name ? std::string(" (SIG") + name + ")" : "");
+  }
+  return "ended (status " + std::to_string(status) + ")";
+}
+
+// A port that was free a moment ago: bind port 0, read it, close.
+std::optional<std::uint16_t> free_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return std::nullopt;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  std::optional<std::uint16_t> port;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    port = ntohs(addr.sin_port);
+  ::close(fd);
+  return port;
+}
+
+bool accepts(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// The words quoted for a shell. "{port}" needs no quotes: without a comma
+// or "..", a shell leaves braces alone.
+std::string quoted(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& arg : argv) {
+    std::string word = arg;
+    const auto at = word.find(port_placeholder);
+    if (at != std::string::npos) word.replace(at, port_placeholder.size(), "PORT");
+    word = shell_quote(word);
+    if (at != std::string::npos) word.replace(word.find("PORT"), 4, port_placeholder);
+    out += (out.empty() ? "" : " ") + word;
+  }
+  return out;
+}
+
+} // namespace
+
+std::string find_sanitizer_report(std::string_view text) {
+  static constexpr std::array<std::string_view, 6> markers = {
+      "ERROR: AddressSanitizer",  "ERROR: LeakSanitizer", "WARNING: ThreadSanitizer",
+      "WARNING: MemorySanitizer", "runtime error:",       "ERROR: UndefinedBehaviorSanitizer"};
+  std::size_t first = std::string_view::npos;
+  for (const auto marker : markers)
+    first = std::min(first, text.find(marker));
+  if (first == std::string_view::npos) return {};
+  const std::size_t line_start = text.rfind('\n', first);
+  std::size_t pos = line_start == std::string_view::npos ? 0 : line_start + 1;
+  std::size_t end = pos;
+  for (std::size_t lines = 0; end < text.size() && lines < report_lines; ++lines) {
+    const std::size_t nl = text.find('\n', end);
+    end = nl == std::string_view::npos ? text.size() : nl + 1;
+  }
+  return std::string(text.substr(pos, end - pos));
+}
+
+std::optional<std::vector<std::string>> target_process::split_command(std::string_view command,
+                                                                      std::string& error) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  for (std::size_t i = 0; i < command.size(); ++i) {
+    const char c = command[i];
+    if (c == ' ' || c == '\t' || c == '\n') {
+      if (in_word) words.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+      continue;
+    }
+    in_word = true;
+    if (c == '\\') {
+      if (++i == command.size()) {
+        error = "column " + std::to_string(i) + ": a backslash at the end escapes nothing";
+        return std::nullopt;
+      }
+      word += command[i];
+    } else if (c == '\'' || c == '"') {
+      const std::size_t close = command.find(c, i + 1);
+      if (close == std::string_view::npos) {
+        error = "column " + std::to_string(i + 1) + ": this quote is never closed";
+        return std::nullopt;
+      }
+      word.append(command.substr(i + 1, close - i - 1));
+      i = close;
+    } else {
+      word += c;
+    }
+  }
+  if (in_word) words.push_back(std::move(word));
+  if (words.empty()) {
+    error = "the command is empty";
+    return std::nullopt;
+  }
+  if (std::none_of(words.begin(), words.end(), [](const std::string& w) {
+        return w.find(port_placeholder) != std::string::npos;
+      })) {
+    error = "the command must say where the server listens: put {port} where the port goes "
+            "(tcpcheck picks a free one on 127.0.0.1)";
+    return std::nullopt;
+  }
+  return words;
+}
+
+struct target_process::impl {
+  impl(std::vector<std::string> command, spawn_options o)
+      : argv_template(std::move(command)), options(o), err(o.output_limit), out(o.output_limit) {}
+
+  std::vector<std::string> argv_template;
+  spawn_options options;
+  output_tail err;
+  output_tail out;
+  std::vector<std::string> argv; // the current run's
+  std::uint16_t port = 0;
+  pid_t pid = -1;
+  std::optional<int> status; // once reaped
+  std::size_t starts = 0;
+  std::size_t stderr_at_start = 0; // this run's stderr begins here
+  std::atomic<bool> stop_reading{false};
+  std::thread reader;
+
+  bool launch(std::string& error);
+  void read_output(int out_fd, int err_fd);
+  void reap(bool wait);
+  void halt();
+};
+
+bool target_process::impl::launch(std::string& error) {
+  argv = argv_template;
+  for (auto& arg : argv)
+    for (std::size_t at; (at = arg.find(port_placeholder)) != std::string::npos;)
+      arg.replace(at, port_placeholder.size(), std::to_string(port));
+  std::vector<char*> c_argv;
+  for (auto& arg : argv)
+    c_argv.push_back(arg.data());
+  c_argv.push_back(nullptr);
+
+  int out_pipe[2], err_pipe[2], exec_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0) return error = std::strerror(errno), false;
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
+    ::close(out_pipe[0]), ::close(out_pipe[1]);
+    return error = std::strerror(errno), false;
+  }
+  if (::pipe2(exec_pipe, O_CLOEXEC) != 0) {
+    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]})
+      ::close(fd);
+    return error = std::strerror(errno), false;
+  }
+  const pid_t parent = ::getpid();
+  const pid_t child = ::fork();
+  if (child == 0) {
+    // Only async-signal-safe calls from here to exec.
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL); // tcpcheck killed: the server goes too
+    if (::getppid() != parent) ::_exit(127);
+    const int devnull = ::open("/dev/null", O_RDONLY);
+    if (devnull >= 0) ::dup2(devnull, 0);
+    ::dup2(out_pipe[1], 1);
+    ::dup2(err_pipe[1], 2);
+    ::signal(SIGPIPE, SIG_DFL);
+    ::execvp(c_argv[0], c_argv.data());
+    const int code = errno;
+    [[maybe_unused]] auto n = ::write(exec_pipe[1], &code, sizeof code);
+    ::_exit(127);
+  }
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+  ::close(exec_pipe[1]);
+  if (child < 0) {
+    error = std::string("cannot fork: ") + std::strerror(errno);
+    for (int fd : {out_pipe[0], err_pipe[0], exec_pipe[0]})
+      ::close(fd);
+    return false;
+  }
+  pid = child;
+  status.reset();
+  stderr_at_start = err.total();
+  ++starts;
+  ::setpgid(child, child); // also here: no race with the kill in halt()
+  int code = 0;
+  const auto n = ::read(exec_pipe[0], &code, sizeof code); // EOF: exec succeeded
+  ::close(exec_pipe[0]);
+  stop_reading = false;
+  reader = std::thread([this, o = out_pipe[0], e = err_pipe[0]] { read_output(o, e); });
+  if (n == static_cast<ssize_t>(sizeof code)) {
+    reap(true);
+    error = "cannot run '" + argv[0] + "': " + std::strerror(code);
+    return false;
+  }
+  return true;
+}
+
+void target_process::impl::read_output(int out_fd, int err_fd) {
+  std::array<pollfd, 2> fds{{{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}}};
+  std::array<char, 16384> buffer;
+  std::size_t open = 2;
+  while (open > 0 && !stop_reading) {
+    if (::poll(fds.data(), fds.size(), 50) <= 0) continue;
+    for (auto& p : fds) {
+      if (p.fd < 0 || !(p.revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      const auto n = ::read(p.fd, buffer.data(), buffer.size());
+      if (n > 0) {
+        (p.fd == err_fd ? err : out).append(buffer.data(), static_cast<std::size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        ::close(p.fd);
+        p.fd = -1;
+        --open;
+      }
+    }
+  }
+  for (auto& p : fds)
+    if (p.fd >= 0) ::close(p.fd);
+}
+
+void target_process::impl::reap(bool wait) {
+  if (pid <= 0 || status) return;
+  int st = 0;
+  const pid_t r = ::waitpid(pid, &st, wait ? 0 : WNOHANG);
+  if (r == pid) {
+    status = st;
+    // Its children (a `sh -c` server's) go with it.
+    ::kill(-pid, SIGKILL);
+  }
+}
+
+void target_process::impl::halt() {
+  if (pid > 0 && !status) {
+    ::kill(-pid, SIGTERM);
+    const auto deadline = std::chrono::steady_clock::now() + options.stop_timeout;
+    while (!status && std::chrono::steady_clock::now() < deadline) {
+      reap(false);
+      if (!status) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (!status) {
+      ::kill(-pid, SIGKILL);
+      reap(true);
+    }
+  }
+  // Grandchildren may hold the pipes open after the server ended.
+  stop_reading = true;
+  if (reader.joinable()) reader.join();
+}
+
+target_process::target_process(std::vector<std::string> argv, spawn_options options)
+    : impl_(std::make_unique<impl>(std::move(argv), options)) {}
+
+target_process::~target_process() {
+  stop();
+}
+
+bool target_process::start(std::string& error) {
+  impl& p = *impl_;
+  p.halt();
+  constexpr int port_attempts = 3; // another process may take the free port first
+  for (int attempt = 0; attempt < port_attempts; ++attempt) {
+    const auto port = free_loopback_port();
+    if (!port) {
+      error = "no free port on 127.0.0.1";
+      return false;
+    }
+    p.port = *port;
+    const std::size_t mark = p.err.total();
+    if (!p.launch(error)) {
+      p.halt();
+      return false;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + p.options.startup_timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (accepts(p.port)) return true;
+      p.reap(false);
+      if (p.status) break;
+      std::this_thread::sleep_for(accept_poll);
+    }
+    const bool ended = p.status.has_value();
+    p.halt();
+    const std::string said = last_lines(p.err.since(mark), 10);
+    const bool port_taken = said.find("in use") != std::string::npos;
+    if (ended && port_taken && attempt + 1 < port_attempts) continue;
+    error = "'" + quoted(p.argv) + "' " +
+            (ended ? describe_status(*p.status) + " before accepting connections"
+                   : "did not accept connections on 127.0.0.1:" + std::to_string(p.port) +
+                         " within " + std::to_string(p.options.startup_timeout.count()) + " ms") +
+            (said.empty() ? "" : "; its stderr ends:\n" + said);
+    return false;
+  }
+  return false;
+}
+
+bool target_process::running() {
+  impl_->reap(false);
+  return impl_->pid > 0 && !impl_->status;
+}
+
+std::optional<process_death> target_process::death() {
+  if (running() || impl_->pid <= 0) return std::nullopt;
+  // Let the reader take in the last words the process wrote.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  process_death d;
+  d.how = describe_status(*impl_->status);
+  const std::string said = impl_->err.since(impl_->stderr_at_start);
+  d.sanitizer = find_sanitizer_report(said);
+  if (d.sanitizer.empty()) d.stderr_tail = last_lines(said, 10);
+  return d;
+}
+
+void target_process::stop() {
+  impl_->halt();
+}
+
+target target_process::where() const {
+  return {"127.0.0.1", impl_->port};
+}
+
+std::string target_process::command_line() const {
+  return quoted(impl_->argv.empty() ? impl_->argv_template : impl_->argv);
+}
+
+std::string target_process::command_template() const {
+  return quoted(impl_->argv_template);
+}
+
+std::size_t target_process::starts() const noexcept {
+  return impl_->starts;
+}
+
+std::size_t target_process::stderr_mark() const {
+  return impl_->err.total();
+}
+
+std::string target_process::stderr_since(std::size_t mark) const {
+  return impl_->err.since(mark);
+}
+
+std::optional<resource_sample> target_process::sample() const {
+  const impl& p = *impl_;
+  if (p.pid <= 0 || p.status) return std::nullopt;
+  const std::string proc = "/proc/" + std::to_string(p.pid);
+  std::ifstream status(proc + "/status");
+  if (!status) return std::nullopt;
+  resource_sample s;
+  for (std::string line; std::getline(status, line);) {
+    std::istringstream fields(line);
+    std::string key;
+    fields >> key;
+    if (key == "VmRSS:") fields >> s.rss_kib;
+    if (key == "Threads:") fields >> s.threads;
+  }
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(proc + "/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+    ++s.open_fds;
+  return s;
+}
+
+} // namespace tcpcheck::harness
