@@ -1230,6 +1230,50 @@ TEST(SessionConnections, AFailedWriteFailsTheRun) {
   EXPECT_TRUE(c.peer.actions_of(session_action::kind::close).empty());
 }
 
+TEST(SessionConnections, AFailedWriteIsAResetWhenTheNextExpectAllowsOne) {
+  // A server that refuses a huge frame closes while it is still being
+  // written: the client's write fails, which is the reset the script allows.
+  conversation c("expect \"hi\"\nsend \"x\"\nexpect close or reset\n", "line", "whole",
+                 answering({}, {"hi"}));
+  c.peer.fail_writes = "connection reset by peer";
+  const verdict& v = c.run();
+  ASSERT_TRUE(c.s.finished());
+  EXPECT_TRUE(v.passed) << to_string(v);
+}
+
+TEST(SessionConnections, AFailedWriteIsACloseWhenTheNextExpectAllowsOnlyThat) {
+  conversation c("expect \"hi\"\nsend \"x\"\nexpect close\n", "line", "whole",
+                 answering({}, {"hi"}));
+  c.peer.fail_writes = "broken pipe";
+  const verdict& v = c.run();
+  ASSERT_TRUE(c.s.finished());
+  EXPECT_TRUE(v.passed) << to_string(v);
+}
+
+TEST(SessionConnections, AFailedWriteAfterTheResetWasSeenChangesNothing) {
+  // The reset arrived, satisfied the expect, and the run moved on to
+  // another connection before the driver reported the write that it broke.
+  conversation c("send \"x\"\nexpect reset\nb: connect\nb: send \"y\"\n");
+  c.s.start();
+  c.peer.run();
+  c.s.on_peer_reset(0);
+  c.peer.run();
+  c.s.on_write_failed(0, "connection reset by peer");
+  c.peer.run();
+  ASSERT_TRUE(c.s.finished());
+  EXPECT_TRUE(c.s.result().passed) << to_string(c.s.result());
+}
+
+TEST(SessionConnections, AFailedWriteStillFailsWhenTheNextExpectWantsAFrame) {
+  conversation c("expect \"hi\"\nsend \"x\"\nexpect \"y\" or silence 50ms\n", "line", "whole",
+                 answering({}, {"hi"}));
+  c.peer.fail_writes = "broken pipe";
+  const verdict& v = c.run();
+  ASSERT_TRUE(c.s.finished());
+  EXPECT_FALSE(v.passed);
+  EXPECT_EQ(v.reason, "cannot write to 'main': broken pipe");
+}
+
 TEST(SessionConnections, ConnectingAnOpenConnectionFails) {
   conversation c("send \"x\"\nconnect\n");
   const verdict& v = c.run();

@@ -559,7 +559,29 @@ void session::on_peer_reset(std::size_t connection) {
 
 void session::on_write_failed(std::size_t connection, std::string reason) {
   if (finished_ || connection >= connections_.size()) return;
-  connections_[connection]->connected = false;
+  connection_state& conn = *connections_[connection];
+  conn.connected = false;
+  // The peer's reset or close, already seen and judged, explains the failure.
+  if (conn.peer_reset || conn.peer_closed) {
+    note(connection, transcript_entry::kind::note, {}, "write failed: " + reason);
+    return;
+  }
+  // A server that closes on a frame it refuses, while the frame is still
+  // being written, makes the write fail (EPIPE, ECONNRESET): when the next
+  // expect on this connection allows a reset or a close, that is what it is.
+  for (std::size_t i = pc_; i < script_.steps.size(); ++i) {
+    const script_step& next = script_.steps[i];
+    if (next.connection != names_[connection] || next.what != script_step::kind::expect) continue;
+    const auto allows = [&](expectation::kind k) {
+      return std::any_of(next.alternatives.begin(), next.alternatives.end(),
+                         [&](const expectation& e) { return e.what == k; });
+    };
+    if (!allows(expectation::kind::reset) && !allows(expectation::kind::close)) break;
+    (allows(expectation::kind::reset) ? conn.peer_reset : conn.peer_closed) = true;
+    note(connection, transcript_entry::kind::note, {}, "write failed: " + reason);
+    wake(connection);
+    return;
+  }
   fail("", "", "cannot write to '" + names_[connection] + "': " + reason);
 }
 

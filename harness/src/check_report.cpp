@@ -14,6 +14,7 @@ using namespace detail;
 namespace {
 
 std::string seconds_text(std::chrono::milliseconds ms) {
+  if (ms.count() < 1000) return std::to_string(ms.count()) + " ms";
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f s", static_cast<double>(ms.count()) / 1000.0);
   return buf;
