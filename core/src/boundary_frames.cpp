@@ -32,15 +32,21 @@ byte_buffer encoded(const framing_spec& spec, byte_view payload) {
 }
 
 // The largest payload (at most `ceiling` bytes) the encoder accepts. The
-// header, strip and adjust make "max" mean slightly different payload sizes
-// per spec, so the size is found by asking the encoder, a few bytes down.
+// header, strip and adjust make "max" mean slightly different payload
+// sizes per spec, and a narrow length field (u8, u16) may hold less than
+// max: the encoder knows, and refuses from some size on, so ask it.
 std::optional<std::size_t> largest_encodable(const framing_spec& spec, std::size_t ceiling) {
-  constexpr std::size_t most_tries = 80;
-  for (std::size_t tries = 0; tries < most_tries && tries <= ceiling; ++tries) {
-    const std::size_t size = ceiling - tries;
-    if (!encoded(spec, payload_of(size)).empty()) return size;
+  const auto fits = [&](std::size_t size) { return !encoded(spec, payload_of(size)).empty(); };
+  if (!fits(0)) return std::nullopt;
+  std::size_t low = 0, high = ceiling; // fits(low); the answer lies in [low, high]
+  while (low < high) {
+    const std::size_t mid = low + (high - low + 1) / 2;
+    if (fits(mid))
+      low = mid;
+    else
+      high = mid - 1;
   }
-  return std::nullopt;
+  return low;
 }
 
 void append_field(byte_buffer& out, const length_field& field, std::uint64_t value) {
@@ -99,7 +105,7 @@ public:
         std::min<std::uint64_t>(spec_.max, boundary_limits::largest_payload));
     const auto largest = largest_encodable(spec_, ceiling);
     if (!largest) return;
-    if (capped) {
+    if (capped && *largest == ceiling) {
       add("long-frame",
           "a " + size_text(*largest) + " frame (the spec allows up to " + size_text(spec_.max) +
               "; larger boundary frames are not generated)",
@@ -109,8 +115,9 @@ public:
     add("largest-frame",
         "the largest frame the spec allows (" + size_text(*largest) + " of payload)",
         encoded(spec_, payload_of(*largest)));
-    add("one-over", "one byte more than the spec allows (" + size_text(*largest + 1) + ")",
-        one_over(*largest));
+    if (auto over = one_over(*largest))
+      add("one-over", "one byte more than the spec allows (" + size_text(*largest + 1) + ")",
+          std::move(*over));
   }
 
   std::vector<boundary_frame> take() { return std::move(frames_); }
@@ -127,10 +134,19 @@ void add_length_frames(builder& b, const framing_spec& spec) {
   const auto value_for = [&](std::size_t after_field) {
     return static_cast<std::uint64_t>(static_cast<std::int64_t>(after_field) - field.adjust);
   };
-  b.add_sizes([&](std::size_t largest) {
+  b.add_sizes([&](std::size_t largest) -> std::optional<byte_buffer> {
     const byte_buffer fits = encoded(spec, payload_of(largest));
-    const std::size_t after_field = fits.size() - spec.header_size() + 1;
-    return with_length(spec, value_for(after_field), after_field);
+    std::size_t header = spec.header_size();
+    if (field.width == 0) // a varint: its bytes up to the first without the high bit
+      while (header < fits.size() && (fits[header] & 0x80))
+        ++header;
+    if (field.width == 0) ++header;
+    const std::size_t after_field = fits.size() - header + 1;
+    const std::uint64_t value = value_for(after_field);
+    // When the field itself is full, one more byte cannot be said: the
+    // length-max case covers that edge.
+    if (field.width != 0 && value > field.largest_value()) return std::nullopt;
+    return with_length(spec, value, after_field);
   });
   b.add("length-zero", "a length field of 0 and nothing after it", with_length(spec, 0, 0));
   const std::uint64_t largest_value = field.largest_value();
@@ -149,7 +165,7 @@ void add_length_frames(builder& b, const framing_spec& spec) {
 }
 
 void add_delimited_frames(builder& b, const framing_spec& spec) {
-  b.add_sizes([&](std::size_t largest) {
+  b.add_sizes([&](std::size_t largest) -> std::optional<byte_buffer> {
     byte_buffer wire = encoded(spec, payload_of(largest));
     wire.insert(wire.begin(), filler);
     return wire;

@@ -77,7 +77,7 @@ public:
       }
       ++r.attempts;
       attempt a = once(c);
-      if (auto death = where_.died()) {
+      if (auto death = where_.died(!a.passed)) {
         a.passed = false;
         a.summary = "the server died: " + death->how + (a.summary.empty() ? "" : "; " + a.summary);
         if (!r.server_death) r.server_death = std::move(death);
@@ -312,8 +312,18 @@ bool spawned_target::ready(std::string& why) {
   return false;
 }
 
-std::optional<process_death> spawned_target::died() {
-  if (process_.running()) return std::nullopt;
+std::optional<process_death> spawned_target::died(bool case_failed) {
+  // A crash the case saw as a refused or reset connection may not have
+  // been reaped yet: after a failure, a server that no longer accepts gets
+  // a moment to be seen dead.
+  constexpr auto grace = std::chrono::milliseconds(500);
+  constexpr auto poll = std::chrono::milliseconds(5);
+  const bool dying = case_failed && process_.running() && !process_.accepts_connections();
+  const auto deadline = clock::now() + (dying ? grace : std::chrono::milliseconds(0));
+  while (process_.running()) {
+    if (clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(poll);
+  }
   return process_.death();
 }
 

@@ -166,7 +166,7 @@ std::optional<std::vector<std::string>> target_process::split_command(std::strin
         return std::nullopt;
       }
       word += command[i];
-    } else if (c == '\'' || c == '"') {
+    } else if (c == '\'') {
       const std::size_t close = command.find(c, i + 1);
       if (close == std::string_view::npos) {
         error = "column " + std::to_string(i + 1) + ": this quote is never closed";
@@ -174,6 +174,19 @@ std::optional<std::vector<std::string>> target_process::split_command(std::strin
       }
       word.append(command.substr(i + 1, close - i - 1));
       i = close;
+    } else if (c == '"') {
+      // Inside double quotes a backslash escapes only $ ` " \ (as in a shell).
+      const std::size_t open = i;
+      for (++i; i < command.size() && command[i] != '"'; ++i) {
+        if (command[i] == '\\' && i + 1 < command.size() &&
+            std::string_view("$`\"\\").find(command[i + 1]) != std::string_view::npos)
+          ++i;
+        word += command[i];
+      }
+      if (i == command.size()) {
+        error = "column " + std::to_string(open + 1) + ": this quote is never closed";
+        return std::nullopt;
+      }
     } else {
       word += c;
     }
@@ -392,6 +405,10 @@ std::optional<process_death> target_process::death() {
   d.sanitizer = find_sanitizer_report(said);
   if (d.sanitizer.empty()) d.stderr_tail = last_lines(said, 10);
   return d;
+}
+
+bool target_process::accepts_connections() const {
+  return accepts(impl_->port);
 }
 
 void target_process::stop() {

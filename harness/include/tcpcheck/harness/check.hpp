@@ -51,8 +51,9 @@ public:
   virtual target where() const = 0;
   /// Before each case: false (and why) when there is no server to test.
   virtual bool ready(std::string& why) = 0;
-  /// After each case: the server's death during it, if it died.
-  virtual std::optional<process_death> died() = 0;
+  /// After each case: the server's death during it, if it died. After a
+  /// failed case a dying server is given a moment to be seen dead.
+  virtual std::optional<process_death> died(bool case_failed) = 0;
   virtual std::optional<resource_sample> sample() const = 0;
   /// Whether cases must run one at a time (to know which one killed it).
   virtual bool one_at_a_time() const = 0;
@@ -63,7 +64,7 @@ public:
   explicit fixed_target(target where) : where_(std::move(where)) {}
   target where() const override { return where_; }
   bool ready(std::string&) override { return true; }
-  std::optional<process_death> died() override { return std::nullopt; }
+  std::optional<process_death> died(bool) override { return std::nullopt; }
   std::optional<resource_sample> sample() const override { return std::nullopt; }
   bool one_at_a_time() const override { return false; }
 
@@ -76,7 +77,7 @@ public:
   explicit spawned_target(target_process& process) : process_(process) {}
   target where() const override { return process_.where(); }
   bool ready(std::string& why) override;
-  std::optional<process_death> died() override;
+  std::optional<process_death> died(bool case_failed) override;
   std::optional<resource_sample> sample() const override { return process_.sample(); }
   bool one_at_a_time() const override { return true; }
 

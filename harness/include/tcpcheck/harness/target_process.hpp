@@ -78,6 +78,9 @@ public:
   /// report does not clear it; start() does.
   std::optional<process_death> death();
 
+  /// Whether its port accepts a connection now (one is opened and closed).
+  bool accepts_connections() const;
+
   /// SIGTERM to its process group, then SIGKILL after stop_timeout.
   void stop();
 
