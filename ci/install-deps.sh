@@ -9,6 +9,9 @@ packages=(
   googletest libgtest-dev libgmock-dev
   libbenchmark-dev
   clang-14 libclang-rt-14-dev clang-format
+  # real servers and the seed articles' Python servers, for corpus/scripts/
+  # (docs/real-servers.md); the tests start their own instances on free ports
+  redis-server memcached python3
 )
 
 missing=()

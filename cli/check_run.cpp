@@ -153,7 +153,13 @@ check_summary run_check_command(const std::string& script_path, const script& ba
   const std::string framing_arg = settings.framing_override.empty()
                                       ? std::string()
                                       : " --framing " + harness::shell_quote(to_string(spec));
-  const std::string target_args = target.replay_arguments();
+  // Timing options matter to the failures that depend on timing. (A
+  // --timeout is in the generated scripts' own timeout line.)
+  const std::string target_args =
+      target.replay_arguments() +
+      (settings.gap_ms != 1 ? " --gap " + std::to_string(settings.gap_ms) : "");
+  const std::string timeout_arg =
+      baseline.timeout ? " --timeout " + std::to_string(baseline.timeout->count()) : "";
   harness::check_report report;
   report.script_path = script_path;
   report.target = target.describe();

@@ -62,7 +62,9 @@ int run(const run_options_cli& o) {
   report.plan = to_string(*plan);
   report.replay = "tcpcheck run " + harness::shell_quote(o.script_path) + " " +
                   chosen->replay_arguments() + " --framing " +
-                  harness::shell_quote(report.framing) + " --plan " + report.plan;
+                  harness::shell_quote(report.framing) + " --plan " + report.plan +
+                  (o.timeout_ms ? " --timeout " + std::to_string(o.timeout_ms) : "") +
+                  (o.gap_ms != 1 ? " --gap " + std::to_string(o.gap_ms) : "");
   report.result = harness::run_script(chosen->where, *s, *spec, *plan, options);
 
   harness::write_human(std::cout, report, o.verbose, isatty(STDOUT_FILENO) != 0);

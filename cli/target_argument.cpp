@@ -20,7 +20,7 @@ void add_target_options(CLI::App& sub, target_arguments& a) {
   target->excludes(spawn);
   spawn->excludes(target);
   sub.add_option("--startup-timeout", a.startup_ms,
-                 "Milliseconds a spawned server has to accept its first connection")
+                 "Milliseconds a spawned server has to start listening on its port")
       ->capture_default_str()
       ->check(CLI::Range(1u, 600000u));
 }

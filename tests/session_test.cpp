@@ -1264,6 +1264,19 @@ TEST(SessionConnections, AFailedWriteAfterTheResetWasSeenChangesNothing) {
   EXPECT_TRUE(c.s.result().passed) << to_string(c.s.result());
 }
 
+TEST(SessionConnections, AFailedWriteOnAConnectionWithNoStepsLeftChangesNothing) {
+  // The server answered before reading the whole send and closed; the
+  // script had moved on to another connection and needs nothing more here.
+  conversation c("send \"x\"\nexpect any\nb: connect\nb: send \"y\"\n", "line", "whole",
+                 answering({{"x", {"err"}}}));
+  c.s.start();
+  c.peer.run();
+  c.s.on_write_failed(0, "connection reset by peer");
+  c.peer.run();
+  ASSERT_TRUE(c.s.finished());
+  EXPECT_TRUE(c.s.result().passed) << to_string(c.s.result());
+}
+
 TEST(SessionConnections, AFailedWriteStillFailsWhenTheNextExpectWantsAFrame) {
   conversation c("expect \"hi\"\nsend \"x\"\nexpect \"y\" or silence 50ms\n", "line", "whole",
                  answering({}, {"hi"}));

@@ -561,8 +561,13 @@ void session::on_write_failed(std::size_t connection, std::string reason) {
   if (finished_ || connection >= connections_.size()) return;
   connection_state& conn = *connections_[connection];
   conn.connected = false;
-  // The peer's reset or close, already seen and judged, explains the failure.
-  if (conn.peer_reset || conn.peer_closed) {
+  // The peer's reset or close, already seen and judged, explains the
+  // failure; and a connection the script is done with owes nothing more
+  // (a server that answered a huge frame and closed before reading it all).
+  const bool script_done_with_it =
+      std::none_of(script_.steps.begin() + static_cast<std::ptrdiff_t>(pc_), script_.steps.end(),
+                   [&](const script_step& step) { return step.connection == names_[connection]; });
+  if (conn.peer_reset || conn.peer_closed || script_done_with_it) {
     note(connection, transcript_entry::kind::note, {}, "write failed: " + reason);
     return;
   }

@@ -314,11 +314,11 @@ bool spawned_target::ready(std::string& why) {
 
 std::optional<process_death> spawned_target::died(bool case_failed) {
   // A crash the case saw as a refused or reset connection may not have
-  // been reaped yet: after a failure, a server that no longer accepts gets
+  // been reaped yet: after a failure, a server that no longer listens gets
   // a moment to be seen dead.
   constexpr auto grace = std::chrono::milliseconds(500);
   constexpr auto poll = std::chrono::milliseconds(5);
-  const bool dying = case_failed && process_.running() && !process_.accepts_connections();
+  const bool dying = case_failed && process_.running() && !process_.listening();
   const auto deadline = clock::now() + (dying ? grace : std::chrono::milliseconds(0));
   while (process_.running()) {
     if (clock::now() >= deadline) return std::nullopt;

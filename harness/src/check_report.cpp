@@ -187,7 +187,18 @@ void write_json(std::ostream& out, const check_report& report) {
       << ", \"elapsed_ms\": " << o.elapsed.count()
       << ", \"baseline\": " << json_string(std::string(name_of(o.baseline.status)))
       << ", \"pass\": " << c.pass << ", \"fail\": " << c.fail << ", \"flaky\": " << c.flaky
-      << ", \"warn\": " << c.warn << ", \"not_run\": " << c.not_run << ", \"area_ms\": {";
+      << ", \"warn\": " << c.warn << ", \"not_run\": " << c.not_run;
+  if (o.resources_before && o.resources_after) {
+    const auto sample = [&](const resource_sample& r) {
+      out << "{\"rss_kib\": " << r.rss_kib << ", \"open_fds\": " << r.open_fds
+          << ", \"threads\": " << r.threads << "}";
+    };
+    out << ", \"resources_before\": ";
+    sample(*o.resources_before);
+    out << ", \"resources_after\": ";
+    sample(*o.resources_after);
+  }
+  out << ", \"area_ms\": {";
   for (std::size_t i = 0; i < o.area_times.size(); ++i)
     out << (i ? ", " : "") << json_string(std::string(name_of(o.area_times[i].first))) << ": "
         << o.area_times[i].second.count();

@@ -29,7 +29,7 @@ namespace tcpcheck::harness {
 namespace {
 
 constexpr std::string_view port_placeholder = "{port}";
-constexpr std::chrono::milliseconds accept_poll{10};
+constexpr std::chrono::milliseconds listen_poll{10};
 constexpr std::size_t report_lines = 40;
 
 // The latest bytes of one output stream, with a count of all of them.
@@ -99,16 +99,25 @@ std::optional<std::uint16_t> free_loopback_port() {
   return port;
 }
 
-bool accepts(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
+// Whether a socket listens on `port`, from /proc/net/tcp and tcp6: no
+// connection is made, so a server that serves exactly one client (seed
+// 000's) still has its one client to serve.
+bool listening_on(std::uint16_t port) {
+  constexpr std::string_view listen_state = "0A";
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line); // the header
+    while (std::getline(in, line)) {
+      std::istringstream fields(line);
+      std::string slot, local, remote, state;
+      fields >> slot >> local >> remote >> state;
+      const auto colon = local.rfind(':');
+      if (state != listen_state || colon == std::string::npos) continue;
+      if (std::stoul(local.substr(colon + 1), nullptr, 16) == port) return true;
+    }
+  }
+  return false;
 }
 
 // The words quoted for a shell. "{port}" needs no quotes: without a comma
@@ -370,10 +379,10 @@ bool target_process::start(std::string& error) {
     }
     const auto deadline = std::chrono::steady_clock::now() + p.options.startup_timeout;
     while (std::chrono::steady_clock::now() < deadline) {
-      if (accepts(p.port)) return true;
+      if (listening_on(p.port)) return true;
       p.reap(false);
       if (p.status) break;
-      std::this_thread::sleep_for(accept_poll);
+      std::this_thread::sleep_for(listen_poll);
     }
     const bool ended = p.status.has_value();
     p.halt();
@@ -381,9 +390,9 @@ bool target_process::start(std::string& error) {
     const bool port_taken = said.find("in use") != std::string::npos;
     if (ended && port_taken && attempt + 1 < port_attempts) continue;
     error = "'" + quoted(p.argv) + "' " +
-            (ended ? describe_status(*p.status) + " before accepting connections"
-                   : "did not accept connections on 127.0.0.1:" + std::to_string(p.port) +
-                         " within " + std::to_string(p.options.startup_timeout.count()) + " ms") +
+            (ended ? describe_status(*p.status) + " before listening"
+                   : "did not listen on 127.0.0.1:" + std::to_string(p.port) + " within " +
+                         std::to_string(p.options.startup_timeout.count()) + " ms") +
             (said.empty() ? "" : "; its stderr ends:\n" + said);
     return false;
   }
@@ -407,8 +416,8 @@ std::optional<process_death> target_process::death() {
   return d;
 }
 
-bool target_process::accepts_connections() const {
-  return accepts(impl_->port);
+bool target_process::listening() const {
+  return listening_on(impl_->port);
 }
 
 void target_process::stop() {

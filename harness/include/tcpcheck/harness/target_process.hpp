@@ -43,7 +43,7 @@ struct process_death {
 };
 
 struct spawn_options {
-  std::chrono::milliseconds startup_timeout{10000}; ///< until the port accepts
+  std::chrono::milliseconds startup_timeout{10000}; ///< until the port listens
   std::chrono::milliseconds stop_timeout{2000};     ///< after SIGTERM, before SIGKILL
   std::size_t output_limit = 1u << 20;              ///< latest stderr bytes kept
 };
@@ -65,8 +65,8 @@ public:
   target_process(const target_process&) = delete;
   target_process& operator=(const target_process&) = delete;
 
-  /// Starts the server on a fresh free port and waits until the port
-  /// accepts a connection. Stops a running one first. On failure (the
+  /// Starts the server on a fresh free port and waits until it listens
+  /// there (without connecting: a server may serve only one client). Stops a running one first. On failure (the
   /// command cannot run, exits, or never accepts) returns false and sets
   /// `error`, with the end of its stderr.
   bool start(std::string& error);
@@ -78,8 +78,9 @@ public:
   /// report does not clear it; start() does.
   std::optional<process_death> death();
 
-  /// Whether its port accepts a connection now (one is opened and closed).
-  bool accepts_connections() const;
+  /// Whether a socket listens on its port now (read from /proc/net: no
+  /// connection is made).
+  bool listening() const;
 
   /// SIGTERM to its process group, then SIGKILL after stop_timeout.
   void stop();
