@@ -30,7 +30,11 @@ function(_tcpcheck_detect_libfuzzer)
     #include <cstdint>
     extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t*, std::size_t) { return 0; }
   ]] TCPCHECK_HAVE_LIBFUZZER)
-  set(TCPCHECK_LIBFUZZER ${TCPCHECK_HAVE_LIBFUZZER} CACHE BOOL
+  set(found OFF)
+  if(TCPCHECK_HAVE_LIBFUZZER)
+    set(found ON)
+  endif()
+  set(TCPCHECK_LIBFUZZER ${found} CACHE BOOL
       "Build tcpcheck_add_fuzzer targets with libFuzzer (OFF: corpus replay only)")
   message(STATUS "tcpcheck_add_fuzzer: libFuzzer ${TCPCHECK_LIBFUZZER}")
 endfunction()
