@@ -30,15 +30,15 @@ private:
   std::size_t bytes_left_ = std::size_t{256} << 20;
 };
 
-// Removes runs of cuts, long runs first (delta debugging's halving).
-bool drop_cuts(counterexample& example, shrinker& s) {
+// One pass of delta debugging over the items `size` counts (cuts, or
+// bytes): removes runs of them, long runs first, keeping each removal after
+// which the example still fails.
+template <class Size, class Without>
+bool drop_runs(counterexample& example, shrinker& s, Size size, Without without) {
   bool changed = false;
-  for (std::size_t run = std::max<std::size_t>(1, example.cuts.size() / 2); run >= 1; run /= 2) {
-    for (std::size_t i = 0; i < example.cuts.size() && !s.exhausted();) {
-      counterexample candidate = example;
-      const auto first = candidate.cuts.begin() + static_cast<std::ptrdiff_t>(i);
-      candidate.cuts.erase(
-          first, first + static_cast<std::ptrdiff_t>(std::min(run, example.cuts.size() - i)));
+  for (std::size_t run = std::max<std::size_t>(1, size(example) / 2); run >= 1; run /= 2) {
+    for (std::size_t i = 0; i < size(example) && !s.exhausted();) {
+      counterexample candidate = without(example, i, std::min(size(example), i + run));
       if (s.still_fails(candidate)) {
         example = std::move(candidate);
         changed = true;
@@ -48,6 +48,13 @@ bool drop_cuts(counterexample& example, shrinker& s) {
     }
   }
   return changed;
+}
+
+counterexample without_cuts(const counterexample& example, std::size_t from, std::size_t to) {
+  counterexample out = example;
+  out.cuts.erase(out.cuts.begin() + static_cast<std::ptrdiff_t>(from),
+                 out.cuts.begin() + static_cast<std::ptrdiff_t>(to));
+  return out;
 }
 
 // The example without bytes [from, to): cuts past them move back, cuts
@@ -68,23 +75,6 @@ counterexample without_bytes(const counterexample& example, std::size_t from, st
   return out;
 }
 
-bool drop_bytes(counterexample& example, shrinker& s) {
-  bool changed = false;
-  for (std::size_t run = std::max<std::size_t>(1, example.stream.size() / 2); run >= 1; run /= 2) {
-    for (std::size_t i = 0; i < example.stream.size() && !s.exhausted();) {
-      counterexample candidate =
-          without_bytes(example, i, std::min(example.stream.size(), i + run));
-      if (s.still_fails(candidate)) {
-        example = std::move(candidate);
-        changed = true;
-      } else {
-        i += run;
-      }
-    }
-  }
-  return changed;
-}
-
 std::string shown(byte_view bytes, std::size_t most) {
   const std::size_t n = std::min(most, bytes.size());
   std::string out = '"' + escape(bytes.first(n), "\"") + '"';
@@ -98,8 +88,11 @@ counterexample shrink(counterexample found, const failure_test& fails, shrink_sc
                       std::size_t budget) {
   shrinker s(fails, budget);
   for (bool changed = true; changed && !s.exhausted();) {
-    changed = drop_cuts(found, s);
-    if (scope == shrink_scope::cuts_and_input) changed = drop_bytes(found, s) || changed;
+    const auto cuts = [](const counterexample& e) { return e.cuts.size(); };
+    const auto bytes = [](const counterexample& e) { return e.stream.size(); };
+    changed = drop_runs(found, s, cuts, without_cuts);
+    if (scope == shrink_scope::cuts_and_input)
+      changed = drop_runs(found, s, bytes, without_bytes) || changed;
   }
   return found;
 }
