@@ -27,8 +27,7 @@ TEST(FuzzTarget, PassesACorrectDecoderAgainstItsSpec) {
 
 TEST(FuzzTarget, CatchesTheSeedArticlesBugAtTheFuzzedCut) {
   length_prefix_decoder decoder(decoder_bug::whole_header_per_read);
-  // Whole, and bytewise (short streams), find nothing wrong on their own
-  // only when the bytewise cutting is off; here either may: both are cuts.
+  // The fuzzed cut at 2, or the bytewise cutting of this short stream, finds it.
   const auto report = check_fuzz_input(decoder, nullptr, as_bytes(cut_header));
   ASSERT_TRUE(report);
   EXPECT_NE(report->find("split invariance broken"), std::string::npos) << *report;
