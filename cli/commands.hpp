@@ -14,7 +14,9 @@ command add_check(CLI::App& app);
 command add_demo(CLI::App& app);
 command add_decode(CLI::App& app);
 command add_encode(CLI::App& app);
+command add_fuzz(CLI::App& app);
 command add_lint(CLI::App& app);
+command add_replay(CLI::App& app);
 command add_run(CLI::App& app);
 command add_serve(CLI::App& app);
 

@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   };
   add(add_demo);
   add(add_check);
+  add(add_fuzz);
+  add(add_replay);
   add(add_decode);
   add(add_encode);
   add(add_lint);

@@ -27,7 +27,8 @@ void add_target_options(CLI::App& sub, target_arguments& a) {
 
 std::string chosen_target::describe() const {
   if (!process) return to_string(where);
-  return "spawned " + harness::shell_quote(process->command_line()) + " on " + to_string(where);
+  return "spawned " + harness::shell_quote(process->command_line()) + " on " +
+         to_string(process->where());
 }
 
 std::string chosen_target::replay_arguments() const {

@@ -11,10 +11,14 @@
 #include <stdexcept>
 #include <utility>
 
+#include "liveness_probe.hpp"
+
 namespace tcpcheck {
 
 namespace {
 
+using detail::liveness_probe;
+using detail::probe_names;
 using step_kind = script_step::kind;
 
 script_step step_on(const std::string& connection, step_kind what) {
@@ -59,46 +63,6 @@ script canonical(const script& header, std::vector<script_step> steps, std::stri
     throw std::logic_error("check matrix: a generated script does not parse: " +
                            error.to_string("generated") + "\n" + to_string(s));
   return *std::move(parsed);
-}
-
-// Names for the fresh connections of the liveness probe, none of which the
-// baseline uses.
-class probe_names {
-public:
-  explicit probe_names(const script& baseline) {
-    const auto used = baseline.connections();
-    const std::set<std::string> taken(used.begin(), used.end());
-    std::string prefix = "probe";
-    for (int n = 2;
-         std::any_of(taken.begin(), taken.end(),
-                     [&](const std::string& name) { return name.rfind(prefix, 0) == 0; });
-         ++n)
-      prefix = "probe" + std::to_string(n);
-    prefix_ = prefix;
-  }
-
-  std::string operator()(const std::string& connection) const {
-    return connection == "main" ? prefix_ : prefix_ + "-" + connection;
-  }
-
-private:
-  std::string prefix_;
-};
-
-// The baseline conversation again, on fresh connections: after a fault or
-// a bad frame, it proves the server still serves.
-std::vector<script_step> liveness_probe(const script& baseline, const probe_names& rename) {
-  std::vector<script_step> steps;
-  const auto connections = baseline.connections();
-  if (!connections.empty() && connections.front() == "main" &&
-      !(baseline.steps.front().what == step_kind::connect &&
-        baseline.steps.front().connection == "main"))
-    steps.push_back(step_on(rename("main"), step_kind::connect));
-  for (script_step step : baseline.steps) {
-    step.connection = rename(step.connection);
-    steps.push_back(std::move(step));
-  }
-  return steps;
 }
 
 // The wire bytes of a send with no variables in it; nullopt otherwise (its

@@ -313,13 +313,15 @@ bool spawned_target::ready(std::string& why) {
 }
 
 std::optional<process_death> spawned_target::died(bool case_failed) {
-  // A crash the case saw as a refused or reset connection may not have
-  // been reaped yet: after a failure, a server that no longer listens gets
-  // a moment to be seen dead.
+  // A server may die a moment after the case that killed it has ended (it
+  // reads the fatal bytes after the client's last check): a short settle
+  // keeps that death from being pinned on the next case. After a failure,
+  // a server that no longer listens gets longer to be seen dead.
+  constexpr auto settle = std::chrono::milliseconds(10);
   constexpr auto grace = std::chrono::milliseconds(500);
-  constexpr auto poll = std::chrono::milliseconds(5);
-  const bool dying = case_failed && process_.running() && !process_.listening();
-  const auto deadline = clock::now() + (dying ? grace : std::chrono::milliseconds(0));
+  constexpr auto poll = std::chrono::milliseconds(2);
+  auto deadline = clock::now() + settle;
+  if (case_failed && process_.running() && !process_.listening()) deadline += grace;
   while (process_.running()) {
     if (clock::now() >= deadline) return std::nullopt;
     std::this_thread::sleep_for(poll);

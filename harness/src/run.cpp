@@ -394,10 +394,15 @@ run_result run_script(const target& where, const script& s, const framing_spec& 
   return result;
 }
 
-void run_many(const target& where, const script& s, const framing_spec& spec,
-              const delivery_plan& plan, std::size_t count, std::size_t threads,
-              const run_options& options, const std::function<void(std::size_t, run_result)>& done,
-              std::size_t concurrency) {
+namespace {
+
+// Runs `count` sessions, session i on `script_of(i)`.
+void run_sessions(const target& where, std::size_t count,
+                  const std::function<const script&(std::size_t)>& script_of,
+                  const framing_spec& spec, const delivery_plan& plan, std::size_t threads,
+                  const run_options& options,
+                  const std::function<void(std::size_t, run_result)>& done, std::size_t concurrency,
+                  const std::atomic<bool>* stop = nullptr) {
   asio::io_context io;
   std::string error;
   const auto endpoints = resolve(io, where, error);
@@ -410,9 +415,10 @@ void run_many(const target& where, const script& s, const framing_spec& spec,
   std::atomic<std::size_t> next{0};
   // Starts the next session, if any is left; each one that ends starts one.
   std::function<void()> launch = [&] {
+    if (stop && stop->load()) return;
     const std::size_t i = next++;
     if (i >= count) return;
-    std::make_shared<driver>(io, transport_factory{}, &endpoints, s, spec, plan, options,
+    std::make_shared<driver>(io, transport_factory{}, &endpoints, script_of(i), spec, plan, options,
                              [&done, &report, &launch, i](run_result r) {
                                {
                                  const std::lock_guard lock(report);
@@ -431,6 +437,26 @@ void run_many(const target& where, const script& s, const framing_spec& spec,
   io.run();
   for (auto& thread : pool)
     thread.join();
+}
+
+} // namespace
+
+void run_many(const target& where, const script& s, const framing_spec& spec,
+              const delivery_plan& plan, std::size_t count, std::size_t threads,
+              const run_options& options, const std::function<void(std::size_t, run_result)>& done,
+              std::size_t concurrency) {
+  run_sessions(
+      where, count, [&s](std::size_t) -> const script& { return s; }, spec, plan, threads, options,
+      done, concurrency);
+}
+
+void run_each(const target& where, const std::vector<script>& scripts, const framing_spec& spec,
+              const delivery_plan& plan, std::size_t threads, const run_options& options,
+              const std::function<void(std::size_t, run_result)>& done, std::size_t concurrency,
+              const std::atomic<bool>* stop) {
+  run_sessions(
+      where, scripts.size(), [&scripts](std::size_t i) -> const script& { return scripts[i]; },
+      spec, plan, threads, options, done, concurrency, stop);
 }
 
 } // namespace tcpcheck::harness

@@ -57,6 +57,9 @@ public:
   virtual std::optional<resource_sample> sample() const = 0;
   /// Whether cases must run one at a time (to know which one killed it).
   virtual bool one_at_a_time() const = 0;
+  /// A fresh server (a spawned one is stopped and started again); false
+  /// (and why) when there is no way to get one.
+  virtual bool restart(std::string& why) = 0;
 };
 
 class fixed_target final : public check_target {
@@ -67,6 +70,10 @@ public:
   std::optional<process_death> died(bool) override { return std::nullopt; }
   std::optional<resource_sample> sample() const override { return std::nullopt; }
   bool one_at_a_time() const override { return false; }
+  bool restart(std::string& why) override {
+    why = "a server given with --target cannot be restarted (--spawn can)";
+    return false;
+  }
 
 private:
   target where_;
@@ -80,6 +87,7 @@ public:
   std::optional<process_death> died(bool case_failed) override;
   std::optional<resource_sample> sample() const override { return process_.sample(); }
   bool one_at_a_time() const override { return true; }
+  bool restart(std::string& why) override { return process_.start(why); }
 
 private:
   target_process& process_;

@@ -13,6 +13,7 @@
 #include "tcpcheck/script.hpp"
 #include "tcpcheck/session.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -85,5 +86,13 @@ void run_many(const target& where, const script& s, const framing_spec& spec,
               const delivery_plan& plan, std::size_t count, std::size_t threads,
               const run_options& options, const std::function<void(std::size_t, run_result)>& done,
               std::size_t concurrency = 0);
+
+/// As run_many, but session i runs `scripts[i]` (fuzz cases, replays).
+/// Once `*stop` is true no further session starts (those running end as
+/// they would); sessions never started get no call to `done`.
+void run_each(const target& where, const std::vector<script>& scripts, const framing_spec& spec,
+              const delivery_plan& plan, std::size_t threads, const run_options& options,
+              const std::function<void(std::size_t, run_result)>& done, std::size_t concurrency = 0,
+              const std::atomic<bool>* stop = nullptr);
 
 } // namespace tcpcheck::harness

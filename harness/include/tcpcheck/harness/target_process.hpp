@@ -66,9 +66,9 @@ public:
   target_process& operator=(const target_process&) = delete;
 
   /// Starts the server on a fresh free port and waits until it listens
-  /// there (without connecting: a server may serve only one client). Stops a running one first. On failure (the
-  /// command cannot run, exits, or never accepts) returns false and sets
-  /// `error`, with the end of its stderr.
+  /// there (without connecting: a server may serve only one client). Stops a running one first. On
+  /// failure (the command cannot run, exits, or never accepts) returns false and sets `error`, with
+  /// the end of its stderr.
   bool start(std::string& error);
 
   /// Whether it is running; reaps it if it has ended.

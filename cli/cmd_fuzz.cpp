@@ -1,0 +1,222 @@
+// `tcpcheck fuzz`: mutated conversations against a live server; every
+// finding minimized and written as a script that `tcpcheck replay` runs.
+#include "tcpcheck/harness/fuzz.hpp"
+#include "tcpcheck/harness/fuzz_report.hpp"
+#include "tcpcheck/harness/report.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <unistd.h>
+
+#include "commands.hpp"
+#include "exit_codes.hpp"
+#include "input_file.hpp"
+#include "script_argument.hpp"
+#include "target_argument.hpp"
+
+namespace tcpcheck::cli {
+
+namespace {
+
+constexpr std::string_view this_command = "tcpcheck fuzz";
+
+struct fuzz_cli {
+  std::string script_path;
+  target_arguments target;
+  std::string framing;
+  std::string dictionary_path;
+  std::string out_dir = "tcpcheck-findings";
+  std::string json_path;
+  std::string junit_path;
+  harness::fuzz_options options;
+  unsigned max_seconds = 60;
+  unsigned timeout_ms = 0;
+  unsigned quiet_ms = 25;
+  bool no_progress = false;
+};
+
+// One line on a terminal, redrawn; elsewhere a line every 5 seconds.
+class progress_line {
+public:
+  explicit progress_line(bool enabled) : enabled_(enabled), live_(isatty(STDERR_FILENO) != 0) {}
+  void update(const harness::fuzz_progress& p) {
+    if (!enabled_) return;
+    char text[160];
+    std::snprintf(text, sizeof text, "%llu runs, %.0f exec/s, %zu finding%s, %.1f s: %s",
+                  static_cast<unsigned long long>(p.runs), p.exec_per_second, p.findings,
+                  p.findings == 1 ? "" : "s", static_cast<double>(p.elapsed.count()) / 1000.0,
+                  p.activity.c_str());
+    if (live_) {
+      std::cerr << "\r\033[K" << text << std::flush;
+      drawn_ = true;
+    } else if (p.elapsed - last_ >= std::chrono::seconds(5)) {
+      std::cerr << this_command << ": " << text << '\n';
+      last_ = p.elapsed;
+    }
+  }
+  void finish() {
+    if (enabled_ && live_ && drawn_) std::cerr << "\r\033[K" << std::flush;
+    enabled_ = false;
+  }
+
+private:
+  bool enabled_;
+  bool live_;
+  bool drawn_ = false;
+  std::chrono::milliseconds last_{0};
+};
+
+// Each finding as FINDING.tcs (and FINDING.stderr.txt when the server said
+// something as it died) in `dir`, created only when there are findings.
+bool write_findings(harness::fuzz_report& report, const std::string& dir,
+                    const std::string& replay_target) {
+  const auto& findings = report.outcome->findings;
+  report.script_file.assign(findings.size(), {});
+  report.stderr_file.assign(findings.size(), {});
+  report.replay.assign(findings.size(), {});
+  if (findings.empty()) return true;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    std::cerr << this_command << ": cannot create --out '" << dir << "': " << ec.message() << '\n';
+    return false;
+  }
+  bool ok = true;
+  for (std::size_t i = 0; i < findings.size(); ++i) {
+    const auto& f = findings[i];
+    const std::string stem =
+        (std::filesystem::path(dir) /
+         ("finding-" + std::to_string(i + 1) + "-" + std::string(harness::name_of(f.effect.what))))
+            .string();
+    const std::string text = harness::finding_script(f, i + 1, report);
+    if (write_output_file(stem + ".tcs", "finding", this_command,
+                          [&](std::ostream& out) { out << text; })) {
+      report.script_file[i] = stem + ".tcs";
+      report.replay[i] =
+          "tcpcheck replay " + harness::shell_quote(stem + ".tcs") + " " + replay_target;
+    } else {
+      ok = false;
+    }
+    if (f.effect.death) {
+      const auto& d = *f.effect.death;
+      const std::string said = d.sanitizer.empty() ? d.stderr_tail : d.sanitizer;
+      if (!said.empty() && write_output_file(stem + ".stderr.txt", "stderr excerpt", this_command,
+                                             [&](std::ostream& out) { out << said; }))
+        report.stderr_file[i] = stem + ".stderr.txt";
+    }
+  }
+  return ok;
+}
+
+int fuzz(fuzz_cli& o) {
+  auto s = load_script(o.script_path, this_command);
+  if (!s) return exit_usage;
+  if (o.timeout_ms) s->timeout = duration(o.timeout_ms);
+  const auto spec = script_framing(*s, o.script_path, o.framing, this_command);
+  if (!spec) return exit_usage;
+  if (!s->framing || !o.framing.empty()) s->framing = to_string(*spec);
+
+  std::vector<byte_buffer> dictionary;
+  if (!o.dictionary_path.empty()) {
+    std::string error;
+    const auto text = read_input(o.dictionary_path, error);
+    if (!text || !parse_dictionary(as_text(*text), dictionary, error)) {
+      std::cerr << this_command << ": --dict " << o.dictionary_path << ": " << error << '\n';
+      return exit_usage;
+    }
+  }
+  mutator_options mutation;
+  mutation.quiet = duration(o.quiet_ms);
+  const conversation_mutator mutator(*s, *spec, std::move(dictionary), mutation);
+
+  int exit = exit_ok;
+  auto target = choose_target(o.target, this_command, exit);
+  if (!target) return exit;
+  harness::fixed_target fixed(target->where);
+  std::optional<harness::spawned_target> spawned;
+  if (target->process) spawned.emplace(*target->process);
+  harness::check_target& where = spawned ? static_cast<harness::check_target&>(*spawned)
+                                         : static_cast<harness::check_target&>(fixed);
+
+  o.options.max_time = std::chrono::seconds(o.max_seconds);
+  progress_line progress(!o.no_progress);
+  const auto outcome = harness::run_fuzz(
+      mutator, where, o.options, [&](const harness::fuzz_progress& p) { progress.update(p); });
+  progress.finish();
+
+  harness::fuzz_report report;
+  report.script_path = o.script_path;
+  report.target = target->describe();
+  report.seed = o.options.seed;
+  report.baseline = &*s;
+  report.outcome = &outcome;
+  bool written = write_findings(report, o.out_dir, target->replay_arguments());
+  harness::write_human(std::cout, report, isatty(STDOUT_FILENO) != 0);
+  if (!o.json_path.empty())
+    written &= write_output_file(o.json_path, "JSON report", this_command,
+                                 [&](std::ostream& out) { harness::write_json(out, report); });
+  if (!o.junit_path.empty())
+    written &= write_output_file(o.junit_path, "JUnit report", this_command,
+                                 [&](std::ostream& out) { harness::write_junit(out, report); });
+  if (outcome.unreachable) return exit_io_error;
+  if (!outcome.findings.empty()) return exit_failures;
+  if (outcome.runs == 0) return exit_failures; // the unmutated conversation failed
+  return written ? exit_ok : exit_io_error;
+}
+
+} // namespace
+
+command add_fuzz(CLI::App& app) {
+  auto* sub = app.add_subcommand(
+      "fuzz", "Fuzz a live server with mutations of a script's conversation; every finding "
+              "(a crash, a hang, refused connections) is minimized and written as a script "
+              "that `tcpcheck replay` reproduces");
+  auto o = std::make_shared<fuzz_cli>();
+  sub->add_option("SCRIPT", o->script_path, "The script of a normal conversation (docs/scripts.md)")
+      ->required();
+  add_target_options(*sub, o->target);
+  sub->add_option("--framing,-f", o->framing,
+                  "Framing spec; overrides the script's 'framing' line");
+  sub->add_option("--seed", o->options.seed,
+                  "Seed: the same seed, script and target give the "
+                  "same cases in the same order")
+      ->capture_default_str();
+  sub->add_option("--runs", o->options.runs, "Cases to run, at most")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  sub->add_option("--max-time", o->max_seconds, "Seconds to fuzz, at most, minimizing included")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 604800u));
+  sub->add_option("--jobs,-j", o->options.jobs, "Cases side by side")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  sub->add_option("--dict", o->dictionary_path,
+                  "A dictionary of words to insert (libFuzzer format: one \"word\" per line), "
+                  "besides the script's own literals");
+  sub->add_option("--out,-o", o->out_dir, "Directory for the findings' scripts and stderr excerpts")
+      ->capture_default_str();
+  sub->add_option("--timeout", o->timeout_ms,
+                  "Milliseconds each expect waits (overrides the script's 'timeout'); a "
+                  "server that does not answer the probe within it hangs")
+      ->check(CLI::Range(1u, 86400000u));
+  sub->add_option("--quiet", o->quiet_ms,
+                  "Milliseconds of silence a mutated exchange accepts as an answer")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 60000u));
+  sub->add_option("--minimize-budget", o->options.minimize_budget,
+                  "Replays spent minimizing each finding")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
+  sub->add_option("--json", o->json_path, "Write the run and every finding as JSON");
+  sub->add_option("--junit", o->junit_path, "Write a JUnit XML report, one testcase per finding");
+  sub->add_flag("--no-progress", o->no_progress, "No progress line on stderr");
+  sub->footer("Exit codes: 0 no findings, 1 findings (or the unmutated conversation fails), "
+              "2 bad usage, script, spec or dictionary, 3 the target could not be reached or "
+              "started.");
+  return [o] { return fuzz(*o); };
+}
+
+} // namespace tcpcheck::cli

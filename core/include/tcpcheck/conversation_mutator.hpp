@@ -1,0 +1,103 @@
+// Mutated conversations for fuzzing live servers (`tcpcheck fuzz`).
+//
+// Sans I/O: a fuzz case is data, a script that `tcpcheck run` (or `replay`)
+// runs as it is. The mutator starts from a script of a normal conversation
+// and, knowing its framing, changes what the client sends:
+//
+//   payload bytes   bit flips, interesting bytes, insertions, deletions,
+//                   dictionary words (the script's literals and --dict),
+//                   splices from another payload
+//   frames          length fields off by one, zero, largest, over max,
+//                   negative; delimiters injected, removed or doubled;
+//                   frames cut short
+//   conversation    sends dropped, duplicated, swapped; a reset, a FIN, a
+//                   half-close or a stall inserted
+//   delivery        sends cut into pieces, baked into the script as raw
+//                   pieces with pauses between, so every case replays with
+//                   the cuts that triggered it
+//
+// After the first mutation the replies cannot be predicted, so each expect
+// accepts anything (a frame, a close, a reset, or a short silence). Every
+// case ends with the liveness probe: the normal conversation again on a
+// fresh connection, which a server that hangs or no longer accepts fails.
+//
+// Deterministic: case N of seed S is the same on every machine.
+//
+//   tcpcheck::conversation_mutator m(baseline, spec, {});
+//   for (std::uint64_t n = 0; n < runs; ++n) run(m.make(seed, n).steps);
+#pragma once
+
+#include "tcpcheck/bytes.hpp"
+#include "tcpcheck/framing_spec.hpp"
+#include "tcpcheck/script.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tcpcheck {
+
+struct mutator_options {
+  duration quiet{25};    ///< the silence a relaxed expect accepts
+  duration piece_gap{1}; ///< the pause between the pieces of a cut send
+  std::size_t most_mutations = 3;
+  std::size_t largest_payload = 4096; ///< mutations never grow a payload past this
+};
+
+/// One step of a case, with where it came from.
+struct case_step {
+  script_step step;
+  std::size_t origin_line = 0; ///< the baseline line it came from; 0 for a probe or inserted step
+  bool mutated = false;        ///< its bytes or its place differ from the baseline's
+  bool probe = false;          ///< part of the liveness probe
+};
+
+struct fuzz_case {
+  std::uint64_t seed = 0;
+  std::uint64_t index = 0;
+  std::vector<case_step> steps; ///< the conversation, then the probe
+  std::vector<std::string>
+      notes; ///< one per mutation, for people: "line 6: flipped bit 3 of byte 2"
+};
+
+/// A case's script, canonical (printed and parsed back) with the baseline's
+/// header: what is run, written and replayed.
+script to_script(const fuzz_case& c, const script& baseline);
+
+/// The words a dictionary starts with: every literal the script sends or
+/// expects, and the spec's delimiters.
+std::vector<byte_buffer> script_dictionary(const script& baseline, const framing_spec& spec);
+
+/// Reads a libFuzzer/AFL dictionary: one `"word"` per line, with \xNN,
+/// \\ and \" escapes, optionally `name=` before it; `#` comments. On failure
+/// returns false and sets `error` to "line N: reason".
+bool parse_dictionary(std::string_view text, std::vector<byte_buffer>& words, std::string& error);
+
+class conversation_mutator {
+public:
+  conversation_mutator(script baseline, framing_spec spec, std::vector<byte_buffer> dictionary,
+                       mutator_options options = {});
+
+  /// Case `index` of `seed`: the same every time.
+  fuzz_case make(std::uint64_t seed, std::uint64_t index) const;
+
+  /// The liveness probe alone: the baseline on fresh connections.
+  std::vector<case_step> probe() const;
+
+  const script& baseline() const noexcept { return baseline_; }
+  const framing_spec& spec() const noexcept { return spec_; }
+  const mutator_options& options() const noexcept { return options_; }
+
+private:
+  script baseline_;
+  framing_spec spec_;
+  std::vector<byte_buffer> dictionary_;
+  mutator_options options_;
+};
+
+/// Relaxes an expect step: after a mutation, any frame, a close, a reset,
+/// or `quiet` of silence will do.
+script_step relaxed_expect(const std::string& connection, duration quiet);
+
+} // namespace tcpcheck

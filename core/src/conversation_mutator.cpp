@@ -1,0 +1,617 @@
+// The conversation mutator: payload, frame, conversation and delivery
+// mutations of a baseline script, drawn from a per-case random stream.
+#include "tcpcheck/conversation_mutator.hpp"
+
+#include "tcpcheck/escape.hpp"
+#include "tcpcheck/frame_encoder.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <random>
+#include <set>
+#include <stdexcept>
+#include <utility>
+
+#include "liveness_probe.hpp"
+
+namespace tcpcheck {
+
+namespace {
+
+using step_kind = script_step::kind;
+
+// splitmix64: a well-mixed, portable stream from (seed, index), so that
+// case N of seed S is the same everywhere (std::mt19937_64 is portable too;
+// the distributions are not, hence the hand-rolled `below`).
+class random_stream {
+public:
+  random_stream(std::uint64_t seed, std::uint64_t index)
+      : state_(seed * 0x9E3779B97F4A7C15ull ^ (index + 0x632BE59BD9B4E019ull)) {}
+
+  std::uint64_t next() {
+    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  /// Uniform in [0, n); 0 when n is 0.
+  std::size_t below(std::size_t n) { return n == 0 ? 0 : static_cast<std::size_t>(next() % n); }
+  bool chance(unsigned percent) { return below(100) < percent; }
+
+private:
+  std::uint64_t state_;
+};
+
+constexpr std::array<std::uint8_t, 10> interesting_bytes = {0x00, 0x01, 0x7f, 0x80, 0xff,
+                                                            0x0a, 0x0d, 0x20, 0x25, 0x3f};
+
+byte_buffer literal_of(const script_text& text) {
+  byte_buffer out;
+  for (const auto& seg : text.segments)
+    out.insert(out.end(), seg.bytes.begin(), seg.bytes.end());
+  return out;
+}
+
+script_step raw_send(const std::string& connection, byte_buffer bytes) {
+  script_step step;
+  step.what = step_kind::send;
+  step.connection = connection;
+  step.raw = true;
+  step.payload.segments.push_back({false, std::move(bytes), {}});
+  return step;
+}
+
+script_step pause(duration d) {
+  script_step step;
+  step.what = step_kind::sleep;
+  step.pause = d;
+  return step;
+}
+
+bool is_mutable_send(const case_step& s) {
+  return !s.probe && s.step.what == step_kind::send && !s.step.payload.has_variables();
+}
+
+class mutation {
+public:
+  mutation(const conversation_mutator& m, const std::vector<byte_buffer>& dictionary, fuzz_case& c,
+           random_stream& rng)
+      : m_(m), spec_(m.spec()), dictionary_(dictionary), c_(c), rng_(rng) {}
+
+  void apply() {
+    switch (rng_.below(10)) {
+    case 0:
+    case 1:
+    case 2:
+    case 3:
+      return payload();
+    case 4:
+    case 5:
+      return frame();
+    case 6:
+    case 7:
+      return conversation();
+    default:
+      return delivery();
+    }
+  }
+
+private:
+  // A random send whose bytes are known; SIZE_MAX when there is none.
+  std::size_t pick_send() {
+    std::vector<std::size_t> sends;
+    for (std::size_t i = 0; i < c_.steps.size(); ++i)
+      if (is_mutable_send(c_.steps[i])) sends.push_back(i);
+    return sends.empty() ? SIZE_MAX : sends[rng_.below(sends.size())];
+  }
+
+  std::string where(std::size_t i) const {
+    const auto line = c_.steps[i].origin_line;
+    return line ? "line " + std::to_string(line) : "an inserted send";
+  }
+
+  // The bytes the send puts on the wire.
+  byte_buffer wire_of(const script_step& send) const {
+    byte_buffer payload = literal_of(send.payload);
+    if (send.raw) return payload;
+    byte_buffer wire;
+    if (encode_frame(spec_, payload, wire)) return payload;
+    return wire;
+  }
+
+  void replace_with_raw(std::size_t i, byte_buffer wire) {
+    c_.steps[i].step = raw_send(c_.steps[i].step.connection, std::move(wire));
+    c_.steps[i].mutated = true;
+  }
+
+  // --- payload bytes ------------------------------------------------------
+
+  void payload() {
+    const std::size_t i = pick_send();
+    if (i == SIZE_MAX) return conversation();
+    script_step& send = c_.steps[i].step;
+    byte_buffer bytes = literal_of(send.payload);
+    const std::string what = mutate_bytes(bytes);
+    c_.notes.push_back(where(i) + ": " + what);
+    if (send.raw) return replace_with_raw(i, std::move(bytes));
+    byte_buffer wire;
+    if (encode_frame(spec_, bytes, wire)) {
+      // The framing cannot carry it (a delimiter inside, too long): the
+      // bytes go out as they are, which is a frame mutation of its own.
+      c_.notes.back() += " (sent unframed: the framing refuses it)";
+      return replace_with_raw(i, std::move(bytes));
+    }
+    replace_with_raw(i, std::move(wire));
+  }
+
+  std::string mutate_bytes(byte_buffer& bytes) {
+    const std::size_t limit = m_.options().largest_payload;
+    switch (rng_.below(bytes.empty() ? 4 : 9)) {
+    case 3: { // the whole payload replaced by a dictionary word (a command, a token)
+      bytes = dictionary_[rng_.below(dictionary_.size())];
+      return "replaced by \"" + escape(bytes, "\"") + "\"";
+    }
+    case 0: { // insert a dictionary word
+      const byte_buffer& word = dictionary_[rng_.below(dictionary_.size())];
+      const std::size_t at = rng_.below(bytes.size() + 1);
+      if (bytes.size() + word.size() > limit) return "kept (too long to grow)";
+      bytes.insert(bytes.begin() + static_cast<std::ptrdiff_t>(at), word.begin(), word.end());
+      return "inserted \"" + escape(word, "\"") + "\" at byte " + std::to_string(at);
+    }
+    case 1: { // insert random bytes
+      const std::size_t at = rng_.below(bytes.size() + 1);
+      const std::size_t n = 1 + rng_.below(8);
+      if (bytes.size() + n > limit) return "kept (too long to grow)";
+      for (std::size_t k = 0; k < n; ++k)
+        bytes.insert(bytes.begin() + static_cast<std::ptrdiff_t>(at),
+                     static_cast<std::uint8_t>(rng_.next()));
+      return "inserted " + std::to_string(n) + " random bytes at byte " + std::to_string(at);
+    }
+    case 2: { // splice from another payload
+      const std::size_t other = pick_send();
+      if (other == SIZE_MAX) return "kept";
+      const byte_buffer donor = literal_of(c_.steps[other].step.payload);
+      if (donor.empty() || bytes.size() + donor.size() > limit) return "kept";
+      const std::size_t from = rng_.below(donor.size());
+      const std::size_t n = 1 + rng_.below(donor.size() - from);
+      const std::size_t at = rng_.below(bytes.size() + 1);
+      bytes.insert(bytes.begin() + static_cast<std::ptrdiff_t>(at),
+                   donor.begin() + static_cast<std::ptrdiff_t>(from),
+                   donor.begin() + static_cast<std::ptrdiff_t>(from + n));
+      return "spliced " + std::to_string(n) + " bytes of another payload in at byte " +
+             std::to_string(at);
+    }
+    case 4: { // flip a bit
+      const std::size_t at = rng_.below(bytes.size());
+      const unsigned bit = static_cast<unsigned>(rng_.below(8));
+      bytes[at] ^= static_cast<std::uint8_t>(1u << bit);
+      return "flipped bit " + std::to_string(bit) + " of byte " + std::to_string(at);
+    }
+    case 5: { // an interesting byte
+      const std::size_t at = rng_.below(bytes.size());
+      bytes[at] = interesting_bytes[rng_.below(interesting_bytes.size())];
+      return "set byte " + std::to_string(at) + " to " + to_hex(byte_view(&bytes[at], 1));
+    }
+    case 6: { // delete bytes
+      const std::size_t at = rng_.below(bytes.size());
+      const std::size_t n = 1 + rng_.below(bytes.size() - at);
+      bytes.erase(bytes.begin() + static_cast<std::ptrdiff_t>(at),
+                  bytes.begin() + static_cast<std::ptrdiff_t>(at + n));
+      return "deleted " + std::to_string(n) + " bytes at byte " + std::to_string(at);
+    }
+    case 7: { // overwrite with a dictionary word
+      const byte_buffer& word = dictionary_[rng_.below(dictionary_.size())];
+      const std::size_t at = rng_.below(bytes.size());
+      for (std::size_t k = 0; k < word.size(); ++k) {
+        if (at + k < bytes.size())
+          bytes[at + k] = word[k];
+        else if (bytes.size() < limit)
+          bytes.push_back(word[k]);
+      }
+      return "overwrote byte " + std::to_string(at) + " on with \"" + escape(word, "\"") + "\"";
+    }
+    default: { // repeat a slice (long payloads)
+      const std::size_t at = rng_.below(bytes.size());
+      const std::size_t n = 1 + rng_.below(std::min<std::size_t>(16, bytes.size() - at));
+      const std::size_t times = 1 + rng_.below(64);
+      if (bytes.size() + n * times > limit) return "kept (too long to grow)";
+      const byte_buffer slice(bytes.begin() + static_cast<std::ptrdiff_t>(at),
+                              bytes.begin() + static_cast<std::ptrdiff_t>(at + n));
+      for (std::size_t k = 0; k < times; ++k)
+        bytes.insert(bytes.begin() + static_cast<std::ptrdiff_t>(at), slice.begin(), slice.end());
+      return "repeated " + std::to_string(n) + " bytes at byte " + std::to_string(at) + " " +
+             std::to_string(times) + " more times";
+    }
+    }
+  }
+
+  // --- frames -------------------------------------------------------------
+
+  void frame() {
+    const std::size_t i = pick_send();
+    if (i == SIZE_MAX || c_.steps[i].step.raw) return payload();
+    byte_buffer wire = wire_of(c_.steps[i].step);
+    std::string what;
+    if (spec_.kind == framing_kind::length_prefixed && rng_.chance(70))
+      what = length_field_value(wire);
+    else if (spec_.is_delimiter_based() && rng_.chance(70))
+      what = delimiter(wire);
+    if (what.empty()) {
+      if (wire.size() < 2) return payload();
+      const std::size_t keep = 1 + rng_.below(wire.size() - 1);
+      wire.resize(keep);
+      what = "cut the frame short after " + std::to_string(keep) + " bytes";
+    }
+    c_.notes.push_back(where(i) + ": " + what);
+    replace_with_raw(i, std::move(wire));
+  }
+
+  std::string length_field_value(byte_buffer& wire) {
+    const length_field& f = spec_.field;
+    const std::size_t at = f.offset;
+    if (wire.size() < at + f.width || f.width == 0) return {};
+    std::uint64_t value = 0;
+    for (unsigned k = 0; k < f.width; ++k) {
+      const unsigned shift = f.order == byte_order::big ? 8u * (f.width - 1 - k) : 8u * k;
+      value |= std::uint64_t{wire[at + k]} << shift;
+    }
+    std::uint64_t changed = value;
+    std::string what;
+    switch (rng_.below(8)) {
+    case 5:
+      changed = rng_.next(), what = "length field random";
+      break;
+    case 6: { // a dictionary word short enough, as the field's bytes on the wire
+      std::vector<const byte_buffer*> fitting;
+      for (const auto& word : dictionary_)
+        if (word.size() <= f.width) fitting.push_back(&word);
+      if (fitting.empty()) return "";
+      const byte_buffer& word = *fitting[rng_.below(fitting.size())];
+      std::fill(wire.begin() + static_cast<std::ptrdiff_t>(at),
+                wire.begin() + static_cast<std::ptrdiff_t>(at + f.width), 0);
+      const std::size_t start = f.order == byte_order::big ? at + f.width - word.size() : at;
+      std::copy(word.begin(), word.end(), wire.begin() + static_cast<std::ptrdiff_t>(start));
+      return "length field set to the word \"" + escape(word, "\"") + "\"";
+    }
+    case 0:
+      changed = value + 1, what = "length field one over (" + std::to_string(value + 1) + ")";
+      break;
+    case 1:
+      changed = value - 1, what = "length field one under";
+      break;
+    case 2:
+      changed = 0, what = "length field zero";
+      break;
+    case 3:
+      changed = f.largest_value(), what = "length field at its largest";
+      break;
+    case 4:
+      changed = spec_.max + 1,
+      what = "length field over max (" + std::to_string(spec_.max + 1) + ")";
+      break;
+    default:
+      if (!f.is_signed) return "";
+      changed = UINT64_MAX, what = "length field negative (-1)";
+      break;
+    }
+    for (unsigned k = 0; k < f.width; ++k) {
+      const unsigned shift = f.order == byte_order::big ? 8u * (f.width - 1 - k) : 8u * k;
+      wire[at + k] = static_cast<std::uint8_t>(changed >> shift);
+    }
+    return what;
+  }
+
+  std::string delimiter(byte_buffer& wire) {
+    const std::string_view delim = spec_.kind == framing_kind::line
+                                       ? (spec_.strict_crlf ? "\r\n" : "\n")
+                                       : as_text(spec_.delimiters.front());
+    const byte_view d = as_bytes(delim);
+    switch (rng_.below(3)) {
+    case 0: { // inject
+      const std::size_t at = rng_.below(wire.size() + 1);
+      wire.insert(wire.begin() + static_cast<std::ptrdiff_t>(at), d.begin(), d.end());
+      return "delimiter injected at byte " + std::to_string(at);
+    }
+    case 1: // remove the frame's own
+      if (wire.size() < d.size()) return {};
+      wire.resize(wire.size() - d.size());
+      return "delimiter removed";
+    default: // doubled
+      wire.insert(wire.end(), d.begin(), d.end());
+      return "delimiter doubled";
+    }
+  }
+
+  // --- the conversation ---------------------------------------------------
+
+  void conversation() {
+    std::vector<std::size_t> sends;
+    for (std::size_t i = 0; i < c_.steps.size(); ++i)
+      if (!c_.steps[i].probe && c_.steps[i].step.what == step_kind::send) sends.push_back(i);
+    const std::size_t choice = rng_.below(sends.empty() ? 1 : 4);
+    if (choice == 0 || sends.empty()) return fault();
+    const std::size_t i = sends[rng_.below(sends.size())];
+    switch (choice) {
+    case 1:
+      c_.notes.push_back(where(i) + ": send dropped");
+      c_.steps[i].mutated = true;
+      c_.steps.erase(c_.steps.begin() + static_cast<std::ptrdiff_t>(i));
+      mark_from(i);
+      return;
+    case 2: {
+      c_.notes.push_back(where(i) + ": send duplicated");
+      case_step copy = c_.steps[i];
+      copy.mutated = true;
+      c_.steps.insert(c_.steps.begin() + static_cast<std::ptrdiff_t>(i) + 1, copy);
+      return;
+    }
+    default: {
+      std::vector<std::size_t> same;
+      for (const auto j : sends)
+        if (j != i && c_.steps[j].step.connection == c_.steps[i].step.connection) same.push_back(j);
+      if (same.empty()) return fault();
+      const std::size_t j = same[rng_.below(same.size())];
+      c_.notes.push_back(where(i) + " and " + where(j) + ": sends swapped");
+      std::swap(c_.steps[i].step, c_.steps[j].step);
+      std::swap(c_.steps[i].origin_line, c_.steps[j].origin_line);
+      c_.steps[i].mutated = c_.steps[j].mutated = true;
+      return;
+    }
+    }
+  }
+
+  // A step that later steps of the case depend on was removed or moved:
+  // what follows may be out of step.
+  void mark_from(std::size_t i) {
+    if (i < c_.steps.size() && !c_.steps[i].probe) c_.steps[i].mutated = true;
+  }
+
+  void fault() {
+    std::size_t conversation_end = 0;
+    while (conversation_end < c_.steps.size() && !c_.steps[conversation_end].probe)
+      ++conversation_end;
+    const std::size_t at = rng_.below(conversation_end + 1);
+    const std::string connection = "main";
+    case_step inserted;
+    inserted.mutated = true;
+    std::string what;
+    switch (rng_.below(4)) {
+    case 0:
+      inserted.step.what = step_kind::reset, what = "reset (RST)";
+      break;
+    case 1:
+      inserted.step.what = step_kind::close, what = "close (FIN)";
+      break;
+    case 2:
+      inserted.step.what = step_kind::shutdown, what = "half-close";
+      break;
+    default:
+      inserted.step = pause(duration(50)), what = "stall of 50ms";
+      break;
+    }
+    inserted.step.connection = connection;
+    c_.notes.push_back(what + " inserted before step " + std::to_string(at + 1));
+    c_.steps.insert(c_.steps.begin() + static_cast<std::ptrdiff_t>(at), inserted);
+    if (inserted.step.what == step_kind::sleep) return;
+    // Nothing more can be sent on a connection that was closed, reset or
+    // shut down; after a close or reset nothing can be read either.
+    const bool gone = inserted.step.what != step_kind::shutdown;
+    for (std::size_t k = at + 1; k < c_.steps.size() && !c_.steps[k].probe;) {
+      const auto& s = c_.steps[k].step;
+      const bool same = s.connection == connection;
+      const bool drop = same && (s.what == step_kind::send || s.what == step_kind::shutdown ||
+                                 s.what == step_kind::close || s.what == step_kind::reset ||
+                                 (gone && s.what == step_kind::expect));
+      if (drop)
+        c_.steps.erase(c_.steps.begin() + static_cast<std::ptrdiff_t>(k));
+      else
+        ++k;
+    }
+  }
+
+  // --- delivery -----------------------------------------------------------
+
+  void delivery() {
+    const std::size_t i = pick_send();
+    if (i == SIZE_MAX) return conversation();
+    const byte_buffer wire = wire_of(c_.steps[i].step);
+    if (wire.size() < 2) return payload();
+    std::set<std::size_t> cuts;
+    const std::size_t n = 1 + rng_.below(3);
+    for (std::size_t k = 0; k < n; ++k)
+      cuts.insert(1 + rng_.below(wire.size() - 1));
+    std::vector<case_step> pieces;
+    std::size_t from = 0;
+    std::string where_cut;
+    const auto origin = c_.steps[i].origin_line;
+    for (const std::size_t cut : cuts) {
+      pieces.push_back({raw_send(c_.steps[i].step.connection,
+                                 byte_buffer(wire.begin() + static_cast<std::ptrdiff_t>(from),
+                                             wire.begin() + static_cast<std::ptrdiff_t>(cut))),
+                        origin, true, false});
+      pieces.push_back({pause(m_.options().piece_gap), 0, true, false});
+      where_cut += (where_cut.empty() ? "" : ",") + std::to_string(cut);
+      from = cut;
+    }
+    pieces.push_back(
+        {raw_send(c_.steps[i].step.connection,
+                  byte_buffer(wire.begin() + static_cast<std::ptrdiff_t>(from), wire.end())),
+         origin, true, false});
+    c_.notes.push_back(where(i) + ": cut at " + where_cut);
+    c_.steps.erase(c_.steps.begin() + static_cast<std::ptrdiff_t>(i));
+    c_.steps.insert(c_.steps.begin() + static_cast<std::ptrdiff_t>(i), pieces.begin(),
+                    pieces.end());
+  }
+
+  const conversation_mutator& m_;
+  const framing_spec& spec_;
+  const std::vector<byte_buffer>& dictionary_;
+  fuzz_case& c_;
+  random_stream& rng_;
+};
+
+// After the first mutated step, replies cannot be predicted: every expect
+// accepts anything, and sends that need a value captured by a relaxed
+// expect are dropped (the value will not be there).
+void relax_after_first_mutation(fuzz_case& c, duration quiet) {
+  std::size_t first = c.steps.size();
+  for (std::size_t i = 0; i < c.steps.size(); ++i)
+    if (c.steps[i].mutated && !c.steps[i].probe) {
+      first = i;
+      break;
+    }
+  std::set<std::string> lost;
+  for (std::size_t i = first; i < c.steps.size() && !c.steps[i].probe;) {
+    script_step& s = c.steps[i].step;
+    if (s.what == step_kind::expect) {
+      for (const auto& e : s.alternatives)
+        if (!e.capture.empty()) lost.insert(e.capture);
+      s = relaxed_expect(s.connection, quiet);
+    } else if (s.what == step_kind::send && s.payload.has_variables()) {
+      const bool needs_lost = std::any_of(s.payload.segments.begin(), s.payload.segments.end(),
+                                          [&](const script_text::segment& seg) {
+                                            return seg.is_variable && lost.count(seg.variable);
+                                          });
+      if (needs_lost) {
+        c.steps.erase(c.steps.begin() + static_cast<std::ptrdiff_t>(i));
+        continue;
+      }
+    }
+    ++i;
+  }
+}
+
+} // namespace
+
+script_step relaxed_expect(const std::string& connection, duration quiet) {
+  script_step step;
+  step.what = step_kind::expect;
+  step.connection = connection;
+  for (const auto what : {expectation::kind::any, expectation::kind::close,
+                          expectation::kind::reset, expectation::kind::silence}) {
+    expectation e;
+    e.what = what;
+    if (what == expectation::kind::silence) e.quiet = quiet;
+    step.alternatives.push_back(std::move(e));
+  }
+  return step;
+}
+
+conversation_mutator::conversation_mutator(script baseline, framing_spec spec,
+                                           std::vector<byte_buffer> dictionary,
+                                           mutator_options options)
+    : baseline_(std::move(baseline)), spec_(std::move(spec)), options_(options) {
+  dictionary_ = script_dictionary(baseline_, spec_);
+  for (auto& word : dictionary)
+    if (!word.empty()) dictionary_.push_back(std::move(word));
+  if (dictionary_.empty()) dictionary_.push_back({0x00});
+}
+
+std::vector<case_step> conversation_mutator::probe() const {
+  std::vector<case_step> out;
+  for (auto& step : detail::liveness_probe(baseline_, detail::probe_names(baseline_)))
+    out.push_back({std::move(step), 0, false, true});
+  return out;
+}
+
+fuzz_case conversation_mutator::make(std::uint64_t seed, std::uint64_t index) const {
+  fuzz_case c;
+  c.seed = seed;
+  c.index = index;
+  for (const auto& step : baseline_.steps)
+    c.steps.push_back({step, step.line, false, false});
+  for (auto& step : probe())
+    c.steps.push_back(std::move(step));
+  random_stream rng(seed, index);
+  const std::size_t count = 1 + rng.below(options_.most_mutations);
+  for (std::size_t k = 0; k < count; ++k)
+    mutation(*this, dictionary_, c, rng).apply();
+  relax_after_first_mutation(c, options_.quiet);
+  return c;
+}
+
+script to_script(const fuzz_case& c, const script& baseline) {
+  script s;
+  s.description =
+      "tcpcheck fuzz case " + std::to_string(c.index) + " of seed " + std::to_string(c.seed);
+  s.framing = baseline.framing;
+  s.timeout = baseline.timeout;
+  for (const auto& step : c.steps)
+    s.steps.push_back(step.step);
+  script_error error;
+  auto parsed = parse_script(to_string(s), error);
+  if (!parsed)
+    throw std::logic_error("fuzz case does not parse: " + error.to_string("case") + "\n" +
+                           to_string(s));
+  return *std::move(parsed);
+}
+
+std::vector<byte_buffer> script_dictionary(const script& baseline, const framing_spec& spec) {
+  // Ordered and unique; kept as strings (GCC 12 warns falsely on sets of
+  // byte vectors, in lexicographical_compare_three_way).
+  std::set<std::string> words;
+  const auto add = [&](byte_view bytes) {
+    if (!bytes.empty() && bytes.size() <= 64) words.insert(std::string(as_text(bytes)));
+  };
+  for (const auto& step : baseline.steps) {
+    if (step.what == step_kind::send)
+      for (const auto& seg : step.payload.segments)
+        if (!seg.is_variable) add(seg.bytes);
+    for (const auto& e : step.alternatives)
+      for (const auto& seg : e.text.segments)
+        if (!seg.is_variable) add(seg.bytes);
+  }
+  for (const auto& d : spec.delimiters)
+    add(d);
+  if (spec.kind == framing_kind::line) add(as_bytes("\r\n"));
+  std::vector<byte_buffer> out;
+  for (const auto& w : words)
+    out.emplace_back(w.begin(), w.end());
+  return out;
+}
+
+bool parse_dictionary(std::string_view text, std::vector<byte_buffer>& words, std::string& error) {
+  std::size_t line_number = 0;
+  while (!text.empty()) {
+    ++line_number;
+    const auto nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t'))
+      line.remove_prefix(1);
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r'))
+      line.remove_suffix(1);
+    if (line.empty() || line.front() == '#') continue;
+    const auto open = line.find('"');
+    if (open == std::string_view::npos || line.size() < open + 2 || line.back() != '"') {
+      error = "line " + std::to_string(line_number) + ": expected \"word\" or name=\"word\"";
+      return false;
+    }
+    const std::string_view body = line.substr(open + 1, line.size() - open - 2);
+    byte_buffer word;
+    for (std::size_t i = 0; i < body.size(); ++i) {
+      if (body[i] != '\\') {
+        word.push_back(static_cast<std::uint8_t>(body[i]));
+        continue;
+      }
+      if (i + 1 < body.size() && (body[i + 1] == '\\' || body[i + 1] == '"')) {
+        word.push_back(static_cast<std::uint8_t>(body[++i]));
+      } else if (i + 3 < body.size() && body[i + 1] == 'x' &&
+                 std::isxdigit(static_cast<unsigned char>(body[i + 2])) &&
+                 std::isxdigit(static_cast<unsigned char>(body[i + 3]))) {
+        word.push_back(
+            static_cast<std::uint8_t>(std::stoul(std::string(body.substr(i + 2, 2)), nullptr, 16)));
+        i += 3;
+      } else {
+        error = "line " + std::to_string(line_number) + ": unknown escape in \"" +
+                std::string(body) + "\" (\\\\, \\\" and \\xNN only)";
+        return false;
+      }
+    }
+    if (!word.empty()) words.push_back(std::move(word));
+  }
+  return true;
+}
+
+} // namespace tcpcheck

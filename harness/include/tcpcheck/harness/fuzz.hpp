@@ -1,0 +1,81 @@
+// Fuzzing a live server: mutated conversations run side by side, the server
+// watched, every finding confirmed alone, minimized and deduplicated.
+//
+// The oracle is the server's health, not its replies (a mutated message has
+// no known answer): a spawned server that died (its exit status, signal
+// and sanitizer report), or a liveness probe that fails at the end of a
+// case (the server refuses, resets, or hangs). Cases run in rounds, side by
+// side; when a round breaks the server, its suspects are replayed one at a
+// time on a fresh server, and the one that breaks it again is the finding.
+// It is then minimized by delta debugging against the live server and
+// deduplicated by its signature (kind, signal or sanitizer frame, line).
+#pragma once
+
+#include "tcpcheck/case_minimizer.hpp"
+#include "tcpcheck/conversation_mutator.hpp"
+#include "tcpcheck/harness/check.hpp"
+#include "tcpcheck/harness/run.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tcpcheck::harness {
+
+struct fuzz_options {
+  std::uint64_t seed = 1;
+  std::uint64_t runs = 10000;                ///< cases to run, at most
+  std::chrono::milliseconds max_time{60000}; ///< and at most this long (minimizing included)
+  std::size_t jobs = 64;                     ///< cases side by side (most of a case is waiting)
+  std::size_t threads = 2;                   ///< I/O threads
+  run_options run;                           ///< each case's limits
+  std::size_t minimize_budget = 150;         ///< replays per finding
+};
+
+struct fuzz_progress {
+  std::uint64_t runs = 0;
+  std::size_t findings = 0;
+  std::chrono::milliseconds elapsed{0};
+  double exec_per_second = 0;
+  std::string activity; ///< "fuzzing", "confirming", "minimizing finding 2"
+};
+
+/// What one case did to the server.
+struct case_effect {
+  enum class kind { none, died, refused, reset, hang, other };
+  kind what = kind::none;
+  std::string detail; ///< "killed by signal 11 (SIGSEGV)", the probe's failure
+  std::optional<process_death> death;
+};
+
+std::string_view name_of(case_effect::kind k);
+
+struct finding {
+  case_effect effect;
+  std::string signature; ///< "died: killed by signal 11 (SIGSEGV) @ line 6"
+  fuzz_case found;       ///< as the fuzzer made it
+  fuzz_case minimized;   ///< as small as it still reproduces
+  minimize_result minimizing;
+  std::uint64_t run = 0;      ///< the run that found it
+  std::size_t duplicates = 0; ///< later cases with the same signature
+  bool confirmed = false;     ///< reproduced alone (a fixed target that broke cannot be re-run)
+};
+
+struct fuzz_outcome {
+  std::vector<finding> findings;
+  std::uint64_t runs = 0;
+  std::chrono::milliseconds elapsed{0};
+  bool unreachable = false;
+  std::string
+      stopped_because; ///< "runs done", "time is up", "the target broke and cannot be restarted"
+};
+
+/// Fuzzes `where` with cases of `mutator`.
+fuzz_outcome run_fuzz(const conversation_mutator& mutator, check_target& where,
+                      const fuzz_options& options,
+                      const std::function<void(const fuzz_progress&)>& progress = {});
+
+} // namespace tcpcheck::harness

@@ -1,0 +1,346 @@
+// The live fuzzer: rounds of cases, confirmation, minimization, dedupe.
+#include "tcpcheck/harness/fuzz.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <set>
+
+namespace tcpcheck::harness {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+
+std::size_t probe_start(const fuzz_case& c) {
+  std::size_t i = 0;
+  while (i < c.steps.size() && !c.steps[i].probe)
+    ++i;
+  return i;
+}
+
+bool contains(const std::string& text, std::string_view part) {
+  return text.find(part) != std::string::npos;
+}
+
+// What a case did to the server, from its verdict and the server's fate.
+// A failure before the probe is not the server's: after a mutation every
+// reply is accepted, so only a broken connection of the client's own
+// making fails there, and the probe after it says whether the server is
+// still well.
+case_effect effect_of(const fuzz_case& c, const run_result& r, std::optional<process_death> death) {
+  case_effect e;
+  if (death) {
+    e.what = case_effect::kind::died;
+    e.detail = death->how;
+    e.death = std::move(death);
+    return e;
+  }
+  const verdict& v = r.outcome;
+  if (v.passed || v.step < probe_start(c)) return e;
+  e.detail = "on a fresh connection afterwards, line " + std::to_string(v.line) + ": " + v.reason;
+  if (contains(v.reason, "refused"))
+    e.what = case_effect::kind::refused;
+  else if (contains(v.reason, "reset"))
+    e.what = case_effect::kind::reset;
+  else if (contains(v.reason, "within") || contains(v.reason, "timed out") ||
+           contains(v.reason, "longer than") || contains(v.reason, "no connection"))
+    e.what = case_effect::kind::hang;
+  else
+    e.what = case_effect::kind::other;
+  return e;
+}
+
+// The top frame of a sanitizer report: its first "#0 " line, trimmed.
+std::string top_frame(const std::optional<process_death>& death) {
+  if (!death || death->sanitizer.empty()) return {};
+  const auto at = death->sanitizer.find("#0 ");
+  if (at == std::string::npos) return {};
+  auto end = death->sanitizer.find('\n', at);
+  std::string frame = death->sanitizer.substr(at, end == std::string::npos ? end : end - at);
+  // "#0 0x55d1c2 in parse_header /src/server.c:42:7": keep what follows "in ".
+  if (const auto in = frame.find(" in "); in != std::string::npos) frame = frame.substr(in + 4);
+  return frame;
+}
+
+// The line of the last mutated step of the conversation: where the case
+// differs from the baseline last, which is where it broke the server.
+std::size_t trigger_line(const fuzz_case& c) {
+  std::size_t line = 0;
+  for (std::size_t i = 0; i < probe_start(c); ++i)
+    if (c.steps[i].mutated && c.steps[i].origin_line) line = c.steps[i].origin_line;
+  return line;
+}
+
+std::string signature_of(const case_effect& e, const fuzz_case& c) {
+  std::string s(name_of(e.what));
+  if (e.what == case_effect::kind::died) s += ": " + e.detail;
+  if (const auto frame = top_frame(e.death); !frame.empty()) s += " in " + frame;
+  const auto line = trigger_line(c);
+  s += line ? " @ line " + std::to_string(line) : " @ an inserted step";
+  return s;
+}
+
+bool same_failure(const case_effect& a, const case_effect& b) {
+  if (a.what != b.what) return false;
+  if (a.what != case_effect::kind::died) return true;
+  return a.detail == b.detail && top_frame(a.death) == top_frame(b.death);
+}
+
+class fuzzer {
+public:
+  fuzzer(const conversation_mutator& m, check_target& where, const fuzz_options& options,
+         const std::function<void(const fuzz_progress&)>& progress)
+      : m_(m), where_(where), options_(options), progress_(progress), started_(clock::now()) {}
+
+  fuzz_outcome run() {
+    std::string why;
+    if (!where_.ready(why)) return stop("the target could not be started: " + why, true);
+    // The unmutated conversation first: a server that fails it is not
+    // ready to be fuzzed, and every case would look like a finding.
+    fuzz_case plain;
+    plain.steps = m_.probe();
+    const case_effect baseline = replay(plain);
+    if (baseline.what != case_effect::kind::none)
+      return stop("the unmutated conversation fails: " + baseline.detail,
+                  baseline.what == case_effect::kind::refused);
+
+    while (outcome_.runs < options_.runs && !time_is_up()) {
+      const std::size_t round = static_cast<std::size_t>(
+          std::min<std::uint64_t>(options_.jobs * 4, options_.runs - outcome_.runs));
+      if (!run_round(round)) break;
+      report("fuzzing");
+    }
+    if (outcome_.stopped_because.empty())
+      outcome_.stopped_because = time_is_up() ? "time is up" : "runs done";
+    outcome_.elapsed = duration_cast<milliseconds>(clock::now() - started_);
+    return std::move(outcome_);
+  }
+
+private:
+  bool time_is_up() const { return clock::now() - started_ >= options_.max_time; }
+
+  fuzz_outcome stop(std::string why, bool unreachable = false) {
+    outcome_.stopped_because = std::move(why);
+    outcome_.unreachable = unreachable;
+    outcome_.elapsed = duration_cast<milliseconds>(clock::now() - started_);
+    return std::move(outcome_);
+  }
+
+  void report(std::string activity) {
+    if (!progress_) return;
+    fuzz_progress p;
+    p.runs = outcome_.runs;
+    p.findings = outcome_.findings.size();
+    p.elapsed = duration_cast<milliseconds>(clock::now() - started_);
+    const double fuzzing_seconds =
+        std::max(1e-3, duration_cast<std::chrono::duration<double>>(fuzzing_time_).count());
+    p.exec_per_second = static_cast<double>(outcome_.runs) / fuzzing_seconds;
+    p.activity = std::move(activity);
+    progress_(p);
+  }
+
+  // One round side by side. Returns false when fuzzing cannot go on.
+  bool run_round(std::size_t count) {
+    std::vector<fuzz_case> cases;
+    std::vector<script> scripts;
+    for (std::size_t i = 0; i < count; ++i) {
+      cases.push_back(m_.make(options_.seed, outcome_.runs + i));
+      scripts.push_back(to_script(cases.back(), m_.baseline()));
+    }
+    const std::uint64_t first_run = outcome_.runs;
+    std::vector<case_effect> effects(count);
+    std::vector<bool> ran(count, false);
+    std::vector<std::size_t> finished_as(count, SIZE_MAX); // completion order
+    std::size_t finished = 0;
+    // Once a case has broken the server, the rest of the round would only
+    // wait out timeouts: no more cases start.
+    std::atomic<bool> broken{false};
+    const auto round_started = clock::now();
+    run_each(
+        where_.where(), scripts, m_.spec(), {}, options_.threads, options_.run,
+        [&](std::size_t i, run_result r) {
+          ran[i] = true;
+          finished_as[i] = finished++;
+          if (r.unreachable)
+            effects[i] = {case_effect::kind::refused, r.outcome.reason, std::nullopt};
+          else
+            effects[i] = effect_of(cases[i], r, std::nullopt);
+          if (effects[i].what != case_effect::kind::none) broken = true;
+        },
+        options_.jobs, &broken);
+    fuzzing_time_ += clock::now() - round_started;
+    const std::size_t done = static_cast<std::size_t>(std::count(ran.begin(), ran.end(), true));
+    outcome_.runs += done;
+
+    const bool any_failed = std::any_of(effects.begin(), effects.end(), [](const case_effect& e) {
+      return e.what != case_effect::kind::none;
+    });
+    auto death = where_.died(any_failed);
+    if (!any_failed && !death) return true;
+
+    // A failure like a known finding's is counted, not chased: without a
+    // sanitizer report, crashes by the same signal are one finding (build
+    // the server with ASan to tell them apart by their top frame).
+    case_effect seen;
+    if (death) {
+      seen = {case_effect::kind::died, death->how, death};
+    } else {
+      for (const auto& e : effects)
+        if (e.what != case_effect::kind::none) {
+          seen = e;
+          break;
+        }
+    }
+    if (finding* known = known_finding(seen)) {
+      ++known->duplicates;
+      std::string why;
+      if (!where_.restart(why)) {
+        outcome_.stopped_because = "the target broke and cannot be restarted: " + why;
+        return false;
+      }
+      healthy_ = true;
+      return true;
+    }
+
+    // Suspects: the cases whose probe failed, then (if the server died)
+    // every other case of the round, those that ended nearest the first
+    // failure first: the case that broke the server ended just before it.
+    std::vector<std::size_t> suspects;
+    std::size_t first_failure = SIZE_MAX;
+    for (std::size_t i = 0; i < count; ++i)
+      if (effects[i].what != case_effect::kind::none) {
+        suspects.push_back(i);
+        first_failure = std::min(first_failure, finished_as[i]);
+      }
+    if (death) {
+      std::vector<std::size_t> others;
+      for (std::size_t i = 0; i < count; ++i)
+        if (ran[i] && effects[i].what == case_effect::kind::none) others.push_back(i);
+      const std::size_t pivot = first_failure == SIZE_MAX ? finished : first_failure;
+      const auto distance = [&](std::size_t i) {
+        const std::size_t at = finished_as[i];
+        return at < pivot ? pivot - at : at - pivot + count;
+      };
+      std::sort(others.begin(), others.end(),
+                [&](std::size_t a, std::size_t b) { return distance(a) < distance(b); });
+      suspects.insert(suspects.end(), others.begin(), others.end());
+    }
+    healthy_ = false;
+
+    std::string why;
+    if (!where_.restart(why)) {
+      // A fixed target: see whether it still serves; if not, the first
+      // suspect is the finding, unconfirmed, and fuzzing is over.
+      fuzz_case plain;
+      plain.steps = m_.probe();
+      healthy_ = true;
+      if (replay(plain).what != case_effect::kind::none) {
+        const std::size_t i = suspects.front();
+        record(cases[i], effects[i], first_run + i, /*confirmed=*/false);
+        outcome_.stopped_because = "the target broke and cannot be restarted: " + why;
+        return false;
+      }
+    } else {
+      healthy_ = true;
+    }
+    report("confirming");
+    for (const std::size_t i : suspects) {
+      if (time_is_up()) return false;
+      const case_effect again = replay(cases[i]);
+      if (again.what == case_effect::kind::none) continue;
+      record(cases[i], again, first_run + i, /*confirmed=*/true);
+      if (!healthy_ && !where_.restart(why)) {
+        outcome_.stopped_because = "the target broke and cannot be restarted: " + why;
+        return false;
+      }
+      healthy_ = true;
+      // One finding per round: the round's other suspects were most likely
+      // its victims, and the next rounds will find any other bug again.
+      break;
+    }
+    return true;
+  }
+
+  // Runs one case alone, on a server restarted if the last replay broke it.
+  case_effect replay(const fuzz_case& c) {
+    std::string why;
+    if (!healthy_ && !where_.restart(why)) return {case_effect::kind::other, why, std::nullopt};
+    const run_result r =
+        run_script(where_.where(), to_script(c, m_.baseline()), m_.spec(), {}, options_.run);
+    auto death = where_.died(!r.outcome.passed);
+    case_effect e = r.unreachable ? case_effect{case_effect::kind::refused, r.outcome.reason, {}}
+                                  : effect_of(c, r, std::move(death));
+    healthy_ = e.what == case_effect::kind::none;
+    return e;
+  }
+
+  finding* known_finding(const case_effect& e) {
+    for (auto& f : outcome_.findings)
+      if (same_failure(f.effect, e)) return &f;
+    return nullptr;
+  }
+
+  void record(const fuzz_case& c, const case_effect& e, std::uint64_t run, bool confirmed) {
+    if (finding* known = known_finding(e)) {
+      ++known->duplicates;
+      return;
+    }
+    finding f;
+    f.effect = e;
+    f.found = c;
+    f.run = run;
+    f.confirmed = confirmed;
+    f.minimized = c;
+    if (confirmed) {
+      report("minimizing finding " + std::to_string(outcome_.findings.size() + 1));
+      f.minimizing = minimize_case(c,
+                                   [&](const fuzz_case& candidate) {
+                                     if (time_is_up()) return false;
+                                     return same_failure(replay(candidate), e);
+                                   },
+                                   {options_.minimize_budget});
+      f.minimized = f.minimizing.smallest;
+    }
+    f.signature = signature_of(e, f.minimized);
+    outcome_.findings.push_back(std::move(f));
+  }
+
+  const conversation_mutator& m_;
+  check_target& where_;
+  const fuzz_options& options_;
+  const std::function<void(const fuzz_progress&)>& progress_;
+  const clock::time_point started_;
+  clock::duration fuzzing_time_{0};
+  bool healthy_ = true;
+  fuzz_outcome outcome_;
+};
+
+} // namespace
+
+std::string_view name_of(case_effect::kind k) {
+  switch (k) {
+  case case_effect::kind::none:
+    return "none";
+  case case_effect::kind::died:
+    return "died";
+  case case_effect::kind::refused:
+    return "refused";
+  case case_effect::kind::reset:
+    return "reset";
+  case case_effect::kind::hang:
+    return "hang";
+  case case_effect::kind::other:
+    return "broken";
+  }
+  return {};
+}
+
+fuzz_outcome run_fuzz(const conversation_mutator& mutator, check_target& where,
+                      const fuzz_options& options,
+                      const std::function<void(const fuzz_progress&)>& progress) {
+  return fuzzer(mutator, where, options, progress).run();
+}
+
+} // namespace tcpcheck::harness
