@@ -421,6 +421,32 @@ TEST(RunCheck, TheStalledPeerCatchesAServerThatServesOneClientAtATime) {
   EXPECT_FALSE(r.which->failure_hint.empty());
 }
 
+TEST(RunCheck, ParallelConversationsShowAServerThatAnswersOneClientAtATime) {
+  // The conversations are short, so all of them pass in the end: what
+  // gives the server away is that no two were ever answered at once.
+  buggy_server server(server_bug::one_client_at_a_time);
+  const check_setup setup(hello_text, {"concurrency/parallel-*"});
+  fixed_target where(loopback(server.port()));
+
+  const check_outcome o = setup.run(where);
+
+  ASSERT_EQ(o.results.size(), 1u);
+  const case_result& r = o.results[0];
+  EXPECT_EQ(r.status, case_status::fail) << r.summary;
+  EXPECT_NE(r.summary.find("serializes clients"), std::string::npos) << r.summary;
+}
+
+TEST(RunCheck, ParallelConversationsPassAgainstAConcurrentServer) {
+  reference_server server(reference_protocol::hello);
+  const check_setup setup(hello_text, {"concurrency/parallel-*"});
+  fixed_target where(loopback(server.port()));
+
+  const check_outcome o = setup.run(where);
+
+  ASSERT_EQ(o.results.size(), 1u);
+  EXPECT_EQ(o.results[0].status, case_status::pass) << o.results[0].summary;
+}
+
 TEST(RunCheck, AResetFaultCatchesAServerThatDiesOnAReset) {
   buggy_server server(server_bug::dies_on_reset);
   const check_setup setup(hello_text, {"faults/*/rst"});

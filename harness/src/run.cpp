@@ -299,6 +299,7 @@ private:
     }
     result_.outcome = session_.result();
     result_.elapsed = now();
+    result_.started = started_;
     asio::post(strand_, [self = shared_from_this()] { self->done_(std::move(self->result_)); });
   }
 

@@ -66,6 +66,8 @@ struct run_result {
   verdict outcome;
   std::vector<wire_event> wire_log;
   std::chrono::microseconds elapsed{0};
+  std::chrono::steady_clock::time_point
+      started;              ///< when the run began (wire_event::at counts from it)
   bool unreachable = false; ///< the target refused or never answered the first connect
 };
 
