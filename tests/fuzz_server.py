@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Runs `tcpcheck fuzz` against a server it spawns and judges the JSON report.
+
+  fuzz_server.py --tcpcheck BIN --script S --spawn CMD --expect-none -- ARGS
+      no findings, exit code 0
+  fuzz_server.py ... --expect KIND [--expect KIND ...] [--most-sends N] -- ARGS
+      exit code 1; a finding of each KIND ("died", "hang", ...), each
+      minimized to at most N sends (default 2), each replayed with
+      `tcpcheck replay` against a fresh server and failing again there
+
+Anything after `--` goes to `tcpcheck fuzz` as it is (--seed, --runs, --dict, ...).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+
+def run(command):
+    print("+", " ".join(command), flush=True)
+    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=900)
+    print(done.stdout)
+    return done.returncode
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tcpcheck", required=True)
+    parser.add_argument("--script", required=True)
+    parser.add_argument("--spawn", required=True)
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--expect-none", action="store_true")
+    group.add_argument("--expect", action="append", metavar="KIND")
+    parser.add_argument("--most-sends", type=int, default=2)
+    parser.add_argument("rest", nargs=argparse.REMAINDER)
+    args = parser.parse_args()
+    extra = args.rest[1:] if args.rest[:1] == ["--"] else args.rest
+
+    problems = []
+    with tempfile.TemporaryDirectory(prefix="tcpcheck-fuzz-test-") as tmp:
+        report_path = os.path.join(tmp, "report.json")
+        out = os.path.join(tmp, "findings")
+        code = run([args.tcpcheck, "fuzz", args.script, "--spawn", args.spawn, "--json",
+                    report_path, "--out", out, "--no-progress"] + extra)
+        if not os.path.exists(report_path):
+            print(f"FAIL: no JSON report (exit code {code})")
+            return 1
+        with open(report_path, encoding="utf-8") as f:
+            report = json.load(f)
+        findings = report["findings"]
+        if report["fuzz"]["runs"] == 0:
+            problems.append("no case ran: " + report["fuzz"]["stopped"])
+        if args.expect_none:
+            if code != 0:
+                problems.append(f"exit code {code}, expected 0")
+            for f in findings:
+                problems.append(f"unexpected finding: {f['signature']}")
+        else:
+            if code != 1:
+                problems.append(f"exit code {code}, expected 1")
+            kinds = [f["kind"] for f in findings]
+            for kind in args.expect:
+                if kind not in kinds:
+                    problems.append(f"no finding of kind {kind!r}; found {kinds}")
+            for f in findings:
+                if f["sends_minimized"] > args.most_sends:
+                    problems.append(f"{f['signature']}: minimized to {f['sends_minimized']} "
+                                    f"sends, more than {args.most_sends}")
+                if not f["confirmed"]:
+                    problems.append(f"{f['signature']}: not confirmed")
+                # The written script reproduces the finding on a fresh server.
+                again = run([args.tcpcheck, "replay", f["script_file"], "--spawn", args.spawn])
+                if again != 1:
+                    problems.append(f"{f['signature']}: replay exited {again}, expected 1")
+    for p in problems:
+        print("FAIL:", p)
+    if not problems:
+        print("ok")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
