@@ -43,20 +43,32 @@ private:
     return n;
   }
 
-  // ddmin over the conversation's steps: remove chunks of a shrinking size.
+  // The conversation's steps minimizing may remove: not the settling
+  // half-close and last read, which give the server its moment.
+  std::vector<std::size_t> removable() const {
+    std::vector<std::size_t> out;
+    for (std::size_t i = 0; i < conversation_size(); ++i)
+      if (!best_.steps[i].settles) out.push_back(i);
+    return out;
+  }
+
+  // ddmin over the removable steps: remove chunks of a shrinking size.
   bool drop_steps() {
     bool changed = false;
     for (std::size_t chunks = 2;;) {
-      const std::size_t size = conversation_size();
+      const std::size_t size = removable().size();
       if (size == 0 || out_of_budget()) break;
       chunks = std::min(chunks, size);
       const std::size_t chunk = (size + chunks - 1) / chunks;
       bool removed = false;
-      for (std::size_t start = 0; start < conversation_size() && !out_of_budget();) {
+      for (std::size_t start = 0; !out_of_budget();) {
+        const auto candidates = removable();
+        if (start >= candidates.size()) break;
+        const std::size_t end = std::min(start + chunk, candidates.size());
         fuzz_case candidate = best_;
-        const std::size_t end = std::min(start + chunk, conversation_size());
-        candidate.steps.erase(candidate.steps.begin() + static_cast<std::ptrdiff_t>(start),
-                              candidate.steps.begin() + static_cast<std::ptrdiff_t>(end));
+        for (std::size_t k = end; k-- > start;)
+          candidate.steps.erase(candidate.steps.begin() +
+                                static_cast<std::ptrdiff_t>(candidates[k]));
         if (attempt(candidate)) {
           removed = changed = true; // the same start now holds the next chunk
         } else {

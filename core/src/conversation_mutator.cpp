@@ -150,6 +150,7 @@ private:
     switch (rng_.below(bytes.empty() ? 4 : 9)) {
     case 3: { // the whole payload replaced by a dictionary word (a command, a token)
       bytes = dictionary_[rng_.below(dictionary_.size())];
+      if (bytes.size() > limit) bytes.resize(limit);
       return "replaced by \"" + escape(bytes, "\"") + "\"";
     }
     case 0: { // insert a dictionary word
@@ -287,7 +288,9 @@ private:
       changed = f.largest_value(), what = "length field at its largest";
       break;
     case 4:
-      changed = spec_.max + 1,
+      // A field too narrow to say max + 1 cannot be over max.
+      if (spec_.max + 1 > f.largest_value()) return "";
+      changed = spec_.max + 1;
       what = "length field over max (" + std::to_string(spec_.max + 1) + ")";
       break;
     default:
@@ -451,34 +454,96 @@ private:
   random_stream& rng_;
 };
 
-// After the first mutated step, replies cannot be predicted: every expect
-// accepts anything, and sends that need a value captured by a relaxed
-// expect are dropped (the value will not be there).
+// After the first mutated step, replies cannot be predicted. The client
+// says the rest of what it has to say without waiting for answers (sends
+// that need a value captured after the mutation are dropped: the value will
+// not be there), half-closes, and takes whatever comes: a frame, a close, a
+// reset, or a short silence. Waiting for each reply in turn would spend a
+// silence on every one a confused server never sends; after the client's
+// FIN most servers close at once.
 void relax_after_first_mutation(fuzz_case& c, duration quiet) {
-  std::size_t first = c.steps.size();
-  for (std::size_t i = 0; i < c.steps.size(); ++i)
-    if (c.steps[i].mutated && !c.steps[i].probe) {
+  const std::size_t end = [&] {
+    std::size_t i = 0;
+    while (i < c.steps.size() && !c.steps[i].probe)
+      ++i;
+    return i;
+  }();
+  std::size_t first = end;
+  for (std::size_t i = 0; i < end; ++i)
+    if (c.steps[i].mutated) {
       first = i;
       break;
     }
+  if (first == end) return;
   std::set<std::string> lost;
-  for (std::size_t i = first; i < c.steps.size() && !c.steps[i].probe;) {
-    script_step& s = c.steps[i].step;
-    if (s.what == step_kind::expect) {
-      for (const auto& e : s.alternatives)
+  std::set<std::string> expected_on;
+  std::set<std::string> ended; // closed, reset or shut down by the case itself
+  std::vector<case_step> rest;
+  bool carry = false; // a dropped expect's mark passes to the next step kept
+  for (std::size_t i = first; i < end; ++i) {
+    case_step& s = c.steps[i];
+    const auto& step = s.step;
+    if (step.what == step_kind::expect) {
+      for (const auto& e : step.alternatives)
         if (!e.capture.empty()) lost.insert(e.capture);
-      s = relaxed_expect(s.connection, quiet);
-    } else if (s.what == step_kind::send && s.payload.has_variables()) {
-      const bool needs_lost = std::any_of(s.payload.segments.begin(), s.payload.segments.end(),
-                                          [&](const script_text::segment& seg) {
-                                            return seg.is_variable && lost.count(seg.variable);
-                                          });
-      if (needs_lost) {
-        c.steps.erase(c.steps.begin() + static_cast<std::ptrdiff_t>(i));
-        continue;
-      }
+      expected_on.insert(step.connection);
+      carry |= s.mutated;
+      continue;
     }
-    ++i;
+    s.mutated |= carry;
+    carry = false;
+    if (step.what == step_kind::send && step.payload.has_variables() &&
+        std::any_of(step.payload.segments.begin(), step.payload.segments.end(),
+                    [&](const script_text::segment& seg) {
+                      return seg.is_variable && lost.count(seg.variable);
+                    }))
+      continue;
+    if (step.what == step_kind::close || step.what == step_kind::reset ||
+        step.what == step_kind::shutdown)
+      ended.insert(step.connection);
+    rest.push_back(std::move(s));
+  }
+  for (const auto& connection : expected_on) {
+    if (ended.count(connection)) continue;
+    case_step fin;
+    fin.step.what = step_kind::shutdown;
+    fin.step.connection = connection;
+    fin.mutated = fin.settles = true;
+    rest.push_back(fin);
+    case_step answer;
+    answer.step = relaxed_expect(connection, quiet);
+    answer.mutated = answer.settles = true;
+    rest.push_back(std::move(answer));
+  }
+  std::vector<case_step> steps(c.steps.begin(),
+                               c.steps.begin() + static_cast<std::ptrdiff_t>(first));
+  steps.insert(steps.end(), std::make_move_iterator(rest.begin()),
+               std::make_move_iterator(rest.end()));
+  steps.insert(steps.end(),
+               std::make_move_iterator(c.steps.begin() + static_cast<std::ptrdiff_t>(end)),
+               std::make_move_iterator(c.steps.end()));
+  c.steps = std::move(steps);
+}
+
+// Sends whose variables no earlier expect captures any more (a swap moved
+// the send ahead of its capture, a fault removed the capture) are dropped:
+// the value would never be there.
+void drop_unbound_sends(fuzz_case& c) {
+  std::set<std::string> bound;
+  for (std::size_t i = 0; i < c.steps.size();) {
+    const script_step& step = c.steps[i].step;
+    if (step.what == step_kind::expect)
+      for (const auto& e : step.alternatives)
+        if (!e.capture.empty()) bound.insert(e.capture);
+    const bool unbound = step.what == step_kind::send && !c.steps[i].probe &&
+                         std::any_of(step.payload.segments.begin(), step.payload.segments.end(),
+                                     [&](const script_text::segment& seg) {
+                                       return seg.is_variable && !bound.count(seg.variable);
+                                     });
+    if (unbound)
+      c.steps.erase(c.steps.begin() + static_cast<std::ptrdiff_t>(i));
+    else
+      ++i;
   }
 }
 
@@ -528,6 +593,7 @@ fuzz_case conversation_mutator::make(std::uint64_t seed, std::uint64_t index) co
   for (std::size_t k = 0; k < count; ++k)
     mutation(*this, dictionary_, c, rng).apply();
   relax_after_first_mutation(c, options_.quiet);
+  drop_unbound_sends(c);
   return c;
 }
 

@@ -38,6 +38,12 @@ case_effect effect_of(const fuzz_case& c, const run_result& r, std::optional<pro
     return e;
   }
   const verdict& v = r.outcome;
+  // A refused connect is the server's wherever it happens.
+  if (!v.passed && contains(v.reason, "cannot connect") && contains(v.reason, "refused")) {
+    e.what = case_effect::kind::refused;
+    e.detail = "line " + std::to_string(v.line) + ": " + v.reason;
+    return e;
+  }
   if (v.passed || v.step < probe_start(c)) return e;
   e.detail = "on a fresh connection afterwards, line " + std::to_string(v.line) + ": " + v.reason;
   if (contains(v.reason, "refused"))
@@ -108,7 +114,7 @@ public:
 
     while (outcome_.runs < options_.runs && !time_is_up()) {
       const std::size_t round = static_cast<std::size_t>(
-          std::min<std::uint64_t>(options_.jobs * 4, options_.runs - outcome_.runs));
+          std::min<std::uint64_t>(options_.jobs * 64, options_.runs - outcome_.runs));
       if (!run_round(round)) break;
       report("fuzzing");
     }
@@ -147,7 +153,11 @@ private:
     std::vector<script> scripts;
     for (std::size_t i = 0; i < count; ++i) {
       cases.push_back(m_.make(options_.seed, outcome_.runs + i));
-      scripts.push_back(to_script(cases.back(), m_.baseline()));
+      fuzz_case run_as = cases.back();
+      if ((outcome_.runs + i) % std::max<std::size_t>(1, options_.probe_every) != 0)
+        run_as.steps.erase(run_as.steps.begin() + static_cast<std::ptrdiff_t>(probe_start(run_as)),
+                           run_as.steps.end());
+      scripts.push_back(to_script(run_as, m_.baseline()));
     }
     const std::uint64_t first_run = outcome_.runs;
     std::vector<case_effect> effects(count);

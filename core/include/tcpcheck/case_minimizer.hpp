@@ -4,7 +4,8 @@
 // Sans I/O: whether a smaller case still reproduces is the caller's
 // question (`tcpcheck fuzz` replays it against the live server). The
 // liveness probe at the end of a case is never touched: it is what tells
-// that the server broke.
+// that the server broke; nor are the settling half-close and last read
+// before it, which give the server its moment to break.
 //
 //   auto small = tcpcheck::minimize_case(found, [&](const fuzz_case& c) {
 //     return replay(c).signature == found_signature;

@@ -33,6 +33,10 @@ struct fuzz_options {
   std::size_t threads = 2;                   ///< I/O threads
   run_options run;                           ///< each case's limits
   std::size_t minimize_budget = 150;         ///< replays per finding
+  /// Cases that end with the liveness probe, one in this many (1: all).
+  /// A dead server is seen at once, from its process or refused connects;
+  /// a hung one by the next probe. Replays always probe.
+  std::size_t probe_every = 4;
 };
 
 struct fuzz_progress {

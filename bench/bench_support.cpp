@@ -1,0 +1,104 @@
+// The benchmarks' shared pieces.
+#include "bench_support.hpp"
+
+#include <arpa/inet.h>
+#include <cstdlib>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <string>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace tcpcheck::bench {
+
+const char* const greeting_script = R"(# the greeting conversation: welcome, three names, exit
+framing line
+timeout 5s
+expect "Welcome!"
+send "Michael"
+expect "Hello, Michael"
+send "Tracy"
+expect "Hello, Tracy"
+send "Sarah"
+expect "Hello, Sarah"
+send "exit"
+expect "Good bye!"
+expect close
+)";
+
+// Forks a process that serves `protocol` until SIGTERM; returns its port.
+child_server start_server(harness::reference_protocol protocol) {
+  int fds[2];
+  if (pipe(fds) != 0) std::exit(2);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+    harness::reference_server server(protocol);
+    const std::uint16_t port = server.port();
+    if (write(fds[1], &port, sizeof port) != sizeof port) _exit(2);
+    int received = 0;
+    sigwait(&stop, &received);
+    server.stop();
+    _exit(0);
+  }
+  close(fds[1]);
+  child_server c;
+  c.pid = pid;
+  if (read(fds[0], &c.port, sizeof c.port) != sizeof c.port) std::exit(2);
+  close(fds[0]);
+  return c;
+}
+
+void stop_server(const child_server& c) {
+  kill(c.pid, SIGTERM);
+  int status = 0;
+  waitpid(c.pid, &status, 0);
+}
+
+// The baseline: the same conversation with blocking sockets and nothing else.
+bool blocking_conversation(std::uint16_t port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  std::string pending;
+  const auto read_line = [&](const std::string& want) {
+    char buf[4096];
+    while (pending.find('\n') == std::string::npos) {
+      const ssize_t n = recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) return false;
+      pending.append(buf, static_cast<std::size_t>(n));
+    }
+    const std::size_t nl = pending.find('\n');
+    const bool same = pending.substr(0, nl) == want;
+    pending.erase(0, nl + 1);
+    return same;
+  };
+  const auto say = [&](const std::string& line) {
+    const std::string wire = line + "\n";
+    return send(fd, wire.data(), wire.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(wire.size());
+  };
+  ok = ok && read_line("Welcome!");
+  for (const char* name : {"Michael", "Tracy", "Sarah"})
+    ok = ok && say(name) && read_line(std::string("Hello, ") + name);
+  ok = ok && say("exit") && read_line("Good bye!");
+  char tail;
+  ok = ok && recv(fd, &tail, 1, 0) == 0;
+  close(fd);
+  return ok;
+}
+
+} // namespace tcpcheck::bench

@@ -1,0 +1,96 @@
+// Live fuzzing throughput: executions per second of `tcpcheck fuzz` against
+// the reference greeting server, beside the baseline measured in the same
+// run: a minimal blocking C++ client running the unmutated conversation one
+// after another. Once against a server already running, once against one
+// tcpcheck spawns (and watches) itself.
+//
+//   tcpcheck_fuzz_bench [--runs N] [--jobs J] [--rounds R]
+//
+// Targets: at least 2x the serial client, and at least 1,000 exec/s with
+// --spawn and no crash.
+#include "tcpcheck/conversation_mutator.hpp"
+#include "tcpcheck/harness/fuzz.hpp"
+#include "tcpcheck/harness/target_process.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "bench_support.hpp"
+
+namespace {
+
+using namespace tcpcheck::bench;
+using clock_type = std::chrono::steady_clock;
+
+double seconds_since(clock_type::time_point t) {
+  return std::chrono::duration<double>(clock_type::now() - t).count();
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::uint64_t runs = 10000;
+  std::size_t jobs = 64;
+  int rounds = 3;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--runs")) runs = std::strtoull(argv[i + 1], nullptr, 10);
+    if (!std::strcmp(argv[i], "--jobs")) jobs = std::strtoul(argv[i + 1], nullptr, 10);
+    if (!std::strcmp(argv[i], "--rounds")) rounds = std::atoi(argv[i + 1]);
+  }
+  tcpcheck::script_error bad;
+  const auto s = tcpcheck::parse_script(greeting_script, bad);
+  tcpcheck::spec_error bad_spec;
+  const auto spec = tcpcheck::parse_framing_spec("line", bad_spec);
+  if (!s || !spec) return 2;
+  tcpcheck::mutator_options quick;
+  quick.quiet = tcpcheck::duration(std::getenv("QUIET") ? std::atoi(std::getenv("QUIET")) : 25);
+  const tcpcheck::conversation_mutator mutator(*s, *spec, {}, quick);
+
+  const child_server server = start_server(tcpcheck::harness::reference_protocol::greeting);
+  const auto argv_spawn =
+      std::vector<std::string>{TCPCHECK_EXECUTABLE, "serve", "greeting", "--port", "{port}"};
+  tcpcheck::harness::target_process spawned_process(argv_spawn);
+  std::string error;
+  if (!spawned_process.start(error)) {
+    std::fprintf(stderr, "cannot spawn the server: %s\n", error.c_str());
+    return 2;
+  }
+  int failures = 0;
+  for (int round = 1; round <= rounds; ++round) {
+    // The baseline: serial, blocking, unmutated.
+    const std::size_t serial_runs = 2000;
+    auto t0 = clock_type::now();
+    std::size_t serial_failed = 0;
+    for (std::size_t i = 0; i < serial_runs; ++i)
+      serial_failed += blocking_conversation(server.port) ? 0 : 1;
+    const double serial_rate = static_cast<double>(serial_runs) / seconds_since(t0);
+
+    tcpcheck::harness::fuzz_options options;
+    options.runs = runs;
+    options.jobs = jobs;
+    options.seed = static_cast<std::uint64_t>(round);
+    options.max_time = std::chrono::seconds(120);
+    tcpcheck::harness::fixed_target fixed({"127.0.0.1", server.port});
+    const auto against_fixed = tcpcheck::harness::run_fuzz(mutator, fixed, options);
+    tcpcheck::harness::spawned_target spawned(spawned_process);
+    const auto against_spawned = tcpcheck::harness::run_fuzz(mutator, spawned, options);
+
+    const auto rate = [](const tcpcheck::harness::fuzz_outcome& o) {
+      return static_cast<double>(o.runs) /
+             std::max(1e-3, static_cast<double>(o.elapsed.count()) / 1000.0);
+    };
+    std::printf("round %d: serial blocking client %.0f conv/s (%zu failed); fuzz --target %.0f "
+                "exec/s (%.2fx, %zu findings); fuzz --spawn %.0f exec/s (%.2fx, %zu findings)\n",
+                round, serial_rate, serial_failed, rate(against_fixed),
+                rate(against_fixed) / serial_rate, against_fixed.findings.size(),
+                rate(against_spawned), rate(against_spawned) / serial_rate,
+                against_spawned.findings.size());
+    failures += static_cast<int>(against_fixed.findings.size() + against_spawned.findings.size());
+  }
+  spawned_process.stop();
+  stop_server(server);
+  return failures ? 1 : 0;
+}
