@@ -24,7 +24,7 @@ namespace {
 constexpr std::string_view this_command = "tcpcheck fuzz";
 
 struct fuzz_cli {
-  std::string script_path;
+  std::vector<std::string> script_paths;
   target_arguments target;
   std::string framing;
   std::string dictionary_path;
@@ -112,12 +112,26 @@ bool write_findings(harness::fuzz_report& report, const std::string& dir,
 }
 
 int fuzz(fuzz_cli& o) {
-  auto s = load_script(o.script_path, this_command);
-  if (!s) return exit_usage;
-  if (o.timeout_ms) s->timeout = duration(o.timeout_ms);
-  const auto spec = script_framing(*s, o.script_path, o.framing, this_command);
-  if (!spec) return exit_usage;
-  if (!s->framing || !o.framing.empty()) s->framing = to_string(*spec);
+  // Seed scripts: the first gives the framing (unless --framing does), and
+  // the others must agree, for their cases run side by side.
+  std::vector<script> scripts;
+  std::optional<framing_spec> spec;
+  for (const auto& path : o.script_paths) {
+    auto s = load_script(path, this_command);
+    if (!s) return exit_usage;
+    if (o.timeout_ms) s->timeout = duration(o.timeout_ms);
+    auto this_spec = script_framing(*s, path, o.framing, this_command);
+    if (!this_spec) return exit_usage;
+    if (spec && *this_spec != *spec) {
+      std::cerr << this_command << ": " << path << " is framed '" << to_string(*this_spec)
+                << "', but " << o.script_paths.front() << " '" << to_string(*spec)
+                << "': seed scripts of one run share their framing\n";
+      return exit_usage;
+    }
+    spec = this_spec;
+    if (!s->framing || !o.framing.empty()) s->framing = to_string(*spec);
+    scripts.push_back(std::move(*s));
+  }
 
   std::vector<byte_buffer> dictionary;
   if (!o.dictionary_path.empty()) {
@@ -130,7 +144,12 @@ int fuzz(fuzz_cli& o) {
   }
   mutator_options mutation;
   mutation.quiet = duration(o.quiet_ms);
-  const conversation_mutator mutator(*s, *spec, std::move(dictionary), mutation);
+  std::vector<std::unique_ptr<conversation_mutator>> owned;
+  std::vector<const conversation_mutator*> mutators;
+  for (const auto& s : scripts) {
+    owned.push_back(std::make_unique<conversation_mutator>(s, *spec, dictionary, mutation));
+    mutators.push_back(owned.back().get());
+  }
 
   int exit = exit_ok;
   auto target = choose_target(o.target, this_command, exit);
@@ -144,14 +163,17 @@ int fuzz(fuzz_cli& o) {
   o.options.max_time = std::chrono::seconds(o.max_seconds);
   progress_line progress(!o.no_progress);
   const auto outcome = harness::run_fuzz(
-      mutator, where, o.options, [&](const harness::fuzz_progress& p) { progress.update(p); });
+      mutators, where, o.options, [&](const harness::fuzz_progress& p) { progress.update(p); });
   progress.finish();
 
   harness::fuzz_report report;
-  report.script_path = o.script_path;
+  for (std::size_t i = 0; i < o.script_paths.size(); ++i)
+    report.script_path += (i ? " " : "") + o.script_paths[i];
+  report.script_paths = o.script_paths;
+  for (const auto& s : scripts)
+    report.baselines.push_back(&s);
   report.target = target->describe();
   report.seed = o.options.seed;
-  report.baseline = &*s;
   report.outcome = &outcome;
   bool written = write_findings(report, o.out_dir, target->replay_arguments());
   harness::write_human(std::cout, report, isatty(STDOUT_FILENO) != 0);
@@ -175,7 +197,9 @@ command add_fuzz(CLI::App& app) {
               "(a crash, a hang, refused connections) is minimized and written as a script "
               "that `tcpcheck replay` reproduces");
   auto o = std::make_shared<fuzz_cli>();
-  sub->add_option("SCRIPT", o->script_path, "The script of a normal conversation (docs/scripts.md)")
+  sub->add_option("SCRIPT", o->script_paths,
+                  "Scripts of normal conversations to mutate (docs/scripts.md); several take "
+                  "turns, and share one framing")
       ->required();
   add_target_options(*sub, o->target);
   sub->add_option("--framing,-f", o->framing,

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <set>
+#include <stdexcept>
 
 namespace tcpcheck::harness {
 
@@ -96,21 +97,24 @@ bool same_failure(const case_effect& a, const case_effect& b) {
 
 class fuzzer {
 public:
-  fuzzer(const conversation_mutator& m, check_target& where, const fuzz_options& options,
-         const std::function<void(const fuzz_progress&)>& progress)
-      : m_(m), where_(where), options_(options), progress_(progress), started_(clock::now()) {}
+  fuzzer(const std::vector<const conversation_mutator*>& mutators, check_target& where,
+         const fuzz_options& options, const std::function<void(const fuzz_progress&)>& progress)
+      : mutators_(mutators), where_(where), options_(options), progress_(progress),
+        started_(clock::now()) {}
 
   fuzz_outcome run() {
     std::string why;
     if (!where_.ready(why)) return stop("the target could not be started: " + why, true);
     // The unmutated conversation first: a server that fails it is not
     // ready to be fuzzed, and every case would look like a finding.
-    fuzz_case plain;
-    plain.steps = m_.probe();
-    const case_effect baseline = replay(plain);
-    if (baseline.what != case_effect::kind::none)
-      return stop("the unmutated conversation fails: " + baseline.detail,
-                  baseline.what == case_effect::kind::refused);
+    for (std::size_t k = 0; k < mutators_.size(); ++k) {
+      const case_effect baseline = replay(plain_case(k));
+      if (baseline.what != case_effect::kind::none)
+        return stop("the unmutated conversation" +
+                        (mutators_.size() > 1 ? " of seed script " + std::to_string(k + 1) : "") +
+                        " fails: " + baseline.detail,
+                    baseline.what == case_effect::kind::refused);
+    }
 
     while (outcome_.runs < options_.runs && !time_is_up()) {
       const std::size_t round = static_cast<std::size_t>(
@@ -152,12 +156,15 @@ private:
     std::vector<fuzz_case> cases;
     std::vector<script> scripts;
     for (std::size_t i = 0; i < count; ++i) {
-      cases.push_back(m_.make(options_.seed, outcome_.runs + i));
+      const std::uint64_t n = outcome_.runs + i;
+      const std::size_t source = static_cast<std::size_t>(n % mutators_.size());
+      cases.push_back(mutators_[source]->make(options_.seed, n));
+      cases.back().source = source;
       fuzz_case run_as = cases.back();
       if ((outcome_.runs + i) % std::max<std::size_t>(1, options_.probe_every) != 0)
         run_as.steps.erase(run_as.steps.begin() + static_cast<std::ptrdiff_t>(probe_start(run_as)),
                            run_as.steps.end());
-      scripts.push_back(to_script(run_as, m_.baseline()));
+      scripts.push_back(to_script(run_as, baseline_of(run_as)));
     }
     const std::uint64_t first_run = outcome_.runs;
     std::vector<case_effect> effects(count);
@@ -169,7 +176,7 @@ private:
     std::atomic<bool> broken{false};
     const auto round_started = clock::now();
     run_each(
-        where_.where(), scripts, m_.spec(), {}, options_.threads, options_.run,
+        where_.where(), scripts, mutators_.front()->spec(), {}, options_.threads, options_.run,
         [&](std::size_t i, run_result r) {
           ran[i] = true;
           finished_as[i] = finished++;
@@ -243,10 +250,8 @@ private:
     if (!where_.restart(why)) {
       // A fixed target: see whether it still serves; if not, the first
       // suspect is the finding, unconfirmed, and fuzzing is over.
-      fuzz_case plain;
-      plain.steps = m_.probe();
       healthy_ = true;
-      if (replay(plain).what != case_effect::kind::none) {
+      if (replay(plain_case(0)).what != case_effect::kind::none) {
         const std::size_t i = suspects.front();
         record(cases[i], effects[i], first_run + i, /*confirmed=*/false);
         outcome_.stopped_because = "the target broke and cannot be restarted: " + why;
@@ -277,8 +282,8 @@ private:
   case_effect replay(const fuzz_case& c) {
     std::string why;
     if (!healthy_ && !where_.restart(why)) return {case_effect::kind::other, why, std::nullopt};
-    const run_result r =
-        run_script(where_.where(), to_script(c, m_.baseline()), m_.spec(), {}, options_.run);
+    const run_result r = run_script(where_.where(), to_script(c, baseline_of(c)),
+                                    mutators_.front()->spec(), {}, options_.run);
     auto death = where_.died(!r.outcome.passed);
     case_effect e = r.unreachable ? case_effect{case_effect::kind::refused, r.outcome.reason, {}}
                                   : effect_of(c, r, std::move(death));
@@ -317,7 +322,17 @@ private:
     outcome_.findings.push_back(std::move(f));
   }
 
-  const conversation_mutator& m_;
+  const script& baseline_of(const fuzz_case& c) const { return mutators_[c.source]->baseline(); }
+
+  // Seed script k's unmutated conversation, as a case that is all probe.
+  fuzz_case plain_case(std::size_t k) const {
+    fuzz_case plain;
+    plain.source = k;
+    plain.steps = mutators_[k]->probe();
+    return plain;
+  }
+
+  const std::vector<const conversation_mutator*>& mutators_;
   check_target& where_;
   const fuzz_options& options_;
   const std::function<void(const fuzz_progress&)>& progress_;
@@ -347,10 +362,18 @@ std::string_view name_of(case_effect::kind k) {
   return {};
 }
 
+fuzz_outcome run_fuzz(const std::vector<const conversation_mutator*>& mutators, check_target& where,
+                      const fuzz_options& options,
+                      const std::function<void(const fuzz_progress&)>& progress) {
+  if (mutators.empty()) throw std::invalid_argument("run_fuzz: no seed script");
+  return fuzzer(mutators, where, options, progress).run();
+}
+
 fuzz_outcome run_fuzz(const conversation_mutator& mutator, check_target& where,
                       const fuzz_options& options,
                       const std::function<void(const fuzz_progress&)>& progress) {
-  return fuzzer(mutator, where, options, progress).run();
+  const std::vector<const conversation_mutator*> one{&mutator};
+  return run_fuzz(one, where, options, progress);
 }
 
 } // namespace tcpcheck::harness

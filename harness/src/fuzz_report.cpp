@@ -47,12 +47,15 @@ std::string rate(const fuzz_outcome& o) {
 } // namespace
 
 std::string finding_script(const finding& f, std::size_t number, const fuzz_report& report) {
-  script s = to_script(f.minimized, *report.baseline);
+  script s = to_script(f.minimized, *report.baselines.at(f.minimized.source));
   s.description = "tcpcheck fuzz finding " + std::to_string(number) + ": " + f.signature;
   std::string out = to_string(s);
   // Comments after the description line: what made it, and how to read it.
-  std::string about = "# found by run " + std::to_string(f.run) + " of seed " +
-                      std::to_string(report.seed) + " against " + report.target + "\n";
+  std::string about;
+  if (report.script_paths.size() > 1 && f.minimized.source < report.script_paths.size())
+    about += "# mutates " + report.script_paths[f.minimized.source] + "\n";
+  about += "# found by run " + std::to_string(f.run) + " of seed " + std::to_string(report.seed) +
+           " against " + report.target + "\n";
   about += "# " +
            std::string(f.confirmed ? "reproduced alone on a fresh server"
                                    : "NOT confirmed: the target could not be restarted") +
@@ -129,7 +132,8 @@ void write_json(std::ostream& out, const fuzz_report& report) {
     if (i < report.script_file.size())
       out << ", \"script_file\": " << json_string(report.script_file[i]);
     if (i < report.replay.size()) out << ", \"replay\": " << json_string(report.replay[i]);
-    out << ",\n \"script\": " << json_string(to_string(to_script(f.minimized, *report.baseline)))
+    out << ",\n \"script\": "
+        << json_string(to_string(to_script(f.minimized, *report.baselines.at(f.minimized.source))))
         << "}";
   }
   out << "\n]}\n";

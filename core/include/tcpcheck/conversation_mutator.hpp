@@ -61,6 +61,7 @@ struct case_step {
 struct fuzz_case {
   std::uint64_t seed = 0;
   std::uint64_t index = 0;
+  std::size_t source = 0;       ///< which seed script it mutates, when there are several
   std::vector<case_step> steps; ///< the conversation, then the probe
   std::vector<std::string>
       notes; ///< one per mutation, for people: "line 6: flipped bit 3 of byte 2"

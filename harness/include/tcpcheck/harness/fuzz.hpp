@@ -77,7 +77,14 @@ struct fuzz_outcome {
       stopped_because; ///< "runs done", "time is up", "the target broke and cannot be restarted"
 };
 
-/// Fuzzes `where` with cases of `mutator`.
+/// Fuzzes `where` with cases of `mutators` (one per seed script, all with
+/// the same framing): case N mutates seed script N mod their number, and
+/// records which in fuzz_case::source.
+fuzz_outcome run_fuzz(const std::vector<const conversation_mutator*>& mutators, check_target& where,
+                      const fuzz_options& options,
+                      const std::function<void(const fuzz_progress&)>& progress = {});
+
+/// Fuzzes `where` with cases of one seed script.
 fuzz_outcome run_fuzz(const conversation_mutator& mutator, check_target& where,
                       const fuzz_options& options,
                       const std::function<void(const fuzz_progress&)>& progress = {});

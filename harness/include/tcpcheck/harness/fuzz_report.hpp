@@ -12,8 +12,9 @@ namespace tcpcheck::harness {
 
 struct fuzz_report {
   std::string script_path;
-  std::string target; ///< as described for people
-  const script* baseline = nullptr;
+  std::string target;                    ///< as described for people
+  std::vector<const script*> baselines;  ///< the seed scripts, by fuzz_case::source
+  std::vector<std::string> script_paths; ///< their files
   const fuzz_outcome* outcome = nullptr;
   std::uint64_t seed = 0;
   /// Per finding (same index): the script file written, its stderr excerpt
