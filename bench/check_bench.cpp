@@ -15,54 +15,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <signal.h>
 #include <string>
-#include <sys/wait.h>
-#include <unistd.h>
+
+#include "bench_support.hpp"
 
 namespace {
 
-constexpr const char* greeting_script = R"(# the greeting conversation
-framing line
-timeout 2s
-
-expect "Welcome!"
-send "Michael"
-expect "Hello, Michael"
-send "Tracy"
-expect "Hello, Tracy"
-send "Sarah"
-expect regex "^Hello, (\w+)$" as name
-send "exit"
-expect "Good bye!"
-expect close
-)";
-
-// The server in a child process, so its CPU shows as the server's.
-struct server_process {
-  pid_t pid = -1;
-  std::uint16_t port = 0;
-
-  server_process() {
-    int ports[2];
-    if (pipe(ports) != 0) std::abort();
-    pid = fork();
-    if (pid == 0) {
-      tcpcheck::harness::reference_server server(tcpcheck::harness::reference_protocol::greeting);
-      const std::uint16_t p = server.port();
-      if (write(ports[1], &p, sizeof p) != sizeof p) _exit(1);
-      pause();
-      _exit(0);
-    }
-    if (read(ports[0], &port, sizeof port) != sizeof port) std::abort();
-    close(ports[0]);
-    close(ports[1]);
-  }
-  ~server_process() {
-    kill(pid, SIGTERM);
-    waitpid(pid, nullptr, 0);
-  }
-};
+using namespace tcpcheck::bench;
 
 double seconds(std::chrono::milliseconds ms) {
   return static_cast<double>(ms.count()) / 1000.0;
@@ -84,7 +43,7 @@ int main(int argc, char** argv) {
   if (!s || !spec) return 2;
   const auto cases = tcpcheck::generate_matrix(*s, *spec, {});
 
-  server_process server;
+  const child_server server = start_server(tcpcheck::harness::reference_protocol::greeting);
   tcpcheck::harness::fixed_target where({"127.0.0.1", server.port});
   std::printf("default matrix: %zu cases against the reference greeting server\n", cases.size());
   for (int run = 1; run <= runs; ++run) {
@@ -110,5 +69,6 @@ int main(int argc, char** argv) {
     }
     std::printf("run %d: one case at a time / side by side = %.2fx\n", run, totals[1] / totals[0]);
   }
+  stop_server(server);
   return 0;
 }

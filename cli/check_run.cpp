@@ -140,11 +140,7 @@ check_summary run_check_command(const std::string& script_path, const script& ba
     progress.update(r, done, total);
   };
 
-  harness::fixed_target fixed(target.where);
-  std::optional<harness::spawned_target> spawned;
-  if (target.process) spawned.emplace(*target.process);
-  harness::check_target& where = spawned ? static_cast<harness::check_target&>(*spawned)
-                                         : static_cast<harness::check_target&>(fixed);
+  harness::check_target& where = *target.checked;
   const harness::check_outcome outcome = harness::run_check(gate, cases, spec, where, options);
   progress.finish();
 

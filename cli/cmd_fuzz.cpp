@@ -154,11 +154,7 @@ int fuzz(fuzz_cli& o) {
   int exit = exit_ok;
   auto target = choose_target(o.target, this_command, exit);
   if (!target) return exit;
-  harness::fixed_target fixed(target->where);
-  std::optional<harness::spawned_target> spawned;
-  if (target->process) spawned.emplace(*target->process);
-  harness::check_target& where = spawned ? static_cast<harness::check_target&>(*spawned)
-                                         : static_cast<harness::check_target&>(fixed);
+  harness::check_target& where = *target->checked;
 
   o.options.max_time = std::chrono::seconds(o.max_seconds);
   progress_line progress(!o.no_progress);

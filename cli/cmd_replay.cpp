@@ -85,11 +85,7 @@ int replay(const replay_cli& o) {
   int exit = exit_ok;
   auto target = choose_target(o.target, this_command, exit);
   if (!target) return exit;
-  harness::fixed_target fixed(target->where);
-  std::optional<harness::spawned_target> spawned;
-  if (target->process) spawned.emplace(*target->process);
-  harness::check_target& where = spawned ? static_cast<harness::check_target&>(*spawned)
-                                         : static_cast<harness::check_target&>(fixed);
+  harness::check_target& where = *target->checked;
 
   std::vector<harness::run_report> reports;
   std::size_t failed = 0;

@@ -53,6 +53,7 @@ std::optional<chosen_target> choose_target(const target_arguments& a, std::strin
       return std::nullopt;
     }
     chosen.where = *where;
+    chosen.checked = std::make_unique<harness::fixed_target>(chosen.where);
     return chosen;
   }
   const auto argv = harness::target_process::split_command(a.spawn, error);
@@ -70,6 +71,7 @@ std::optional<chosen_target> choose_target(const target_arguments& a, std::strin
     return std::nullopt;
   }
   chosen.where = chosen.process->where();
+  chosen.checked = std::make_unique<harness::spawned_target>(*chosen.process);
   return chosen;
 }
 

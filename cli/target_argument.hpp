@@ -2,6 +2,7 @@
 // "CMD ... {port}"`, which tcpcheck starts (and stops) itself.
 #pragma once
 
+#include "tcpcheck/harness/check.hpp"
 #include "tcpcheck/harness/run.hpp"
 #include "tcpcheck/harness/target_process.hpp"
 
@@ -24,8 +25,11 @@ struct target_arguments {
 void add_target_options(CLI::App& sub, target_arguments& arguments);
 
 struct chosen_target {
-  harness::target where;                            ///< where it listens now
+  harness::target where;                            ///< where it listens first
   std::unique_ptr<harness::target_process> process; ///< when spawned
+  /// What check, fuzz and replay run against: the fixed target, or the
+  /// spawned process (watched and restarted).
+  std::unique_ptr<harness::check_target> checked;
   /// "127.0.0.1:6379", or "spawned 'CMD' on 127.0.0.1:PORT".
   std::string describe() const;
   /// The arguments that choose the same target again: "--target ..." or "--spawn '...'".
@@ -33,7 +37,7 @@ struct chosen_target {
 };
 
 /// Parses the target, or starts the spawned server and waits until it
-/// accepts. On failure prints why (prefixed with `command`) and sets
+/// listens. On failure prints why (prefixed with `command`) and sets
 /// `exit` (2: bad arguments, 3: the server could not be started).
 std::optional<chosen_target> choose_target(const target_arguments& arguments,
                                            std::string_view command, int& exit);
