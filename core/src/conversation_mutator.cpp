@@ -515,6 +515,15 @@ void relax_after_first_mutation(fuzz_case& c, duration quiet) {
     answer.mutated = answer.settles = true;
     rest.push_back(std::move(answer));
   }
+  // The answer may be a reply to an earlier frame, sent before the server
+  // got to the one that breaks it: a pause lets it get there before the
+  // probe looks, so that a finding replays the same every time.
+  if (!expected_on.empty()) {
+    case_step settle;
+    settle.step = pause(quiet);
+    settle.mutated = settle.settles = true;
+    rest.push_back(std::move(settle));
+  }
   std::vector<case_step> steps(c.steps.begin(),
                                c.steps.begin() + static_cast<std::ptrdiff_t>(first));
   steps.insert(steps.end(), std::make_move_iterator(rest.begin()),

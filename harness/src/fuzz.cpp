@@ -161,9 +161,14 @@ private:
       cases.push_back(mutators_[source]->make(options_.seed, n));
       cases.back().source = source;
       fuzz_case run_as = cases.back();
-      if ((outcome_.runs + i) % std::max<std::size_t>(1, options_.probe_every) != 0)
+      if ((outcome_.runs + i) % std::max<std::size_t>(1, options_.probe_every) != 0) {
+        // No probe: nor the pause that waits for it.
         run_as.steps.erase(run_as.steps.begin() + static_cast<std::ptrdiff_t>(probe_start(run_as)),
                            run_as.steps.end());
+        if (!run_as.steps.empty() && run_as.steps.back().settles &&
+            run_as.steps.back().step.what == script_step::kind::sleep)
+          run_as.steps.pop_back();
+      }
       scripts.push_back(to_script(run_as, baseline_of(run_as)));
     }
     const std::uint64_t first_run = outcome_.runs;

@@ -17,8 +17,9 @@
 //                   the cuts that triggered it
 //
 // After the first mutation the replies cannot be predicted: the client
-// sends the rest without waiting for them, half-closes, and accepts
-// anything (a frame, a close, a reset, or a short silence). Every case ends
+// sends the rest without waiting for them, half-closes, accepts anything
+// (a frame, a close, a reset, or a short silence), and pauses as long
+// again before the probe, for the server to act on it all. Every case ends
 // with the liveness probe: the normal conversation again on a fresh
 // connection, which a server that hangs or no longer accepts fails.
 //
@@ -52,9 +53,9 @@ struct case_step {
   std::size_t origin_line = 0; ///< the baseline line it came from; 0 for a probe or inserted step
   bool mutated = false;        ///< its bytes or its place differ from the baseline's
   bool probe = false;          ///< part of the liveness probe
-  /// The half-close and the last read after the mutations: they give the
-  /// server the moment it needs to act on what it got before the probe
-  /// starts, so minimizing keeps them.
+  /// The half-close, the last read and the pause after the mutations: they
+  /// give the server the moment it needs to act on what it got before the
+  /// probe starts, so minimizing keeps them.
   bool settles = false;
 };
 
