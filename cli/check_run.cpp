@@ -200,6 +200,7 @@ check_summary run_check_command(const std::string& script_path, const script& ba
   if (outcome.unreachable) {
     summary.exit = exit_io_error;
   } else if (!counts.all_passed() || outcome.baseline.status == harness::case_status::fail ||
+             outcome.baseline.status == harness::case_status::flaky ||
              outcome.baseline.status == harness::case_status::not_run) {
     summary.exit = exit_failures;
   } else {

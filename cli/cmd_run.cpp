@@ -74,7 +74,11 @@ int run(const run_options_cli& o) {
     if (auto death = chosen->process->death()) {
       std::cout << "the server died: " << death->how << '\n'
                 << (!death->sanitizer.empty() ? death->sanitizer : death->stderr_tail);
-      if (report.result.outcome.passed) return exit_failures;
+      if (report.result.outcome.passed) {
+        report.result.outcome.passed = false;
+        report.result.outcome.reason = "the server died: " + death->how;
+        report.result.outcome.step = s->steps.size();
+      }
     }
   }
   const std::vector<harness::run_report> all{report};

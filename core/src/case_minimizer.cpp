@@ -113,6 +113,7 @@ private:
           byte_buffer& bytes = bytes_of(candidate.steps[i]);
           if (bytes.size() <= 1) break;
           const std::size_t end = std::min(at + piece, bytes.size());
+          if (end - at >= bytes.size()) break; // a send keeps at least one byte
           bytes.erase(bytes.begin() + static_cast<std::ptrdiff_t>(at),
                       bytes.begin() + static_cast<std::ptrdiff_t>(end));
           if (attempt(candidate))

@@ -339,26 +339,39 @@ std::string_view name_of(case_status status) {
 }
 
 bool spawned_target::ready(std::string& why) {
-  if (process_.running()) return true;
-  if (process_.start(why)) return true;
-  why = "the server could not be started again: " + why;
-  return false;
+  if (!process_.running() && !process_.start(why)) {
+    why = "the server could not be started again: " + why;
+    return false;
+  }
+  case_mark_ = process_.stderr_mark();
+  return true;
 }
 
 std::optional<process_death> spawned_target::died(bool case_failed) {
   // A server may die a moment after the case that killed it has ended (it
   // reads the fatal bytes after the client's last check): a short settle
   // keeps that death from being pinned on the next case. After a failure,
-  // a server that no longer listens gets longer to be seen dead.
+  // a server that no longer listens gets longer to be seen dead, and one
+  // writing a sanitizer report longer still (symbolizing takes a while).
   constexpr auto settle = std::chrono::milliseconds(10);
   constexpr auto grace = std::chrono::milliseconds(500);
+  constexpr auto report_time = std::chrono::milliseconds(3000);
   constexpr auto poll = std::chrono::milliseconds(2);
   auto deadline = clock::now() + settle;
   if (case_failed && process_.running() && !process_.listening()) deadline += grace;
+  bool reporting = false;
   while (process_.running()) {
-    if (clock::now() >= deadline) return std::nullopt;
+    if (!reporting && !find_sanitizer_report(process_.stderr_since(case_mark_)).empty()) {
+      reporting = true;
+      deadline = std::max(deadline, clock::now() + report_time);
+    }
+    if (clock::now() >= deadline) {
+      case_mark_ = process_.stderr_mark();
+      return std::nullopt;
+    }
     std::this_thread::sleep_for(poll);
   }
+  case_mark_ = process_.stderr_mark();
   return process_.death();
 }
 

@@ -189,7 +189,7 @@ private:
             effects[i] = {case_effect::kind::refused, r.outcome.reason, std::nullopt};
           else
             effects[i] = effect_of(cases[i], r, std::nullopt);
-          if (effects[i].what != case_effect::kind::none) broken = true;
+          if (effects[i].what != case_effect::kind::none || time_is_up()) broken = true;
         },
         options_.jobs, &broken);
     fuzzing_time_ += clock::now() - round_started;
@@ -217,13 +217,8 @@ private:
     }
     if (finding* known = known_finding(seen)) {
       ++known->duplicates;
-      std::string why;
-      if (!where_.restart(why)) {
-        outcome_.stopped_because = "the target broke and cannot be restarted: " + why;
-        return false;
-      }
-      healthy_ = true;
-      return true;
+      healthy_ = false;
+      return recover();
     }
 
     // Suspects: the cases whose probe failed, then (if the server died)
@@ -250,20 +245,14 @@ private:
       suspects.insert(suspects.end(), others.begin(), others.end());
     }
     healthy_ = false;
+    if (suspects.empty()) return recover();
 
-    std::string why;
-    if (!where_.restart(why)) {
-      // A fixed target: see whether it still serves; if not, the first
-      // suspect is the finding, unconfirmed, and fuzzing is over.
-      healthy_ = true;
-      if (replay(plain_case(0)).what != case_effect::kind::none) {
-        const std::size_t i = suspects.front();
-        record(cases[i], effects[i], first_run + i, /*confirmed=*/false);
-        outcome_.stopped_because = "the target broke and cannot be restarted: " + why;
-        return false;
-      }
-    } else {
-      healthy_ = true;
+    if (!recover()) {
+      // A fixed target that no longer serves: the first suspect is the
+      // finding, unconfirmed, and fuzzing is over.
+      const std::size_t i = suspects.front();
+      record(cases[i], effects[i], first_run + i, /*confirmed=*/false);
+      return false;
     }
     report("confirming");
     for (const std::size_t i : suspects) {
@@ -271,29 +260,52 @@ private:
       const case_effect again = replay(cases[i]);
       if (again.what == case_effect::kind::none) continue;
       record(cases[i], again, first_run + i, /*confirmed=*/true);
-      if (!healthy_ && !where_.restart(why)) {
-        outcome_.stopped_because = "the target broke and cannot be restarted: " + why;
-        return false;
-      }
-      healthy_ = true;
       // One finding per round: the round's other suspects were most likely
       // its victims, and the next rounds will find any other bug again.
-      break;
+      return recover();
     }
     return true;
   }
 
-  // Runs one case alone, on a server restarted if the last replay broke it.
-  case_effect replay(const fuzz_case& c) {
+  // A server to go on with: a spawned one restarted when broken, a fixed
+  // one checked with the unmutated conversation. False (with the reason in
+  // the outcome) when there is none.
+  bool recover() {
+    if (healthy_) return true;
     std::string why;
-    if (!healthy_ && !where_.restart(why)) return {case_effect::kind::other, why, std::nullopt};
-    const run_result r = run_script(where_.where(), to_script(c, baseline_of(c)),
+    if (where_.restart(why) || still_serves()) {
+      healthy_ = true;
+      return true;
+    }
+    outcome_.stopped_because = "the target broke and cannot be restarted: " + why;
+    return false;
+  }
+
+  bool still_serves() {
+    const fuzz_case plain = plain_case(0);
+    const run_result r = run_script(where_.where(), to_script(plain, baseline_of(plain)),
                                     mutators_.front()->spec(), {}, options_.run);
+    return r.outcome.passed;
+  }
+
+  // Runs one case alone, on a server restarted if the last replay broke it.
+  // nullopt when it cannot be run: a candidate of the minimizer that no
+  // longer makes a script, or no server to run it on.
+  std::optional<case_effect> try_replay(const fuzz_case& c) {
+    const auto as_script = try_to_script(c, baseline_of(c));
+    if (!as_script || !recover()) return std::nullopt;
+    const run_result r =
+        run_script(where_.where(), *as_script, mutators_.front()->spec(), {}, options_.run);
     auto death = where_.died(!r.outcome.passed);
     case_effect e = r.unreachable ? case_effect{case_effect::kind::refused, r.outcome.reason, {}}
                                   : effect_of(c, r, std::move(death));
     healthy_ = e.what == case_effect::kind::none;
     return e;
+  }
+
+  case_effect replay(const fuzz_case& c) {
+    auto e = try_replay(c);
+    return e ? *std::move(e) : case_effect{};
   }
 
   finding* known_finding(const case_effect& e) {
@@ -318,7 +330,8 @@ private:
       f.minimizing = minimize_case(c,
                                    [&](const fuzz_case& candidate) {
                                      if (time_is_up()) return false;
-                                     return same_failure(replay(candidate), e);
+                                     const auto again = try_replay(candidate);
+                                     return again && same_failure(*again, e);
                                    },
                                    {options_.minimize_budget});
       f.minimized = f.minimizing.smallest;

@@ -120,18 +120,12 @@ bool listening_on(std::uint16_t port) {
   return false;
 }
 
-// The words quoted for a shell. "{port}" needs no quotes: without a comma
-// or "..", a shell leaves braces alone.
+// The words quoted for a shell ("{port}" inside quotes splits back the
+// same: split_command keeps quoted text as it is).
 std::string quoted(const std::vector<std::string>& argv) {
   std::string out;
-  for (const auto& arg : argv) {
-    std::string word = arg;
-    const auto at = word.find(port_placeholder);
-    if (at != std::string::npos) word.replace(at, port_placeholder.size(), "PORT");
-    word = shell_quote(word);
-    if (at != std::string::npos) word.replace(word.find("PORT"), 4, port_placeholder);
-    out += (out.empty() ? "" : " ") + word;
-  }
+  for (const auto& arg : argv)
+    out += (out.empty() ? "" : " ") + shell_quote(arg);
   return out;
 }
 
@@ -230,12 +224,14 @@ struct target_process::impl {
   std::size_t starts = 0;
   std::size_t stderr_at_start = 0; // this run's stderr begins here
   std::atomic<bool> stop_reading{false};
+  std::atomic<int> pipes_open{0}; // of stdout and stderr, as the reader sees them
   std::thread reader;
 
   bool launch(std::string& error);
   void read_output(int out_fd, int err_fd);
   void reap(bool wait);
   void halt();
+  void wait_for_pipes(std::chrono::milliseconds limit);
 };
 
 bool target_process::impl::launch(std::string& error) {
@@ -294,6 +290,7 @@ bool target_process::impl::launch(std::string& error) {
   const auto n = ::read(exec_pipe[0], &code, sizeof code); // EOF: exec succeeded
   ::close(exec_pipe[0]);
   stop_reading = false;
+  pipes_open = 2;
   reader = std::thread([this, o = out_pipe[0], e = err_pipe[0]] { read_output(o, e); });
   if (n == static_cast<ssize_t>(sizeof code)) {
     reap(true);
@@ -318,6 +315,7 @@ void target_process::impl::read_output(int out_fd, int err_fd) {
         ::close(p.fd);
         p.fd = -1;
         --open;
+        --pipes_open;
       }
     }
   }
@@ -336,6 +334,12 @@ void target_process::impl::reap(bool wait) {
   }
 }
 
+void target_process::impl::wait_for_pipes(std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (pipes_open > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+}
+
 void target_process::impl::halt() {
   if (pid > 0 && !status) {
     ::kill(-pid, SIGTERM);
@@ -349,7 +353,9 @@ void target_process::impl::halt() {
       reap(true);
     }
   }
-  // Grandchildren may hold the pipes open after the server ended.
+  // Take in what the server wrote last (a sanitizer report is written just
+  // before the end), but not forever: grandchildren may hold the pipes open.
+  wait_for_pipes(std::chrono::milliseconds(300));
   stop_reading = true;
   if (reader.joinable()) reader.join();
 }
@@ -407,7 +413,7 @@ bool target_process::running() {
 std::optional<process_death> target_process::death() {
   if (running() || impl_->pid <= 0) return std::nullopt;
   // Let the reader take in the last words the process wrote.
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  impl_->wait_for_pipes(std::chrono::milliseconds(300));
   process_death d;
   d.how = describe_status(*impl_->status);
   const std::string said = impl_->err.since(impl_->stderr_at_start);

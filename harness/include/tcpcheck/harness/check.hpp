@@ -91,6 +91,7 @@ public:
 
 private:
   target_process& process_;
+  std::size_t case_mark_ = 0; ///< stderr written before the current case
 };
 
 struct check_options {

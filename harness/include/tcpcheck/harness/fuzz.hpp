@@ -7,8 +7,10 @@
 // case (the server refuses, resets, or hangs). Cases run in rounds, side by
 // side; when a round breaks the server, its suspects are replayed one at a
 // time on a fresh server, and the one that breaks it again is the finding.
-// It is then minimized by delta debugging against the live server and
-// deduplicated by its signature (kind, signal or sanitizer frame, line).
+// It is then minimized by delta debugging against the live server. A
+// failure like a known finding's (the same kind; for a death, the same
+// status or signal and sanitizer top frame) counts as a duplicate; the
+// signature written with a finding adds the line its trigger came from.
 #pragma once
 
 #include "tcpcheck/case_minimizer.hpp"
