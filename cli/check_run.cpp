@@ -15,54 +15,13 @@
 
 #include "exit_codes.hpp"
 #include "input_file.hpp"
+#include "progress_line.hpp"
 
 namespace tcpcheck::cli {
 
 namespace {
 
 constexpr std::string_view command = "tcpcheck check";
-
-// Progress on stderr: one live line on a terminal; elsewhere (CI logs) a
-// line every few seconds, so a long run is seen to be alive.
-class progress_line {
-public:
-  explicit progress_line(bool enabled)
-      : enabled_(enabled), live_(isatty(STDERR_FILENO) != 0),
-        last_(std::chrono::steady_clock::now()) {}
-  ~progress_line() { finish(); }
-
-  /// Clears the live line, so the report starts on a clean one.
-  void finish() {
-    if (enabled_ && live_ && drawn_) std::cerr << "\r\033[K" << std::flush;
-    enabled_ = false;
-  }
-
-  void update(const harness::case_result& r, std::size_t done, std::size_t total) {
-    if (!enabled_) return;
-    failures_ +=
-        (r.status == harness::case_status::fail || r.status == harness::case_status::flaky);
-    const std::string text = "[" + std::to_string(done) + "/" + std::to_string(total) + "] " +
-                             std::to_string(failures_) + " failing; " + r.which->id + " " +
-                             std::string(harness::name_of(r.status));
-    if (live_) {
-      std::cerr << "\r\033[K" << text.substr(0, 100) << std::flush;
-      drawn_ = true;
-      return;
-    }
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_ >= std::chrono::seconds(5) || done == total) {
-      std::cerr << command << ": " << text << '\n';
-      last_ = now;
-    }
-  }
-
-private:
-  bool enabled_;
-  bool live_;
-  bool drawn_ = false;
-  std::size_t failures_ = 0;
-  std::chrono::steady_clock::time_point last_;
-};
 
 std::string file_name_of(const std::string& id) {
   std::string name = id;
@@ -135,9 +94,14 @@ check_summary run_check_command(const std::string& script_path, const script& ba
   options.jobs = settings.jobs;
   options.run.session.write_gap = duration(settings.gap_ms);
   options.run.run_timeout = std::chrono::milliseconds(settings.case_timeout_ms);
-  progress_line progress(settings.progress);
+  progress_line progress(settings.progress, command);
+  std::size_t failing = 0;
   options.progress = [&](const harness::case_result& r, std::size_t done, std::size_t total) {
-    progress.update(r, done, total);
+    failing += r.status == harness::case_status::fail || r.status == harness::case_status::flaky;
+    progress.show("[" + std::to_string(done) + "/" + std::to_string(total) + "] " +
+                      std::to_string(failing) + " failing; " + r.which->id + " " +
+                      std::string(harness::name_of(r.status)),
+                  done == total);
   };
 
   harness::check_target& where = *target.checked;

@@ -14,6 +14,7 @@
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "input_file.hpp"
+#include "progress_line.hpp"
 #include "script_argument.hpp"
 #include "target_argument.hpp"
 
@@ -38,38 +39,7 @@ struct fuzz_cli {
   bool no_progress = false;
 };
 
-// One line on a terminal, redrawn; elsewhere a line every 5 seconds.
-class progress_line {
-public:
-  explicit progress_line(bool enabled) : enabled_(enabled), live_(isatty(STDERR_FILENO) != 0) {}
-  void update(const harness::fuzz_progress& p) {
-    if (!enabled_) return;
-    char text[160];
-    std::snprintf(text, sizeof text, "%llu runs, %.0f exec/s, %zu finding%s, %.1f s: %s",
-                  static_cast<unsigned long long>(p.runs), p.exec_per_second, p.findings,
-                  p.findings == 1 ? "" : "s", static_cast<double>(p.elapsed.count()) / 1000.0,
-                  p.activity.c_str());
-    if (live_) {
-      std::cerr << "\r\033[K" << text << std::flush;
-      drawn_ = true;
-    } else if (p.elapsed - last_ >= std::chrono::seconds(5)) {
-      std::cerr << this_command << ": " << text << '\n';
-      last_ = p.elapsed;
-    }
-  }
-  void finish() {
-    if (enabled_ && live_ && drawn_) std::cerr << "\r\033[K" << std::flush;
-    enabled_ = false;
-  }
-
-private:
-  bool enabled_;
-  bool live_;
-  bool drawn_ = false;
-  std::chrono::milliseconds last_{0};
-};
-
-// Each finding as FINDING.tcs (and FINDING.stderr.txt when the server said
+// Each finding as finding-N-KIND.tcs (and .stderr.txt when the server said
 // something as it died) in `dir`, created only when there are findings.
 bool write_findings(harness::fuzz_report& report, const std::string& dir,
                     const std::string& replay_target) {
@@ -157,9 +127,16 @@ int fuzz(fuzz_cli& o) {
   harness::check_target& where = *target->checked;
 
   o.options.max_time = std::chrono::seconds(o.max_seconds);
-  progress_line progress(!o.no_progress);
-  const auto outcome = harness::run_fuzz(
-      mutators, where, o.options, [&](const harness::fuzz_progress& p) { progress.update(p); });
+  progress_line progress(!o.no_progress, this_command);
+  const auto outcome =
+      harness::run_fuzz(mutators, where, o.options, [&](const harness::fuzz_progress& p) {
+        char text[160];
+        std::snprintf(text, sizeof text, "%llu runs, %.0f exec/s, %zu finding%s, %.1f s: %s",
+                      static_cast<unsigned long long>(p.runs), p.exec_per_second, p.findings,
+                      p.findings == 1 ? "" : "s", static_cast<double>(p.elapsed.count()) / 1000.0,
+                      p.activity.c_str());
+        progress.show(text);
+      });
   progress.finish();
 
   harness::fuzz_report report;

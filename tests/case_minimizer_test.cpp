@@ -21,27 +21,18 @@
 
 #include <gtest/gtest.h>
 
+#include "test_support.hpp"
+
 namespace tcpcheck {
 namespace {
+
+using test::script_of;
+using test::spec_of;
 
 using step_kind = script_step::kind;
 
 // ---------------------------------------------------------------------------
 // Helpers
-
-script parse(std::string_view text) {
-  script_error error;
-  auto s = parse_script(text, error);
-  if (!s) throw std::invalid_argument(error.to_string("<test script>"));
-  return *std::move(s);
-}
-
-framing_spec spec_from(std::string_view text) {
-  spec_error error;
-  auto spec = parse_framing_spec(text, error);
-  if (!spec) throw std::invalid_argument("spec '" + std::string(text) + "': " + to_string(error));
-  return *std::move(spec);
-}
 
 // The baseline whose probe ends every case here. Its raw send is a trap: a
 // minimizer that shortened or merged probe sends would change it.
@@ -58,8 +49,8 @@ expect any
 )";
 
 std::vector<case_step> probe() {
-  const script baseline = parse(baseline_text);
-  const conversation_mutator m(baseline, spec_from(*baseline.framing), {});
+  const script baseline = script_of(baseline_text);
+  const conversation_mutator m(baseline, spec_of(*baseline.framing), {});
   return m.probe();
 }
 
@@ -367,8 +358,8 @@ TEST(CaseMinimizer, AZeroBudgetMakesNoCall) {
 // The probe, on real fuzz cases
 
 TEST(CaseMinimizer, NeverCallsTheVerdictWithAChangedProbe) {
-  const script baseline = parse(baseline_text);
-  const conversation_mutator m(baseline, spec_from(*baseline.framing), {});
+  const script baseline = script_of(baseline_text);
+  const conversation_mutator m(baseline, spec_of(*baseline.framing), {});
   std::size_t shrunk = 0;
   for (std::uint64_t n = 0; n < 60; ++n) {
     const fuzz_case found = m.make(3, n);

@@ -22,32 +22,19 @@
 
 #include <gtest/gtest.h>
 
+#include "test_support.hpp"
+
 namespace tcpcheck {
 namespace {
+
+using test::script_of;
+using test::spec_of;
 
 using step_kind = script_step::kind;
 using expect_kind = expectation::kind;
 
 // ---------------------------------------------------------------------------
 // Helpers
-
-script parse(std::string_view text) {
-  script_error error;
-  auto s = parse_script(text, error);
-  if (!s) throw std::invalid_argument(error.to_string("<test script>"));
-  return *std::move(s);
-}
-
-framing_spec spec_from(std::string_view text) {
-  spec_error error;
-  auto spec = parse_framing_spec(text, error);
-  if (!spec) throw std::invalid_argument("spec '" + std::string(text) + "': " + to_string(error));
-  return *std::move(spec);
-}
-
-framing_spec spec_of(const script& s) {
-  return spec_from(s.framing.value_or("raw"));
-}
 
 std::vector<check_case> matrix_of(const script& s, const matrix_options& options = {}) {
   return generate_matrix(s, spec_of(s), options);
@@ -211,7 +198,7 @@ b: close
 // Ids and order
 
 TEST(CheckMatrix, TheBaselineItselfComesFirstUnderThePlanWhole) {
-  const script s = parse(hello_text);
+  const script s = script_of(hello_text);
   const auto cases = matrix_of(s);
 
   ASSERT_FALSE(cases.empty());
@@ -225,7 +212,7 @@ TEST(CheckMatrix, TheBaselineItselfComesFirstUnderThePlanWhole) {
 
 TEST(CheckMatrix, IdsAreUniqueAndTheSameForEverySeed) {
   for (const std::string_view text : {hello_text, two_clients_text}) {
-    const script s = parse(text);
+    const script s = script_of(text);
     const auto ids = ids_of(matrix_of(s, {.seed = 1}));
     const std::set<std::string> distinct(ids.begin(), ids.end());
     EXPECT_EQ(distinct.size(), ids.size()) << text;
@@ -236,7 +223,7 @@ TEST(CheckMatrix, IdsAreUniqueAndTheSameForEverySeed) {
 }
 
 TEST(CheckMatrix, RandomPlansDeriveTheirSeedsFromTheOptions) {
-  const script s = parse(hello_text);
+  const script s = script_of(hello_text);
   const auto one = matrix_of(s, {.seed = 1, .random_plans = 3});
   const auto other = matrix_of(s, {.seed = 50, .random_plans = 3});
 
@@ -259,7 +246,7 @@ TEST(CheckMatrix, RandomPlansDeriveTheirSeedsFromTheOptions) {
 }
 
 TEST(CheckMatrix, AreasComeInTheDocumentedOrder) {
-  const auto cases = matrix_of(parse(hello_text));
+  const auto cases = matrix_of(script_of(hello_text));
   std::vector<check_area> areas;
   for (const auto& c : cases)
     if (areas.empty() || areas.back() != c.area) areas.push_back(c.area);
@@ -272,7 +259,7 @@ TEST(CheckMatrix, AreasComeInTheDocumentedOrder) {
 }
 
 TEST(CheckMatrix, SegmentationCasesRunTheBaselineUnderEachPlan) {
-  const script s = parse(hello_text);
+  const script s = script_of(hello_text);
   const auto cases = matrix_of(s, {.random_plans = 2});
   const std::map<std::string, delivery_plan::kind> expected = {
       {"segmentation/whole", delivery_plan::kind::whole},
@@ -300,7 +287,7 @@ TEST(CheckMatrix, SegmentationCasesRunTheBaselineUnderEachPlan) {
 }
 
 TEST(CheckMatrix, RunnerCasesCountWhatTheOptionsSay) {
-  const script s = parse(hello_text);
+  const script s = script_of(hello_text);
   const auto cases = matrix_of(s, {.parallel = 8, .soak = 20, .latency_runs = 10});
 
   const check_case& parallel = find_case(cases, "concurrency/parallel-8");
@@ -322,7 +309,7 @@ TEST(CheckMatrix, RunnerCasesCountWhatTheOptionsSay) {
 
 TEST(CheckMatrix, EveryGeneratedScriptRoundTripsThroughItsText) {
   for (const std::string_view text : {hello_text, two_clients_text}) {
-    const script s = parse(text);
+    const script s = script_of(text);
     for (const auto& c : matrix_of(s)) {
       if (c.runner != case_runner::script || c.area == check_area::segmentation) continue;
       script_error error;
@@ -339,9 +326,9 @@ TEST(CheckMatrix, EveryGeneratedScriptRoundTripsThroughItsText) {
 // segmentation cases run it as written (its lines are the user's), the
 // generated scripts are canonical.
 TEST(CheckMatrix, GeneratedScriptsAreCanonicalEvenForAScrappyBaseline) {
-  const script s = parse("# scrappy\n\n\nframing line\n# a comment\ntimeout 1s\n\n\n"
-                         "expect \"Server: Welcome!\"\n\n# more\nsend \"alice\"\n"
-                         "expect \"Hello alice!\"\n");
+  const script s = script_of("# scrappy\n\n\nframing line\n# a comment\ntimeout 1s\n\n\n"
+                             "expect \"Server: Welcome!\"\n\n# more\nsend \"alice\"\n"
+                             "expect \"Hello alice!\"\n");
   const auto cases = matrix_of(s);
   EXPECT_EQ(find_case(cases, "segmentation/whole").steps, s);
   const std::string at = "faults/line-" + std::to_string(s.steps[1].line) + "/rst";
@@ -356,7 +343,7 @@ TEST(CheckMatrix, GeneratedScriptsAreCanonicalEvenForAScrappyBaseline) {
 // Faults
 
 TEST(CheckMatrix, FaultCasesExistForEverySendAndExpectWithMidFrameOnesForPlainSends) {
-  const script s = parse(hello_text);
+  const script s = script_of(hello_text);
   const auto cases = matrix_of(s);
   const std::vector<std::string> faults = {"rst", "fin", "half-close", "silent"};
 
@@ -382,7 +369,7 @@ TEST(CheckMatrix, FaultCasesExistForEverySendAndExpectWithMidFrameOnesForPlainSe
 }
 
 TEST(CheckMatrix, FaultCasesEndWithAFreshConversation) {
-  const script s = parse(hello_text);
+  const script s = script_of(hello_text);
   for (const auto& c : matrix_of(s)) {
     if (c.area != check_area::faults) continue;
     SCOPED_TRACE(c.id);
@@ -392,7 +379,7 @@ TEST(CheckMatrix, FaultCasesEndWithAFreshConversation) {
 }
 
 TEST(CheckMatrix, AResetCutsTheConversationJustBeforeItsStep) {
-  const script s = parse(hello_text);
+  const script s = script_of(hello_text);
   const auto cases = matrix_of(s);
   for (std::size_t k = 0; k < s.steps.size(); ++k) {
     const std::string at = "faults/line-" + std::to_string(s.steps[k].line);
@@ -409,7 +396,7 @@ TEST(CheckMatrix, AResetCutsTheConversationJustBeforeItsStep) {
 }
 
 TEST(CheckMatrix, MidFrameFaultsSendTheFirstHalfOfTheFrameRaw) {
-  const script s = parse(hello_text);
+  const script s = script_of(hello_text);
   const auto cases = matrix_of(s);
   const std::string at = "faults/line-" + std::to_string(alice_line) + "-mid/";
 
@@ -430,8 +417,8 @@ TEST(CheckMatrix, MidFrameFaultsSendTheFirstHalfOfTheFrameRaw) {
 }
 
 TEST(CheckMatrix, MidFrameFaultsCutALengthPrefixedFrameInsideItsBytes) {
-  const script s = parse("# len\nframing len:u16be\ntimeout 1s\n\nsend \"hello\"\n"
-                         "expect \"hello\"\n");
+  const script s = script_of("# len\nframing len:u16be\ntimeout 1s\n\nsend \"hello\"\n"
+                             "expect \"hello\"\n");
   const auto cases = matrix_of(s);
   const auto steps = before_probe(find_case(cases, "faults/line-5-mid/fin").steps, s);
   ASSERT_EQ(steps.size(), 2u);
@@ -442,7 +429,7 @@ TEST(CheckMatrix, MidFrameFaultsCutALengthPrefixedFrameInsideItsBytes) {
 }
 
 TEST(CheckMatrix, HalfCloseStillExpectsTheRepliesAlreadyOwed) {
-  const script s = parse(hello_text);
+  const script s = script_of(hello_text);
   const auto cases = matrix_of(s);
 
   // At an expect: that expect and every expect after it on the connection,
@@ -473,7 +460,7 @@ TEST(CheckMatrix, HalfCloseStillExpectsTheRepliesAlreadyOwed) {
 TEST(CheckMatrix, HalfCloseOwesNoExpectedSilence) {
   // The silence was the open conversation's: after the client's FIN a
   // server may close at once, so it is not carried over.
-  const script s = parse("framing line\n\nsend \"a\"\nexpect \"b\"\nexpect silence 100ms\n");
+  const script s = script_of("framing line\n\nsend \"a\"\nexpect \"b\"\nexpect silence 100ms\n");
   const auto cases = matrix_of(s);
   const auto at_reply = before_probe(find_case(cases, "faults/line-4/half-close").steps, s);
   auto expected = baseline_steps(s, 1);
@@ -483,7 +470,7 @@ TEST(CheckMatrix, HalfCloseOwesNoExpectedSilence) {
 }
 
 TEST(CheckMatrix, NamedConnectionsOfTheBaselineAreRenamedForTheProbe) {
-  const script s = parse(two_clients_text);
+  const script s = script_of(two_clients_text);
   const auto cases = matrix_of(s);
   const std::set<std::string> probe_connections = {"probe", "probe-b"};
   std::size_t checked = 0;
@@ -507,8 +494,8 @@ TEST(CheckMatrix, NamedConnectionsOfTheBaselineAreRenamedForTheProbe) {
 }
 
 TEST(CheckMatrix, FaultsAreNotGeneratedWhileTheConnectionIsClosed) {
-  const script s = parse("# late\nframing line\ntimeout 1s\n\nexpect \"Welcome!\"\nclose\n"
-                         "send \"late\"\nconnect\nexpect \"Welcome!\"\n");
+  const script s = script_of("# late\nframing line\ntimeout 1s\n\nexpect \"Welcome!\"\nclose\n"
+                             "send \"late\"\nconnect\nexpect \"Welcome!\"\n");
   const auto cases = matrix_of(s);
   EXPECT_TRUE(has_case(cases, "faults/line-5/rst"));
   EXPECT_FALSE(has_case(cases, "faults/line-7/rst")) << "main is closed at line 7";
@@ -517,8 +504,8 @@ TEST(CheckMatrix, FaultsAreNotGeneratedWhileTheConnectionIsClosed) {
 }
 
 TEST(CheckMatrix, ProbeNamesAvoidConnectionsTheBaselineAlreadyUses) {
-  const script s = parse("# probe\nframing line\ntimeout 1s\n\nexpect \"Welcome!\"\n"
-                         "probe: connect\nprobe: expect \"Welcome!\"\n");
+  const script s = script_of("# probe\nframing line\ntimeout 1s\n\nexpect \"Welcome!\"\n"
+                             "probe: connect\nprobe: expect \"Welcome!\"\n");
   const auto cases = matrix_of(s);
   const check_case& rst = find_case(cases, "faults/line-5/rst");
   const auto& steps = rst.steps.steps;
@@ -535,7 +522,7 @@ TEST(CheckMatrix, ProbeNamesAvoidConnectionsTheBaselineAlreadyUses) {
 // Concurrency
 
 TEST(CheckMatrix, TheStalledPeerSendsHalfAFrameThenAnotherClientRunsTheBaseline) {
-  const script s = parse(hello_text);
+  const script s = script_of(hello_text);
   const auto cases = matrix_of(s);
   const check_case& c = find_case(cases, "concurrency/stalled-peer");
   EXPECT_EQ(c.area, check_area::concurrency);
@@ -554,8 +541,8 @@ TEST(CheckMatrix, TheStalledPeerSendsHalfAFrameThenAnotherClientRunsTheBaseline)
 // Boundary
 
 TEST(CheckMatrix, BoundaryCasesSendEachBoundaryFrameAfterTheServersOpening) {
-  const script s = parse(hello_text);
-  const framing_spec spec = spec_from("line,max=64");
+  const script s = script_of(hello_text);
+  const framing_spec spec = spec_of("line,max=64");
   const auto cases = generate_matrix(s, spec, {});
   const auto frames = boundary_frames(spec);
   ASSERT_FALSE(frames.empty());
@@ -583,8 +570,8 @@ TEST(CheckMatrix, BoundaryCasesSendEachBoundaryFrameAfterTheServersOpening) {
 }
 
 TEST(CheckMatrix, BoundaryCasesAllowWhatTheBadFramePolicySays) {
-  const script s = parse(hello_text);
-  const framing_spec spec = spec_from("line,max=64");
+  const script s = script_of(hello_text);
+  const framing_spec spec = spec_of("line,max=64");
   const auto frames = boundary_frames(spec);
   const auto breaking = std::find_if(frames.begin(), frames.end(),
                                      [](const boundary_frame& f) { return f.breaks_spec; });
@@ -619,8 +606,8 @@ TEST(CheckMatrix, BoundaryCasesAllowWhatTheBadFramePolicySays) {
 }
 
 TEST(CheckMatrix, BoundaryCasesEndWithAFreshConversation) {
-  const script s = parse(two_clients_text);
-  const auto cases = generate_matrix(s, spec_from("len:u32be,max=100"), {});
+  const script s = script_of(two_clients_text);
+  const auto cases = generate_matrix(s, spec_of("len:u32be,max=100"), {});
   std::size_t boundary = 0;
   for (const auto& c : cases) {
     if (c.area != check_area::boundary) continue;
@@ -633,7 +620,7 @@ TEST(CheckMatrix, BoundaryCasesEndWithAFreshConversation) {
 }
 
 TEST(CheckMatrix, ARawSpecHasNoBoundaryCases) {
-  const script s = parse("# raw\nframing raw\ntimeout 1s\n\nsend \"ping\"\nexpect \"ping\"\n");
+  const script s = script_of("# raw\nframing raw\ntimeout 1s\n\nsend \"ping\"\nexpect \"ping\"\n");
   for (const auto& c : matrix_of(s))
     EXPECT_NE(c.area, check_area::boundary) << c.id;
 }
@@ -642,7 +629,7 @@ TEST(CheckMatrix, ARawSpecHasNoBoundaryCases) {
 // Selection
 
 TEST(CaseSelection, APatternSelectsEveryIdBelowIt) {
-  const auto cases = matrix_of(parse(hello_text));
+  const auto cases = matrix_of(script_of(hello_text));
   const auto faults = select_cases(cases, selecting({"faults"}));
   ASSERT_FALSE(faults.empty());
   const auto in_faults = std::count_if(
@@ -660,7 +647,7 @@ TEST(CaseSelection, APatternSelectsEveryIdBelowIt) {
 }
 
 TEST(CaseSelection, AStarMatchesAcrossSlashes) {
-  const auto cases = matrix_of(parse(hello_text));
+  const auto cases = matrix_of(script_of(hello_text));
   const auto rst = select_cases(cases, selecting({"*/rst"}));
   std::vector<std::string> expected;
   for (const auto& c : cases)
@@ -673,7 +660,7 @@ TEST(CaseSelection, AStarMatchesAcrossSlashes) {
 }
 
 TEST(CaseSelection, SeveralPatternsAndExcludesKeepTheMatrixOrder) {
-  const auto cases = matrix_of(parse(hello_text));
+  const auto cases = matrix_of(script_of(hello_text));
   const auto kept = select_cases(
       cases, selecting({"boundary", "segmentation"}, {"segmentation/random-*", "*/long-*"}));
   std::vector<std::string> expected;
@@ -697,7 +684,7 @@ TEST(CaseSelection, SeveralPatternsAndExcludesKeepTheMatrixOrder) {
 }
 
 TEST(CaseSelection, ShardsSplitTheSelectionDisjointlyInOrder) {
-  const auto cases = matrix_of(parse(hello_text));
+  const auto cases = matrix_of(script_of(hello_text));
   for (const std::string_view only : {"", "faults"}) {
     case_selection all;
     if (!only.empty()) all.only = {std::string(only)};

@@ -33,30 +33,22 @@
 #include <gtest/gtest.h>
 
 #include "buggy_servers.hpp"
+#include "loopback_support.hpp"
+#include "test_support.hpp"
 
 namespace tcpcheck::harness {
 namespace {
 
+using test::script_of;
+using test::spec_of;
+
 using namespace std::chrono_literals;
 using test::buggy_server;
+using test::refusing_port;
 using test::server_bug;
 
 // ---------------------------------------------------------------------------
 // Scripts, matrices and runs
-
-script parse(std::string_view text) {
-  script_error error;
-  auto s = parse_script(text, error);
-  if (!s) throw std::invalid_argument(error.to_string("<test script>"));
-  return *std::move(s);
-}
-
-framing_spec spec_of(const script& s) {
-  spec_error error;
-  auto spec = parse_framing_spec(s.framing.value_or("raw"), error);
-  if (!spec) throw std::invalid_argument(to_string(error));
-  return *std::move(spec);
-}
 
 // The greeting protocol of reference_server.hpp.
 const std::string_view greeting_text =
@@ -116,7 +108,7 @@ struct check_setup {
   std::vector<check_case> selected;
 
   check_setup(std::string_view text, std::vector<std::string> only = {})
-      : baseline(parse(text)), spec(spec_of(baseline)),
+      : baseline(script_of(text)), spec(spec_of(baseline)),
         all(generate_matrix(baseline, spec, small_matrix())) {
     case_selection selection;
     selection.only = std::move(only);
@@ -154,30 +146,6 @@ std::size_t occurrences(std::string_view text, std::string_view part) {
     ++n;
   return n;
 }
-
-// A loopback port bound but not listening: connects are refused.
-class refusing_port {
-public:
-  refusing_port() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0)
-      throw std::runtime_error("cannot bind a loopback port");
-    port_ = ntohs(address.sin_port);
-  }
-  ~refusing_port() { ::close(fd_); }
-  refusing_port(const refusing_port&) = delete;
-  refusing_port& operator=(const refusing_port&) = delete;
-  std::uint16_t port() const { return port_; }
-
-private:
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-};
 
 // ---------------------------------------------------------------------------
 // A small JSON checker: the whole text is one JSON value, strings escaped as

@@ -25,28 +25,19 @@
 
 #include <gtest/gtest.h>
 
+#include "test_support.hpp"
+
 namespace tcpcheck {
 namespace {
+
+using test::script_of;
+using test::spec_of;
 
 using step_kind = script_step::kind;
 using expect_kind = expectation::kind;
 
 // ---------------------------------------------------------------------------
 // Helpers
-
-script parse(std::string_view text) {
-  script_error error;
-  auto s = parse_script(text, error);
-  if (!s) throw std::invalid_argument(error.to_string("<test script>"));
-  return *std::move(s);
-}
-
-framing_spec spec_from(std::string_view text) {
-  spec_error error;
-  auto spec = parse_framing_spec(text, error);
-  if (!spec) throw std::invalid_argument("spec '" + std::string(text) + "': " + to_string(error));
-  return *std::move(spec);
-}
 
 byte_buffer bytes_of(std::string_view text) {
   const byte_view view = as_bytes(text);
@@ -259,8 +250,8 @@ std::vector<baseline_case> baselines() {
                                    {"len:i32le", i32_text},
                                    {"delim", delim_text},
                                    {"shared capture", shared_capture_text}}) {
-    script s = parse(text);
-    framing_spec spec = spec_from(s.framing.value_or("raw"));
+    script s = script_of(text);
+    framing_spec spec = spec_of(s.framing.value_or("raw"));
     out.push_back({name, std::move(s), std::move(spec)});
   }
   return out;
@@ -658,9 +649,10 @@ TEST(ConversationMutator, LengthFieldMutationsChangeTheEncodedHeader) {
 
 TEST(ConversationMutator, LengthFieldMutationsWriteTheValueTheirNoteNames) {
   for (const std::string spec_text : {"len:u16be,max=1000", "len:i32le,max=64K"}) {
-    const script baseline = parse("# checks: two echoes\nframing " + spec_text +
-                                  "\n\nsend \"hello\"\nexpect any\nsend \"world!\"\nexpect any\n");
-    const framing_spec spec = spec_from(spec_text);
+    const script baseline =
+        script_of("# checks: two echoes\nframing " + spec_text +
+                  "\n\nsend \"hello\"\nexpect any\nsend \"world!\"\nexpect any\n");
+    const framing_spec spec = spec_of(spec_text);
     mutator_options options;
     options.most_mutations = 1;
     const conversation_mutator m(baseline, spec, {}, options);
@@ -769,8 +761,8 @@ TEST(ConversationMutator, ARelaxedExpectAcceptsAnyFrameACloseAResetOrSilence) {
 // script_dictionary
 
 TEST(DictionaryFromAScript, HoldsTheScriptsLiteralsAndTheSpecsDelimiters) {
-  const script s = parse(delim_text);
-  const auto words = script_dictionary(s, spec_from(*s.framing));
+  const script s = script_of(delim_text);
+  const auto words = script_dictionary(s, spec_of(*s.framing));
   for (const std::string_view word :
        {"GET key", "VALUE 1", "SET key 2", "STORED", "EXISTS", "VALUE 2"})
     EXPECT_TRUE(has_word(words, word)) << word;
@@ -783,8 +775,8 @@ TEST(DictionaryFromAScript, HoldsTheScriptsLiteralsAndTheSpecsDelimiters) {
 }
 
 TEST(DictionaryFromAScript, HoldsTheLiteralPartsOfSendsWithVariables) {
-  const script s = parse(line_text);
-  const auto words = script_dictionary(s, spec_from(*s.framing));
+  const script s = script_of(line_text);
+  const auto words = script_dictionary(s, spec_of(*s.framing));
   for (const std::string_view word : {"Server: Welcome!", "alice", "bye ", "Good bye!"})
     EXPECT_TRUE(has_word(words, word)) << word;
   for (const auto& w : words)

@@ -1407,7 +1407,8 @@ TEST(FrameDecoder, LineCrlfFindsABareLineFeedAfterManyBlocksWhereverTheStreamIsC
     stream += std::string(37, 'x') + "\r\n";
   const std::size_t bare = stream.size() + 5;
   stream += "hello\nworld\r\n";
-  for (int i = 0; i < 4; ++i) stream += std::string(37, 'y') + "\r\n"; // blocks after it
+  for (int i = 0; i < 4; ++i)
+    stream += std::string(37, 'y') + "\r\n"; // blocks after it
   const auto spec = test::spec_of("line,crlf");
   const auto log = decode_in_pieces(spec, as_bytes(stream), {});
   EXPECT_EQ(log.frames.size(), 40u);

@@ -41,13 +41,16 @@
 #include <gtest/gtest.h>
 
 #include "buggy_servers.hpp"
+#include "loopback_support.hpp"
 
 namespace tcpcheck::harness {
 namespace {
 
 using namespace std::chrono_literals;
 using test::buggy_server;
+using test::eventually;
 using test::recording_server;
+using test::refusing_port;
 using test::server_bug;
 using clock_type = std::chrono::steady_clock;
 
@@ -167,41 +170,6 @@ bool connect_refused(std::uint16_t port) {
 }
 
 // Polls `condition` until it holds or `limit` passes; returns its last value.
-template <class Condition>
-bool eventually(Condition condition, std::chrono::milliseconds limit = 2s) {
-  const auto deadline = clock_type::now() + limit;
-  while (!condition()) {
-    if (clock_type::now() >= deadline) return condition();
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
-
-// A loopback port that refuses connections: bound, so no one else takes it
-// during the test, but not listening.
-class refusing_port {
-public:
-  refusing_port() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0)
-      throw std::runtime_error("cannot bind a loopback port");
-    port_ = ntohs(address.sin_port);
-  }
-  ~refusing_port() { ::close(fd_); }
-  refusing_port(const refusing_port&) = delete;
-  refusing_port& operator=(const refusing_port&) = delete;
-  std::uint16_t port() const { return port_; }
-
-private:
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-};
-
 // A plain client that connects and says nothing, to hold a server's attention.
 class idle_client {
 public:

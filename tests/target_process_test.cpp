@@ -19,23 +19,17 @@
 
 #include <gtest/gtest.h>
 
+#include "loopback_support.hpp"
+
 namespace tcpcheck::harness {
 namespace {
 
 using namespace std::chrono_literals;
 using words = std::vector<std::string>;
+using test::eventually;
 
 // ---------------------------------------------------------------------------
 // Helpers
-
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return condition();
-}
 
 // A loopback client: connects, and optionally sends.
 class client {

@@ -33,6 +33,17 @@ framing_spec spec_of(std::string_view text) {
   return *spec;
 }
 
+script script_of(std::string_view text) {
+  script_error error;
+  auto s = parse_script(text, error);
+  if (!s) throw std::invalid_argument(error.to_string("<test script>"));
+  return *std::move(s);
+}
+
+framing_spec spec_of(const script& s) {
+  return spec_of(s.framing.value_or("raw"));
+}
+
 std::vector<std::string> payloads(const decode_log& log) {
   std::vector<std::string> out;
   for (const auto& f : log.frames)

@@ -1,9 +1,10 @@
-// Helpers the framing tests share: specs from text, payload lists, and split grinding.
+// Helpers the tests share: scripts and specs from text, payload lists, and split grinding.
 #pragma once
 
 #include "tcpcheck/decode_log.hpp"
 #include "tcpcheck/error.hpp"
 #include "tcpcheck/framing_spec.hpp"
+#include "tcpcheck/script.hpp"
 
 #include <ostream>
 #include <string>
@@ -23,6 +24,13 @@ namespace tcpcheck::test {
 /// The spec `text` parses to. Throws std::invalid_argument, which fails the
 /// running test with the parser's column and reason, when it does not parse.
 framing_spec spec_of(std::string_view text);
+
+/// The script `text` parses to. Throws std::invalid_argument with the
+/// parser's line, column and reason when it does not parse.
+script script_of(std::string_view text);
+
+/// The spec a script runs under: its `framing` line, else raw.
+framing_spec spec_of(const script& s);
 
 /// The payloads of `log`'s frames as strings, for compact expectations.
 std::vector<std::string> payloads(const decode_log& log);

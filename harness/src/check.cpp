@@ -34,8 +34,7 @@ struct attempt {
 };
 
 std::string failure_line(const verdict& v) {
-  std::string line = "line " + std::to_string(v.line) + ": " + v.reason;
-  return line;
+  return "line " + std::to_string(v.line) + ": " + v.reason;
 }
 
 // The send lines that open each exchange on `connection`, in order: a send
