@@ -1,5 +1,6 @@
 // `tcpcheck fuzz`: mutated conversations against a live server; every
 // finding minimized and written as a script that `tcpcheck replay` runs.
+#include "tcpcheck/harness/coverage_channel.hpp"
 #include "tcpcheck/harness/fuzz.hpp"
 #include "tcpcheck/harness/fuzz_report.hpp"
 #include "tcpcheck/harness/report.hpp"
@@ -8,10 +9,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <unistd.h>
 
 #include "commands.hpp"
+#include "corpus_directory.hpp"
 #include "exit_codes.hpp"
 #include "input_file.hpp"
 #include "progress_line.hpp"
@@ -32,6 +35,9 @@ struct fuzz_cli {
   std::string out_dir = "tcpcheck-findings";
   std::string json_path;
   std::string junit_path;
+  std::string corpus_dir;
+  std::string feedback = "coverage";
+  bool merge = false;
   harness::fuzz_options options;
   unsigned max_seconds = 60;
   unsigned timeout_ms = 0;
@@ -81,6 +87,49 @@ bool write_findings(harness::fuzz_report& report, const std::string& dir,
   return ok;
 }
 
+std::string progress_text(const harness::fuzz_progress& p) {
+  char text[256];
+  int n = std::snprintf(text, sizeof text, "%llu runs, %.0f exec/s, %zu finding%s",
+                        static_cast<unsigned long long>(p.runs), p.exec_per_second, p.findings,
+                        p.findings == 1 ? "" : "s");
+  if (p.coverage)
+    n += std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), ", %zu/%zu edges",
+                       p.edges, p.edges_total);
+  if (p.corpus)
+    n += std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n),
+                       ", %zu states, %zu transitions, corpus %zu", p.states, p.transitions,
+                       p.corpus);
+  std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), ", %.1f s: %s",
+                static_cast<double>(p.elapsed.count()) / 1000.0, p.activity.c_str());
+  return text;
+}
+
+// --merge: each entry of --corpus alone; the files of those that add
+// nothing the others do not are removed.
+int merge(const fuzz_cli& o, const std::vector<const conversation_mutator*>& mutators,
+          harness::check_target& where, const loaded_corpus& corpus,
+          const std::function<void(const harness::fuzz_progress&)>& show) {
+  harness::fuzz_outcome outcome;
+  const auto kept = harness::merge_corpus(mutators, where, o.options, corpus.entries, outcome, show);
+  if (outcome.unreachable || (kept.empty() && !corpus.entries.empty())) {
+    std::cerr << this_command << ": --merge: " << outcome.stopped_because << '\n';
+    return outcome.unreachable ? exit_io_error : exit_failures;
+  }
+  std::vector<bool> keep(corpus.files.size(), false);
+  for (const auto i : kept)
+    keep[i] = true;
+  std::size_t removed = 0;
+  for (std::size_t i = 0; i < corpus.files.size(); ++i) {
+    std::error_code ec;
+    if (!keep[i] && std::filesystem::remove(corpus.files[i], ec)) ++removed;
+  }
+  std::cout << "merged " << o.corpus_dir << ": " << corpus.files.size() << " entries, kept "
+            << kept.size() << ", removed " << removed << "; they reach "
+            << outcome.guidance.edges_covered << " edges, " << outcome.guidance.states
+            << " reply states, " << outcome.guidance.transitions << " transitions\n";
+  return exit_ok;
+}
+
 int fuzz(fuzz_cli& o) {
   // Seed scripts: the first gives the framing (unless --framing does), and
   // the others must agree, for their cases run side by side.
@@ -121,23 +170,48 @@ int fuzz(fuzz_cli& o) {
     mutators.push_back(owned.back().get());
   }
 
+  std::optional<loaded_corpus> corpus;
+  if (!o.corpus_dir.empty()) {
+    corpus = load_corpus(o.corpus_dir, this_command);
+    if (!corpus) return exit_usage;
+    o.options.corpus = corpus->entries;
+  }
+  o.options.feedback = o.feedback == "none"        ? harness::feedback_kind::none
+                       : o.feedback == "responses" ? harness::feedback_kind::responses
+                                                   : harness::feedback_kind::coverage;
+
+  // A spawned server gets a coverage map; one built with tcpcheck::coverage
+  // reports into it, any other ignores it.
+  std::unique_ptr<harness::coverage_channel> channel;
+  harness::spawn_options spawning;
+  if (!o.target.spawn.empty() && o.options.feedback == harness::feedback_kind::coverage) {
+    std::string error;
+    channel = harness::coverage_channel::create(error);
+    if (!channel) {
+      std::cerr << this_command << ": " << error << "; fuzzing with response feedback\n";
+    } else {
+      spawning.environment.push_back(channel->environment_entry());
+      spawning.before_start = [c = channel.get()] { c->forget_processes(); };
+      o.options.coverage = channel.get();
+    }
+  }
   int exit = exit_ok;
-  auto target = choose_target(o.target, this_command, exit);
+  auto target = choose_target(o.target, this_command, exit, spawning);
   if (!target) return exit;
   harness::check_target& where = *target->checked;
 
   o.options.max_time = std::chrono::seconds(o.max_seconds);
   progress_line progress(!o.no_progress, this_command);
-  const auto outcome =
-      harness::run_fuzz(mutators, where, o.options, [&](const harness::fuzz_progress& p) {
-        char text[160];
-        std::snprintf(text, sizeof text, "%llu runs, %.0f exec/s, %zu finding%s, %.1f s: %s",
-                      static_cast<unsigned long long>(p.runs), p.exec_per_second, p.findings,
-                      p.findings == 1 ? "" : "s", static_cast<double>(p.elapsed.count()) / 1000.0,
-                      p.activity.c_str());
-        progress.show(text);
-      });
+  const auto show = [&](const harness::fuzz_progress& p) { progress.show(progress_text(p)); };
+  if (o.merge) return merge(o, mutators, where, *corpus, show);
+  const auto outcome = harness::run_fuzz(mutators, where, o.options, show);
   progress.finish();
+  if (corpus && !outcome.unreachable) {
+    const auto saved = save_corpus(o.corpus_dir, outcome.corpus, scripts, this_command);
+    if (!saved) return exit_io_error;
+    std::cerr << this_command << ": corpus " << o.corpus_dir << ": " << outcome.corpus.size()
+              << " entries, " << *saved << " new files\n";
+  }
 
   harness::fuzz_report report;
   for (std::size_t i = 0; i < o.script_paths.size(); ++i)
@@ -170,6 +244,7 @@ command add_fuzz(CLI::App& app) {
               "(a crash, a hang, refused connections) is minimized and written as a script "
               "that `tcpcheck replay` reproduces");
   auto o = std::make_shared<fuzz_cli>();
+  o->options.runs = std::numeric_limits<std::uint64_t>::max();
   sub->add_option("SCRIPT", o->script_paths,
                   "Scripts of normal conversations to mutate (docs/scripts.md); several take "
                   "turns, and share one framing")
@@ -181,8 +256,8 @@ command add_fuzz(CLI::App& app) {
                   "Seed: the same seed, script and target give the "
                   "same cases in the same order")
       ->capture_default_str();
-  sub->add_option("--runs", o->options.runs, "Cases to run, at most")
-      ->capture_default_str()
+  sub->add_option("--runs", o->options.runs,
+                  "Cases to run, at most (default: no bound; --max-time stops the run)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
   sub->add_option("--max-time", o->max_seconds, "Seconds to fuzz, at most, minimizing included")
       ->capture_default_str()
@@ -207,6 +282,20 @@ command add_fuzz(CLI::App& app) {
                   "Replays spent minimizing each finding")
       ->capture_default_str()
       ->check(CLI::Range(0, 100000));
+  sub->add_option("--feedback", o->feedback,
+                  "What guides the fuzzer: 'coverage' (edges of a server built with "
+                  "tcpcheck::coverage and started with --spawn, plus replies; replies alone "
+                  "when it is not instrumented), 'responses' (new reply states and "
+                  "transitions, any server), 'none' (blind mutations of the seed scripts)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"coverage", "responses", "none"}));
+  sub->add_option("--corpus", o->corpus_dir,
+                  "Directory of the corpus: its .tcs entries are run first and mutated "
+                  "further, and what reached something new is saved there at the end");
+  sub->add_flag("--merge", o->merge,
+                "Instead of fuzzing: run each entry of --corpus alone and remove the files "
+                "of those that reach nothing the kept ones do not")
+      ->needs(sub->get_option("--corpus"));
   sub->add_option("--json", o->json_path, "Write the run and every finding as JSON");
   sub->add_option("--junit", o->junit_path, "Write a JUnit XML report, one testcase per finding");
   sub->add_flag("--no-progress", o->no_progress, "No progress line on stderr");

@@ -37,7 +37,7 @@ std::string chosen_target::replay_arguments() const {
 }
 
 std::optional<chosen_target> choose_target(const target_arguments& a, std::string_view command,
-                                           int& exit) {
+                                           int& exit, harness::spawn_options options) {
   std::string error;
   if (a.target.empty() == a.spawn.empty()) {
     std::cerr << command << ": give the server with --target HOST:PORT or --spawn \"CMD {port}\"\n";
@@ -62,7 +62,6 @@ std::optional<chosen_target> choose_target(const target_arguments& a, std::strin
     exit = exit_usage;
     return std::nullopt;
   }
-  harness::spawn_options options;
   options.startup_timeout = std::chrono::milliseconds(a.startup_ms);
   chosen.process = std::make_unique<harness::target_process>(*argv, options);
   if (!chosen.process->start(error)) {

@@ -39,7 +39,10 @@ struct chosen_target {
 /// Parses the target, or starts the spawned server and waits until it
 /// listens. On failure prints why (prefixed with `command`) and sets
 /// `exit` (2: bad arguments, 3: the server could not be started).
+/// `spawning` carries what a spawned server gets besides (its environment,
+/// a hook before each start); its startup timeout comes from `arguments`.
 std::optional<chosen_target> choose_target(const target_arguments& arguments,
-                                           std::string_view command, int& exit);
+                                           std::string_view command, int& exit,
+                                           harness::spawn_options spawning = {});
 
 } // namespace tcpcheck::cli

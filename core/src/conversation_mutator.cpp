@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "liveness_probe.hpp"
+#include "tcpcheck/fuzzing/response_state.hpp"
 
 namespace tcpcheck {
 
@@ -69,15 +70,41 @@ script_step pause(duration d) {
   return step;
 }
 
+// The words a mutation draws from: the mutator's dictionary and, when the
+// fuzzer has learned some (comparison operands, reply words), those half of
+// the time.
+class word_list {
+public:
+  word_list(const std::vector<byte_buffer>& fixed, const std::vector<byte_buffer>* learned)
+      : fixed_(fixed), learned_(learned && !learned->empty() ? learned : nullptr) {}
+
+  const byte_buffer& pick(random_stream& rng) const {
+    if (learned_ && rng.chance(50)) return (*learned_)[rng.below(learned_->size())];
+    return fixed_[rng.below(fixed_.size())];
+  }
+
+  template <class F> void for_each(F&& f) const {
+    for (const auto& w : fixed_)
+      f(w);
+    if (learned_)
+      for (const auto& w : *learned_)
+        f(w);
+  }
+
+private:
+  const std::vector<byte_buffer>& fixed_;
+  const std::vector<byte_buffer>* learned_;
+};
+
 bool is_mutable_send(const case_step& s) {
   return !s.probe && s.step.what == step_kind::send && !s.step.payload.has_variables();
 }
 
 class mutation {
 public:
-  mutation(const conversation_mutator& m, const std::vector<byte_buffer>& dictionary, fuzz_case& c,
-           random_stream& rng)
-      : m_(m), spec_(m.spec()), dictionary_(dictionary), c_(c), rng_(rng) {}
+  mutation(const conversation_mutator& m, const word_list& words, const fuzz_case* donor,
+           fuzz_case& c, random_stream& rng)
+      : m_(m), spec_(m.spec()), words_(words), donor_(donor), c_(c), rng_(rng) {}
 
   void apply() {
     switch (rng_.below(10)) {
@@ -149,12 +176,12 @@ private:
     const std::size_t limit = m_.options().largest_payload;
     switch (rng_.below(bytes.empty() ? 4 : 9)) {
     case 3: { // the whole payload replaced by a dictionary word (a command, a token)
-      bytes = dictionary_[rng_.below(dictionary_.size())];
+      bytes = words_.pick(rng_);
       if (bytes.size() > limit) bytes.resize(limit);
       return "replaced by \"" + escape(bytes, "\"") + "\"";
     }
     case 0: { // insert a dictionary word
-      const byte_buffer& word = dictionary_[rng_.below(dictionary_.size())];
+      const byte_buffer& word = words_.pick(rng_);
       const std::size_t at = rng_.below(bytes.size() + 1);
       if (bytes.size() + word.size() > limit) return "kept (too long to grow)";
       bytes.insert(bytes.begin() + static_cast<std::ptrdiff_t>(at), word.begin(), word.end());
@@ -202,7 +229,7 @@ private:
       return "deleted " + std::to_string(n) + " bytes at byte " + std::to_string(at);
     }
     case 7: { // overwrite with a dictionary word
-      const byte_buffer& word = dictionary_[rng_.below(dictionary_.size())];
+      const byte_buffer& word = words_.pick(rng_);
       const std::size_t at = rng_.below(bytes.size());
       for (std::size_t k = 0; k < word.size(); ++k) {
         if (at + k < bytes.size())
@@ -265,8 +292,9 @@ private:
       break;
     case 6: { // a dictionary word short enough, as the field's bytes on the wire
       std::vector<const byte_buffer*> fitting;
-      for (const auto& word : dictionary_)
+      words_.for_each([&](const byte_buffer& word) {
         if (word.size() <= f.width) fitting.push_back(&word);
+      });
       if (fitting.empty()) return "";
       const byte_buffer& word = *fitting[rng_.below(fitting.size())];
       std::fill(wire.begin() + static_cast<std::ptrdiff_t>(at),
@@ -332,10 +360,18 @@ private:
     std::vector<std::size_t> sends;
     for (std::size_t i = 0; i < c_.steps.size(); ++i)
       if (!c_.steps[i].probe && c_.steps[i].step.what == step_kind::send) sends.push_back(i);
-    const std::size_t choice = rng_.below(sends.empty() ? 1 : 4);
+    const std::size_t choice = rng_.below(sends.empty() ? 1 : 8);
     if (choice == 0 || sends.empty()) return fault();
     const std::size_t i = sends[rng_.below(sends.size())];
     switch (choice) {
+    case 4:
+      return insert_send(i);
+    case 5:
+      return repeat_send(i);
+    case 6:
+      return move_send(i, sends);
+    case 7:
+      return splice_sends(sends);
     case 1:
       c_.notes.push_back(where(i) + ": send dropped");
       c_.steps[i].mutated = true;
@@ -362,6 +398,96 @@ private:
       return;
     }
     }
+  }
+
+  // --- several sends: what reaches states a single message cannot ---------
+
+  std::size_t conversation_end() const {
+    std::size_t end = 0;
+    while (end < c_.steps.size() && !c_.steps[end].probe)
+      ++end;
+    return end;
+  }
+
+  // A new send of its own, made from send `i`: a dictionary word in place
+  // of its first word ("get k" -> "del k"), or the word alone.
+  void insert_send(std::size_t i) {
+    case_step made = c_.steps[i];
+    const byte_buffer& word = words_.pick(rng_);
+    // A raw send's bytes are wire bytes: its first word is not at the start.
+    byte_buffer bytes = made.step.payload.has_variables() || made.step.raw
+                            ? byte_buffer{}
+                            : literal_of(made.step.payload);
+    std::string what;
+    if (!bytes.empty() && rng_.chance(50)) {
+      const std::size_t skip = first_word(bytes).size();
+      bytes.erase(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(skip));
+      bytes.insert(bytes.begin(), word.begin(), word.end());
+      what = "a send of its own with \"" + escape(word, "\"") + "\" in place of the first word";
+    } else {
+      bytes = word;
+      what = "a send of its own: \"" + escape(word, "\"") + "\"";
+    }
+    if (bytes.size() > m_.options().largest_payload) bytes.resize(m_.options().largest_payload);
+    set_payload(made, std::move(bytes));
+    made.mutated = true;
+    made.origin_line = 0;
+    const std::size_t at = i + (rng_.chance(50) ? 1 : 0);
+    c_.notes.push_back(what + " inserted before step " + std::to_string(at + 1));
+    c_.steps.insert(c_.steps.begin() + static_cast<std::ptrdiff_t>(at), std::move(made));
+  }
+
+  void repeat_send(std::size_t i) {
+    const std::size_t times = 2 + rng_.below(7);
+    case_step copy = c_.steps[i];
+    copy.mutated = true;
+    c_.notes.push_back(where(i) + ": send repeated " + std::to_string(times) + " more times");
+    c_.steps.insert(c_.steps.begin() + static_cast<std::ptrdiff_t>(i) + 1, times, copy);
+  }
+
+  void move_send(std::size_t i, const std::vector<std::size_t>& sends) {
+    if (sends.size() < 2) return repeat_send(i);
+    case_step moved = std::move(c_.steps[i]);
+    moved.mutated = true;
+    c_.steps.erase(c_.steps.begin() + static_cast<std::ptrdiff_t>(i));
+    mark_from(i);
+    const std::size_t at = rng_.below(conversation_end() + 1);
+    c_.notes.push_back(where_line(moved.origin_line) + ": send moved to step " +
+                       std::to_string(at + 1));
+    c_.steps.insert(c_.steps.begin() + static_cast<std::ptrdiff_t>(at), std::move(moved));
+  }
+
+  // A run of sends from another corpus entry, inserted somewhere in this one.
+  void splice_sends(const std::vector<std::size_t>& sends) {
+    std::vector<const case_step*> theirs;
+    if (donor_)
+      for (const auto& s : donor_->steps)
+        if (is_mutable_send(s)) theirs.push_back(&s);
+    if (theirs.empty()) return insert_send(sends[rng_.below(sends.size())]);
+    const std::size_t from = rng_.below(theirs.size());
+    const std::size_t n = std::min<std::size_t>(1 + rng_.below(3), theirs.size() - from);
+    const std::size_t at = rng_.below(conversation_end() + 1);
+    std::vector<case_step> run;
+    for (std::size_t k = 0; k < n; ++k) {
+      run.push_back(*theirs[from + k]);
+      run.back().mutated = true;
+      run.back().origin_line = 0;
+    }
+    c_.notes.push_back(std::to_string(n) + " sends of another corpus entry spliced in before step " +
+                       std::to_string(at + 1));
+    c_.steps.insert(c_.steps.begin() + static_cast<std::ptrdiff_t>(at), run.begin(), run.end());
+  }
+
+  // A framed send carries `bytes` framed when the framing can, raw otherwise.
+  void set_payload(case_step& s, byte_buffer bytes) const {
+    byte_buffer wire;
+    const bool framed = !encode_frame(spec_, bytes, wire);
+    s.step.payload.segments.assign(1, {false, std::move(bytes), {}});
+    s.step.raw = !framed;
+  }
+
+  static std::string where_line(std::size_t line) {
+    return line ? "line " + std::to_string(line) : "an inserted send";
   }
 
   // A step that later steps of the case depend on was removed or moved:
@@ -449,7 +575,8 @@ private:
 
   const conversation_mutator& m_;
   const framing_spec& spec_;
-  const std::vector<byte_buffer>& dictionary_;
+  const word_list& words_;
+  const fuzz_case* donor_; // another corpus entry to splice sends from, if any
   fuzz_case& c_;
   random_stream& rng_;
 };
@@ -590,17 +717,35 @@ std::vector<case_step> conversation_mutator::probe() const {
 }
 
 fuzz_case conversation_mutator::make(std::uint64_t seed, std::uint64_t index) const {
+  return make(seed, index, {});
+}
+
+fuzz_case conversation_mutator::make(std::uint64_t seed, std::uint64_t index,
+                                     const mutation_sources& from) const {
   fuzz_case c;
   c.seed = seed;
   c.index = index;
-  for (const auto& step : baseline_.steps)
-    c.steps.push_back({step, step.line, false, false});
+  if (from.parent) {
+    // A corpus entry goes on from its conversation; its settling steps and
+    // probe are made again after the new mutations.
+    for (const auto& s : from.parent->steps)
+      if (!s.probe && !s.settles) c.steps.push_back(s);
+    c.notes = from.parent->notes;
+  } else {
+    for (const auto& step : baseline_.steps)
+      c.steps.push_back({step, step.line, false, false});
+  }
   for (auto& step : probe())
     c.steps.push_back(std::move(step));
   random_stream rng(seed, index);
+  const word_list words(dictionary_, from.learned);
   const std::size_t count = 1 + rng.below(options_.most_mutations);
   for (std::size_t k = 0; k < count; ++k)
-    mutation(*this, dictionary_, c, rng).apply();
+    mutation(*this, words, from.donor, c, rng).apply();
+  // A long lineage keeps its latest notes: what made this case, not its history.
+  constexpr std::size_t most_notes = 12;
+  if (c.notes.size() > most_notes)
+    c.notes.erase(c.notes.begin(), c.notes.end() - static_cast<std::ptrdiff_t>(most_notes));
   relax_after_first_mutation(c, options_.quiet);
   drop_unbound_sends(c);
   return c;

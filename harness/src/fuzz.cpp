@@ -1,6 +1,8 @@
 // The live fuzzer: rounds of cases, confirmation, minimization, dedupe.
 #include "tcpcheck/harness/fuzz.hpp"
 
+#include "fuzz_guidance.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <set>
@@ -100,7 +102,7 @@ public:
   fuzzer(const std::vector<const conversation_mutator*>& mutators, check_target& where,
          const fuzz_options& options, const std::function<void(const fuzz_progress&)>& progress)
       : mutators_(mutators), where_(where), options_(options), progress_(progress),
-        started_(clock::now()) {}
+        started_(clock::now()), guidance_(mutators, options) {}
 
   fuzz_outcome run() {
     std::string why;
@@ -116,20 +118,92 @@ public:
                     baseline.what == case_effect::kind::refused);
     }
 
+    start_corpus();
+    const std::size_t round_size =
+        options_.round_size ? options_.round_size
+                            : options_.jobs * (guidance_.guided() ? 4 : 64);
     while (outcome_.runs < options_.runs && !time_is_up()) {
       const std::size_t round = static_cast<std::size_t>(
-          std::min<std::uint64_t>(options_.jobs * 64, options_.runs - outcome_.runs));
+          std::min<std::uint64_t>(round_size, options_.runs - outcome_.runs));
       if (!run_round(round)) break;
       report("fuzzing");
     }
     if (outcome_.stopped_because.empty())
       outcome_.stopped_because = time_is_up() ? "time is up" : "runs done";
-    outcome_.elapsed = duration_cast<milliseconds>(clock::now() - started_);
-    return std::move(outcome_);
+    return finish();
+  }
+
+  // `tcpcheck fuzz --merge`: every entry alone, then the fewest that keep
+  // every feature.
+  std::vector<std::size_t> merge(const std::vector<fuzz_case>& entries, fuzz_outcome& out) {
+    std::string why;
+    if (!where_.ready(why)) {
+      out = stop("the target could not be started: " + why, true);
+      return {};
+    }
+    guidance_.start();
+    for (std::size_t i = 0; i < entries.size() && !time_is_up(); ++i) {
+      guidance_.add_alone(entries[i], "entry " + std::to_string(i + 1), true, run_group());
+      report("merging entry " + std::to_string(i + 1) + " of " + std::to_string(entries.size()));
+    }
+    const bool all_ran = guidance_.corpus().size() == entries.size();
+    outcome_.stopped_because = all_ran ? "merged" : "the entries could not all be run";
+    auto kept = all_ran ? guidance_.corpus().minimal_cover() : std::vector<std::size_t>{};
+    out = finish();
+    return kept;
   }
 
 private:
   bool time_is_up() const { return clock::now() - started_ >= options_.max_time; }
+
+  fuzz_outcome finish() {
+    outcome_.elapsed = duration_cast<milliseconds>(clock::now() - started_);
+    outcome_.guidance = guidance_.summary(outcome_.runs, outcome_.elapsed);
+    outcome_.corpus = guidance_.corpus().entries();
+    return std::move(outcome_);
+  }
+
+  // The corpus starts with each seed script's conversation and the loaded
+  // entries, each run alone for what it reaches.
+  void start_corpus() {
+    guidance_.start();
+    if (!guidance_.guided()) return;
+    for (std::size_t k = 0; k < mutators_.size(); ++k)
+      guidance_.add_alone(seed_case(k), "seed script " + std::to_string(k + 1), true, run_group());
+    for (std::size_t i = 0; i < options_.corpus.size() && !time_is_up(); ++i)
+      guidance_.add_alone(options_.corpus[i], "loaded entry " + std::to_string(i + 1), true,
+                          run_group());
+  }
+
+  // Runs cases side by side, without their probe, on a healthy server
+  // (for attribution and for cases run alone); false when the server broke.
+  fuzz_guidance::run_group run_group() {
+    return [this](const std::vector<const fuzz_case*>& group,
+                  std::vector<std::vector<transcript_entry>>* transcripts) {
+      if (!recover()) return false;
+      std::vector<script> scripts;
+      for (const fuzz_case* c : group) {
+        auto s = try_to_script(without_probe(*c), baseline_of(*c));
+        if (!s) return false;
+        scripts.push_back(std::move(*s));
+      }
+      if (transcripts) transcripts->assign(group.size(), {});
+      std::atomic<bool> refused{false};
+      run_each(
+          where_.where(), scripts, mutators_.front()->spec(), {}, options_.threads, options_.run,
+          [&](std::size_t i, run_result r) {
+            refused = refused || r.unreachable;
+            if (transcripts) (*transcripts)[i] = std::move(r.outcome.transcript);
+          },
+          options_.jobs);
+      outcome_.runs += group.size();
+      if (refused || where_.died(false)) {
+        healthy_ = false;
+        return false;
+      }
+      return true;
+    };
+  }
 
   fuzz_outcome stop(std::string why, bool unreachable = false) {
     outcome_.stopped_because = std::move(why);
@@ -148,6 +222,12 @@ private:
         std::max(1e-3, duration_cast<std::chrono::duration<double>>(fuzzing_time_).count());
     p.exec_per_second = static_cast<double>(outcome_.runs) / fuzzing_seconds;
     p.activity = std::move(activity);
+    p.coverage = guidance_.coverage_on();
+    p.edges = guidance_.edges_covered();
+    p.edges_total = options_.coverage ? options_.coverage->edges_total() : 0;
+    p.states = guidance_.states();
+    p.transitions = guidance_.transitions();
+    p.corpus = guidance_.corpus().size();
     progress_(p);
   }
 
@@ -156,10 +236,7 @@ private:
     std::vector<fuzz_case> cases;
     std::vector<script> scripts;
     for (std::size_t i = 0; i < count; ++i) {
-      const std::uint64_t n = outcome_.runs + i;
-      const std::size_t source = static_cast<std::size_t>(n % mutators_.size());
-      cases.push_back(mutators_[source]->make(options_.seed, n));
-      cases.back().source = source;
+      cases.push_back(guidance_.make_case(outcome_.runs + i));
       fuzz_case run_as = cases.back();
       if ((outcome_.runs + i) % std::max<std::size_t>(1, options_.probe_every) != 0) {
         // No probe: nor the pause that waits for it.
@@ -180,10 +257,12 @@ private:
     // wait out timeouts: no more cases start.
     std::atomic<bool> broken{false};
     const auto round_started = clock::now();
+    guidance_.begin_round(count);
     run_each(
         where_.where(), scripts, mutators_.front()->spec(), {}, options_.threads, options_.run,
         [&](std::size_t i, run_result r) {
           ran[i] = true;
+          guidance_.observe(i, cases[i], r.outcome.transcript);
           finished_as[i] = finished++;
           if (r.unreachable)
             effects[i] = {case_effect::kind::refused, r.outcome.reason, std::nullopt};
@@ -200,7 +279,11 @@ private:
       return e.what != case_effect::kind::none;
     });
     auto death = where_.died(any_failed);
-    if (!any_failed && !death) return true;
+    if (!any_failed && !death) {
+      guidance_.end_round(cases, ran, outcome_.runs,
+                          duration_cast<milliseconds>(clock::now() - started_), run_group());
+      return true;
+    }
 
     // A failure like a known finding's is counted, not chased: without a
     // sanitizer report, crashes by the same signal are one finding (build
@@ -342,6 +425,15 @@ private:
 
   const script& baseline_of(const fuzz_case& c) const { return mutators_[c.source]->baseline(); }
 
+  // Seed script k's unmutated conversation, as the corpus's first entry.
+  fuzz_case seed_case(std::size_t k) const {
+    fuzz_case c;
+    c.source = k;
+    for (const auto& step : mutators_[k]->baseline().steps)
+      c.steps.push_back({step, step.line, false, false});
+    return c;
+  }
+
   // Seed script k's unmutated conversation, as a case that is all probe.
   fuzz_case plain_case(std::size_t k) const {
     fuzz_case plain;
@@ -353,11 +445,12 @@ private:
   const std::vector<const conversation_mutator*>& mutators_;
   check_target& where_;
   const fuzz_options& options_;
-  const std::function<void(const fuzz_progress&)>& progress_;
+  const std::function<void(const fuzz_progress&)> progress_;
   const clock::time_point started_;
   clock::duration fuzzing_time_{0};
   bool healthy_ = true;
   fuzz_outcome outcome_;
+  fuzz_guidance guidance_;
 };
 
 } // namespace
@@ -378,6 +471,29 @@ std::string_view name_of(case_effect::kind k) {
     return "broken";
   }
   return {};
+}
+
+std::string_view name_of(feedback_kind k) {
+  switch (k) {
+  case feedback_kind::none:
+    return "none";
+  case feedback_kind::responses:
+    return "responses";
+  case feedback_kind::coverage:
+    return "coverage";
+  }
+  return {};
+}
+
+std::vector<std::size_t> merge_corpus(const std::vector<const conversation_mutator*>& mutators,
+                                      check_target& where, const fuzz_options& options,
+                                      const std::vector<fuzz_case>& entries,
+                                      fuzz_outcome& outcome,
+                                      const std::function<void(const fuzz_progress&)>& progress) {
+  if (mutators.empty()) throw std::invalid_argument("merge_corpus: no seed script");
+  fuzz_options merging = options;
+  if (merging.feedback == feedback_kind::none) merging.feedback = feedback_kind::responses;
+  return fuzzer(mutators, where, merging, progress).merge(entries, outcome);
 }
 
 fuzz_outcome run_fuzz(const std::vector<const conversation_mutator*>& mutators, check_target& where,

@@ -44,6 +44,65 @@ std::string rate(const fuzz_outcome& o) {
   return buf;
 }
 
+std::string feedback_text(const guidance_summary& g) {
+  switch (g.feedback) {
+  case feedback_kind::none:
+    return "none (blind)";
+  case feedback_kind::responses:
+    return "responses" + (g.why.empty() ? std::string() : " (" + g.why + ")");
+  case feedback_kind::coverage:
+    return "coverage and responses";
+  }
+  return {};
+}
+
+void write_guidance_human(std::ostream& out, const fuzz_outcome& o) {
+  const guidance_summary& g = o.guidance;
+  out << "feedback: " << feedback_text(g);
+  if (g.feedback != feedback_kind::none)
+    out << "; corpus " << o.corpus.size() << " entries, " << g.states << " reply states, "
+        << g.transitions << " transitions, " << g.learned_words << " words learned";
+  out << "\n";
+  if (!g.edges_total) return;
+  out << "coverage: " << g.edges_covered << " of " << g.edges_total << " edges, "
+      << g.functions_reached << " of " << g.functions_total << " functions reached";
+  if (g.processes_seen > 1) out << " (" << g.processes_seen << " server processes)";
+  if (g.attribution_runs)
+    out << "; " << g.attribution_runs << " cases run again in "
+        << seconds_text(g.attribution_time) << " to tell which reached new edges";
+  out << "\n";
+  constexpr std::size_t shown = 20;
+  if (g.unreached_functions.empty()) return;
+  out << "never reached:";
+  for (std::size_t i = 0; i < g.unreached_functions.size() && i < shown; ++i)
+    out << (i ? ", " : " ") << g.unreached_functions[i];
+  if (g.unreached_functions.size() > shown)
+    out << ", and " << g.unreached_functions.size() - shown << " more (--json lists them)";
+  out << "\n";
+}
+
+void write_guidance_json(std::ostream& out, const fuzz_outcome& o) {
+  const guidance_summary& g = o.guidance;
+  out << "\"guidance\": {\"feedback\": " << json_string(std::string(name_of(g.feedback)))
+      << ", \"why\": " << json_string(g.why) << ", \"edges_covered\": " << g.edges_covered
+      << ", \"edges_total\": " << g.edges_total << ", \"functions_reached\": " << g.functions_reached
+      << ", \"functions_total\": " << g.functions_total << ", \"states\": " << g.states
+      << ", \"transitions\": " << g.transitions << ", \"corpus\": " << o.corpus.size()
+      << ", \"learned_words\": " << g.learned_words << ", \"server_processes\": " << g.processes_seen
+      << ", \"attribution_runs\": " << g.attribution_runs
+      << ", \"attribution_ms\": " << g.attribution_time.count() << ",\n \"unreached_functions\": [";
+  for (std::size_t i = 0; i < g.unreached_functions.size(); ++i)
+    out << (i ? ", " : "") << json_string(g.unreached_functions[i]);
+  out << "],\n \"over_time\": [";
+  for (std::size_t i = 0; i < g.over_time.size(); ++i) {
+    const auto& t = g.over_time[i];
+    out << (i ? ",\n  " : "\n  ") << "{\"ms\": " << t.at.count() << ", \"runs\": " << t.runs
+        << ", \"edges\": " << t.edges << ", \"states\": " << t.states
+        << ", \"transitions\": " << t.transitions << ", \"corpus\": " << t.corpus << "}";
+  }
+  out << "]}";
+}
+
 } // namespace
 
 std::string finding_script(const finding& f, std::size_t number, const fuzz_report& report) {
@@ -80,6 +139,7 @@ void write_human(std::ostream& out, const fuzz_report& report, bool color) {
       << "seed " << report.seed << ": " << o.runs << " runs in " << seconds_text(o.elapsed) << " ("
       << rate(o) << " exec/s), " << o.findings.size() << " finding"
       << (o.findings.size() == 1 ? "" : "s") << "; stopped: " << o.stopped_because << "\n";
+  write_guidance_human(out, o);
   for (std::size_t i = 0; i < o.findings.size(); ++i) {
     const finding& f = o.findings[i];
     out << "\n"
@@ -116,7 +176,9 @@ void write_json(std::ostream& out, const fuzz_report& report) {
       << ", \"target\": " << json_string(report.target) << ", \"seed\": " << report.seed
       << ", \"runs\": " << o.runs << ", \"elapsed_ms\": " << o.elapsed.count()
       << ", \"exec_per_second\": " << rate(o) << ", \"stopped\": " << json_string(o.stopped_because)
-      << ", \"unreachable\": " << (o.unreachable ? "true" : "false") << "},\n\"findings\": [";
+      << ", \"unreachable\": " << (o.unreachable ? "true" : "false") << ",\n ";
+  write_guidance_json(out, o);
+  out << "},\n\"findings\": [";
   for (std::size_t i = 0; i < o.findings.size(); ++i) {
     const finding& f = o.findings[i];
     out << (i ? ",\n" : "\n") << "{\"signature\": " << json_string(f.signature)

@@ -129,6 +129,22 @@ std::string quoted(const std::vector<std::string>& argv) {
   return out;
 }
 
+// tcpcheck's environment with `extra` added; an extra NAME= replaces the
+// inherited one.
+std::vector<std::string> environment_with(const std::vector<std::string>& extra) {
+  std::vector<std::string> env;
+  const auto overridden = [&](std::string_view entry) {
+    const auto eq = entry.find('=');
+    return std::any_of(extra.begin(), extra.end(), [&](const std::string& e) {
+      return e.compare(0, eq + 1, entry.substr(0, eq + 1)) == 0;
+    });
+  };
+  for (char** e = environ; e && *e; ++e)
+    if (!overridden(*e)) env.emplace_back(*e);
+  env.insert(env.end(), extra.begin(), extra.end());
+  return env;
+}
+
 } // namespace
 
 std::string find_sanitizer_report(std::string_view text) {
@@ -243,6 +259,11 @@ bool target_process::impl::launch(std::string& error) {
   for (auto& arg : argv)
     c_argv.push_back(arg.data());
   c_argv.push_back(nullptr);
+  std::vector<std::string> env = environment_with(options.environment);
+  std::vector<char*> c_env;
+  for (auto& entry : env)
+    c_env.push_back(entry.data());
+  c_env.push_back(nullptr);
 
   int out_pipe[2], err_pipe[2], exec_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0) return error = std::strerror(errno), false;
@@ -267,7 +288,7 @@ bool target_process::impl::launch(std::string& error) {
     ::dup2(out_pipe[1], 1);
     ::dup2(err_pipe[1], 2);
     ::signal(SIGPIPE, SIG_DFL);
-    ::execvp(c_argv[0], c_argv.data());
+    ::execvpe(c_argv[0], c_argv.data(), c_env.data());
     const int code = errno;
     [[maybe_unused]] auto n = ::write(exec_pipe[1], &code, sizeof code);
     ::_exit(127);
@@ -370,6 +391,7 @@ target_process::~target_process() {
 bool target_process::start(std::string& error) {
   impl& p = *impl_;
   p.halt();
+  if (p.options.before_start) p.options.before_start();
   constexpr int port_attempts = 3; // another process may take the free port first
   for (int attempt = 0; attempt < port_attempts; ++attempt) {
     const auto port = free_loopback_port();

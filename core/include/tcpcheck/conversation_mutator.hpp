@@ -10,8 +10,10 @@
 //   frames          length fields off by one, zero, largest, over max,
 //                   negative; delimiters injected, removed or doubled;
 //                   frames cut short
-//   conversation    sends dropped, duplicated, swapped; a reset, a FIN, a
-//                   half-close or a stall inserted
+//   conversation    sends dropped, duplicated, swapped, moved, repeated;
+//                   a new send of its own (a dictionary word as a command);
+//                   sends spliced from another corpus entry; a reset, a
+//                   FIN, a half-close or a stall inserted
 //   delivery        sends cut into pieces, baked into the script as raw
 //                   pieces with pauses between, so every case replays with
 //                   the cuts that triggered it
@@ -87,6 +89,15 @@ std::vector<byte_buffer> script_dictionary(const script& baseline, const framing
 /// returns false and sets `error` to "line N: reason".
 bool parse_dictionary(std::string_view text, std::vector<byte_buffer>& words, std::string& error);
 
+/// What a case may grow from besides the baseline (guided fuzzing).
+struct mutation_sources {
+  const fuzz_case* parent = nullptr; ///< a corpus entry to mutate further
+  const fuzz_case* donor = nullptr;  ///< another entry to splice sends from
+  /// Words learned while fuzzing (comparison operands, reply words): drawn
+  /// from half the time a mutation takes a word.
+  const std::vector<byte_buffer>* learned = nullptr;
+};
+
 class conversation_mutator {
 public:
   conversation_mutator(script baseline, framing_spec spec, std::vector<byte_buffer> dictionary,
@@ -94,6 +105,11 @@ public:
 
   /// Case `index` of `seed`: the same every time.
   fuzz_case make(std::uint64_t seed, std::uint64_t index) const;
+
+  /// Case `index` of `seed` grown from `from`: the parent's conversation
+  /// (or the baseline) with one to three more mutations, relaxed and
+  /// probed as every case is. The same sources give the same case.
+  fuzz_case make(std::uint64_t seed, std::uint64_t index, const mutation_sources& from) const;
 
   /// The liveness probe alone: the baseline on fresh connections.
   std::vector<case_step> probe() const;

@@ -15,6 +15,7 @@
 
 #include "tcpcheck/case_minimizer.hpp"
 #include "tcpcheck/conversation_mutator.hpp"
+#include "tcpcheck/fuzzing/fuzz_corpus.hpp"
 #include "tcpcheck/harness/check.hpp"
 #include "tcpcheck/harness/run.hpp"
 
@@ -26,6 +27,18 @@
 #include <vector>
 
 namespace tcpcheck::harness {
+
+class coverage_channel;
+
+/// What the fuzzer learns from. Guided modes keep a corpus of cases that
+/// reached something new and mutate those further.
+enum class feedback_kind {
+  none,      ///< blind: every case is one to three mutations of a seed script
+  responses, ///< new reply states and transitions (any server)
+  coverage,  ///< new edges of an instrumented server, and responses
+};
+
+std::string_view name_of(feedback_kind k);
 
 struct fuzz_options {
   std::uint64_t seed = 1;
@@ -39,6 +52,35 @@ struct fuzz_options {
   /// A dead server is seen at once, from its process or refused connects;
   /// a hung one by the next probe. Replays always probe.
   std::size_t probe_every = 4;
+  /// Feedback wanted; coverage falls back to responses when the server
+  /// does not report coverage (it is not instrumented).
+  feedback_kind feedback = feedback_kind::coverage;
+  coverage_channel* coverage = nullptr; ///< the spawned server's map, if any
+  std::vector<fuzz_case> corpus;        ///< loaded entries (--corpus), run first
+  /// Cases per round; 0: 4 x jobs when guided (attribution costs grow with
+  /// a round), 64 x jobs when blind.
+  std::size_t round_size = 0;
+};
+
+/// Coverage over time, one sample a second at most.
+struct coverage_sample {
+  std::chrono::milliseconds at{0};
+  std::uint64_t runs = 0;
+  std::size_t edges = 0, states = 0, transitions = 0, corpus = 0;
+};
+
+struct guidance_summary {
+  feedback_kind feedback = feedback_kind::none; ///< as used, after any fallback
+  std::string why;                              ///< "the server is not instrumented"
+  std::size_t edges_covered = 0, edges_total = 0;
+  std::size_t states = 0, transitions = 0;
+  std::size_t functions_total = 0, functions_reached = 0;
+  std::vector<std::string> unreached_functions; ///< names, or module+0xADDR
+  std::size_t processes_seen = 0;               ///< of the server, forked workers included
+  std::size_t learned_words = 0;                ///< comparison operands and reply words
+  std::vector<coverage_sample> over_time;
+  std::uint64_t attribution_runs = 0; ///< cases run again to tell which earned new coverage
+  std::chrono::milliseconds attribution_time{0};
 };
 
 struct fuzz_progress {
@@ -46,6 +88,8 @@ struct fuzz_progress {
   std::size_t findings = 0;
   std::chrono::milliseconds elapsed{0};
   double exec_per_second = 0;
+  bool coverage = false; ///< edges are known
+  std::size_t edges = 0, edges_total = 0, states = 0, transitions = 0, corpus = 0;
   std::string activity; ///< "fuzzing", "confirming", "minimizing finding 2"
 };
 
@@ -77,6 +121,8 @@ struct fuzz_outcome {
   bool unreachable = false;
   std::string
       stopped_because; ///< "runs done", "time is up", "the target broke and cannot be restarted"
+  guidance_summary guidance;
+  std::vector<corpus_entry> corpus; ///< at the end, loaded entries first
 };
 
 /// Fuzzes `where` with cases of `mutators` (one per seed script, all with
@@ -85,6 +131,15 @@ struct fuzz_outcome {
 fuzz_outcome run_fuzz(const std::vector<const conversation_mutator*>& mutators, check_target& where,
                       const fuzz_options& options,
                       const std::function<void(const fuzz_progress&)>& progress = {});
+
+/// Runs each of `entries` alone and keeps the fewest that reach every
+/// feature the whole set reaches (`tcpcheck fuzz --merge`). Returns the
+/// indices kept; `outcome` says how it went.
+std::vector<std::size_t> merge_corpus(const std::vector<const conversation_mutator*>& mutators,
+                                      check_target& where, const fuzz_options& options,
+                                      const std::vector<fuzz_case>& entries,
+                                      fuzz_outcome& outcome,
+                                      const std::function<void(const fuzz_progress&)>& progress = {});
 
 /// Fuzzes `where` with cases of one seed script.
 fuzz_outcome run_fuzz(const conversation_mutator& mutator, check_target& where,

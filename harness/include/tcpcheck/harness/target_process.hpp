@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,6 +47,12 @@ struct spawn_options {
   std::chrono::milliseconds startup_timeout{10000}; ///< until the port listens
   std::chrono::milliseconds stop_timeout{2000};     ///< after SIGTERM, before SIGKILL
   std::size_t output_limit = 1u << 20;              ///< latest stderr bytes kept
+  /// "NAME=value" entries added to (or replacing those of) tcpcheck's own
+  /// environment: the coverage map's name, for one.
+  std::vector<std::string> environment;
+  /// Called before each start, the old process stopped (a coverage map
+  /// forgets the old process's counters).
+  std::function<void()> before_start;
 };
 
 /// The sanitizer report in `stderr_text` (AddressSanitizer, UBSan's

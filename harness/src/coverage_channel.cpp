@@ -1,0 +1,250 @@
+// The coverage map on tcpcheck's side: created, handed to the server,
+// read through /proc/PID/mem.
+#include "tcpcheck/harness/coverage_channel.hpp"
+
+#include "tcpcheck/coverage_map.h"
+#include "tcpcheck/harness/report.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <map>
+#include <set>
+#include <sys/mman.h>
+#include <unistd.h>
+
+namespace tcpcheck::harness {
+
+namespace {
+
+using map_type = tcpcheck_coverage_map;
+
+// Integer operands as words: the bytes of the value in both orders, at the
+// width compared and at the smallest width that holds it (a u16 magic is
+// often compared as an int), and its decimal digits (text protocols parse
+// numbers before comparing them).
+void add_integer_words(std::uint64_t value, unsigned width, std::vector<byte_buffer>& out) {
+  if (value < 2 && width > 1) return;
+  unsigned smallest = 1;
+  while (smallest < 8 && (value >> (8 * smallest)) != 0)
+    ++smallest;
+  for (const unsigned w : {width, smallest}) {
+    if (w > width) continue;
+    byte_buffer little(w), big(w);
+    for (unsigned k = 0; k < w; ++k) {
+      little[k] = static_cast<std::uint8_t>(value >> (8 * k));
+      big[w - 1 - k] = little[k];
+    }
+    out.push_back(little);
+    if (w > 1) out.push_back(big);
+  }
+  if (value >= 10 && value < 1000000000ull) {
+    const std::string digits = std::to_string(value);
+    out.emplace_back(digits.begin(), digits.end());
+  }
+}
+
+// Pointer-like values (ASan's own checks compare addresses) are no magic.
+bool looks_like_address(std::uint64_t v) {
+  return v >= 0x10000000000ull && v < 0x800000000000ull;
+}
+
+} // namespace
+
+struct coverage_channel::impl {
+  int fd = -1;
+  map_type* map = nullptr;
+  std::uint32_t int_read = 0, mem_read = 0; // ring positions taken so far
+  std::size_t takes = 0;
+  std::set<std::string> words_given;
+  std::map<std::int32_t, int> mem_files; // pid -> /proc/PID/mem
+  std::vector<std::uint8_t> scratch;
+
+  ~impl() {
+    close_mem_files();
+    if (map) ::munmap(map, sizeof(map_type));
+    if (fd >= 0) ::close(fd);
+  }
+
+  void close_mem_files() {
+    for (auto& [pid, file] : mem_files)
+      ::close(file);
+    mem_files.clear();
+  }
+
+  int mem_file(std::int32_t pid) {
+    if (const auto it = mem_files.find(pid); it != mem_files.end()) return it->second;
+    const int file = ::open(("/proc/" + std::to_string(pid) + "/mem").c_str(), O_RDONLY | O_CLOEXEC);
+    if (file >= 0) mem_files[pid] = file;
+    return file;
+  }
+
+  // Bytes of process `pid` at `address`; false when it is gone.
+  bool read_process(std::int32_t pid, std::uint64_t address, std::size_t size) {
+    scratch.resize(size);
+    const int file = mem_file(pid);
+    if (file < 0) return false;
+    const auto n = ::pread(file, scratch.data(), size, static_cast<off_t>(address));
+    if (n == static_cast<ssize_t>(size)) return true;
+    ::close(file);
+    mem_files.erase(pid);
+    return false;
+  }
+};
+
+coverage_channel::coverage_channel(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+coverage_channel::~coverage_channel() = default;
+
+std::unique_ptr<coverage_channel> coverage_channel::create(std::string& error) {
+  auto p = std::make_unique<impl>();
+  p->fd = ::memfd_create("tcpcheck-coverage", MFD_CLOEXEC);
+  if (p->fd < 0 || ::ftruncate(p->fd, sizeof(map_type)) != 0) {
+    error = std::string("cannot make the coverage map: ") + std::strerror(errno);
+    return nullptr;
+  }
+  void* at = ::mmap(nullptr, sizeof(map_type), PROT_READ | PROT_WRITE, MAP_SHARED, p->fd, 0);
+  if (at == MAP_FAILED) {
+    error = std::string("cannot map the coverage map: ") + std::strerror(errno);
+    return nullptr;
+  }
+  p->map = static_cast<map_type*>(at);
+  p->map->magic = TCPCHECK_COVERAGE_MAGIC;
+  p->map->version = TCPCHECK_COVERAGE_VERSION;
+  return std::unique_ptr<coverage_channel>(new coverage_channel(std::move(p)));
+}
+
+std::string coverage_channel::environment_entry() const {
+  return std::string(TCPCHECK_COVERAGE_ENV) + "=/proc/" + std::to_string(::getpid()) + "/fd/" +
+         std::to_string(impl_->fd);
+}
+
+void coverage_channel::forget_processes() {
+  map_type& m = *impl_->map;
+  std::memset(m.processes, 0, sizeof m.processes);
+  std::memset(m.exited, 0, sizeof m.exited);
+  __atomic_store_n(&m.int_cmp_next, 0u, __ATOMIC_RELAXED);
+  __atomic_store_n(&m.mem_cmp_next, 0u, __ATOMIC_RELAXED);
+  __atomic_add_fetch(&m.cmp_epoch, 1u, __ATOMIC_RELAXED);
+  impl_->int_read = impl_->mem_read = 0;
+  impl_->close_mem_files();
+}
+
+bool coverage_channel::attached() const {
+  return __atomic_load_n(&impl_->map->module_count, __ATOMIC_ACQUIRE) > 0;
+}
+
+std::size_t coverage_channel::edges_total() const {
+  return std::min<std::size_t>(impl_->map->edges, tcpcheck_coverage_most_edges);
+}
+
+std::size_t coverage_channel::processes_seen() const {
+  return impl_->map->processes_attached;
+}
+
+void coverage_channel::read_counts(std::vector<std::uint8_t>& counts) {
+  map_type& m = *impl_->map;
+  const std::size_t edges = edges_total();
+  counts.assign(m.exited, m.exited + edges);
+  const std::uint32_t modules = std::min<std::uint32_t>(m.module_count, tcpcheck_coverage_most_modules);
+  for (const auto& process : m.processes) {
+    const std::int32_t pid = __atomic_load_n(&process.pid, __ATOMIC_ACQUIRE);
+    if (pid <= 0) continue;
+    for (std::uint32_t k = 0; k < modules; ++k) {
+      const auto& module = m.modules[k];
+      if (!process.counters[k] || module.first_edge + module.edges > edges) continue;
+      if (!impl_->read_process(pid, process.counters[k], module.edges)) break;
+      for (std::uint32_t e = 0; e < module.edges; ++e)
+        counts[module.first_edge + e] += impl_->scratch[e];
+    }
+  }
+}
+
+std::vector<byte_buffer> coverage_channel::take_comparison_words() {
+  map_type& m = *impl_->map;
+  std::vector<byte_buffer> words;
+  const std::uint32_t int_end = __atomic_load_n(&m.int_cmp_next, __ATOMIC_ACQUIRE);
+  std::uint32_t i = std::max(impl_->int_read, int_end > tcpcheck_coverage_int_cmps
+                                                  ? int_end - tcpcheck_coverage_int_cmps
+                                                  : 0u);
+  for (; i < int_end; ++i) {
+    const auto& c = m.int_cmps[i % tcpcheck_coverage_int_cmps];
+    const unsigned width = std::clamp(c.size, 1u, 8u);
+    for (const std::uint64_t v : {c.a, c.b})
+      if (!looks_like_address(v)) add_integer_words(v, width, words);
+  }
+  impl_->int_read = int_end;
+  const std::uint32_t mem_end = __atomic_load_n(&m.mem_cmp_next, __ATOMIC_ACQUIRE);
+  std::uint32_t j = std::max(impl_->mem_read, mem_end > tcpcheck_coverage_mem_cmps
+                                                  ? mem_end - tcpcheck_coverage_mem_cmps
+                                                  : 0u);
+  for (; j < mem_end; ++j) {
+    const auto& c = m.mem_cmps[j % tcpcheck_coverage_mem_cmps];
+    const std::size_t la = std::min<std::size_t>(c.length_a, tcpcheck_coverage_mem_cmp_bytes);
+    const std::size_t lb = std::min<std::size_t>(c.length_b, tcpcheck_coverage_mem_cmp_bytes);
+    if (la) words.emplace_back(c.a, c.a + la);
+    if (lb) words.emplace_back(c.b, c.b + lb);
+  }
+  impl_->mem_read = mem_end;
+  // Every 16th take the server records every comparison again: its
+  // filter of seen ones would otherwise keep a wrapped ring empty.
+  if (++impl_->takes % 16 == 0) __atomic_add_fetch(&m.cmp_epoch, 1u, __ATOMIC_RELAXED);
+  std::vector<byte_buffer> fresh;
+  for (auto& w : words)
+    if (impl_->words_given.insert(std::string(w.begin(), w.end())).second) fresh.push_back(std::move(w));
+  return fresh;
+}
+
+std::vector<server_function> coverage_channel::functions() {
+  map_type& m = *impl_->map;
+  std::int32_t pid = 0;
+  for (const auto& process : m.processes)
+    if ((pid = process.pid) > 0) break;
+  std::vector<server_function> out;
+  if (pid <= 0) return out;
+  for (std::uint32_t k = 0; k < std::min<std::uint32_t>(m.module_count, tcpcheck_coverage_most_modules); ++k) {
+    const auto& module = m.modules[k];
+    if (!module.pcs || !impl_->read_process(pid, module.pcs, std::size_t{module.edges} * 16)) continue;
+    for (std::uint32_t e = 0; e < module.edges; ++e) {
+      std::uint64_t pc = 0, flags = 0;
+      std::memcpy(&pc, &impl_->scratch[std::size_t{e} * 16], 8);
+      std::memcpy(&flags, &impl_->scratch[std::size_t{e} * 16 + 8], 8);
+      if (!(flags & 1)) continue; // not a function's entry block
+      out.push_back({module.first_edge + e, module.path,
+                     module.is_executable ? pc : pc - module.base});
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> symbolize(const std::vector<server_function>& functions) {
+  std::vector<std::string> names(functions.size());
+  std::map<std::string, std::vector<std::size_t>> by_module;
+  for (std::size_t i = 0; i < functions.size(); ++i)
+    by_module[functions[i].module].push_back(i);
+  for (const auto& [module, indices] : by_module) {
+    // addr2line (binutils) prints two lines per address: the function, then file:line.
+    std::string command = "addr2line -f -C -e " + shell_quote(module);
+    for (const auto i : indices) {
+      char hex[24];
+      std::snprintf(hex, sizeof hex, " 0x%llx", static_cast<unsigned long long>(functions[i].address));
+      command += hex;
+    }
+    command += " 2>/dev/null";
+    FILE* pipe = ::popen(command.c_str(), "r");
+    if (!pipe) continue;
+    std::array<char, 4096> line;
+    for (std::size_t k = 0; k < indices.size() && std::fgets(line.data(), line.size(), pipe); ++k) {
+      std::string name(line.data());
+      while (!name.empty() && (name.back() == '\n' || name.back() == '\r')) name.pop_back();
+      names[indices[k]] = name == "??" ? "" : name;
+      if (!std::fgets(line.data(), line.size(), pipe)) break; // file:line
+    }
+    ::pclose(pipe);
+  }
+  return names;
+}
+
+} // namespace tcpcheck::harness

@@ -1,0 +1,298 @@
+// The guided fuzzer's memory: corpus, features, learned words, attribution.
+#include "fuzz_guidance.hpp"
+
+#include <algorithm>
+
+namespace tcpcheck::harness {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+constexpr std::size_t most_states = 4096;       // distinct states (and transitions) kept apart
+constexpr std::size_t most_learned_words = 4096; // the newest replace the oldest
+constexpr std::size_t most_samples = 2000;
+constexpr std::size_t most_unreached_named = 500;
+constexpr unsigned from_corpus_percent = 90; // cases grown from an entry, not a seed script
+
+std::uint64_t mix(std::uint64_t z) {
+  z += 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// Connection names of a case in the order its script numbers them (first
+// use, "main" first when used), marked true unless the probe's.
+std::vector<bool> watched_connections(const fuzz_case& c) {
+  std::vector<std::string> names;
+  std::vector<bool> probe;
+  bool has_main = false;
+  for (const auto& s : c.steps) {
+    has_main |= s.step.connection == "main";
+    if (std::find(names.begin(), names.end(), s.step.connection) != names.end()) continue;
+    names.push_back(s.step.connection);
+    probe.push_back(s.probe);
+  }
+  if (has_main) {
+    const auto at = std::find(names.begin(), names.end(), "main") - names.begin();
+    std::rotate(probe.begin(), probe.begin() + at, probe.begin() + at + 1);
+  }
+  std::vector<bool> watched;
+  for (const bool p : probe)
+    watched.push_back(!p);
+  return watched;
+}
+
+} // namespace
+
+fuzz_guidance::fuzz_guidance(const std::vector<const conversation_mutator*>& mutators,
+                             const fuzz_options& options)
+    : mutators_(mutators), options_(options), channel_(options.coverage),
+      edge_seen_(feature_limits::most_edges, false) {
+  for (const auto* m : mutators)
+    for (const auto& word : script_dictionary(m->baseline(), m->spec()))
+      known_words_.insert(std::string(as_text(first_word(word))));
+  known_words_.erase("");
+}
+
+void fuzz_guidance::start() {
+  coverage_on_ = options_.feedback == feedback_kind::coverage && channel_ && channel_->attached();
+}
+
+fuzz_case fuzz_guidance::make_case(std::uint64_t n) {
+  const std::uint64_t r = mix(options_.seed * 0xD1B54A32D192ED03ull + n);
+  std::size_t source = static_cast<std::size_t>(n % mutators_.size());
+  mutation_sources from;
+  if (guided()) {
+    from.learned = &learned_;
+    if (!corpus_.empty() && r % 100 < from_corpus_percent) {
+      const std::size_t parent = corpus_.choose(mix(r));
+      from.parent = &corpus_[parent].conversation;
+      source = from.parent->source;
+      const std::size_t donor = static_cast<std::size_t>(mix(r + 1) % corpus_.size());
+      if (donor != parent && corpus_[donor].conversation.source == source)
+        from.donor = &corpus_[donor].conversation;
+    }
+  }
+  fuzz_case c = from.parent || from.learned ? mutators_[source]->make(options_.seed, n, from)
+                                            : mutators_[source]->make(options_.seed, n);
+  c.source = source;
+  return c;
+}
+
+void fuzz_guidance::begin_round(std::size_t count) {
+  round_.assign(count, {});
+  round_words_.clear();
+  if (channel_ && channel_->attached()) channel_->read_counts(counts_);
+}
+
+void fuzz_guidance::observe(std::size_t slot, const fuzz_case& c,
+                            const std::vector<transcript_entry>& transcript) {
+  if (!guided() || slot >= round_.size()) return;
+  const auto sig = read_responses(transcript, watched_connections(c),
+                                  mutators_[c.source]->spec(), known_words_);
+  round_[slot].features = response_features(sig);
+  round_[slot].seen = true;
+  round_words_.insert(round_words_.end(), sig.reply_words.begin(), sig.reply_words.end());
+}
+
+// From observe (its calls come one at a time while the fuzzer waits for the
+// round) and between rounds: never two at once.
+std::vector<feature> fuzz_guidance::response_features(const response_signature& r) {
+  std::vector<feature> out;
+  const auto count = [&](std::set<std::string>& seen, const std::string& text, char kind) {
+    if (seen.size() < most_states) seen.insert(text);
+    if (seen.count(text)) out.push_back(response_feature(kind, text));
+  };
+  for (const auto& s : r.states)
+    count(states_, s, 'S');
+  for (const auto& t : r.transitions)
+    count(transitions_, t, 'T');
+  return out;
+}
+
+void fuzz_guidance::learn_words(std::vector<byte_buffer> words) {
+  for (auto& w : words) {
+    if (w.empty() || !learned_set_.insert(std::string(as_text(w))).second) continue;
+    if (learned_.size() < most_learned_words)
+      learned_.push_back(std::move(w));
+    else
+      learned_[learned_set_.size() % most_learned_words] = std::move(w);
+  }
+}
+
+std::vector<feature> fuzz_guidance::edge_features(const std::vector<std::uint8_t>& before,
+                                                  const std::vector<std::uint8_t>& after) const {
+  std::vector<feature> out;
+  for (std::size_t e = 0; e < after.size(); ++e) {
+    const auto hits = static_cast<std::uint8_t>(after[e] - (e < before.size() ? before[e] : 0));
+    if (hits) out.push_back(edge_feature(e, hits));
+  }
+  return out;
+}
+
+bool fuzz_guidance::any_unseen_edge(const std::vector<feature>& features) const {
+  return std::any_of(features.begin(), features.end(), [&](feature f) {
+    return f < feature_limits::response_base && !edge_seen_[f / 8];
+  });
+}
+
+void fuzz_guidance::keep(const fuzz_case& c, std::vector<feature> features, std::string origin) {
+  corpus_entry e;
+  for (const feature f : features) {
+    e.new_features += seen_.insert(f);
+    if (f < feature_limits::response_base && !edge_seen_[f / 8]) {
+      edge_seen_[f / 8] = true;
+      ++edges_covered_;
+    }
+  }
+  e.conversation = without_probe(c);
+  e.features = std::move(features);
+  e.origin = std::move(origin);
+  corpus_.add(std::move(e));
+}
+
+// Splits `group` (indices into `cases`) until single cases hold the new
+// edges. Each half runs again side by side; a half with no unseen edge is
+// dropped whole.
+void fuzz_guidance::attribute(const std::vector<fuzz_case>& cases,
+                              const std::vector<std::size_t>& group, const run_group& again) {
+  const auto middle = group.begin() + static_cast<std::ptrdiff_t>(group.size() / 2);
+  for (const auto& part : {std::vector<std::size_t>(group.begin(), middle),
+                           std::vector<std::size_t>(middle, group.end())}) {
+    if (part.empty() || attribution_runs_ >= attribution_budget_) continue;
+    std::vector<const fuzz_case*> run;
+    for (const auto i : part)
+      run.push_back(&cases[i]);
+    std::vector<std::uint8_t> before, after;
+    channel_->read_counts(before);
+    attribution_runs_ += part.size();
+    if (!again(run, nullptr)) return;
+    channel_->read_counts(after);
+    auto features = edge_features(before, after);
+    if (!any_unseen_edge(features)) continue;
+    if (part.size() > 1) {
+      attribute(cases, part, again);
+      continue;
+    }
+    const auto& replies = round_[part.front()].features;
+    features.insert(features.end(), replies.begin(), replies.end());
+    keep(cases[part.front()], std::move(features),
+         "run " + std::to_string(cases[part.front()].index) + " (new edges)");
+  }
+}
+
+void fuzz_guidance::end_round(const std::vector<fuzz_case>& cases, const std::vector<bool>& ran,
+                              std::uint64_t runs, std::chrono::milliseconds elapsed,
+                              const run_group& again) {
+  // Cases kept for their replies are not chased again for their edges.
+  std::vector<std::size_t> candidates;
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    if (!ran[i]) continue;
+    const auto& f = round_[i].features;
+    if (round_[i].seen &&
+        std::any_of(f.begin(), f.end(), [&](feature x) { return !seen_.contains(x); }))
+      keep(cases[i], f, "run " + std::to_string(cases[i].index) + " (new replies)");
+    else
+      candidates.push_back(i);
+  }
+  if (guided()) learn_words(std::move(round_words_));
+  if (channel_ && channel_->attached()) {
+    const std::vector<std::uint8_t> before = counts_;
+    channel_->read_counts(counts_);
+    const auto features = edge_features(before, counts_);
+    if (coverage_on_ && any_unseen_edge(features)) {
+      const auto started = clock::now();
+      attribution_budget_ = attribution_runs_ + 4 * candidates.size() + 16;
+      if (!candidates.empty()) attribute(cases, candidates, again);
+      attribution_time_ += clock::now() - started;
+      channel_->read_counts(counts_);
+    }
+    // Edges no single case reproduces (the server's own timers, cases
+    // that only reach them together) count as covered, not chased again.
+    for (const feature f : features)
+      if (!edge_seen_[f / 8]) edge_seen_[f / 8] = true, ++edges_covered_;
+    if (guided()) learn_words(channel_->take_comparison_words());
+  }
+  sample(runs, elapsed, false);
+}
+
+void fuzz_guidance::add_alone(const fuzz_case& c, std::string origin, bool keep_anyway,
+                              const run_group& run) {
+  std::vector<std::uint8_t> before, after;
+  const bool counting = channel_ && channel_->attached();
+  if (counting) channel_->read_counts(before);
+  std::vector<std::vector<transcript_entry>> transcripts;
+  if (!run({&c}, &transcripts)) return;
+  std::vector<feature> features;
+  if (!transcripts.empty())
+    features = response_features(read_responses(transcripts.front(), watched_connections(c),
+                                                 mutators_[c.source]->spec(), known_words_));
+  if (counting) {
+    channel_->read_counts(after);
+    const auto edges = edge_features(before, after);
+    features.insert(features.end(), edges.begin(), edges.end());
+    if (guided()) learn_words(channel_->take_comparison_words());
+  }
+  const bool fresh = std::any_of(features.begin(), features.end(),
+                                 [&](feature f) { return !seen_.contains(f); });
+  if (fresh || keep_anyway) keep(c, std::move(features), std::move(origin));
+}
+
+void fuzz_guidance::sample(std::uint64_t runs, std::chrono::milliseconds elapsed, bool force) {
+  if (!force && !over_time_.empty() && elapsed - over_time_.back().at < std::chrono::seconds(1))
+    return;
+  over_time_.push_back({elapsed, runs, edges_covered_, states_.size(), transitions_.size(),
+                        corpus_.size()});
+  if (over_time_.size() > most_samples) {
+    // Every other sample goes: the series keeps its span at half the detail.
+    std::vector<coverage_sample> thinned;
+    for (std::size_t i = 0; i < over_time_.size(); i += 2)
+      thinned.push_back(over_time_[i]);
+    over_time_ = std::move(thinned);
+  }
+}
+
+guidance_summary fuzz_guidance::summary(std::uint64_t runs, std::chrono::milliseconds elapsed) {
+  sample(runs, elapsed, true);
+  guidance_summary s;
+  s.feedback = options_.feedback == feedback_kind::coverage && !coverage_on_
+                   ? feedback_kind::responses
+                   : options_.feedback;
+  if (options_.feedback == feedback_kind::coverage && !coverage_on_)
+    s.why = channel_ ? "the server does not report coverage (not built with tcpcheck::coverage)"
+                     : "coverage needs a server started with --spawn";
+  s.states = states_.size();
+  if (std::getenv("TCPCHECK_DEBUG_STATES")) for (auto& x : states_) std::fprintf(stderr, "STATE %s\n", x.c_str());
+  if (std::getenv("TCPCHECK_DEBUG_STATES")) { int k = 0; for (auto& x : transitions_) if (k++ < 40) std::fprintf(stderr, "T %s\n", x.c_str()); }
+  s.transitions = transitions_.size();
+  s.learned_words = learned_.size();
+  s.over_time = over_time_;
+  s.attribution_runs = attribution_runs_;
+  s.attribution_time = std::chrono::duration_cast<std::chrono::milliseconds>(attribution_time_);
+  if (!channel_ || !channel_->attached()) return s;
+  s.edges_total = channel_->edges_total();
+  s.edges_covered = edges_covered_;
+  s.processes_seen = channel_->processes_seen();
+  auto functions = channel_->functions();
+  s.functions_total = functions.size();
+  std::erase_if(functions, [&](const server_function& f) {
+    return f.edge < edge_seen_.size() && edge_seen_[f.edge];
+  });
+  s.functions_reached = s.functions_total - functions.size();
+  if (functions.size() > most_unreached_named) functions.resize(most_unreached_named);
+  const auto names = symbolize(functions);
+  for (std::size_t i = 0; i < functions.size(); ++i) {
+    char address[24];
+    std::snprintf(address, sizeof address, "+0x%llx",
+                  static_cast<unsigned long long>(functions[i].address));
+    s.unreached_functions.push_back(!names[i].empty() ? names[i] : functions[i].module + address);
+  }
+  std::sort(s.unreached_functions.begin(), s.unreached_functions.end());
+  s.unreached_functions.erase(std::unique(s.unreached_functions.begin(), s.unreached_functions.end()),
+                              s.unreached_functions.end());
+  return s;
+}
+
+} // namespace tcpcheck::harness

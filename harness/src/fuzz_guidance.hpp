@@ -1,0 +1,112 @@
+// What makes `tcpcheck fuzz` learn: the corpus, the features seen, the
+// words learned, and the attribution of a round's new coverage to cases.
+//
+// The fuzzer runs a round of cases side by side; the guidance makes each
+// case (from a corpus entry, most of the time), notes what each case's
+// replies said as it ends, and after the round keeps the cases that reached
+// something new. Coverage read after a round cannot say which case earned
+// it, so a round with new edges is split in halves, each run again side by
+// side, down to the single cases that reach the new edges (group testing:
+// about 2 log2(round) small runs per new case, and none in a round that
+// found nothing).
+#pragma once
+
+#include "tcpcheck/conversation_mutator.hpp"
+#include "tcpcheck/fuzzing/feature_set.hpp"
+#include "tcpcheck/fuzzing/fuzz_corpus.hpp"
+#include "tcpcheck/fuzzing/response_state.hpp"
+#include "tcpcheck/harness/coverage_channel.hpp"
+#include "tcpcheck/harness/fuzz.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace tcpcheck::harness {
+
+class fuzz_guidance {
+public:
+  /// Runs the cases side by side on a healthy server; false when they could
+  /// not run (the server broke).
+  /// With `transcripts`, each case's transcript comes back in it.
+  using run_group = std::function<bool(const std::vector<const fuzz_case*>&,
+                                       std::vector<std::vector<transcript_entry>>* transcripts)>;
+
+  fuzz_guidance(const std::vector<const conversation_mutator*>& mutators,
+                const fuzz_options& options);
+
+  /// Whether cases grow from a corpus (any feedback at all).
+  bool guided() const noexcept { return options_.feedback != feedback_kind::none; }
+  bool coverage_on() const noexcept { return coverage_on_; }
+
+  /// Decides between coverage and responses once the server has started.
+  void start();
+
+  /// Case `n` of the run.
+  fuzz_case make_case(std::uint64_t n);
+
+  /// A case ended with `transcript` (called one at a time, from any thread).
+  void observe(std::size_t slot, const fuzz_case& c, const std::vector<transcript_entry>& transcript);
+  /// Slots for a round of `count` cases; forgets the last round's.
+  void begin_round(std::size_t count);
+
+  /// After a round whose cases ran (`ran[i]`) without breaking the server:
+  /// keeps what was new, attributing new coverage by running halves again.
+  void end_round(const std::vector<fuzz_case>& cases, const std::vector<bool>& ran,
+                 std::uint64_t runs, std::chrono::milliseconds elapsed, const run_group& again);
+
+  /// Adds `c` to the corpus with whatever it reaches alone (a seed script's
+  /// conversation, a loaded entry); `keep_anyway` keeps it even when it
+  /// reaches nothing new.
+  void add_alone(const fuzz_case& c, std::string origin, bool keep_anyway, const run_group& run);
+
+  const fuzz_corpus& corpus() const noexcept { return corpus_; }
+  std::size_t edges_covered() const noexcept { return edges_covered_; }
+  std::size_t states() const noexcept { return states_.size(); }
+  std::size_t transitions() const noexcept { return transitions_.size(); }
+
+  /// The summary for the outcome, with the functions never reached.
+  guidance_summary summary(std::uint64_t runs, std::chrono::milliseconds elapsed);
+
+private:
+  struct observed {
+    std::vector<feature> features;
+    bool seen = false;
+  };
+
+  std::vector<feature> response_features(const response_signature& r);
+  void learn_words(std::vector<byte_buffer> words);
+  std::vector<feature> edge_features(const std::vector<std::uint8_t>& before,
+                                     const std::vector<std::uint8_t>& after) const;
+  bool any_unseen_edge(const std::vector<feature>& features) const;
+  void keep(const fuzz_case& c, std::vector<feature> features, std::string origin);
+  void attribute(const std::vector<fuzz_case>& cases, const std::vector<std::size_t>& group,
+                 const run_group& again);
+  void sample(std::uint64_t runs, std::chrono::milliseconds elapsed, bool force);
+
+  const std::vector<const conversation_mutator*>& mutators_;
+  const fuzz_options& options_;
+  coverage_channel* channel_;
+  bool coverage_on_ = false;
+  fuzz_corpus corpus_;
+  feature_set seen_;
+  std::vector<bool> edge_seen_;
+  std::size_t edges_covered_ = 0;
+  std::vector<std::uint8_t> counts_; // the server's counts as last read
+  std::set<std::string> states_, transitions_;
+  std::set<std::string> known_words_; // first words a send may be named by
+  std::vector<byte_buffer> learned_;
+  std::set<std::string> learned_set_;
+  std::vector<std::vector<bool>> watched_; // per seed script: non-probe connections
+  std::vector<observed> round_;
+  std::vector<byte_buffer> round_words_;
+  std::vector<coverage_sample> over_time_;
+  std::uint64_t attribution_runs_ = 0;
+  std::chrono::steady_clock::duration attribution_time_{0};
+  std::size_t attribution_budget_ = 0;
+};
+
+} // namespace tcpcheck::harness
