@@ -10,7 +10,8 @@ set(TCPCHECK_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/tcpcheck")
 # users to link the ASan runtime. In other builds it carries nothing.
 set_target_properties(tcpcheck_core PROPERTIES EXPORT_NAME core)
 set_target_properties(tcpcheck_sanitizers PROPERTIES EXPORT_NAME sanitizers)
-set(tcpcheck_installed_targets tcpcheck_core tcpcheck_sanitizers tcpcheck_fuzz_replay)
+set(tcpcheck_installed_targets tcpcheck_core tcpcheck_sanitizers tcpcheck_fuzz_replay
+    tcpcheck_coverage)
 set(TCPCHECK_PACKAGE_HAS_TESTING OFF)
 if(TARGET tcpcheck_testing)
   list(APPEND tcpcheck_installed_targets tcpcheck_testing)
@@ -21,7 +22,7 @@ install(TARGETS ${tcpcheck_installed_targets} EXPORT tcpcheckTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(DIRECTORY core/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY core/include/ coverage/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT tcpcheckTargets NAMESPACE tcpcheck:: DESTINATION ${TCPCHECK_INSTALL_CMAKEDIR})
 
 configure_package_config_file(cmake/tcpcheckConfig.cmake.in
@@ -34,6 +35,7 @@ install(FILES
   "${PROJECT_BINARY_DIR}/tcpcheckConfig.cmake"
   "${PROJECT_BINARY_DIR}/tcpcheckConfigVersion.cmake"
   cmake/TcpcheckAddFuzzer.cmake
+  cmake/TcpcheckCoverage.cmake
   DESTINATION ${TCPCHECK_INSTALL_CMAKEDIR})
 
 # pkg-config files find the prefix from their own place (${pcfiledir}), so
@@ -45,6 +47,20 @@ if(TCPCHECK_SANITIZE OR TCPCHECK_FUZZ)
 endif()
 configure_file(cmake/tcpcheck.pc.in "${PROJECT_BINARY_DIR}/tcpcheck.pc" @ONLY)
 install(FILES "${PROJECT_BINARY_DIR}/tcpcheck.pc" DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+# tcpcheck-coverage: the flags of tcpcheck_instrument_server() for builds
+# without CMake (cmake/TcpcheckCoverage.cmake says why each is there).
+include(TcpcheckCoverage)
+set(TCPCHECK_PC_NO_BUILTINS "")
+set(TCPCHECK_PC_WRAPS "")
+foreach(f IN LISTS TCPCHECK_COVERAGE_COMPARED)
+  string(APPEND TCPCHECK_PC_NO_BUILTINS " -fno-builtin-${f}")
+  list(APPEND TCPCHECK_PC_WRAPS "--wrap=${f}")
+endforeach()
+string(STRIP "${TCPCHECK_PC_NO_BUILTINS}" TCPCHECK_PC_NO_BUILTINS)
+list(JOIN TCPCHECK_PC_WRAPS "," TCPCHECK_PC_WRAPS)
+configure_file(cmake/tcpcheck-coverage.pc.in "${PROJECT_BINARY_DIR}/tcpcheck-coverage.pc" @ONLY)
+install(FILES "${PROJECT_BINARY_DIR}/tcpcheck-coverage.pc" DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
 if(TCPCHECK_PACKAGE_HAS_TESTING)
   configure_file(cmake/tcpcheck-testing.pc.in "${PROJECT_BINARY_DIR}/tcpcheck-testing.pc" @ONLY)
   install(FILES "${PROJECT_BINARY_DIR}/tcpcheck-testing.pc"

@@ -445,19 +445,22 @@ private:
     c_.steps.insert(c_.steps.begin() + static_cast<std::ptrdiff_t>(i) + 1, times, copy);
   }
 
+  // A send moved later in the conversation: never before its connection
+  // opens or before the capture it uses.
   void move_send(std::size_t i, const std::vector<std::size_t>& sends) {
-    if (sends.size() < 2) return repeat_send(i);
-    case_step moved = std::move(c_.steps[i]);
+    const std::size_t end = conversation_end();
+    if (sends.size() < 2 || i + 1 >= end) return repeat_send(i);
+    const std::size_t at = i + 1 + rng_.below(end - i - 1);
+    case_step moved = c_.steps[i];
     moved.mutated = true;
+    c_.notes.push_back(where(i) + ": send moved to after step " + std::to_string(at + 1));
+    c_.steps.insert(c_.steps.begin() + static_cast<std::ptrdiff_t>(at) + 1, std::move(moved));
     c_.steps.erase(c_.steps.begin() + static_cast<std::ptrdiff_t>(i));
     mark_from(i);
-    const std::size_t at = rng_.below(conversation_end() + 1);
-    c_.notes.push_back(where_line(moved.origin_line) + ": send moved to step " +
-                       std::to_string(at + 1));
-    c_.steps.insert(c_.steps.begin() + static_cast<std::ptrdiff_t>(at), std::move(moved));
   }
 
-  // A run of sends from another corpus entry, inserted somewhere in this one.
+  // A run of sends from another corpus entry, inserted after the first step
+  // of this one on the same connection (a connection is open from there).
   void splice_sends(const std::vector<std::size_t>& sends) {
     std::vector<const case_step*> theirs;
     if (donor_)
@@ -466,14 +469,22 @@ private:
     if (theirs.empty()) return insert_send(sends[rng_.below(sends.size())]);
     const std::size_t from = rng_.below(theirs.size());
     const std::size_t n = std::min<std::size_t>(1 + rng_.below(3), theirs.size() - from);
-    const std::size_t at = rng_.below(conversation_end() + 1);
+    const std::string& connection = theirs[from]->step.connection;
+    const std::size_t end = conversation_end();
+    std::size_t first_use = 0;
+    while (first_use < end && c_.steps[first_use].step.connection != connection)
+      ++first_use;
+    if (first_use == end) return insert_send(sends[rng_.below(sends.size())]);
+    const std::size_t at = first_use + 1 + rng_.below(end - first_use);
     std::vector<case_step> run;
     for (std::size_t k = 0; k < n; ++k) {
+      if (theirs[from + k]->step.connection != connection) break;
       run.push_back(*theirs[from + k]);
       run.back().mutated = true;
       run.back().origin_line = 0;
     }
-    c_.notes.push_back(std::to_string(n) + " sends of another corpus entry spliced in before step " +
+    c_.notes.push_back(std::to_string(run.size()) +
+                       " sends of another corpus entry spliced in before step " +
                        std::to_string(at + 1));
     c_.steps.insert(c_.steps.begin() + static_cast<std::ptrdiff_t>(at), run.begin(), run.end());
   }
@@ -484,10 +495,6 @@ private:
     const bool framed = !encode_frame(spec_, bytes, wire);
     s.step.payload.segments.assign(1, {false, std::move(bytes), {}});
     s.step.raw = !framed;
-  }
-
-  static std::string where_line(std::size_t line) {
-    return line ? "line " + std::to_string(line) : "an inserted send";
   }
 
   // A step that later steps of the case depend on was removed or moved:

@@ -231,22 +231,32 @@ private:
     progress_(p);
   }
 
+  // The case as run: without its probe (nor the pause that waits for it)
+  // but one time in probe_every.
+  fuzz_case as_run(fuzz_case c, std::uint64_t n) const {
+    if (n % std::max<std::size_t>(1, options_.probe_every) == 0) return c;
+    c.steps.erase(c.steps.begin() + static_cast<std::ptrdiff_t>(probe_start(c)), c.steps.end());
+    if (!c.steps.empty() && c.steps.back().settles &&
+        c.steps.back().step.what == script_step::kind::sleep)
+      c.steps.pop_back();
+    return c;
+  }
+
   // One round side by side. Returns false when fuzzing cannot go on.
   bool run_round(std::size_t count) {
     std::vector<fuzz_case> cases;
     std::vector<script> scripts;
     for (std::size_t i = 0; i < count; ++i) {
-      cases.push_back(guidance_.make_case(outcome_.runs + i));
-      fuzz_case run_as = cases.back();
-      if ((outcome_.runs + i) % std::max<std::size_t>(1, options_.probe_every) != 0) {
-        // No probe: nor the pause that waits for it.
-        run_as.steps.erase(run_as.steps.begin() + static_cast<std::ptrdiff_t>(probe_start(run_as)),
-                           run_as.steps.end());
-        if (!run_as.steps.empty() && run_as.steps.back().settles &&
-            run_as.steps.back().step.what == script_step::kind::sleep)
-          run_as.steps.pop_back();
+      const std::uint64_t n = outcome_.runs + i;
+      cases.push_back(guidance_.make_case(n, true));
+      auto made = try_to_script(as_run(cases.back(), n), baseline_of(cases.back()));
+      if (!made) {
+        // Grown from a corpus entry, a case may not make a script (a send
+        // on a connection the entry closed before): a seed script's case.
+        cases.back() = guidance_.make_case(n, false);
+        made = to_script(as_run(cases.back(), n), baseline_of(cases.back()));
       }
-      scripts.push_back(to_script(run_as, baseline_of(run_as)));
+      scripts.push_back(std::move(*made));
     }
     const std::uint64_t first_run = outcome_.runs;
     std::vector<case_effect> effects(count);

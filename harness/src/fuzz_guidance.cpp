@@ -60,13 +60,13 @@ void fuzz_guidance::start() {
   coverage_on_ = options_.feedback == feedback_kind::coverage && channel_ && channel_->attached();
 }
 
-fuzz_case fuzz_guidance::make_case(std::uint64_t n) {
+fuzz_case fuzz_guidance::make_case(std::uint64_t n, bool from_corpus) {
   const std::uint64_t r = mix(options_.seed * 0xD1B54A32D192ED03ull + n);
   std::size_t source = static_cast<std::size_t>(n % mutators_.size());
   mutation_sources from;
   if (guided()) {
     from.learned = &learned_;
-    if (!corpus_.empty() && r % 100 < from_corpus_percent) {
+    if (from_corpus && !corpus_.empty() && r % 100 < from_corpus_percent) {
       const std::size_t parent = corpus_.choose(mix(r));
       from.parent = &corpus_[parent].conversation;
       source = from.parent->source;
@@ -75,8 +75,7 @@ fuzz_case fuzz_guidance::make_case(std::uint64_t n) {
         from.donor = &corpus_[donor].conversation;
     }
   }
-  fuzz_case c = from.parent || from.learned ? mutators_[source]->make(options_.seed, n, from)
-                                            : mutators_[source]->make(options_.seed, n);
+  fuzz_case c = mutators_[source]->make(options_.seed, n, from);
   c.source = source;
   return c;
 }

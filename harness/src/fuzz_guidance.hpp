@@ -45,8 +45,9 @@ public:
   /// Decides between coverage and responses once the server has started.
   void start();
 
-  /// Case `n` of the run.
-  fuzz_case make_case(std::uint64_t n);
+  /// Case `n` of the run: grown from a corpus entry most of the time when
+  /// `from_corpus`, else from a seed script.
+  fuzz_case make_case(std::uint64_t n, bool from_corpus);
 
   /// A case ended with `transcript` (called one at a time, from any thread).
   void observe(std::size_t slot, const fuzz_case& c, const std::vector<transcript_entry>& transcript);
