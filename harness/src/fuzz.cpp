@@ -119,12 +119,9 @@ public:
     }
 
     start_corpus();
-    const std::size_t round_size =
-        options_.round_size ? options_.round_size
-                            : options_.jobs * (guidance_.guided() ? 4 : 64);
     while (outcome_.runs < options_.runs && !time_is_up()) {
       const std::size_t round = static_cast<std::size_t>(
-          std::min<std::uint64_t>(round_size, options_.runs - outcome_.runs));
+          std::min<std::uint64_t>(round_size(), options_.runs - outcome_.runs));
       if (!run_round(round)) break;
       report("fuzzing");
     }
@@ -180,10 +177,16 @@ private:
   fuzz_guidance::run_group run_group() {
     return [this](const std::vector<const fuzz_case*>& group,
                   std::vector<std::vector<transcript_entry>>* transcripts) {
-      if (!recover()) return false;
+      if (time_is_up() || !recover()) return false;
       std::vector<script> scripts;
       for (const fuzz_case* c : group) {
-        auto s = try_to_script(without_probe(*c), baseline_of(*c));
+        // Without the probe, nor the pause that waits for it: what the
+        // case reaches is counted once it has ended.
+        fuzz_case alone = without_probe(*c);
+        if (!alone.steps.empty() && alone.steps.back().settles &&
+            alone.steps.back().step.what == script_step::kind::sleep)
+          alone.steps.pop_back();
+        auto s = try_to_script(alone, baseline_of(*c));
         if (!s) return false;
         scripts.push_back(std::move(*s));
       }
@@ -196,7 +199,6 @@ private:
             if (transcripts) (*transcripts)[i] = std::move(r.outcome.transcript);
           },
           options_.jobs);
-      outcome_.runs += group.size();
       if (refused || where_.died(false)) {
         healthy_ = false;
         return false;
@@ -229,6 +231,19 @@ private:
     p.transitions = guidance_.transitions();
     p.corpus = guidance_.corpus().size();
     progress_(p);
+  }
+
+  // Cases per round. Blind: many, for throughput. Guided: a round with new
+  // edges costs about its size in attribution runs, so rounds shrink while
+  // coverage grows fast and grow back as it settles.
+  std::size_t round_size() {
+    if (options_.round_size) return options_.round_size;
+    if (!guidance_.guided()) return options_.jobs * 64;
+    const std::size_t smallest = options_.jobs * 2, largest = options_.jobs * 16;
+    guided_round_ = guided_round_ == 0                   ? smallest
+                    : guidance_.last_round_found_edges() ? std::max(smallest, guided_round_ / 2)
+                                                         : std::min(largest, guided_round_ * 2);
+    return guided_round_;
   }
 
   // The case as run: without its probe (nor the pause that waits for it)
@@ -459,6 +474,7 @@ private:
   const clock::time_point started_;
   clock::duration fuzzing_time_{0};
   bool healthy_ = true;
+  std::size_t guided_round_ = 0;
   fuzz_outcome outcome_;
   fuzz_guidance guidance_;
 };

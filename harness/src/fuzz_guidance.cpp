@@ -2,6 +2,7 @@
 #include "fuzz_guidance.hpp"
 
 #include <algorithm>
+#include <optional>
 
 namespace tcpcheck::harness {
 
@@ -152,58 +153,98 @@ void fuzz_guidance::keep(const fuzz_case& c, std::vector<feature> features, std:
   corpus_.add(std::move(e));
 }
 
-// Splits `group` (indices into `cases`) until single cases hold the new
-// edges. Each half runs again side by side; a half with no unseen edge is
-// dropped whole.
-void fuzz_guidance::attribute(const std::vector<fuzz_case>& cases,
+bool fuzz_guidance::all_seen(const std::vector<feature>& edges) const {
+  return std::all_of(edges.begin(), edges.end(), [&](feature f) { return edge_seen_[f / 8]; });
+}
+
+// Runs `part` side by side: whether it reached an edge not seen yet (with
+// the features it reached in `features`), nullopt when it cannot be run
+// (the server broke, time is up, the budget is spent).
+std::optional<bool> fuzz_guidance::run_part(const std::vector<fuzz_case>& cases,
+                                            const std::vector<std::size_t>& part,
+                                            const run_group& again,
+                                            std::vector<feature>& features) {
+  if (attribution_runs_ + part.size() > attribution_budget_) return std::nullopt;
+  std::vector<const fuzz_case*> run;
+  for (const auto i : part)
+    run.push_back(&cases[i]);
+  std::vector<std::uint8_t> before, after;
+  channel_->read_counts(before);
+  attribution_runs_ += part.size();
+  if (!again(run, nullptr)) return std::nullopt;
+  channel_->read_counts(after);
+  features = edge_features(before, after);
+  return any_unseen_edge(features);
+}
+
+void fuzz_guidance::keep_alone(const fuzz_case& c, std::size_t slot,
+                               std::vector<feature> features) {
+  const auto& replies = round_[slot].features;
+  features.insert(features.end(), replies.begin(), replies.end());
+  keep(c, std::move(features), "run " + std::to_string(c.index) + " (new edges)");
+}
+
+// Splits `group` (indices into `cases`, known to hold some of the round's
+// new edges) down to the single cases that reach them. False when runs can
+// no longer be made.
+bool fuzz_guidance::attribute(const std::vector<fuzz_case>& cases,
                               const std::vector<std::size_t>& group, const run_group& again) {
-  const auto middle = group.begin() + static_cast<std::ptrdiff_t>(group.size() / 2);
-  for (const auto& part : {std::vector<std::size_t>(group.begin(), middle),
-                           std::vector<std::size_t>(middle, group.end())}) {
-    if (part.empty() || attribution_runs_ >= attribution_budget_) continue;
-    std::vector<const fuzz_case*> run;
-    for (const auto i : part)
-      run.push_back(&cases[i]);
-    std::vector<std::uint8_t> before, after;
-    channel_->read_counts(before);
-    attribution_runs_ += part.size();
-    if (!again(run, nullptr)) return;
-    channel_->read_counts(after);
-    auto features = edge_features(before, after);
-    if (!any_unseen_edge(features)) continue;
-    if (part.size() > 1) {
-      attribute(cases, part, again);
-      continue;
-    }
-    const auto& replies = round_[part.front()].features;
-    features.insert(features.end(), replies.begin(), replies.end());
-    keep(cases[part.front()], std::move(features),
-         "run " + std::to_string(cases[part.front()].index) + " (new edges)");
+  std::vector<feature> features;
+  if (group.size() == 1) {
+    const auto held = run_part(cases, group, again, features);
+    if (held && *held) keep_alone(cases[group.front()], group.front(), std::move(features));
+    return held.has_value();
   }
+  const auto middle = group.begin() + static_cast<std::ptrdiff_t>(group.size() / 2);
+  const std::vector<std::size_t> first(group.begin(), middle), second(middle, group.end());
+  const auto held = run_part(cases, first, again, features);
+  if (!held) return false;
+  if (*held) {
+    if (first.size() == 1)
+      keep_alone(cases[first.front()], first.front(), std::move(features));
+    else if (!attribute(cases, first, again))
+      return false;
+    if (all_seen(round_new_edges_)) return true;
+    const auto rest = run_part(cases, second, again, features);
+    if (!rest) return false;
+    if (!*rest) return true;
+    if (second.size() > 1) return attribute(cases, second, again);
+    keep_alone(cases[second.front()], second.front(), std::move(features));
+    return true;
+  }
+  // The first half reached none of them: the second half does, if the
+  // server does the same again. It is split without being run whole.
+  return attribute(cases, second, again);
 }
 
 void fuzz_guidance::end_round(const std::vector<fuzz_case>& cases, const std::vector<bool>& ran,
                               std::uint64_t runs, std::chrono::milliseconds elapsed,
                               const run_group& again) {
-  // Cases kept for their replies are not chased again for their edges.
+  // Cases kept for their replies stay candidates for the edges: they are
+  // the likeliest to have reached new ones too.
   std::vector<std::size_t> candidates;
   for (std::size_t i = 0; i < cases.size(); ++i) {
     if (!ran[i]) continue;
+    candidates.push_back(i);
     const auto& f = round_[i].features;
     if (round_[i].seen &&
         std::any_of(f.begin(), f.end(), [&](feature x) { return !seen_.contains(x); }))
       keep(cases[i], f, "run " + std::to_string(cases[i].index) + " (new replies)");
-    else
-      candidates.push_back(i);
   }
   if (guided()) learn_words(std::move(round_words_));
   if (channel_ && channel_->attached()) {
     const std::vector<std::uint8_t> before = counts_;
     channel_->read_counts(counts_);
     const auto features = edge_features(before, counts_);
-    if (coverage_on_ && any_unseen_edge(features)) {
+    last_round_found_edges_ = any_unseen_edge(features);
+    if (coverage_on_ && last_round_found_edges_) {
       const auto started = clock::now();
-      attribution_budget_ = attribution_runs_ + 4 * candidates.size() + 16;
+      round_new_edges_.clear();
+      for (const feature f : features)
+        if (!edge_seen_[f / 8]) round_new_edges_.push_back(f);
+      // A server that does not do the same twice could send the search
+      // everywhere: it stops at twice the round.
+      attribution_budget_ = attribution_runs_ + 2 * candidates.size() + 16;
       if (!candidates.empty()) attribute(cases, candidates, again);
       attribution_time_ += clock::now() - started;
       channel_->read_counts(counts_);
@@ -263,8 +304,6 @@ guidance_summary fuzz_guidance::summary(std::uint64_t runs, std::chrono::millise
     s.why = channel_ ? "the server does not report coverage (not built with tcpcheck::coverage)"
                      : "coverage needs a server started with --spawn";
   s.states = states_.size();
-  if (std::getenv("TCPCHECK_DEBUG_STATES")) for (auto& x : states_) std::fprintf(stderr, "STATE %s\n", x.c_str());
-  if (std::getenv("TCPCHECK_DEBUG_STATES")) { int k = 0; for (auto& x : transitions_) if (k++ < 40) std::fprintf(stderr, "T %s\n", x.c_str()); }
   s.transitions = transitions_.size();
   s.learned_words = learned_.size();
   s.over_time = over_time_;

@@ -5,10 +5,12 @@
 // case (from a corpus entry, most of the time), notes what each case's
 // replies said as it ends, and after the round keeps the cases that reached
 // something new. Coverage read after a round cannot say which case earned
-// it, so a round with new edges is split in halves, each run again side by
-// side, down to the single cases that reach the new edges (group testing:
-// about 2 log2(round) small runs per new case, and none in a round that
-// found nothing).
+// it, so a round with new edges is split in halves, run again side by side,
+// down to the single cases that reach the new edges (group testing). A half
+// that holds none of them tells that the other half does, which is then
+// split without being run whole; a half is not run at all once every new
+// edge has its case. About one round's worth of runs per new case, and none
+// in a round that found nothing.
 #pragma once
 
 #include "tcpcheck/conversation_mutator.hpp"
@@ -21,6 +23,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -64,6 +67,9 @@ public:
   /// reaches nothing new.
   void add_alone(const fuzz_case& c, std::string origin, bool keep_anyway, const run_group& run);
 
+  /// Whether the last round reached edges no round had reached before.
+  bool last_round_found_edges() const noexcept { return last_round_found_edges_; }
+
   const fuzz_corpus& corpus() const noexcept { return corpus_; }
   std::size_t edges_covered() const noexcept { return edges_covered_; }
   std::size_t states() const noexcept { return states_.size(); }
@@ -84,8 +90,13 @@ private:
                                      const std::vector<std::uint8_t>& after) const;
   bool any_unseen_edge(const std::vector<feature>& features) const;
   void keep(const fuzz_case& c, std::vector<feature> features, std::string origin);
-  void attribute(const std::vector<fuzz_case>& cases, const std::vector<std::size_t>& group,
+  bool attribute(const std::vector<fuzz_case>& cases, const std::vector<std::size_t>& group,
                  const run_group& again);
+  std::optional<bool> run_part(const std::vector<fuzz_case>& cases,
+                               const std::vector<std::size_t>& part, const run_group& again,
+                               std::vector<feature>& features);
+  void keep_alone(const fuzz_case& c, std::size_t slot, std::vector<feature> features);
+  bool all_seen(const std::vector<feature>& edges) const;
   void sample(std::uint64_t runs, std::chrono::milliseconds elapsed, bool force);
 
   const std::vector<const conversation_mutator*>& mutators_;
@@ -108,6 +119,8 @@ private:
   std::uint64_t attribution_runs_ = 0;
   std::chrono::steady_clock::duration attribution_time_{0};
   std::size_t attribution_budget_ = 0;
+  std::vector<feature> round_new_edges_; // the edges the round being attributed reached first
+  bool last_round_found_edges_ = false;
 };
 
 } // namespace tcpcheck::harness

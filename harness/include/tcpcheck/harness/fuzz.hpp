@@ -57,8 +57,9 @@ struct fuzz_options {
   feedback_kind feedback = feedback_kind::coverage;
   coverage_channel* coverage = nullptr; ///< the spawned server's map, if any
   std::vector<fuzz_case> corpus;        ///< loaded entries (--corpus), run first
-  /// Cases per round; 0: 4 x jobs when guided (attribution costs grow with
-  /// a round), 64 x jobs when blind.
+  /// Cases per round; 0: 16 x jobs when guided (what attribution costs
+  /// grows with a round; the tail of a small round, where fewer cases run
+  /// side by side, costs throughput), 64 x jobs when blind.
   std::size_t round_size = 0;
 };
 
