@@ -612,15 +612,20 @@ TEST(CorpusCaseFromText, MarksNothingInAScriptOfANormalConversation) {
 }
 
 TEST(CorpusCaseFromText, DoesNotTakeAPlainExpectOrAnEarlierRelaxedExpectForSettling) {
-  for (const std::string_view text : {
-           "send raw \"x\"\nexpect close\nsleep 25ms\n",
-           "send raw \"x\"\nexpect any or close or reset or silence 25ms\nsend \"y\"\n",
+  // Which step must not settle in each.
+  for (const auto& [text, step] : {
+           std::pair<std::string_view, std::size_t>{"send raw \"x\"\nexpect close\nsleep 25ms\n",
+                                                    1},
+           {"send raw \"x\"\nshutdown\nexpect close\nsleep 25ms\n", 2},
+           {"send raw \"x\"\nexpect any or close or reset or silence 25ms\nsend \"y\"\n", 1},
+           {"send raw \"x\"\nexpect any or close or reset or silence 25ms\nsend \"y\"\n", 2},
        }) {
     std::string error;
     const auto c = corpus_case_from_text(text, error);
     ASSERT_TRUE(c) << error << "\n" << text;
-    for (std::size_t i = 0; i < c->steps.size(); ++i)
-      EXPECT_FALSE(c->steps[i].settles) << "step " << i << " of\n" << text;
+    ASSERT_LT(step, c->steps.size()) << text;
+    EXPECT_FALSE(c->steps[step].settles) << "step " << step << " of\n" << text;
+    EXPECT_TRUE(c->steps[step].mutated) << "step " << step << " of\n" << text;
   }
 }
 

@@ -595,7 +595,11 @@ private:
 // reset, or a short silence. Waiting for each reply in turn would spend a
 // silence on every one a confused server never sends; after the client's
 // FIN most servers close at once.
-void relax_after_first_mutation(fuzz_case& c, duration quiet) {
+//
+// `settled` names connections a parent case already waited on: their
+// expects went when the parent was relaxed, and they are settled again.
+void relax_after_first_mutation(fuzz_case& c, duration quiet,
+                                const std::set<std::string>& settled = {}) {
   const std::size_t end = [&] {
     std::size_t i = 0;
     while (i < c.steps.size() && !c.steps[i].probe)
@@ -610,7 +614,7 @@ void relax_after_first_mutation(fuzz_case& c, duration quiet) {
     }
   if (first == end) return;
   std::set<std::string> lost;
-  std::set<std::string> expected_on;
+  std::set<std::string> expected_on = settled;
   std::set<std::string> ended; // closed, reset or shut down by the case itself
   std::vector<case_step> rest;
   bool carry = false; // a dropped expect's mark passes to the next step kept
@@ -732,11 +736,14 @@ fuzz_case conversation_mutator::make(std::uint64_t seed, std::uint64_t index,
   fuzz_case c;
   c.seed = seed;
   c.index = index;
+  std::set<std::string> settled;
   if (from.parent) {
     // A corpus entry goes on from its conversation; its settling steps and
     // probe are made again after the new mutations.
-    for (const auto& s : from.parent->steps)
+    for (const auto& s : from.parent->steps) {
+      if (s.settles && s.step.what == step_kind::expect) settled.insert(s.step.connection);
       if (!s.probe && !s.settles) c.steps.push_back(s);
+    }
     c.notes = from.parent->notes;
   } else {
     for (const auto& step : baseline_.steps)
@@ -753,7 +760,7 @@ fuzz_case conversation_mutator::make(std::uint64_t seed, std::uint64_t index,
   constexpr std::size_t most_notes = 12;
   if (c.notes.size() > most_notes)
     c.notes.erase(c.notes.begin(), c.notes.end() - static_cast<std::ptrdiff_t>(most_notes));
-  relax_after_first_mutation(c, options_.quiet);
+  relax_after_first_mutation(c, options_.quiet, settled);
   drop_unbound_sends(c);
   return c;
 }
