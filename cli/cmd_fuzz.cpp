@@ -38,6 +38,7 @@ struct fuzz_cli {
   std::string corpus_dir;
   std::string feedback = "coverage";
   bool merge = false;
+  CLI::Option* max_time_option = nullptr; ///< to tell a --max-time given from the default
   harness::fuzz_options options;
   unsigned max_seconds = 60;
   unsigned timeout_ms = 0;
@@ -200,6 +201,9 @@ int fuzz(fuzz_cli& o) {
   if (!target) return exit;
   harness::check_target& where = *target->checked;
 
+  // A merge that stops half way removes nothing: it is not bounded by the
+  // fuzzing default.
+  if (o.merge && o.max_time_option->count() == 0) o.max_seconds = 604800;
   o.options.max_time = std::chrono::seconds(o.max_seconds);
   progress_line progress(!o.no_progress, this_command);
   const auto show = [&](const harness::fuzz_progress& p) { progress.show(progress_text(p)); };
@@ -259,8 +263,11 @@ command add_fuzz(CLI::App& app) {
   sub->add_option("--runs", o->options.runs,
                   "Cases to run, at most (default: no bound; --max-time stops the run)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
-  sub->add_option("--max-time", o->max_seconds, "Seconds to fuzz, at most, minimizing included")
-      ->capture_default_str()
+  o->max_time_option =
+      sub->add_option("--max-time", o->max_seconds,
+                      "Seconds to fuzz, at most, minimizing included (--merge: no bound unless "
+                      "given)")
+          ->capture_default_str()
       ->check(CLI::Range(1u, 604800u));
   sub->add_option("--jobs,-j", o->options.jobs, "Cases side by side")
       ->capture_default_str()

@@ -10,7 +10,7 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-constexpr std::size_t most_states = 4096;       // distinct states (and transitions) kept apart
+constexpr std::size_t most_states = 1024; // distinct states (and transitions) kept apart
 constexpr std::size_t most_learned_words = 4096; // the newest replace the oldest
 constexpr std::size_t most_samples = 2000;
 constexpr std::size_t most_unreached_named = 500;
@@ -59,6 +59,12 @@ fuzz_guidance::fuzz_guidance(const std::vector<const conversation_mutator*>& mut
 
 void fuzz_guidance::start() {
   coverage_on_ = options_.feedback == feedback_kind::coverage && channel_ && channel_->attached();
+  if (!channel_ || !channel_->attached()) return;
+  // What the server reached starting up (main, its setup) is covered, not
+  // news for the first case to run.
+  channel_->read_counts(counts_);
+  for (std::size_t e = 0; e < counts_.size(); ++e)
+    if (counts_[e] && !edge_seen_[e]) edge_seen_[e] = true, ++edges_covered_;
 }
 
 fuzz_case fuzz_guidance::make_case(std::uint64_t n, bool from_corpus) {
@@ -179,6 +185,13 @@ std::optional<bool> fuzz_guidance::run_part(const std::vector<fuzz_case>& cases,
 
 void fuzz_guidance::keep_alone(const fuzz_case& c, std::size_t slot,
                                std::vector<feature> features) {
+  if (round_[slot].kept) {
+    // Kept already for its replies: its edges are counted, not kept twice.
+    for (const feature f : features)
+      if (seen_.insert(f) && f < feature_limits::response_base && !edge_seen_[f / 8])
+        edge_seen_[f / 8] = true, ++edges_covered_;
+    return;
+  }
   const auto& replies = round_[slot].features;
   features.insert(features.end(), replies.begin(), replies.end());
   keep(c, std::move(features), "run " + std::to_string(c.index) + " (new edges)");
@@ -228,8 +241,10 @@ void fuzz_guidance::end_round(const std::vector<fuzz_case>& cases, const std::ve
     candidates.push_back(i);
     const auto& f = round_[i].features;
     if (round_[i].seen &&
-        std::any_of(f.begin(), f.end(), [&](feature x) { return !seen_.contains(x); }))
+        std::any_of(f.begin(), f.end(), [&](feature x) { return !seen_.contains(x); })) {
       keep(cases[i], f, "run " + std::to_string(cases[i].index) + " (new replies)");
+      round_[i].kept = true;
+    }
   }
   if (guided()) learn_words(std::move(round_words_));
   if (channel_ && channel_->attached()) {

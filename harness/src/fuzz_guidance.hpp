@@ -81,7 +81,8 @@ public:
 private:
   struct observed {
     std::vector<feature> features;
-    bool seen = false;
+    bool seen = false; ///< its transcript came
+    bool kept = false; ///< kept in the corpus this round
   };
 
   std::vector<feature> response_features(const response_signature& r);

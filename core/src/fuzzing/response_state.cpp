@@ -33,27 +33,35 @@ std::string joined(const std::set<std::string>& tokens) {
   return out;
 }
 
-// What one write of the client said: the first word of the frame it holds.
-std::string send_token(byte_view bytes, const framing_spec& spec,
-                       const std::set<std::string>& known) {
+// What one write of the client said: the first word of the first frame it
+// holds (raw framing: of the bytes), and the name of the send from it.
+struct sent_words {
+  std::string word;
+  std::string token; // the word if known, "?" for another payload, "raw" for no frame
+};
+
+sent_words words_of_send(byte_view bytes, const framing_spec& spec,
+                         const std::set<std::string>& known) {
+  sent_words out{"", "raw"};
+  const auto name = [&](byte_view payload) {
+    out.word = std::string(as_text(first_word(payload)));
+    out.token = known.count(out.word) ? out.word : "?";
+  };
+  if (spec.kind == framing_kind::raw) {
+    name(bytes);
+    return out;
+  }
   frame_decoder decoder(spec);
   std::error_code ec;
-  std::string token = "raw";
   bool first = true;
   decoder.consume(
       bytes,
       [&](const frame& f) {
-        if (!first) return;
+        if (first) name(f.payload);
         first = false;
-        const std::string word(as_text(first_word(f.payload)));
-        token = known.count(word) ? word : "?";
       },
       ec);
-  if (first && spec.kind == framing_kind::raw) {
-    const std::string word(as_text(first_word(bytes)));
-    token = known.count(word) ? word : "?";
-  }
-  return token;
+  return out;
 }
 
 // One connection's exchanges as they are read off its transcript.
@@ -67,16 +75,22 @@ public:
     if (reply_count_) end_exchange(state_of_replies());
     // The exchange is named by the first send the fuzzer has a word for:
     // pieces and garbage ("raw", "?") around it change nothing.
-    const std::string token = send_token(bytes, spec_, known_);
-    if (sent_.empty() || ((sent_ == "?" || sent_ == "raw") && token != "raw")) sent_ = token;
+    const auto words = words_of_send(bytes, spec_, known_);
+    if (sent_.empty() || ((sent_ == "?" || sent_ == "raw") && words.token != "raw"))
+      sent_ = words.token;
+    if (!words.word.empty() && sent_words_.size() < echo_words) sent_words_.insert(words.word);
   }
 
   void received(byte_view payload) {
     ++reply_count_;
-    if (replies_.size() < response_limits::frames_per_state)
-      replies_.insert(reply_token(payload) + "/" + size_class(payload.size()));
     const byte_view word = first_word(payload);
-    if (!word.empty()) out_.reply_words.emplace_back(word.begin(), word.end());
+    // A reply that starts with what was just sent is an echo: one state,
+    // whatever was sent, and no word worth learning.
+    const bool echo = !word.empty() && sent_words_.count(std::string(as_text(word)));
+    if (replies_.size() < response_limits::frames_per_state)
+      replies_.insert((echo ? std::string("=echo") : reply_token(payload)) + "/" +
+                      size_class(payload.size()));
+    if (!word.empty() && !echo) out_.reply_words.emplace_back(word.begin(), word.end());
   }
 
   void ended(const char* how) {
@@ -103,6 +117,7 @@ private:
                                after);
     state_ = std::move(after);
     sent_.clear();
+    sent_words_.clear();
     replies_.clear();
     reply_count_ = 0;
   }
@@ -111,7 +126,9 @@ private:
   const std::set<std::string>& known_;
   response_signature& out_;
   std::string state_ = "start";
-  std::string sent_; // what names the exchange's sends
+  static constexpr std::size_t echo_words = 8;
+  std::string sent_;                  // what names the exchange's sends
+  std::set<std::string> sent_words_;  // their first words, to tell an echo
   std::set<std::string> replies_; // distinct tokens
   std::size_t reply_count_ = 0;
   bool closed_ = false;

@@ -11,7 +11,9 @@
 //
 // A state is the distinct tokens of the reply frames with a coarse size
 // class (empty, short < 16, medium < 256, long): "END/s,VALUE/m", or
-// "close", "reset", "silence". What was sent is the first word of the
+// "close", "reset", "silence". A reply whose first word is the first word
+// of a send of the same exchange is an echo, token "=echo": an echo server
+// would otherwise make a state of every word sent to it. What was sent is the first word of the
 // exchange's first send that has one the fuzzer knows (the script's, the
 // dictionary's, learned ones), else "?" for a framed payload and "raw" for
 // bytes the framing cannot decode: a mutated payload does not make a new

@@ -74,8 +74,8 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
-/// Names for (module, address) pairs through llvm-symbolizer or addr2line,
-/// when installed: "parse_command", or "" when unknown. One call per module.
+/// Names for (module, address) pairs through addr2line (binutils), when
+/// installed: "parse_command", or "" when unknown. One call per module.
 std::vector<std::string> symbolize(const std::vector<server_function>& functions);
 
 } // namespace tcpcheck::harness
