@@ -71,29 +71,35 @@ script_step pause(duration d) {
 }
 
 // The words a mutation draws from: the mutator's dictionary and, when the
-// fuzzer has learned some (comparison operands, reply words), those half of
-// the time.
+// fuzzer has learned some, the strings (a third of the time) and numbers
+// (a sixth) the server compared the input with or answered with.
 class word_list {
 public:
-  word_list(const std::vector<byte_buffer>& fixed, const std::vector<byte_buffer>* learned)
-      : fixed_(fixed), learned_(learned && !learned->empty() ? learned : nullptr) {}
+  word_list(const std::vector<byte_buffer>& fixed, const mutation_sources& from)
+      : fixed_(fixed), learned_(usable(from.learned)), numbers_(usable(from.numbers)) {}
 
   const byte_buffer& pick(random_stream& rng) const {
-    if (learned_ && rng.chance(50)) return (*learned_)[rng.below(learned_->size())];
+    const std::size_t roll = rng.below(6);
+    if (learned_ && roll < 2) return (*learned_)[rng.below(learned_->size())];
+    if (numbers_ && roll == 2) return (*numbers_)[rng.below(numbers_->size())];
     return fixed_[rng.below(fixed_.size())];
   }
 
   template <class F> void for_each(F&& f) const {
-    for (const auto& w : fixed_)
-      f(w);
-    if (learned_)
-      for (const auto& w : *learned_)
-        f(w);
+    for (const auto* list : {&fixed_, learned_, numbers_})
+      if (list)
+        for (const auto& w : *list)
+          f(w);
   }
 
 private:
+  static const std::vector<byte_buffer>* usable(const std::vector<byte_buffer>* list) {
+    return list && !list->empty() ? list : nullptr;
+  }
+
   const std::vector<byte_buffer>& fixed_;
   const std::vector<byte_buffer>* learned_;
+  const std::vector<byte_buffer>* numbers_;
 };
 
 bool is_mutable_send(const case_step& s) {
@@ -102,11 +108,15 @@ bool is_mutable_send(const case_step& s) {
 
 class mutation {
 public:
-  mutation(const conversation_mutator& m, const word_list& words, const fuzz_case* donor,
+  mutation(const conversation_mutator& m, const word_list& words, const mutation_sources& from,
            fuzz_case& c, random_stream& rng)
-      : m_(m), spec_(m.spec()), words_(words), donor_(donor), c_(c), rng_(rng) {}
+      : m_(m), spec_(m.spec()), words_(words), donor_(from.donor),
+        replacements_(from.replacements && !from.replacements->empty() ? from.replacements
+                                                                        : nullptr),
+        c_(c), rng_(rng) {}
 
   void apply() {
+    if (replacements_ && rng_.below(6) == 0 && replace_compared()) return;
     switch (rng_.below(10)) {
     case 0:
     case 1:
@@ -170,6 +180,41 @@ private:
       return replace_with_raw(i, std::move(bytes));
     }
     replace_with_raw(i, std::move(wire));
+  }
+
+  // Input-to-state: where a payload holds the input's side of a
+  // comparison the server made with a constant, the constant goes in its
+  // place. A few replacements are tried; false when none applies.
+  bool replace_compared() {
+    const std::size_t i = pick_send();
+    if (i == SIZE_MAX) return false;
+    byte_buffer bytes = literal_of(c_.steps[i].step.payload);
+    for (int attempt = 0; attempt < 8; ++attempt) {
+      const replacement& r = (*replacements_)[rng_.below(replacements_->size())];
+      std::vector<std::size_t> found; // where `from` occurs: one is chosen
+      for (auto at = bytes.begin(); !r.from.empty();) {
+        at = std::search(at, bytes.end(), r.from.begin(), r.from.end());
+        if (at == bytes.end()) break;
+        found.push_back(static_cast<std::size_t>(at - bytes.begin()));
+        ++at;
+      }
+      if (found.empty()) continue;
+      const auto offset = static_cast<std::ptrdiff_t>(found[rng_.below(found.size())]);
+      const auto at = bytes.begin() + offset;
+      bytes.erase(at, at + static_cast<std::ptrdiff_t>(r.from.size()));
+      bytes.insert(bytes.begin() + offset, r.to.begin(), r.to.end());
+      c_.notes.push_back(where(i) + ": \"" + escape(r.from, "\"") + "\" at byte " +
+                         std::to_string(offset) + " replaced by \"" + escape(r.to, "\"") +
+                         "\", a value the server compared it with");
+      if (c_.steps[i].step.raw) {
+        replace_with_raw(i, std::move(bytes));
+      } else {
+        set_payload(c_.steps[i], std::move(bytes));
+        c_.steps[i].mutated = true;
+      }
+      return true;
+    }
+    return false;
   }
 
   std::string mutate_bytes(byte_buffer& bytes) {
@@ -584,6 +629,7 @@ private:
   const framing_spec& spec_;
   const word_list& words_;
   const fuzz_case* donor_; // another corpus entry to splice sends from, if any
+  const std::vector<replacement>* replacements_;
   fuzz_case& c_;
   random_stream& rng_;
 };
@@ -752,10 +798,10 @@ fuzz_case conversation_mutator::make(std::uint64_t seed, std::uint64_t index,
   for (auto& step : probe())
     c.steps.push_back(std::move(step));
   random_stream rng(seed, index);
-  const word_list words(dictionary_, from.learned);
+  const word_list words(dictionary_, from);
   const std::size_t count = 1 + rng.below(options_.most_mutations);
   for (std::size_t k = 0; k < count; ++k)
-    mutation(*this, words, from.donor, c, rng).apply();
+    mutation(*this, words, from, c, rng).apply();
   // A long lineage keeps its latest notes: what made this case, not its history.
   constexpr std::size_t most_notes = 12;
   if (c.notes.size() > most_notes)

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "runtime.h"
 
+#include <dlfcn.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -54,6 +55,14 @@ static uint64_t hash_bytes(const uint8_t* p, size_t n) {
   return h;
 }
 
+/* Whether `p` points into a loaded module's image (a string literal, a
+ * table of the program's own) rather than into the heap or a stack, where
+ * the input is. */
+static int in_module_image(const void* p) {
+  Dl_info info;
+  return dladdr(p, &info) != 0 && info.dli_fbase != NULL;
+}
+
 static void note_bytes(uintptr_t pc, const void* a, size_t length_a, const void* b,
                        size_t length_b) {
   tcpcheck_coverage_map* map = tcpcheck_coverage_shared;
@@ -68,6 +77,7 @@ static void note_bytes(uintptr_t pc, const void* a, size_t length_a, const void*
   tcpcheck_coverage_mem_cmp* e = &map->mem_cmps[at];
   e->length_a = (uint8_t)na;
   e->length_b = (uint8_t)nb;
+  e->constant = (uint8_t)((na && in_module_image(a)) | (nb && in_module_image(b)) << 1);
   memcpy(e->a, a, na);
   memcpy(e->b, b, nb);
 }

@@ -26,11 +26,16 @@ using map_type = tcpcheck_coverage_map;
 // width compared and at the smallest width that holds it (a u16 magic is
 // often compared as an int), and its decimal digits (text protocols parse
 // numbers before comparing them).
+unsigned smallest_width(std::uint64_t value) {
+  unsigned n = 1;
+  while (n < 8 && (value >> (8 * n)) != 0)
+    ++n;
+  return n;
+}
+
 void add_integer_words(std::uint64_t value, unsigned width, std::vector<byte_buffer>& out) {
   if (value < 2 && width > 1) return;
-  unsigned smallest = 1;
-  while (smallest < 8 && (value >> (8 * smallest)) != 0)
-    ++smallest;
+  const unsigned smallest = smallest_width(value);
   for (const unsigned w : {width, smallest}) {
     if (w > width) continue;
     byte_buffer little(w), big(w);
@@ -41,10 +46,26 @@ void add_integer_words(std::uint64_t value, unsigned width, std::vector<byte_buf
     out.push_back(little);
     if (w > 1) out.push_back(big);
   }
-  if (value >= 10 && value < 1000000000ull) {
+  if (value >= 10 && value < 1000000000ull && width > 1) {
     const std::string digits = std::to_string(value);
     out.emplace_back(digits.begin(), digits.end());
   }
+}
+
+// The input's side of a comparison with a constant, in both byte orders,
+// to be swapped for the constant in the same order.
+void add_integer_replacements(std::uint64_t input, std::uint64_t constant, unsigned width,
+                              std::vector<replacement>& out) {
+  byte_buffer from_little(width), to_little(width);
+  for (unsigned k = 0; k < width; ++k) {
+    from_little[k] = static_cast<std::uint8_t>(input >> (8 * k));
+    to_little[k] = static_cast<std::uint8_t>(constant >> (8 * k));
+  }
+  out.push_back({from_little, to_little});
+  if (width == 1) return;
+  std::reverse(from_little.begin(), from_little.end());
+  std::reverse(to_little.begin(), to_little.end());
+  out.push_back({std::move(from_little), std::move(to_little)});
 }
 
 // Pointer-like values (ASan's own checks compare addresses) are no magic.
@@ -60,6 +81,7 @@ struct coverage_channel::impl {
   std::uint32_t int_read = 0, mem_read = 0; // ring positions taken so far
   std::size_t takes = 0;
   std::set<std::string> words_given;
+  std::set<std::string> replacements_given;
   std::map<std::int32_t, int> mem_files; // pid -> /proc/PID/mem
   std::vector<std::uint8_t> scratch;
 
@@ -162,9 +184,10 @@ void coverage_channel::read_counts(std::vector<std::uint8_t>& counts) {
   }
 }
 
-std::vector<byte_buffer> coverage_channel::take_comparison_words() {
+comparisons coverage_channel::take_comparisons() {
   map_type& m = *impl_->map;
-  std::vector<byte_buffer> words;
+  comparisons out;
+  std::vector<byte_buffer> numbers, strings;
   const std::uint32_t int_end = __atomic_load_n(&m.int_cmp_next, __ATOMIC_ACQUIRE);
   std::uint32_t i = std::max(impl_->int_read, int_end > tcpcheck_coverage_int_cmps
                                                   ? int_end - tcpcheck_coverage_int_cmps
@@ -172,8 +195,21 @@ std::vector<byte_buffer> coverage_channel::take_comparison_words() {
   for (; i < int_end; ++i) {
     const auto& c = m.int_cmps[i % tcpcheck_coverage_int_cmps];
     const unsigned width = std::clamp(c.size, 1u, 8u);
+    // A constant from the code is what the server looks for; of two
+    // variables (a stored magic against the input) only multi-byte values
+    // are worth a word: the input's own bytes vary with every case.
+    if (c.constant) {
+      if (looks_like_address(c.a)) continue;
+      add_integer_words(c.a, width, numbers);
+      add_integer_replacements(c.b, c.a, width, out.replacements);
+      // A u16 is often compared as an int: the narrowest width that holds
+      // both values finds it in the input too.
+      const unsigned narrow = std::max(smallest_width(c.a), smallest_width(c.b));
+      if (narrow > 1 && narrow < width) add_integer_replacements(c.b, c.a, narrow, out.replacements);
+      continue;
+    }
     for (const std::uint64_t v : {c.a, c.b})
-      if (!looks_like_address(v)) add_integer_words(v, width, words);
+      if (v >= 256 && !looks_like_address(v)) add_integer_words(v, width, numbers);
   }
   impl_->int_read = int_end;
   const std::uint32_t mem_end = __atomic_load_n(&m.mem_cmp_next, __ATOMIC_ACQUIRE);
@@ -182,19 +218,32 @@ std::vector<byte_buffer> coverage_channel::take_comparison_words() {
                                                   : 0u);
   for (; j < mem_end; ++j) {
     const auto& c = m.mem_cmps[j % tcpcheck_coverage_mem_cmps];
-    const std::size_t la = std::min<std::size_t>(c.length_a, tcpcheck_coverage_mem_cmp_bytes);
-    const std::size_t lb = std::min<std::size_t>(c.length_b, tcpcheck_coverage_mem_cmp_bytes);
-    if (la) words.emplace_back(c.a, c.a + la);
-    if (lb) words.emplace_back(c.b, c.b + lb);
+    const byte_buffer a(c.a, c.a + std::min<std::size_t>(c.length_a, tcpcheck_coverage_mem_cmp_bytes));
+    const byte_buffer b(c.b, c.b + std::min<std::size_t>(c.length_b, tcpcheck_coverage_mem_cmp_bytes));
+    // The server's own strings (literals, in its image) are what it looks
+    // for; the other operand is most often the input.
+    const bool a_constant = c.constant & 1, b_constant = c.constant & 2;
+    if (!a.empty() && a_constant) strings.push_back(a);
+    if (!b.empty() && b_constant) strings.push_back(b);
+    if (a_constant != b_constant && !a.empty() && !b.empty())
+      out.replacements.push_back(a_constant ? replacement{b, a} : replacement{a, b});
   }
   impl_->mem_read = mem_end;
   // Every 16th take the server records every comparison again: its
   // filter of seen ones would otherwise keep a wrapped ring empty.
   if (++impl_->takes % 16 == 0) __atomic_add_fetch(&m.cmp_epoch, 1u, __ATOMIC_RELAXED);
-  std::vector<byte_buffer> fresh;
-  for (auto& w : words)
-    if (impl_->words_given.insert(std::string(w.begin(), w.end())).second) fresh.push_back(std::move(w));
-  return fresh;
+  for (const auto& [from, to] :
+       {std::pair{&numbers, &out.numbers}, std::pair{&strings, &out.strings}})
+    for (auto& w : *from)
+      if (impl_->words_given.insert(std::string(w.begin(), w.end())).second)
+        to->push_back(std::move(w));
+  std::erase_if(out.replacements, [&](const replacement& r) {
+    return !impl_->replacements_given
+                .insert(std::string(r.from.begin(), r.from.end()) + '\0' +
+                        std::string(r.to.begin(), r.to.end()))
+                .second;
+  });
+  return out;
 }
 
 std::vector<server_function> coverage_channel::functions() {

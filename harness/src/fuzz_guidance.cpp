@@ -13,6 +13,7 @@ using clock = std::chrono::steady_clock;
 constexpr std::size_t most_states = 1024; // distinct states (and transitions) kept apart
 constexpr std::size_t most_learned_words = 4096; // the newest replace the oldest
 constexpr std::size_t most_samples = 2000;
+constexpr std::size_t replacements_per_value = 4;
 constexpr std::size_t most_unreached_named = 500;
 constexpr unsigned from_corpus_percent = 90; // cases grown from an entry, not a seed script
 
@@ -73,6 +74,8 @@ fuzz_case fuzz_guidance::make_case(std::uint64_t n, bool from_corpus) {
   mutation_sources from;
   if (guided()) {
     from.learned = &learned_;
+    from.replacements = &replacements_;
+    from.numbers = &learned_numbers_;
     if (from_corpus && !corpus_.empty() && r % 100 < from_corpus_percent) {
       const std::size_t parent = corpus_.choose(mix(r));
       from.parent = &corpus_[parent].conversation;
@@ -107,15 +110,50 @@ void fuzz_guidance::observe(std::size_t slot, const fuzz_case& c,
 // round) and between rounds: never two at once.
 std::vector<feature> fuzz_guidance::response_features(const response_signature& r) {
   std::vector<feature> out;
-  const auto count = [&](std::set<std::string>& seen, const std::string& text, char kind) {
+  // With coverage, edges tell the server's paths apart: new transitions are
+  // counted but keep no case (there are many, each a corpus entry that
+  // would dilute the ones holding new edges); new states still do.
+  const auto count = [&](std::set<std::string>& seen, const std::string& text, char kind,
+                         bool keeps) {
     if (seen.size() < most_states) seen.insert(text);
-    if (seen.count(text)) out.push_back(response_feature(kind, text));
+    if (keeps && seen.count(text)) out.push_back(response_feature(kind, text));
   };
   for (const auto& s : r.states)
-    count(states_, s, 'S');
+    count(states_, s, 'S', true);
   for (const auto& t : r.transitions)
-    count(transitions_, t, 'T');
+    count(transitions_, t, 'T', !coverage_on_);
   return out;
+}
+
+void fuzz_guidance::learn_comparisons(comparisons learned) {
+  learn_words(std::move(learned.strings));
+  for (auto& n : learned.numbers) {
+    if (learned_numbers_.size() < most_learned_words)
+      learned_numbers_.push_back(std::move(n));
+    else
+      learned_numbers_[next_number_++ % most_learned_words] = std::move(n);
+  }
+  // Every input compared with a constant makes a replacement: a few per
+  // constant are kept, so that rare constants, a magic value, are drawn as
+  // often as the command words every input is compared with. The first
+  // seen are kept: they come from cases nearest the seed scripts, whose
+  // bytes the corpus holds most. Constants the script itself holds, and
+  // zeros, teach nothing.
+  bool changed = false;
+  for (auto& r : learned.replacements) {
+    const std::string to(as_text(r.to));
+    if (std::all_of(r.to.begin(), r.to.end(), [](std::uint8_t b) { return b == 0; }) ||
+        known_words_.count(to))
+      continue;
+    auto& kept = replacements_by_value_[to];
+    if (kept.size() == replacements_per_value) continue;
+    kept.push_back(std::move(r));
+    changed = true;
+  }
+  if (!changed) return;
+  replacements_.clear();
+  for (const auto& [to, kept] : replacements_by_value_)
+    replacements_.insert(replacements_.end(), kept.begin(), kept.end());
 }
 
 void fuzz_guidance::learn_words(std::vector<byte_buffer> words) {
@@ -268,7 +306,7 @@ void fuzz_guidance::end_round(const std::vector<fuzz_case>& cases, const std::ve
     // that only reach them together) count as covered, not chased again.
     for (const feature f : features)
       if (!edge_seen_[f / 8]) edge_seen_[f / 8] = true, ++edges_covered_;
-    if (guided()) learn_words(channel_->take_comparison_words());
+    if (guided()) learn_comparisons(channel_->take_comparisons());
   }
   sample(runs, elapsed, false);
 }
@@ -288,7 +326,7 @@ void fuzz_guidance::add_alone(const fuzz_case& c, std::string origin, bool keep_
     channel_->read_counts(after);
     const auto edges = edge_features(before, after);
     features.insert(features.end(), edges.begin(), edges.end());
-    if (guided()) learn_words(channel_->take_comparison_words());
+    if (guided()) learn_comparisons(channel_->take_comparisons());
   }
   const bool fresh = std::any_of(features.begin(), features.end(),
                                  [&](feature f) { return !seen_.contains(f); });
@@ -320,7 +358,7 @@ guidance_summary fuzz_guidance::summary(std::uint64_t runs, std::chrono::millise
                      : "coverage needs a server started with --spawn";
   s.states = states_.size();
   s.transitions = transitions_.size();
-  s.learned_words = learned_.size();
+  s.learned_words = learned_.size() + learned_numbers_.size();
   s.over_time = over_time_;
   s.attribution_runs = attribution_runs_;
   s.attribution_time = std::chrono::duration_cast<std::chrono::milliseconds>(attribution_time_);

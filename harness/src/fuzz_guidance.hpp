@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -87,6 +88,7 @@ private:
 
   std::vector<feature> response_features(const response_signature& r);
   void learn_words(std::vector<byte_buffer> words);
+  void learn_comparisons(comparisons learned);
   std::vector<feature> edge_features(const std::vector<std::uint8_t>& before,
                                      const std::vector<std::uint8_t>& after) const;
   bool any_unseen_edge(const std::vector<feature>& features) const;
@@ -113,6 +115,10 @@ private:
   std::set<std::string> known_words_; // first words a send may be named by
   std::vector<byte_buffer> learned_;
   std::set<std::string> learned_set_;
+  std::vector<byte_buffer> learned_numbers_; // integer constants the server compared with
+  std::size_t next_number_ = 0;
+  std::map<std::string, std::vector<replacement>> replacements_by_value_; // by `to`
+  std::vector<replacement> replacements_; // all of them, for the mutator
   std::vector<std::vector<bool>> watched_; // per seed script: non-probe connections
   std::vector<observed> round_;
   std::vector<byte_buffer> round_words_;

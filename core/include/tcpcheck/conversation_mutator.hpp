@@ -89,13 +89,26 @@ std::vector<byte_buffer> script_dictionary(const script& baseline, const framing
 /// returns false and sets `error` to "line N: reason".
 bool parse_dictionary(std::string_view text, std::vector<byte_buffer>& words, std::string& error);
 
+/// Bytes of the input that a server compared with a value it looked for:
+/// a mutation puts `to` where it finds `from` in a payload.
+struct replacement {
+  byte_buffer from, to;
+  friend bool operator==(const replacement&, const replacement&) = default;
+};
+
 /// What a case may grow from besides the baseline (guided fuzzing).
 struct mutation_sources {
   const fuzz_case* parent = nullptr; ///< a corpus entry to mutate further
   const fuzz_case* donor = nullptr;  ///< another entry to splice sends from
-  /// Words learned while fuzzing (comparison operands, reply words): drawn
-  /// from half the time a mutation takes a word.
+  /// Words learned while fuzzing (strings the server compared the input
+  /// with, words it answered with): drawn from a third of the time a
+  /// mutation takes a word.
   const std::vector<byte_buffer>* learned = nullptr;
+  /// Integer constants the server compared with, as bytes: a sixth.
+  const std::vector<byte_buffer>* numbers = nullptr;
+  /// Comparisons with constants seen (input-to-state): tried in one
+  /// mutation in six when there are some.
+  const std::vector<replacement>* replacements = nullptr;
 };
 
 class conversation_mutator {

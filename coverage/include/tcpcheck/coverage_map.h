@@ -63,7 +63,8 @@ typedef struct {
 
 typedef struct {
   uint8_t length_a, length_b;
-  uint8_t reserved[6];
+  uint8_t constant;      /* bit 0: a lies in a module's image (a literal), bit 1: b does */
+  uint8_t reserved[5];
   uint8_t a[tcpcheck_coverage_mem_cmp_bytes];
   uint8_t b[tcpcheck_coverage_mem_cmp_bytes];
 } tcpcheck_coverage_mem_cmp;

@@ -15,6 +15,7 @@
 #pragma once
 
 #include "tcpcheck/bytes.hpp"
+#include "tcpcheck/conversation_mutator.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -29,6 +30,12 @@ struct server_function {
   std::size_t edge = 0;   ///< its entry edge
   std::string module;     ///< the file it is in
   std::uint64_t address;  ///< for a symbolizer of `module`
+};
+
+struct comparisons {
+  std::vector<byte_buffer> numbers; ///< integer constants, in both byte orders
+  std::vector<byte_buffer> strings; ///< string literals compared with the input
+  std::vector<replacement> replacements;
 };
 
 class coverage_channel {
@@ -58,11 +65,14 @@ public:
   /// ended ones from what they handed over), modulo 256.
   void read_counts(std::vector<std::uint8_t>& counts);
 
-  /// Operands the server compared against since the last call, as words a
-  /// mutation may insert: integers in both byte orders, byte strings as
-  /// they were. Also asks the server to record every comparison afresh
-  /// now and then, so a full ring is refilled.
-  std::vector<byte_buffer> take_comparison_words();
+  /// What the server's comparisons since the last call teach, new only:
+  /// the values it looked for as words a mutation may insert (constants of
+  /// the code in both byte orders, its string literals), and replacements:
+  /// the input's side of a comparison with a constant, and the constant it
+  /// was compared with, for a mutation to swap in place (input-to-state, as
+  /// RedQueen calls it). Also asks the server to record every comparison
+  /// afresh now and then, so a full ring is refilled.
+  comparisons take_comparisons();
 
   /// The server's functions (entry edges from the pc-table), read from a
   /// live process; empty when none is running or there is no pc-table.
