@@ -206,7 +206,23 @@ int fuzz(fuzz_cli& o) {
   if (o.merge && o.max_time_option->count() == 0) o.max_seconds = 604800;
   o.options.max_time = std::chrono::seconds(o.max_seconds);
   progress_line progress(!o.no_progress, this_command);
-  const auto show = [&](const harness::fuzz_progress& p) { progress.show(progress_text(p)); };
+  // Whether coverage is on is said once, as soon as the server has started.
+  bool announced = false;
+  const auto show = [&](const harness::fuzz_progress& p) {
+    if (!announced) {
+      announced = true;
+      progress.say(p.coverage ? "coverage feedback on: the server reports " +
+                                    std::to_string(p.edges_total) + " edges"
+                   : o.options.feedback == harness::feedback_kind::none
+                       ? std::string("no feedback: blind mutations of the seed scripts")
+                   : o.options.feedback == harness::feedback_kind::coverage
+                       ? std::string("coverage feedback off: the server does not report "
+                                     "coverage (see docs/fuzz.md, instrumenting a server); "
+                                     "response feedback only")
+                       : std::string("response feedback"));
+    }
+    progress.show(progress_text(p));
+  };
   if (o.merge) return merge(o, mutators, where, *corpus, show);
   const auto outcome = harness::run_fuzz(mutators, where, o.options, show);
   progress.finish();

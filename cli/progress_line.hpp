@@ -7,6 +7,7 @@
 #include <iostream>
 #include <string>
 #include <string_view>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 namespace tcpcheck::cli {
@@ -24,7 +25,7 @@ public:
   void show(const std::string& text, bool last = false) {
     if (!enabled_) return;
     if (live_) {
-      std::cerr << "\r\033[K" << text.substr(0, 100) << std::flush;
+      std::cerr << "\r\033[K" << text.substr(0, width()) << std::flush;
       drawn_ = true;
       return;
     }
@@ -35,6 +36,13 @@ public:
     }
   }
 
+  /// A line of its own on stderr (even with the progress line off), above
+  /// the live line.
+  void say(const std::string& text) {
+    if (live_ && drawn_) std::cerr << "\r\033[K";
+    std::cerr << prefix_ << ": " << text << '\n';
+  }
+
   /// Clears the live line, so the report starts on a clean one; no more shows.
   void finish() {
     if (enabled_ && live_ && drawn_) std::cerr << "\r\033[K" << std::flush;
@@ -42,6 +50,13 @@ public:
   }
 
 private:
+  // The terminal's width, less one: a line that wraps could not be cleared.
+  static std::size_t width() {
+    winsize size{};
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 20) return size.ws_col - 1u;
+    return 100;
+  }
+
   bool enabled_;
   bool live_;
   std::string prefix_;

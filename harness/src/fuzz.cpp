@@ -164,6 +164,7 @@ private:
   // entries, each run alone for what it reaches.
   void start_corpus() {
     guidance_.start();
+    report("seeding the corpus");
     if (!guidance_.guided()) return;
     for (std::size_t k = 0; k < mutators_.size(); ++k)
       guidance_.add_alone(seed_case(k), "seed script " + std::to_string(k + 1), true, run_group());
@@ -233,13 +234,14 @@ private:
     progress_(p);
   }
 
-  // Cases per round. Blind: many, for throughput. Guided: a round with new
-  // edges costs about its size in attribution runs, so rounds shrink while
-  // coverage grows fast and grow back as it settles.
+  // Cases per round: many, for throughput (a round waits for its slowest
+  // case). With coverage, a round with new edges costs about its size in
+  // attribution runs, so rounds shrink while coverage grows fast and grow
+  // back as it settles.
   std::size_t round_size() {
     if (options_.round_size) return options_.round_size;
-    if (!guidance_.guided()) return options_.jobs * 64;
-    const std::size_t smallest = options_.jobs * 2, largest = options_.jobs * 16;
+    if (!guidance_.coverage_on()) return options_.jobs * 64;
+    const std::size_t smallest = options_.jobs * 2, largest = options_.jobs * 64;
     guided_round_ = guided_round_ == 0                   ? smallest
                     : guidance_.last_round_found_edges() ? std::max(smallest, guided_round_ / 2)
                                                          : std::min(largest, guided_round_ * 2);
@@ -287,7 +289,7 @@ private:
         where_.where(), scripts, mutators_.front()->spec(), {}, options_.threads, options_.run,
         [&](std::size_t i, run_result r) {
           ran[i] = true;
-          guidance_.observe(i, cases[i], r.outcome.transcript);
+          guidance_.observe(i, cases[i], r.outcome.transcript, r.started, r.elapsed);
           finished_as[i] = finished++;
           if (r.unreachable)
             effects[i] = {case_effect::kind::refused, r.outcome.reason, std::nullopt};
@@ -309,6 +311,7 @@ private:
                           duration_cast<milliseconds>(clock::now() - started_), run_group());
       return true;
     }
+    guidance_.round_broke();
 
     // A failure like a known finding's is counted, not chased: without a
     // sanitizer report, crashes by the same signal are one finding (build

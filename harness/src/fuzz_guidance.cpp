@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <thread>
 
 namespace tcpcheck::harness {
 
@@ -14,6 +15,7 @@ constexpr std::size_t most_states = 1024; // distinct states (and transitions) k
 constexpr std::size_t most_learned_words = 4096; // the newest replace the oldest
 constexpr std::size_t most_samples = 2000;
 constexpr std::size_t replacements_per_value = 4;
+constexpr std::chrono::milliseconds watch_interval{5};
 constexpr std::size_t most_unreached_named = 500;
 constexpr unsigned from_corpus_percent = 90; // cases grown from an entry, not a seed script
 
@@ -91,19 +93,67 @@ fuzz_case fuzz_guidance::make_case(std::uint64_t n, bool from_corpus) {
 }
 
 void fuzz_guidance::begin_round(std::size_t count) {
+  stop_watching();
   round_.assign(count, {});
   round_words_.clear();
   if (channel_ && channel_->attached()) channel_->read_counts(counts_);
+  if (coverage_on_) start_watching();
+}
+
+// While the round runs, the counts are read every few milliseconds: when
+// an unseen edge first shows, the cases running then are its suspects.
+// From a round of thousands, some tens.
+void fuzz_guidance::start_watching() {
+  first_shown_.clear();
+  watching_ = true;
+  watcher_ = std::thread([this] {
+    std::vector<std::uint8_t> now;
+    auto last = clock::now();
+    while (watching_) {
+      std::this_thread::sleep_for(watch_interval);
+      channel_->read_counts(now);
+      const auto at = clock::now();
+      for (std::size_t e = 0; e < now.size() && e < counts_.size(); ++e)
+        if (now[e] != counts_[e] && !edge_seen_[e]) first_shown_.try_emplace(e, last, at);
+      last = at;
+    }
+  });
+}
+
+void fuzz_guidance::stop_watching() {
+  watching_ = false;
+  if (watcher_.joinable()) watcher_.join();
 }
 
 void fuzz_guidance::observe(std::size_t slot, const fuzz_case& c,
-                            const std::vector<transcript_entry>& transcript) {
+                            const std::vector<transcript_entry>& transcript,
+                            clock::time_point started, std::chrono::microseconds elapsed) {
   if (!guided() || slot >= round_.size()) return;
   const auto sig = read_responses(transcript, watched_connections(c),
                                   mutators_[c.source]->spec(), known_words_);
   round_[slot].features = response_features(sig);
   round_[slot].seen = true;
+  round_[slot].began = started;
+  round_[slot].ended = started + elapsed;
   round_words_.insert(round_words_.end(), sig.reply_words.begin(), sig.reply_words.end());
+}
+
+// The cases of `candidates` that ran while one of the round's new edges
+// first showed; all of them when the watcher did not see one show.
+std::vector<std::size_t> fuzz_guidance::suspects(const std::vector<std::size_t>& candidates) const {
+  std::vector<std::pair<clock::time_point, clock::time_point>> windows;
+  for (const feature f : round_new_edges_) {
+    const auto it = first_shown_.find(f / 8);
+    if (it == first_shown_.end()) return candidates;
+    windows.push_back(it->second);
+  }
+  std::vector<std::size_t> out;
+  for (const auto i : candidates)
+    if (std::any_of(windows.begin(), windows.end(), [&](const auto& w) {
+          return round_[i].began <= w.second && round_[i].ended >= w.first;
+        }))
+      out.push_back(i);
+  return out;
 }
 
 // From observe (its calls come one at a time while the fuzzer waits for the
@@ -271,6 +321,7 @@ bool fuzz_guidance::attribute(const std::vector<fuzz_case>& cases,
 void fuzz_guidance::end_round(const std::vector<fuzz_case>& cases, const std::vector<bool>& ran,
                               std::uint64_t runs, std::chrono::milliseconds elapsed,
                               const run_group& again) {
+  stop_watching();
   // Cases kept for their replies stay candidates for the edges: they are
   // the likeliest to have reached new ones too.
   std::vector<std::size_t> candidates;
@@ -295,10 +346,15 @@ void fuzz_guidance::end_round(const std::vector<fuzz_case>& cases, const std::ve
       round_new_edges_.clear();
       for (const feature f : features)
         if (!edge_seen_[f / 8]) round_new_edges_.push_back(f);
-      // A server that does not do the same twice could send the search
-      // everywhere: it stops at twice the round.
+      // Those that ran when the new edges showed first; if they do not
+      // reach them alone, the whole round. A server that does not do the
+      // same twice could send the search everywhere: it stops at twice the
+      // round.
       attribution_budget_ = attribution_runs_ + 2 * candidates.size() + 16;
-      if (!candidates.empty()) attribute(cases, candidates, again);
+      const auto narrowed = suspects(candidates);
+      if (!narrowed.empty() && attribute(cases, narrowed, again) &&
+          narrowed.size() < candidates.size() && !all_seen(round_new_edges_))
+        attribute(cases, candidates, again);
       attribution_time_ += clock::now() - started;
       channel_->read_counts(counts_);
     }
@@ -354,7 +410,7 @@ guidance_summary fuzz_guidance::summary(std::uint64_t runs, std::chrono::millise
                    ? feedback_kind::responses
                    : options_.feedback;
   if (options_.feedback == feedback_kind::coverage && !coverage_on_)
-    s.why = channel_ ? "the server does not report coverage (not built with tcpcheck::coverage)"
+    s.why = channel_ ? "the server does not report coverage: not built with tcpcheck::coverage"
                      : "coverage needs a server started with --spawn";
   s.states = states_.size();
   s.transitions = transitions_.size();

@@ -22,7 +22,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <atomic>
 #include <functional>
+#include <thread>
 #include <map>
 #include <optional>
 #include <set>
@@ -41,6 +43,9 @@ public:
 
   fuzz_guidance(const std::vector<const conversation_mutator*>& mutators,
                 const fuzz_options& options);
+  ~fuzz_guidance() { stop_watching(); }
+  fuzz_guidance(const fuzz_guidance&) = delete;
+  fuzz_guidance& operator=(const fuzz_guidance&) = delete;
 
   /// Whether cases grow from a corpus (any feedback at all).
   bool guided() const noexcept { return options_.feedback != feedback_kind::none; }
@@ -54,9 +59,13 @@ public:
   fuzz_case make_case(std::uint64_t n, bool from_corpus);
 
   /// A case ended with `transcript` (called one at a time, from any thread).
-  void observe(std::size_t slot, const fuzz_case& c, const std::vector<transcript_entry>& transcript);
+  void observe(std::size_t slot, const fuzz_case& c, const std::vector<transcript_entry>& transcript,
+               std::chrono::steady_clock::time_point started, std::chrono::microseconds elapsed);
   /// Slots for a round of `count` cases; forgets the last round's.
   void begin_round(std::size_t count);
+
+  /// A round that broke the server ends here instead of end_round.
+  void round_broke() { stop_watching(); }
 
   /// After a round whose cases ran (`ran[i]`) without breaking the server:
   /// keeps what was new, attributing new coverage by running halves again.
@@ -80,13 +89,19 @@ public:
   guidance_summary summary(std::uint64_t runs, std::chrono::milliseconds elapsed);
 
 private:
+  using clock = std::chrono::steady_clock;
+
   struct observed {
     std::vector<feature> features;
+    clock::time_point began, ended; ///< when the case ran
     bool seen = false; ///< its transcript came
     bool kept = false; ///< kept in the corpus this round
   };
 
   std::vector<feature> response_features(const response_signature& r);
+  void start_watching();
+  void stop_watching();
+  std::vector<std::size_t> suspects(const std::vector<std::size_t>& candidates) const;
   void learn_words(std::vector<byte_buffer> words);
   void learn_comparisons(comparisons learned);
   std::vector<feature> edge_features(const std::vector<std::uint8_t>& before,
@@ -128,6 +143,11 @@ private:
   std::size_t attribution_budget_ = 0;
   std::vector<feature> round_new_edges_; // the edges the round being attributed reached first
   bool last_round_found_edges_ = false;
+  // The watcher of a round's counts, and when each unseen edge first showed
+  // (between two reads); written by the watcher, read after it has stopped.
+  std::thread watcher_;
+  std::atomic<bool> watching_{false};
+  std::map<std::size_t, std::pair<clock::time_point, clock::time_point>> first_shown_;
 };
 
 } // namespace tcpcheck::harness

@@ -57,9 +57,9 @@ struct fuzz_options {
   feedback_kind feedback = feedback_kind::coverage;
   coverage_channel* coverage = nullptr; ///< the spawned server's map, if any
   std::vector<fuzz_case> corpus;        ///< loaded entries (--corpus), run first
-  /// Cases per round; 0: 16 x jobs when guided (what attribution costs
-  /// grows with a round; the tail of a small round, where fewer cases run
-  /// side by side, costs throughput), 64 x jobs when blind.
+  /// Cases per round; 0: 64 x jobs (a round waits for its slowest case),
+  /// and with coverage from 2 x jobs while new edges come (attributing a
+  /// round's new edges costs about its size in runs) up to 64 x jobs.
   std::size_t round_size = 0;
 };
 
