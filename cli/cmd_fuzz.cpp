@@ -319,6 +319,11 @@ command add_fuzz(CLI::App& app) {
                 "Instead of fuzzing: run each entry of --corpus alone and remove the files "
                 "of those that reach nothing the kept ones do not")
       ->needs(sub->get_option("--corpus"));
+  sub->add_option("--max-findings", o->options.max_findings,
+                  "Stop once this many distinct findings are confirmed and minimized (0: go "
+                  "on until --runs or --max-time)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
   sub->add_option("--json", o->json_path, "Write the run and every finding as JSON");
   sub->add_option("--junit", o->junit_path, "Write a JUnit XML report, one testcase per finding");
   sub->add_flag("--no-progress", o->no_progress, "No progress line on stderr");

@@ -79,6 +79,8 @@ public:
       : fixed_(fixed), learned_(usable(from.learned)), numbers_(usable(from.numbers)) {}
 
   const byte_buffer& pick(random_stream& rng) const {
+    // Without learned words the draw is the blind fuzzer's, case for case.
+    if (!learned_ && !numbers_) return fixed_[rng.below(fixed_.size())];
     const std::size_t roll = rng.below(6);
     if (learned_ && roll < 2) return (*learned_)[rng.below(learned_->size())];
     if (numbers_ && roll == 2) return (*numbers_)[rng.below(numbers_->size())];
@@ -184,37 +186,35 @@ private:
 
   // Input-to-state: where a payload holds the input's side of a
   // comparison the server made with a constant, the constant goes in its
-  // place. A few replacements are tried; false when none applies.
+  // place. One of the replacements that apply to the send is chosen; false
+  // when none does.
   bool replace_compared() {
     const std::size_t i = pick_send();
     if (i == SIZE_MAX) return false;
     byte_buffer bytes = literal_of(c_.steps[i].step.payload);
-    for (int attempt = 0; attempt < 8; ++attempt) {
-      const replacement& r = (*replacements_)[rng_.below(replacements_->size())];
-      std::vector<std::size_t> found; // where `from` occurs: one is chosen
+    std::vector<std::pair<const replacement*, std::size_t>> found; // and where
+    for (const auto& r : *replacements_)
       for (auto at = bytes.begin(); !r.from.empty();) {
         at = std::search(at, bytes.end(), r.from.begin(), r.from.end());
         if (at == bytes.end()) break;
-        found.push_back(static_cast<std::size_t>(at - bytes.begin()));
+        found.emplace_back(&r, static_cast<std::size_t>(at - bytes.begin()));
         ++at;
       }
-      if (found.empty()) continue;
-      const auto offset = static_cast<std::ptrdiff_t>(found[rng_.below(found.size())]);
-      const auto at = bytes.begin() + offset;
-      bytes.erase(at, at + static_cast<std::ptrdiff_t>(r.from.size()));
-      bytes.insert(bytes.begin() + offset, r.to.begin(), r.to.end());
-      c_.notes.push_back(where(i) + ": \"" + escape(r.from, "\"") + "\" at byte " +
-                         std::to_string(offset) + " replaced by \"" + escape(r.to, "\"") +
-                         "\", a value the server compared it with");
-      if (c_.steps[i].step.raw) {
-        replace_with_raw(i, std::move(bytes));
-      } else {
-        set_payload(c_.steps[i], std::move(bytes));
-        c_.steps[i].mutated = true;
-      }
-      return true;
+    if (found.empty()) return false;
+    const auto [r, offset] = found[rng_.below(found.size())];
+    const auto at = bytes.begin() + static_cast<std::ptrdiff_t>(offset);
+    bytes.erase(at, at + static_cast<std::ptrdiff_t>(r->from.size()));
+    bytes.insert(bytes.begin() + static_cast<std::ptrdiff_t>(offset), r->to.begin(), r->to.end());
+    c_.notes.push_back(where(i) + ": \"" + escape(r->from, "\"") + "\" at byte " +
+                       std::to_string(offset) + " replaced by \"" + escape(r->to, "\"") +
+                       "\", a value the server compared it with");
+    if (c_.steps[i].step.raw) {
+      replace_with_raw(i, std::move(bytes));
+    } else {
+      set_payload(c_.steps[i], std::move(bytes));
+      c_.steps[i].mutated = true;
     }
-    return false;
+    return true;
   }
 
   std::string mutate_bytes(byte_buffer& bytes) {

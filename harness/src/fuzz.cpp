@@ -120,6 +120,11 @@ public:
 
     start_corpus();
     while (outcome_.runs < options_.runs && !time_is_up()) {
+      if (options_.max_findings && outcome_.findings.size() >= options_.max_findings) {
+        outcome_.stopped_because = std::to_string(outcome_.findings.size()) +
+                                   " finding(s), as many as --max-findings asks";
+        break;
+      }
       const std::size_t round = static_cast<std::size_t>(
           std::min<std::uint64_t>(round_size(), options_.runs - outcome_.runs));
       if (!run_round(round)) break;

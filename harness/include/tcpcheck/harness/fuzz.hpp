@@ -48,6 +48,7 @@ struct fuzz_options {
   std::size_t threads = 2;                   ///< I/O threads
   run_options run;                           ///< each case's limits
   std::size_t minimize_budget = 150;         ///< replays per finding
+  std::size_t max_findings = 0;              ///< stop once this many are found (0: never)
   /// Cases that end with the liveness probe, one in this many (1: all).
   /// A dead server is seen at once, from its process or refused connects;
   /// a hung one by the next probe. Replays always probe.
