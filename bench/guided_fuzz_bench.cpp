@@ -99,8 +99,8 @@ int main(int argc, char** argv) {
   const conversation_mutator mutator(*s, *spec, {});
   const auto limit = std::chrono::seconds(seconds);
 
-  std::printf("exec/s against %s --bug none, %d s per mode, modes alternating:\n",
-              server.c_str(), seconds);
+  std::printf("exec/s against %s --bug none, %d s per mode, modes alternating:\n", server.c_str(),
+              seconds);
   for (int round = 1; round <= rounds; ++round) {
     const auto blind =
         fuzz_once(server, "none", mutator, feedback::none, round, ~0ull, limit, round_size);
@@ -123,12 +123,12 @@ int main(int argc, char** argv) {
   std::printf("\ntime to find each planted bug (seed 1, at most 60 s):\n");
   for (const char* bug : {"magic", "nested", "command", "sequence"}) {
     for (const auto mode : {feedback::coverage, feedback::none}) {
-      const auto r = fuzz_once(bug_server(server, bug), bug, mutator, mode, 1, ~0ull, std::chrono::seconds(60));
+      const auto r = fuzz_once(bug_server(server, bug), bug, mutator, mode, 1, ~0ull,
+                               std::chrono::seconds(60));
       const auto& f = r.outcome.findings;
       std::printf("  %-8s %-8s %s", bug, std::string(harness::name_of(mode)).c_str(),
                   f.empty() ? "not found" : "found");
-      if (!f.empty())
-        std::printf(" at run %llu", static_cast<unsigned long long>(f.front().run));
+      if (!f.empty()) std::printf(" at run %llu", static_cast<unsigned long long>(f.front().run));
       std::printf(" (%llu runs, %.1f s, %.0f exec/s)\n",
                   static_cast<unsigned long long>(r.outcome.runs),
                   static_cast<double>(r.outcome.elapsed.count()) / 1000.0, r.exec_per_second);

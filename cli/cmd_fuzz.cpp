@@ -111,7 +111,8 @@ int merge(const fuzz_cli& o, const std::vector<const conversation_mutator*>& mut
           harness::check_target& where, const loaded_corpus& corpus,
           const std::function<void(const harness::fuzz_progress&)>& show) {
   harness::fuzz_outcome outcome;
-  const auto kept = harness::merge_corpus(mutators, where, o.options, corpus.entries, outcome, show);
+  const auto kept =
+      harness::merge_corpus(mutators, where, o.options, corpus.entries, outcome, show);
   if (outcome.unreachable || (kept.empty() && !corpus.entries.empty())) {
     std::cerr << this_command << ": --merge: " << outcome.stopped_because << '\n';
     return outcome.unreachable ? exit_io_error : exit_failures;
@@ -284,7 +285,7 @@ command add_fuzz(CLI::App& app) {
                       "Seconds to fuzz, at most, minimizing included (--merge: no bound unless "
                       "given)")
           ->capture_default_str()
-      ->check(CLI::Range(1u, 604800u));
+          ->check(CLI::Range(1u, 604800u));
   sub->add_option("--jobs,-j", o->options.jobs, "Cases side by side")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));

@@ -4,6 +4,7 @@
 
 #include "tcpcheck/escape.hpp"
 #include "tcpcheck/frame_encoder.hpp"
+#include "tcpcheck/fuzzing/response_state.hpp"
 
 #include <algorithm>
 #include <array>
@@ -14,7 +15,6 @@
 #include <utility>
 
 #include "liveness_probe.hpp"
-#include "tcpcheck/fuzzing/response_state.hpp"
 
 namespace tcpcheck {
 
@@ -87,7 +87,8 @@ public:
     return fixed_[rng.below(fixed_.size())];
   }
 
-  template <class F> void for_each(F&& f) const {
+  template <class F>
+  void for_each(F&& f) const {
     for (const auto* list : {&fixed_, learned_, numbers_})
       if (list)
         for (const auto& w : *list)
@@ -114,7 +115,7 @@ public:
            fuzz_case& c, random_stream& rng)
       : m_(m), spec_(m.spec()), words_(words), donor_(from.donor),
         replacements_(from.replacements && !from.replacements->empty() ? from.replacements
-                                                                        : nullptr),
+                                                                       : nullptr),
         c_(c), rng_(rng) {}
 
   void apply() {

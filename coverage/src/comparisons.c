@@ -5,13 +5,13 @@
  * dictionary words (a magic number the server compared against, a command
  * word it looked for). */
 #define _GNU_SOURCE
-#include "runtime.h"
-
 #include <dlfcn.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
+
+#include "runtime.h"
 
 /* Seen comparisons, by hash: a bit each. Cleared when tcpcheck starts a new
  * epoch, so a ring that wrapped gets the server's operands again. */
@@ -84,14 +84,30 @@ static void note_bytes(uintptr_t pc, const void* a, size_t length_a, const void*
 
 #define CALLER ((uintptr_t)__builtin_return_address(0))
 
-void __sanitizer_cov_trace_cmp1(uint8_t a, uint8_t b) { note_ints(CALLER, a, b, 1, 0); }
-void __sanitizer_cov_trace_cmp2(uint16_t a, uint16_t b) { note_ints(CALLER, a, b, 2, 0); }
-void __sanitizer_cov_trace_cmp4(uint32_t a, uint32_t b) { note_ints(CALLER, a, b, 4, 0); }
-void __sanitizer_cov_trace_cmp8(uint64_t a, uint64_t b) { note_ints(CALLER, a, b, 8, 0); }
-void __sanitizer_cov_trace_const_cmp1(uint8_t a, uint8_t b) { note_ints(CALLER, a, b, 1, 1); }
-void __sanitizer_cov_trace_const_cmp2(uint16_t a, uint16_t b) { note_ints(CALLER, a, b, 2, 1); }
-void __sanitizer_cov_trace_const_cmp4(uint32_t a, uint32_t b) { note_ints(CALLER, a, b, 4, 1); }
-void __sanitizer_cov_trace_const_cmp8(uint64_t a, uint64_t b) { note_ints(CALLER, a, b, 8, 1); }
+void __sanitizer_cov_trace_cmp1(uint8_t a, uint8_t b) {
+  note_ints(CALLER, a, b, 1, 0);
+}
+void __sanitizer_cov_trace_cmp2(uint16_t a, uint16_t b) {
+  note_ints(CALLER, a, b, 2, 0);
+}
+void __sanitizer_cov_trace_cmp4(uint32_t a, uint32_t b) {
+  note_ints(CALLER, a, b, 4, 0);
+}
+void __sanitizer_cov_trace_cmp8(uint64_t a, uint64_t b) {
+  note_ints(CALLER, a, b, 8, 0);
+}
+void __sanitizer_cov_trace_const_cmp1(uint8_t a, uint8_t b) {
+  note_ints(CALLER, a, b, 1, 1);
+}
+void __sanitizer_cov_trace_const_cmp2(uint16_t a, uint16_t b) {
+  note_ints(CALLER, a, b, 2, 1);
+}
+void __sanitizer_cov_trace_const_cmp4(uint32_t a, uint32_t b) {
+  note_ints(CALLER, a, b, 4, 1);
+}
+void __sanitizer_cov_trace_const_cmp8(uint64_t a, uint64_t b) {
+  note_ints(CALLER, a, b, 8, 1);
+}
 
 /* cases[0]: how many; cases[1]: their width in bits; then the values. */
 void __sanitizer_cov_trace_switch(uint64_t value, uint64_t* cases) {

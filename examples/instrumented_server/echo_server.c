@@ -96,8 +96,7 @@ int main(int argc, char** argv) {
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t size = sizeof address;
   if (listener < 0 || bind(listener, (struct sockaddr*)&address, sizeof address) != 0 ||
-      listen(listener, 128) != 0 ||
-      getsockname(listener, (struct sockaddr*)&address, &size) != 0) {
+      listen(listener, 128) != 0 || getsockname(listener, (struct sockaddr*)&address, &size) != 0) {
     perror("echo_server: cannot listen");
     return 1;
   }

@@ -99,7 +99,8 @@ struct coverage_channel::impl {
 
   int mem_file(std::int32_t pid) {
     if (const auto it = mem_files.find(pid); it != mem_files.end()) return it->second;
-    const int file = ::open(("/proc/" + std::to_string(pid) + "/mem").c_str(), O_RDONLY | O_CLOEXEC);
+    const int file =
+        ::open(("/proc/" + std::to_string(pid) + "/mem").c_str(), O_RDONLY | O_CLOEXEC);
     if (file >= 0) mem_files[pid] = file;
     return file;
   }
@@ -170,7 +171,8 @@ void coverage_channel::read_counts(std::vector<std::uint8_t>& counts) {
   map_type& m = *impl_->map;
   const std::size_t edges = edges_total();
   counts.assign(m.exited, m.exited + edges);
-  const std::uint32_t modules = std::min<std::uint32_t>(m.module_count, tcpcheck_coverage_most_modules);
+  const std::uint32_t modules =
+      std::min<std::uint32_t>(m.module_count, tcpcheck_coverage_most_modules);
   for (const auto& process : m.processes) {
     const std::int32_t pid = __atomic_load_n(&process.pid, __ATOMIC_ACQUIRE);
     if (pid <= 0) continue;
@@ -189,9 +191,9 @@ comparisons coverage_channel::take_comparisons() {
   comparisons out;
   std::vector<byte_buffer> numbers, strings;
   const std::uint32_t int_end = __atomic_load_n(&m.int_cmp_next, __ATOMIC_ACQUIRE);
-  std::uint32_t i = std::max(impl_->int_read, int_end > tcpcheck_coverage_int_cmps
-                                                  ? int_end - tcpcheck_coverage_int_cmps
-                                                  : 0u);
+  std::uint32_t i =
+      std::max(impl_->int_read,
+               int_end > tcpcheck_coverage_int_cmps ? int_end - tcpcheck_coverage_int_cmps : 0u);
   for (; i < int_end; ++i) {
     const auto& c = m.int_cmps[i % tcpcheck_coverage_int_cmps];
     const unsigned width = std::clamp(c.size, 1u, 8u);
@@ -205,7 +207,8 @@ comparisons coverage_channel::take_comparisons() {
       // A u16 is often compared as an int: the narrowest width that holds
       // both values finds it in the input too.
       const unsigned narrow = std::max(smallest_width(c.a), smallest_width(c.b));
-      if (narrow > 1 && narrow < width) add_integer_replacements(c.b, c.a, narrow, out.replacements);
+      if (narrow > 1 && narrow < width)
+        add_integer_replacements(c.b, c.a, narrow, out.replacements);
       continue;
     }
     for (const std::uint64_t v : {c.a, c.b})
@@ -213,13 +216,15 @@ comparisons coverage_channel::take_comparisons() {
   }
   impl_->int_read = int_end;
   const std::uint32_t mem_end = __atomic_load_n(&m.mem_cmp_next, __ATOMIC_ACQUIRE);
-  std::uint32_t j = std::max(impl_->mem_read, mem_end > tcpcheck_coverage_mem_cmps
-                                                  ? mem_end - tcpcheck_coverage_mem_cmps
-                                                  : 0u);
+  std::uint32_t j =
+      std::max(impl_->mem_read,
+               mem_end > tcpcheck_coverage_mem_cmps ? mem_end - tcpcheck_coverage_mem_cmps : 0u);
   for (; j < mem_end; ++j) {
     const auto& c = m.mem_cmps[j % tcpcheck_coverage_mem_cmps];
-    const byte_buffer a(c.a, c.a + std::min<std::size_t>(c.length_a, tcpcheck_coverage_mem_cmp_bytes));
-    const byte_buffer b(c.b, c.b + std::min<std::size_t>(c.length_b, tcpcheck_coverage_mem_cmp_bytes));
+    const byte_buffer a(c.a,
+                        c.a + std::min<std::size_t>(c.length_a, tcpcheck_coverage_mem_cmp_bytes));
+    const byte_buffer b(c.b,
+                        c.b + std::min<std::size_t>(c.length_b, tcpcheck_coverage_mem_cmp_bytes));
     // The server's own strings (literals, in its image) are what it looks
     // for; the other operand is most often the input.
     const bool a_constant = c.constant & 1, b_constant = c.constant & 2;
@@ -253,16 +258,18 @@ std::vector<server_function> coverage_channel::functions() {
     if ((pid = process.pid) > 0) break;
   std::vector<server_function> out;
   if (pid <= 0) return out;
-  for (std::uint32_t k = 0; k < std::min<std::uint32_t>(m.module_count, tcpcheck_coverage_most_modules); ++k) {
+  for (std::uint32_t k = 0;
+       k < std::min<std::uint32_t>(m.module_count, tcpcheck_coverage_most_modules); ++k) {
     const auto& module = m.modules[k];
-    if (!module.pcs || !impl_->read_process(pid, module.pcs, std::size_t{module.edges} * 16)) continue;
+    if (!module.pcs || !impl_->read_process(pid, module.pcs, std::size_t{module.edges} * 16))
+      continue;
     for (std::uint32_t e = 0; e < module.edges; ++e) {
       std::uint64_t pc = 0, flags = 0;
       std::memcpy(&pc, &impl_->scratch[std::size_t{e} * 16], 8);
       std::memcpy(&flags, &impl_->scratch[std::size_t{e} * 16 + 8], 8);
       if (!(flags & 1)) continue; // not a function's entry block
-      out.push_back({module.first_edge + e, module.path,
-                     module.is_executable ? pc : pc - module.base});
+      out.push_back(
+          {module.first_edge + e, module.path, module.is_executable ? pc : pc - module.base});
     }
   }
   return out;
@@ -278,7 +285,8 @@ std::vector<std::string> symbolize(const std::vector<server_function>& functions
     std::string command = "addr2line -f -C -e " + shell_quote(module);
     for (const auto i : indices) {
       char hex[24];
-      std::snprintf(hex, sizeof hex, " 0x%llx", static_cast<unsigned long long>(functions[i].address));
+      std::snprintf(hex, sizeof hex, " 0x%llx",
+                    static_cast<unsigned long long>(functions[i].address));
       command += hex;
     }
     command += " 2>/dev/null";
@@ -287,7 +295,8 @@ std::vector<std::string> symbolize(const std::vector<server_function>& functions
     std::array<char, 4096> line;
     for (std::size_t k = 0; k < indices.size() && std::fgets(line.data(), line.size(), pipe); ++k) {
       std::string name(line.data());
-      while (!name.empty() && (name.back() == '\n' || name.back() == '\r')) name.pop_back();
+      while (!name.empty() && (name.back() == '\n' || name.back() == '\r'))
+        name.pop_back();
       names[indices[k]] = name == "??" ? "" : name;
       if (!std::fgets(line.data(), line.size(), pipe)) break; // file:line
     }

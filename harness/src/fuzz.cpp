@@ -1,12 +1,12 @@
 // The live fuzzer: rounds of cases, confirmation, minimization, dedupe.
 #include "tcpcheck/harness/fuzz.hpp"
 
-#include "fuzz_guidance.hpp"
-
 #include <algorithm>
 #include <atomic>
 #include <set>
 #include <stdexcept>
+
+#include "fuzz_guidance.hpp"
 
 namespace tcpcheck::harness {
 
@@ -521,8 +521,7 @@ std::string_view name_of(feedback_kind k) {
 
 std::vector<std::size_t> merge_corpus(const std::vector<const conversation_mutator*>& mutators,
                                       check_target& where, const fuzz_options& options,
-                                      const std::vector<fuzz_case>& entries,
-                                      fuzz_outcome& outcome,
+                                      const std::vector<fuzz_case>& entries, fuzz_outcome& outcome,
                                       const std::function<void(const fuzz_progress&)>& progress) {
   if (mutators.empty()) throw std::invalid_argument("merge_corpus: no seed script");
   fuzz_options merging = options;

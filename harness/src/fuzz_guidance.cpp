@@ -11,7 +11,7 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-constexpr std::size_t most_states = 1024; // distinct states (and transitions) kept apart
+constexpr std::size_t most_states = 1024;        // distinct states (and transitions) kept apart
 constexpr std::size_t most_learned_words = 4096; // the newest replace the oldest
 constexpr std::size_t most_samples = 2000;
 constexpr std::size_t replacements_per_value = 4;
@@ -129,8 +129,8 @@ void fuzz_guidance::observe(std::size_t slot, const fuzz_case& c,
                             const std::vector<transcript_entry>& transcript,
                             clock::time_point started, std::chrono::microseconds elapsed) {
   if (!guided() || slot >= round_.size()) return;
-  const auto sig = read_responses(transcript, watched_connections(c),
-                                  mutators_[c.source]->spec(), known_words_);
+  const auto sig =
+      read_responses(transcript, watched_connections(c), mutators_[c.source]->spec(), known_words_);
   round_[slot].features = response_features(sig);
   round_[slot].seen = true;
   round_[slot].began = started;
@@ -377,23 +377,23 @@ void fuzz_guidance::add_alone(const fuzz_case& c, std::string origin, bool keep_
   std::vector<feature> features;
   if (!transcripts.empty())
     features = response_features(read_responses(transcripts.front(), watched_connections(c),
-                                                 mutators_[c.source]->spec(), known_words_));
+                                                mutators_[c.source]->spec(), known_words_));
   if (counting) {
     channel_->read_counts(after);
     const auto edges = edge_features(before, after);
     features.insert(features.end(), edges.begin(), edges.end());
     if (guided()) learn_comparisons(channel_->take_comparisons());
   }
-  const bool fresh = std::any_of(features.begin(), features.end(),
-                                 [&](feature f) { return !seen_.contains(f); });
+  const bool fresh =
+      std::any_of(features.begin(), features.end(), [&](feature f) { return !seen_.contains(f); });
   if (fresh || keep_anyway) keep(c, std::move(features), std::move(origin));
 }
 
 void fuzz_guidance::sample(std::uint64_t runs, std::chrono::milliseconds elapsed, bool force) {
   if (!force && !over_time_.empty() && elapsed - over_time_.back().at < std::chrono::seconds(1))
     return;
-  over_time_.push_back({elapsed, runs, edges_covered_, states_.size(), transitions_.size(),
-                        corpus_.size()});
+  over_time_.push_back(
+      {elapsed, runs, edges_covered_, states_.size(), transitions_.size(), corpus_.size()});
   if (over_time_.size() > most_samples) {
     // Every other sample goes: the series keeps its span at half the detail.
     std::vector<coverage_sample> thinned;
@@ -437,8 +437,9 @@ guidance_summary fuzz_guidance::summary(std::uint64_t runs, std::chrono::millise
     s.unreached_functions.push_back(!names[i].empty() ? names[i] : functions[i].module + address);
   }
   std::sort(s.unreached_functions.begin(), s.unreached_functions.end());
-  s.unreached_functions.erase(std::unique(s.unreached_functions.begin(), s.unreached_functions.end()),
-                              s.unreached_functions.end());
+  s.unreached_functions.erase(
+      std::unique(s.unreached_functions.begin(), s.unreached_functions.end()),
+      s.unreached_functions.end());
   return s;
 }
 

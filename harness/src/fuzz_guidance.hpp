@@ -20,15 +20,15 @@
 #include "tcpcheck/harness/coverage_channel.hpp"
 #include "tcpcheck/harness/fuzz.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <atomic>
 #include <functional>
-#include <thread>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace tcpcheck::harness {
@@ -59,7 +59,8 @@ public:
   fuzz_case make_case(std::uint64_t n, bool from_corpus);
 
   /// A case ended with `transcript` (called one at a time, from any thread).
-  void observe(std::size_t slot, const fuzz_case& c, const std::vector<transcript_entry>& transcript,
+  void observe(std::size_t slot, const fuzz_case& c,
+               const std::vector<transcript_entry>& transcript,
                std::chrono::steady_clock::time_point started, std::chrono::microseconds elapsed);
   /// Slots for a round of `count` cases; forgets the last round's.
   void begin_round(std::size_t count);
@@ -94,8 +95,8 @@ private:
   struct observed {
     std::vector<feature> features;
     clock::time_point began, ended; ///< when the case ran
-    bool seen = false; ///< its transcript came
-    bool kept = false; ///< kept in the corpus this round
+    bool seen = false;              ///< its transcript came
+    bool kept = false;              ///< kept in the corpus this round
   };
 
   std::vector<feature> response_features(const response_signature& r);
@@ -133,7 +134,7 @@ private:
   std::vector<byte_buffer> learned_numbers_; // integer constants the server compared with
   std::size_t next_number_ = 0;
   std::map<std::string, std::vector<replacement>> replacements_by_value_; // by `to`
-  std::vector<replacement> replacements_; // all of them, for the mutator
+  std::vector<replacement> replacements_;  // all of them, for the mutator
   std::vector<std::vector<bool>> watched_; // per seed script: non-probe connections
   std::vector<observed> round_;
   std::vector<byte_buffer> round_words_;

@@ -68,8 +68,8 @@ void write_guidance_human(std::ostream& out, const fuzz_outcome& o) {
       << g.functions_reached << " of " << g.functions_total << " functions reached";
   if (g.processes_seen > 1) out << " (" << g.processes_seen << " server processes)";
   if (g.attribution_runs)
-    out << "; " << g.attribution_runs << " cases run again in "
-        << seconds_text(g.attribution_time) << " to tell which reached new edges";
+    out << "; " << g.attribution_runs << " cases run again in " << seconds_text(g.attribution_time)
+        << " to tell which reached new edges";
   out << "\n";
   constexpr std::size_t shown = 20;
   if (g.unreached_functions.empty()) return;
@@ -85,10 +85,12 @@ void write_guidance_json(std::ostream& out, const fuzz_outcome& o) {
   const guidance_summary& g = o.guidance;
   out << "\"guidance\": {\"feedback\": " << json_string(std::string(name_of(g.feedback)))
       << ", \"why\": " << json_string(g.why) << ", \"edges_covered\": " << g.edges_covered
-      << ", \"edges_total\": " << g.edges_total << ", \"functions_reached\": " << g.functions_reached
+      << ", \"edges_total\": " << g.edges_total
+      << ", \"functions_reached\": " << g.functions_reached
       << ", \"functions_total\": " << g.functions_total << ", \"states\": " << g.states
       << ", \"transitions\": " << g.transitions << ", \"corpus\": " << o.corpus.size()
-      << ", \"learned_words\": " << g.learned_words << ", \"server_processes\": " << g.processes_seen
+      << ", \"learned_words\": " << g.learned_words
+      << ", \"server_processes\": " << g.processes_seen
       << ", \"attribution_runs\": " << g.attribution_runs
       << ", \"attribution_ms\": " << g.attribution_time.count() << ",\n \"unreached_functions\": [";
   for (std::size_t i = 0; i < g.unreached_functions.size(); ++i)

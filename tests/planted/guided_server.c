@@ -94,8 +94,8 @@ struct slot {
 struct session {
   int fd;
   int authenticated;
-  int sets;   /* successful sets on this connection */
-  int full;   /* the reply bug answered "full" */
+  int sets; /* successful sets on this connection */
+  int full; /* the reply bug answered "full" */
   size_t used;
   struct slot slots[most_entries];
 };

@@ -24,7 +24,8 @@ bool is_relaxed_expect(const script_step& s) {
 void mark_settling_steps(std::vector<case_step>& steps) {
   std::size_t i = steps.size();
   if (i && steps[i - 1].step.what == step_kind::sleep) --i;
-  while (i && (is_relaxed_expect(steps[i - 1].step) || steps[i - 1].step.what == step_kind::shutdown))
+  while (i &&
+         (is_relaxed_expect(steps[i - 1].step) || steps[i - 1].step.what == step_kind::shutdown))
     --i;
   if (i == steps.size()) return;
   for (std::size_t k = i; k < steps.size(); ++k)
@@ -43,9 +44,9 @@ std::size_t bytes_sent(const fuzz_case& c) {
 }
 
 fuzz_case without_probe(fuzz_case c) {
-  c.steps.erase(std::remove_if(c.steps.begin(), c.steps.end(),
-                               [](const case_step& s) { return s.probe; }),
-                c.steps.end());
+  c.steps.erase(
+      std::remove_if(c.steps.begin(), c.steps.end(), [](const case_step& s) { return s.probe; }),
+      c.steps.end());
   return c;
 }
 
@@ -78,8 +79,8 @@ std::size_t fuzz_corpus::choose(std::uint64_t random) {
   // Weights are taken afresh every 64 choices and after every addition:
   // often enough for times_chosen to tell, seldom enough to cost nothing.
   if (stale_ || random % 64 == 0) reweigh();
-  const double at = static_cast<double>(random >> 11) / static_cast<double>(1ull << 53) *
-                    cumulative_.back();
+  const double at =
+      static_cast<double>(random >> 11) / static_cast<double>(1ull << 53) * cumulative_.back();
   const auto it = std::upper_bound(cumulative_.begin(), cumulative_.end(), at);
   const std::size_t i = std::min<std::size_t>(it - cumulative_.begin(), entries_.size() - 1);
   ++entries_[i].times_chosen;
@@ -97,8 +98,8 @@ std::vector<std::size_t> fuzz_corpus::minimal_cover() const {
       std::size_t adds = 0;
       for (const feature f : entries_[i].features)
         adds += !covered.count(f);
-      const double score =
-          static_cast<double>(adds) / (1.0 + static_cast<double>(bytes_sent(entries_[i].conversation)));
+      const double score = static_cast<double>(adds) /
+                           (1.0 + static_cast<double>(bytes_sent(entries_[i].conversation)));
       if (adds && score > best_score) best = i, best_score = score;
     }
     if (best == SIZE_MAX) break;

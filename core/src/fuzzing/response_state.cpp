@@ -127,9 +127,9 @@ private:
   response_signature& out_;
   std::string state_ = "start";
   static constexpr std::size_t echo_words = 8;
-  std::string sent_;                  // what names the exchange's sends
-  std::set<std::string> sent_words_;  // their first words, to tell an echo
-  std::set<std::string> replies_; // distinct tokens
+  std::string sent_;                 // what names the exchange's sends
+  std::set<std::string> sent_words_; // their first words, to tell an echo
+  std::set<std::string> replies_;    // distinct tokens
   std::size_t reply_count_ = 0;
   bool closed_ = false;
 };
@@ -165,8 +165,8 @@ std::string reply_token(byte_view payload) {
 }
 
 response_signature read_responses(const std::vector<transcript_entry>& transcript,
-                                   const std::vector<bool>& watched, const framing_spec& spec,
-                                   const std::set<std::string>& known_words) {
+                                  const std::vector<bool>& watched, const framing_spec& spec,
+                                  const std::set<std::string>& known_words) {
   response_signature out;
   std::map<std::size_t, exchange_reader> readers;
   for (const auto& e : transcript) {

@@ -61,7 +61,7 @@ std::string reply_token(byte_view payload);
 /// connection index; others, such as the liveness probe's, are skipped).
 /// `known_words` holds the first words a send may be named by.
 response_signature read_responses(const std::vector<transcript_entry>& transcript,
-                                   const std::vector<bool>& watched, const framing_spec& spec,
-                                   const std::set<std::string>& known_words);
+                                  const std::vector<bool>& watched, const framing_spec& spec,
+                                  const std::set<std::string>& known_words);
 
 } // namespace tcpcheck

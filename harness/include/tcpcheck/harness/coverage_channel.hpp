@@ -27,9 +27,9 @@ namespace tcpcheck::harness {
 
 /// A function of the server, for the report of what was never reached.
 struct server_function {
-  std::size_t edge = 0;   ///< its entry edge
-  std::string module;     ///< the file it is in
-  std::uint64_t address;  ///< for a symbolizer of `module`
+  std::size_t edge = 0;  ///< its entry edge
+  std::string module;    ///< the file it is in
+  std::uint64_t address; ///< for a symbolizer of `module`
 };
 
 struct comparisons {

@@ -137,11 +137,10 @@ fuzz_outcome run_fuzz(const std::vector<const conversation_mutator*>& mutators, 
 /// Runs each of `entries` alone and keeps the fewest that reach every
 /// feature the whole set reaches (`tcpcheck fuzz --merge`). Returns the
 /// indices kept; `outcome` says how it went.
-std::vector<std::size_t> merge_corpus(const std::vector<const conversation_mutator*>& mutators,
-                                      check_target& where, const fuzz_options& options,
-                                      const std::vector<fuzz_case>& entries,
-                                      fuzz_outcome& outcome,
-                                      const std::function<void(const fuzz_progress&)>& progress = {});
+std::vector<std::size_t>
+merge_corpus(const std::vector<const conversation_mutator*>& mutators, check_target& where,
+             const fuzz_options& options, const std::vector<fuzz_case>& entries,
+             fuzz_outcome& outcome, const std::function<void(const fuzz_progress&)>& progress = {});
 
 /// Fuzzes `where` with cases of one seed script.
 fuzz_outcome run_fuzz(const conversation_mutator& mutator, check_target& where,
