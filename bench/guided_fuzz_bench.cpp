@@ -57,6 +57,7 @@ fuzz_run fuzz_once(const std::string& server, const std::string& bug,
   options.run.session.default_timeout = duration(500);
   options.minimize_budget = 0;
   options.round_size = round;
+  options.max_findings = bug == "none" ? 0 : 1; // a bug's run ends at its finding
   fuzz_run r;
   r.outcome = harness::run_fuzz(mutator, where, options);
   r.exec_per_second = static_cast<double>(r.outcome.runs) /

@@ -30,6 +30,9 @@
 namespace tcpcheck {
 namespace {
 
+using test::bytes_of;
+using test::contains;
+using test::literal_of;
 using test::script_of;
 using test::spec_of;
 
@@ -38,24 +41,6 @@ using expect_kind = expectation::kind;
 
 // ---------------------------------------------------------------------------
 // Helpers
-
-byte_buffer bytes_of(std::string_view text) {
-  const byte_view view = as_bytes(text);
-  return byte_buffer(view.begin(), view.end());
-}
-
-// The literal bytes of a send with no variables.
-byte_buffer literal_of(const script_text& text) {
-  byte_buffer out;
-  for (const auto& seg : text.segments)
-    out.insert(out.end(), seg.bytes.begin(), seg.bytes.end());
-  return out;
-}
-
-bool contains(const byte_buffer& haystack, const byte_buffer& needle) {
-  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) !=
-         haystack.end();
-}
 
 bool has_word(const std::vector<byte_buffer>& words, std::string_view word) {
   return std::find(words.begin(), words.end(), bytes_of(word)) != words.end();

@@ -3,6 +3,7 @@
 
 #include "tcpcheck/escape.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <stdexcept>
@@ -105,6 +106,23 @@ decode_log grind(const framing_spec& spec, std::string_view text, bool finish) {
 
 decode_log grind(std::string_view spec_text, std::string_view stream, bool finish) {
   return grind(spec_of(spec_text), stream, finish);
+}
+
+byte_buffer bytes_of(std::string_view text) {
+  const byte_view view = as_bytes(text);
+  return byte_buffer(view.begin(), view.end());
+}
+
+byte_buffer literal_of(const script_text& text) {
+  byte_buffer out;
+  for (const auto& seg : text.segments)
+    out.insert(out.end(), seg.bytes.begin(), seg.bytes.end());
+  return out;
+}
+
+bool contains(const byte_buffer& haystack, const byte_buffer& needle) {
+  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) !=
+         haystack.end();
 }
 
 } // namespace tcpcheck::test

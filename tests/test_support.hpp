@@ -25,6 +25,15 @@ namespace tcpcheck::test {
 /// running test with the parser's column and reason, when it does not parse.
 framing_spec spec_of(std::string_view text);
 
+/// The bytes of `text`.
+byte_buffer bytes_of(std::string_view text);
+
+/// The literal bytes of a script text with no variables.
+byte_buffer literal_of(const script_text& text);
+
+/// Whether `needle` occurs in `haystack`.
+bool contains(const byte_buffer& haystack, const byte_buffer& needle);
+
 /// The script `text` parses to. Throws std::invalid_argument with the
 /// parser's line, column and reason when it does not parse.
 script script_of(std::string_view text);

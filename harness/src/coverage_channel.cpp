@@ -68,6 +68,12 @@ void add_integer_replacements(std::uint64_t input, std::uint64_t constant, unsig
   out.push_back({std::move(from_little), std::move(to_little)});
 }
 
+// Where to start reading a ring written up to `end`: where the last read
+// stopped, unless the writer has gone round since (what it overwrote is lost).
+std::uint32_t first_unread(std::uint32_t read, std::uint32_t end, std::uint32_t size) {
+  return std::max(read, end > size ? end - size : 0u);
+}
+
 // Pointer-like values (ASan's own checks compare addresses) are no magic.
 bool looks_like_address(std::uint64_t v) {
   return v >= 0x10000000000ull && v < 0x800000000000ull;
@@ -191,9 +197,7 @@ comparisons coverage_channel::take_comparisons() {
   comparisons out;
   std::vector<byte_buffer> numbers, strings;
   const std::uint32_t int_end = __atomic_load_n(&m.int_cmp_next, __ATOMIC_ACQUIRE);
-  std::uint32_t i =
-      std::max(impl_->int_read,
-               int_end > tcpcheck_coverage_int_cmps ? int_end - tcpcheck_coverage_int_cmps : 0u);
+  std::uint32_t i = first_unread(impl_->int_read, int_end, tcpcheck_coverage_int_cmps);
   for (; i < int_end; ++i) {
     const auto& c = m.int_cmps[i % tcpcheck_coverage_int_cmps];
     const unsigned width = std::clamp(c.size, 1u, 8u);
@@ -216,9 +220,7 @@ comparisons coverage_channel::take_comparisons() {
   }
   impl_->int_read = int_end;
   const std::uint32_t mem_end = __atomic_load_n(&m.mem_cmp_next, __ATOMIC_ACQUIRE);
-  std::uint32_t j =
-      std::max(impl_->mem_read,
-               mem_end > tcpcheck_coverage_mem_cmps ? mem_end - tcpcheck_coverage_mem_cmps : 0u);
+  std::uint32_t j = first_unread(impl_->mem_read, mem_end, tcpcheck_coverage_mem_cmps);
   for (; j < mem_end; ++j) {
     const auto& c = m.mem_cmps[j % tcpcheck_coverage_mem_cmps];
     const byte_buffer a(c.a,
