@@ -240,16 +240,15 @@ private:
   }
 
   // Cases per round: many, for throughput (a round waits for its slowest
-  // case). With coverage, a round with new edges costs about its size in
-  // attribution runs, so rounds shrink while coverage grows fast and grow
-  // back as it settles.
+  // case). With coverage, the first rounds are small and grow by half each
+  // round to 64 x jobs: what a round teaches (comparison operands, new
+  // entries) is used from the next round on, and early rounds teach most.
   std::size_t round_size() {
     if (options_.round_size) return options_.round_size;
-    if (!guidance_.coverage_on()) return options_.jobs * 64;
-    const std::size_t smallest = options_.jobs * 2, largest = options_.jobs * 64;
-    guided_round_ = guided_round_ == 0                   ? smallest
-                    : guidance_.last_round_found_edges() ? std::max(smallest, guided_round_ / 2)
-                                                         : std::min(largest, guided_round_ * 2);
+    const std::size_t largest = options_.jobs * 64;
+    if (!guidance_.coverage_on()) return largest;
+    guided_round_ = guided_round_ == 0 ? options_.jobs * 2
+                                       : std::min(largest, guided_round_ + guided_round_ / 2);
     return guided_round_;
   }
 

@@ -340,21 +340,17 @@ void fuzz_guidance::end_round(const std::vector<fuzz_case>& cases, const std::ve
     const std::vector<std::uint8_t> before = counts_;
     channel_->read_counts(counts_);
     const auto features = edge_features(before, counts_);
-    last_round_found_edges_ = any_unseen_edge(features);
-    if (coverage_on_ && last_round_found_edges_) {
+    if (coverage_on_ && any_unseen_edge(features)) {
       const auto started = clock::now();
       round_new_edges_.clear();
       for (const feature f : features)
         if (!edge_seen_[f / 8]) round_new_edges_.push_back(f);
-      // Those that ran when the new edges showed first; if they do not
-      // reach them alone, the whole round. A server that does not do the
-      // same twice could send the search everywhere: it stops at twice the
-      // round.
+      // Those that ran when the new edges first showed. A server that does
+      // not do the same twice could send the search everywhere: it stops at
+      // twice the round.
       attribution_budget_ = attribution_runs_ + 2 * candidates.size() + 16;
       const auto narrowed = suspects(candidates);
-      if (!narrowed.empty() && attribute(cases, narrowed, again) &&
-          narrowed.size() < candidates.size() && !all_seen(round_new_edges_))
-        attribute(cases, candidates, again);
+      if (!narrowed.empty()) attribute(cases, narrowed, again);
       attribution_time_ += clock::now() - started;
       channel_->read_counts(counts_);
     }

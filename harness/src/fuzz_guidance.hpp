@@ -78,9 +78,6 @@ public:
   /// reaches nothing new.
   void add_alone(const fuzz_case& c, std::string origin, bool keep_anyway, const run_group& run);
 
-  /// Whether the last round reached edges no round had reached before.
-  bool last_round_found_edges() const noexcept { return last_round_found_edges_; }
-
   const fuzz_corpus& corpus() const noexcept { return corpus_; }
   std::size_t edges_covered() const noexcept { return edges_covered_; }
   std::size_t states() const noexcept { return states_.size(); }
@@ -143,7 +140,6 @@ private:
   std::chrono::steady_clock::duration attribution_time_{0};
   std::size_t attribution_budget_ = 0;
   std::vector<feature> round_new_edges_; // the edges the round being attributed reached first
-  bool last_round_found_edges_ = false;
   // The watcher of a round's counts, and when each unseen edge first showed
   // (between two reads); written by the watcher, read after it has stopped.
   std::thread watcher_;

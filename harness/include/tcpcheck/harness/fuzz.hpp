@@ -59,8 +59,7 @@ struct fuzz_options {
   coverage_channel* coverage = nullptr; ///< the spawned server's map, if any
   std::vector<fuzz_case> corpus;        ///< loaded entries (--corpus), run first
   /// Cases per round; 0: 64 x jobs (a round waits for its slowest case),
-  /// and with coverage from 2 x jobs while new edges come (attributing a
-  /// round's new edges costs about its size in runs) up to 64 x jobs.
+  /// with coverage from 2 x jobs, growing by half each round.
   std::size_t round_size = 0;
 };
 
