@@ -16,6 +16,15 @@ using clock = std::chrono::steady_clock;
 using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 
+// A case without its probe, nor the settling pause that waits for it.
+fuzz_case unprobed(fuzz_case c) {
+  c = without_probe(std::move(c));
+  if (!c.steps.empty() && c.steps.back().settles &&
+      c.steps.back().step.what == script_step::kind::sleep)
+    c.steps.pop_back();
+  return c;
+}
+
 std::size_t probe_start(const fuzz_case& c) {
   std::size_t i = 0;
   while (i < c.steps.size() && !c.steps[i].probe)
@@ -186,13 +195,8 @@ private:
       if (time_is_up() || !recover()) return false;
       std::vector<script> scripts;
       for (const fuzz_case* c : group) {
-        // Without the probe, nor the pause that waits for it: what the
-        // case reaches is counted once it has ended.
-        fuzz_case alone = without_probe(*c);
-        if (!alone.steps.empty() && alone.steps.back().settles &&
-            alone.steps.back().step.what == script_step::kind::sleep)
-          alone.steps.pop_back();
-        auto s = try_to_script(alone, baseline_of(*c));
+        // What the case reaches is counted once it has ended.
+        auto s = try_to_script(unprobed(*c), baseline_of(*c));
         if (!s) return false;
         scripts.push_back(std::move(*s));
       }
@@ -256,11 +260,7 @@ private:
   // but one time in probe_every.
   fuzz_case as_run(fuzz_case c, std::uint64_t n) const {
     if (n % std::max<std::size_t>(1, options_.probe_every) == 0) return c;
-    c.steps.erase(c.steps.begin() + static_cast<std::ptrdiff_t>(probe_start(c)), c.steps.end());
-    if (!c.steps.empty() && c.steps.back().settles &&
-        c.steps.back().step.what == script_step::kind::sleep)
-      c.steps.pop_back();
-    return c;
+    return unprobed(std::move(c));
   }
 
   // One round side by side. Returns false when fuzzing cannot go on.
