@@ -18,6 +18,11 @@ constexpr std::size_t replacements_per_value = 4;
 constexpr std::chrono::milliseconds watch_interval{5};
 constexpr std::size_t most_unreached_named = 500;
 constexpr unsigned from_corpus_percent = 90; // cases grown from an entry, not a seed script
+// Attribution runs cases one by one when a group has at most this many
+// cases per unseen edge.
+constexpr std::size_t dense_ratio = 4;
+// Times an edge left without a case for want of runs is chased again.
+constexpr std::uint8_t most_chases = 3;
 
 std::uint64_t mix(std::uint64_t z) {
   z += 0x9E3779B97F4A7C15ull;
@@ -53,7 +58,7 @@ std::vector<bool> watched_connections(const fuzz_case& c) {
 fuzz_guidance::fuzz_guidance(const std::vector<const conversation_mutator*>& mutators,
                              const fuzz_options& options)
     : mutators_(mutators), options_(options), channel_(options.coverage),
-      edge_seen_(feature_limits::most_edges, false) {
+      edge_seen_(feature_limits::most_edges, false), chases_(feature_limits::most_edges, 0) {
   for (const auto* m : mutators)
     for (const auto& word : script_dictionary(m->baseline(), m->spec()))
       known_words_.insert(std::string(as_text(first_word(word))));
@@ -291,6 +296,7 @@ void fuzz_guidance::keep_alone(const fuzz_case& c, std::size_t slot,
 bool fuzz_guidance::attribute(const std::vector<fuzz_case>& cases,
                               const std::vector<std::size_t>& group, const run_group& again) {
   std::vector<feature> features;
+  if (dense(group.size())) return attribute_one_by_one(cases, group, again);
   if (group.size() == 1) {
     const auto held = run_part(cases, group, again, features);
     if (held && *held) keep_alone(cases[group.front()], group.front(), std::move(features));
@@ -318,6 +324,46 @@ bool fuzz_guidance::attribute(const std::vector<fuzz_case>& cases,
   return attribute(cases, second, again);
 }
 
+// Halving pays when few of a group's cases hold new edges; when many do
+// (the first rounds, where a case in four reaches something), it runs most
+// cases several times over, and running each case alone costs less.
+bool fuzz_guidance::dense(std::size_t group_size) const {
+  const auto unseen =
+      static_cast<std::size_t>(std::count_if(round_new_edges_.begin(), round_new_edges_.end(),
+                                             [&](feature f) { return !edge_seen_[f / 8]; }));
+  return group_size <= dense_ratio * unseen;
+}
+
+bool fuzz_guidance::attribute_one_by_one(const std::vector<fuzz_case>& cases,
+                                         const std::vector<std::size_t>& group,
+                                         const run_group& again) {
+  std::vector<feature> features;
+  for (const auto i : group) {
+    if (all_seen(round_new_edges_)) return true;
+    const auto held = run_part(cases, {i}, again, features);
+    if (!held) return false;
+    if (*held) keep_alone(cases[i], i, std::move(features));
+  }
+  return true;
+}
+
+// After attribution, the round's new edges that no case took. Those that
+// no single case reproduced (the server's own timers, cases that only
+// reach them together) count as covered and are not chased again; those
+// left because the search ran out of runs are chased again when a later
+// round reaches them, a few times.
+void fuzz_guidance::settle_new_edges(const std::vector<feature>& features, bool searched) {
+  for (const feature f : features) {
+    const std::size_t e = f / 8;
+    if (edge_seen_[e]) continue;
+    if (!searched && chases_[e] < most_chases) {
+      ++chases_[e];
+      continue;
+    }
+    edge_seen_[e] = true, ++edges_covered_;
+  }
+}
+
 void fuzz_guidance::end_round(const std::vector<fuzz_case>& cases, const std::vector<bool>& ran,
                               std::uint64_t runs, std::chrono::milliseconds elapsed,
                               const run_group& again) {
@@ -340,6 +386,7 @@ void fuzz_guidance::end_round(const std::vector<fuzz_case>& cases, const std::ve
     const std::vector<std::uint8_t> before = counts_;
     channel_->read_counts(counts_);
     const auto features = edge_features(before, counts_);
+    bool searched = true;
     if (coverage_on_ && any_unseen_edge(features)) {
       const auto started = clock::now();
       round_new_edges_.clear();
@@ -350,14 +397,11 @@ void fuzz_guidance::end_round(const std::vector<fuzz_case>& cases, const std::ve
       // twice the round.
       attribution_budget_ = attribution_runs_ + 2 * candidates.size() + 16;
       const auto narrowed = suspects(candidates);
-      if (!narrowed.empty()) attribute(cases, narrowed, again);
+      searched = narrowed.empty() || attribute(cases, narrowed, again);
       attribution_time_ += clock::now() - started;
       channel_->read_counts(counts_);
     }
-    // Edges no single case reproduces (the server's own timers, cases
-    // that only reach them together) count as covered, not chased again.
-    for (const feature f : features)
-      if (!edge_seen_[f / 8]) edge_seen_[f / 8] = true, ++edges_covered_;
+    settle_new_edges(features, searched);
     if (guided()) learn_comparisons(channel_->take_comparisons());
   }
   sample(runs, elapsed, false);

@@ -9,8 +9,9 @@
 // down to the single cases that reach the new edges (group testing). A half
 // that holds none of them tells that the other half does, which is then
 // split without being run whole; a half is not run at all once every new
-// edge has its case. About one round's worth of runs per new case, and none
-// in a round that found nothing.
+// edge has its case. When many of the cases hold new edges, they are run
+// one by one instead. About one round's worth of runs per new case, and
+// none in a round that found nothing.
 #pragma once
 
 #include "tcpcheck/conversation_mutator.hpp"
@@ -108,6 +109,10 @@ private:
   void keep(const fuzz_case& c, std::vector<feature> features, std::string origin);
   bool attribute(const std::vector<fuzz_case>& cases, const std::vector<std::size_t>& group,
                  const run_group& again);
+  bool dense(std::size_t group_size) const;
+  bool attribute_one_by_one(const std::vector<fuzz_case>& cases,
+                            const std::vector<std::size_t>& group, const run_group& again);
+  void settle_new_edges(const std::vector<feature>& features, bool searched);
   std::optional<bool> run_part(const std::vector<fuzz_case>& cases,
                                const std::vector<std::size_t>& part, const run_group& again,
                                std::vector<feature>& features);
@@ -122,6 +127,7 @@ private:
   fuzz_corpus corpus_;
   feature_set seen_;
   std::vector<bool> edge_seen_;
+  std::vector<std::uint8_t> chases_; // per edge: searches that ran out of runs
   std::size_t edges_covered_ = 0;
   std::vector<std::uint8_t> counts_; // the server's counts as last read
   std::set<std::string> states_, transitions_;
