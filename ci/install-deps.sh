@@ -5,13 +5,15 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config
-  libasio-dev libcli11-dev
+  libasio-dev libcli11-dev libre2-dev nlohmann-json3-dev
   googletest libgtest-dev libgmock-dev
   libbenchmark-dev
   clang-14 libclang-rt-14-dev clang-format
   # real servers and the seed articles' Python servers, for corpus/scripts/
   # (docs/real-servers.md); the tests start their own instances on free ports
   redis-server memcached python3
+  # the HTML report's tests render it in a real headless browser
+  chromium
 )
 
 missing=()

@@ -4,6 +4,7 @@
 #include "tcpcheck/harness/check.hpp"
 #include "tcpcheck/harness/check_report.hpp"
 #include "tcpcheck/harness/report.hpp"
+#include "tcpcheck/report/writers.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -151,16 +152,11 @@ check_summary run_check_command(const std::string& script_path, const script& ba
   report.baseline_replay = settings.program + " run " + harness::shell_quote(script_path) + " " +
                            target_args + framing_arg + " --plan whole";
 
-  harness::write_human(out, report, settings.verbose, &out == &std::cout && isatty(STDOUT_FILENO));
-  bool written = true;
-  if (!settings.json_path.empty())
-    written &= write_output_file(settings.json_path, "JSON report", command,
-                                 [&](std::ostream& o) { harness::write_json(o, report); });
-  if (!settings.junit_path.empty())
-    written &= write_output_file(settings.junit_path, "JUnit report", command,
-                                 [&](std::ostream& o) { harness::write_junit(o, report); });
+  const auto doc = harness::to_document(report);
+  report::write_human(out, doc, {settings.verbose, &out == &std::cout && isatty(STDOUT_FILENO)});
+  const bool written = write_report_files(doc, settings.reports, command);
 
-  const auto counts = harness::count(outcome);
+  const auto counts = report::count(doc.cases);
   if (outcome.unreachable) {
     summary.exit = exit_io_error;
   } else if (!counts.all_passed() || outcome.baseline.status == harness::case_status::fail ||

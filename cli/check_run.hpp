@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "report_files.hpp"
 #include "target_argument.hpp"
 
 namespace tcpcheck::cli {
@@ -25,8 +26,7 @@ struct check_settings {
   unsigned case_timeout_ms = 60000;
   std::string framing_override; ///< --framing, repeated in replay commands
   std::string out_dir;          ///< where failing cases' scripts go; empty: a new temporary one
-  std::string json_path;
-  std::string junit_path;
+  report_files reports;
   bool verbose = false;
   bool progress = true;             ///< a live line on a terminal, a line now and then elsewhere
   std::string program = "tcpcheck"; ///< how replay commands call tcpcheck

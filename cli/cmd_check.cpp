@@ -129,8 +129,7 @@ command add_check(CLI::App& app) {
   sub->add_option(
       "--out,-o", s.out_dir,
       "Directory for the failing cases' replay scripts (default: a new one in $TMPDIR)");
-  sub->add_option("--json", s.json_path, "Write every case, with failures' wire logs, as JSON");
-  sub->add_option("--junit", s.junit_path, "Write a JUnit XML report, one testcase per case");
+  add_report_options(*sub, s.reports, "every case, with failures' wire logs,");
   sub->add_flag("--verbose,-v", s.verbose, "List every case, not only those that did not pass");
   sub->add_flag("--no-progress", o->no_progress, "No progress line on stderr");
   sub->footer("Exit codes: 0 every case passed, 1 a case failed or was flaky, 2 bad usage, "

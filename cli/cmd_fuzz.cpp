@@ -4,6 +4,7 @@
 #include "tcpcheck/harness/fuzz.hpp"
 #include "tcpcheck/harness/fuzz_report.hpp"
 #include "tcpcheck/harness/report.hpp"
+#include "tcpcheck/report/writers.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -18,6 +19,7 @@
 #include "exit_codes.hpp"
 #include "input_file.hpp"
 #include "progress_line.hpp"
+#include "report_files.hpp"
 #include "script_argument.hpp"
 #include "target_argument.hpp"
 
@@ -33,8 +35,7 @@ struct fuzz_cli {
   std::string framing;
   std::string dictionary_path;
   std::string out_dir = "tcpcheck-findings";
-  std::string json_path;
-  std::string junit_path;
+  report_files reports;
   std::string corpus_dir;
   std::string feedback = "coverage";
   bool merge = false;
@@ -244,13 +245,9 @@ int fuzz(fuzz_cli& o) {
   report.seed = o.options.seed;
   report.outcome = &outcome;
   bool written = write_findings(report, o.out_dir, target->replay_arguments());
-  harness::write_human(std::cout, report, isatty(STDOUT_FILENO) != 0);
-  if (!o.json_path.empty())
-    written &= write_output_file(o.json_path, "JSON report", this_command,
-                                 [&](std::ostream& out) { harness::write_json(out, report); });
-  if (!o.junit_path.empty())
-    written &= write_output_file(o.junit_path, "JUnit report", this_command,
-                                 [&](std::ostream& out) { harness::write_junit(out, report); });
+  const auto doc = harness::to_document(report);
+  report::write_human(std::cout, doc, {false, isatty(STDOUT_FILENO) != 0});
+  written &= write_report_files(doc, o.reports, this_command);
   if (outcome.unreachable) return exit_io_error;
   if (!outcome.findings.empty()) return exit_failures;
   if (outcome.runs == 0) return exit_failures; // the unmutated conversation failed
@@ -325,8 +322,7 @@ command add_fuzz(CLI::App& app) {
                   "on until --runs or --max-time)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000000));
-  sub->add_option("--json", o->json_path, "Write the run and every finding as JSON");
-  sub->add_option("--junit", o->junit_path, "Write a JUnit XML report, one testcase per finding");
+  add_report_options(*sub, o->reports, "the run and every finding");
   sub->add_flag("--no-progress", o->no_progress, "No progress line on stderr");
   sub->footer("Exit codes: 0 no findings, 1 findings (or the unmutated conversation fails), "
               "2 bad usage, script, spec or dictionary, 3 the target could not be reached or "

@@ -4,6 +4,7 @@
 // directory of past findings is a regression suite.
 #include "tcpcheck/harness/check.hpp"
 #include "tcpcheck/harness/report.hpp"
+#include "tcpcheck/report/writers.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -13,7 +14,7 @@
 
 #include "commands.hpp"
 #include "exit_codes.hpp"
-#include "input_file.hpp"
+#include "report_files.hpp"
 #include "script_argument.hpp"
 #include "target_argument.hpp"
 
@@ -28,8 +29,7 @@ struct replay_cli {
   target_arguments target;
   std::string framing;
   unsigned timeout_ms = 0;
-  std::string json_path;
-  std::string junit_path;
+  report_files reports;
   bool verbose = false;
 };
 
@@ -87,57 +87,39 @@ int replay(const replay_cli& o) {
   if (!target) return exit;
   harness::check_target& where = *target->checked;
 
-  std::vector<harness::run_report> reports;
+  std::vector<harness::run_report> runs;
   std::size_t failed = 0;
   bool unreachable = false;
-  const bool color = isatty(STDOUT_FILENO) != 0;
   for (const auto& s : scripts) {
-    harness::run_report report;
-    report.script_path = s.path;
-    report.steps = &s.steps;
-    report.framing = to_string(s.spec);
-    report.plan = "whole";
-    report.replay = "tcpcheck run " + harness::shell_quote(s.path) + " " +
-                    target->replay_arguments() + " --plan whole";
+    harness::run_report run;
+    run.script_path = s.path;
+    run.steps = &s.steps;
+    run.framing = to_string(s.spec);
+    run.plan = "whole";
+    run.replay = "tcpcheck run " + harness::shell_quote(s.path) + " " + target->replay_arguments() +
+                 " --plan whole";
     std::string why;
     if (!where.ready(why)) {
       std::cerr << this_command << ": " << why << '\n';
       return exit_io_error;
     }
-    report.where = where.where();
-    report.result = harness::run_script(where.where(), s.steps, s.spec, {}, {});
-    unreachable |= report.result.unreachable;
-    std::string died;
-    if (auto death = where.died(!report.result.outcome.passed)) {
-      died = death->how;
-      if (report.result.outcome.passed) {
-        report.result.outcome.passed = false;
-        report.result.outcome.reason = "the server died: " + died;
-        report.result.outcome.step = s.steps.steps.size();
+    run.where = where.where();
+    run.result = harness::run_script(where.where(), s.steps, s.spec, {}, {});
+    unreachable |= run.result.unreachable;
+    if (auto death = where.died(!run.result.outcome.passed)) {
+      if (run.result.outcome.passed) {
+        run.result.outcome.passed = false;
+        run.result.outcome.reason = "the server died: " + death->how;
+        run.result.outcome.step = s.steps.steps.size();
       }
+      run.death = std::move(death);
     }
-    const bool passed = report.result.outcome.passed;
-    failed += passed ? 0 : 1;
-    if (o.verbose || !passed) {
-      harness::write_human(std::cout, report, o.verbose, color);
-      if (!died.empty()) std::cout << "the server died: " << died << '\n';
-    } else {
-      std::cout << "PASS  " << s.path << '\n';
-    }
-    reports.push_back(std::move(report));
+    failed += run.result.outcome.passed ? 0 : 1;
+    runs.push_back(std::move(run));
   }
-  std::cout << '\n'
-            << (failed ? "FAIL" : "PASS") << "  " << scripts.size() - failed << " of "
-            << scripts.size() << " scripts passed against " << target->describe() << '\n';
-  bool written = true;
-  if (!o.json_path.empty())
-    written &= write_output_file(o.json_path, "JSON report", this_command,
-                                 [&](std::ostream& out) { harness::write_json(out, reports); });
-  if (!o.junit_path.empty())
-    written &=
-        write_output_file(o.junit_path, "JUnit report", this_command, [&](std::ostream& out) {
-          harness::write_junit(out, reports, "tcpcheck replay");
-        });
+  const auto doc = harness::to_document("replay", target->describe(), runs);
+  report::write_human(std::cout, doc, {o.verbose, isatty(STDOUT_FILENO) != 0});
+  const bool written = write_report_files(doc, o.reports, this_command);
   if (unreachable && failed == scripts.size()) return exit_io_error;
   if (failed) return exit_failures;
   return written ? exit_ok : exit_io_error;
@@ -156,8 +138,7 @@ command add_replay(CLI::App& app) {
   sub->add_option("--timeout", o->timeout_ms,
                   "Milliseconds each expect waits (overrides the scripts' 'timeout')")
       ->check(CLI::Range(1u, 86400000u));
-  sub->add_option("--json", o->json_path, "Write every run as JSON");
-  sub->add_option("--junit", o->junit_path, "Write a JUnit XML report, one testcase per script");
+  add_report_options(*sub, o->reports, "every script's run");
   sub->add_flag("--verbose,-v", o->verbose, "Show every script's steps and wire log");
   sub->footer("Exit codes: 0 every script passed, 1 some failed, 2 bad usage or script, 3 the "
               "target could not be reached or started.");

@@ -1,6 +1,7 @@
 // `tcpcheck run`: one script against a live server, under one delivery plan.
 #include "tcpcheck/harness/report.hpp"
 #include "tcpcheck/harness/run.hpp"
+#include "tcpcheck/report/writers.hpp"
 
 #include <fstream>
 #include <iostream>
@@ -10,7 +11,7 @@
 
 #include "commands.hpp"
 #include "exit_codes.hpp"
-#include "input_file.hpp"
+#include "report_files.hpp"
 #include "script_argument.hpp"
 #include "target_argument.hpp"
 
@@ -26,8 +27,7 @@ struct run_options_cli {
   std::uint64_t seed = 1;
   unsigned timeout_ms = 0;
   unsigned gap_ms = 1;
-  std::string json_path;
-  std::string junit_path;
+  report_files reports;
   bool verbose = false;
 };
 
@@ -67,29 +67,21 @@ int run(const run_options_cli& o) {
                   (o.gap_ms != 1 ? " --gap " + std::to_string(o.gap_ms) : "");
   report.result = harness::run_script(chosen->where, *s, *spec, *plan, options);
 
-  harness::write_human(std::cout, report, o.verbose, isatty(STDOUT_FILENO) != 0);
   if (chosen->process) {
     // A server that crashes as the connection closes needs a moment to be seen dead.
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (auto death = chosen->process->death()) {
-      std::cout << "the server died: " << death->how << '\n'
-                << (!death->sanitizer.empty() ? death->sanitizer : death->stderr_tail);
       if (report.result.outcome.passed) {
         report.result.outcome.passed = false;
         report.result.outcome.reason = "the server died: " + death->how;
         report.result.outcome.step = s->steps.size();
       }
+      report.death = std::move(death);
     }
   }
-  const std::vector<harness::run_report> all{report};
-  bool written = true;
-  if (!o.json_path.empty())
-    written &= write_output_file(o.json_path, "JSON report", command,
-                                 [&](std::ostream& out) { harness::write_json(out, all); });
-  if (!o.junit_path.empty())
-    written &= write_output_file(o.junit_path, "JUnit report", command, [&](std::ostream& out) {
-      harness::write_junit(out, all, "tcpcheck run " + o.script_path);
-    });
+  const auto doc = harness::to_document("run", chosen->describe(), {report});
+  report::write_human(std::cout, doc, {o.verbose, isatty(STDOUT_FILENO) != 0});
+  const bool written = write_report_files(doc, o.reports, command);
   if (report.result.unreachable) return exit_io_error;
   if (!written) return exit_io_error;
   return report.result.outcome.passed ? exit_ok : exit_failures;
@@ -117,8 +109,7 @@ command add_run(CLI::App& app) {
   sub->add_option("--gap", o->gap_ms, "Milliseconds between the writes of a cut send")
       ->capture_default_str()
       ->check(CLI::Range(0u, 60000u));
-  sub->add_option("--json", o->json_path, "Write the verdict and wire log as JSON to this file");
-  sub->add_option("--junit", o->junit_path, "Write a JUnit XML report to this file");
+  add_report_options(*sub, o->reports, "the verdict, every step and the wire log");
   sub->add_flag("--verbose,-v", o->verbose, "Show every step and the wire log");
   sub->footer("Exit codes: 0 passed, 1 the server failed a check, 2 bad usage, script or spec, "
               "3 the target could not be reached.");

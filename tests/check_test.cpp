@@ -11,6 +11,7 @@
 #include "tcpcheck/harness/reference_server.hpp"
 #include "tcpcheck/harness/run.hpp"
 #include "tcpcheck/harness/target_process.hpp"
+#include "tcpcheck/report/writers.hpp"
 #include "tcpcheck/script.hpp"
 
 #include <algorithm>
@@ -21,6 +22,7 @@
 #include <cstdint>
 #include <mutex>
 #include <netinet/in.h>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -38,6 +40,29 @@
 
 namespace tcpcheck::harness {
 namespace {
+
+// The outcome's results counted as they are (no baseline folded in).
+report::counts count(const check_outcome& o) {
+  std::vector<report::test_case> cases;
+  for (const auto& r : o.results) {
+    report::test_case c;
+    c.state = to_status(r.status);
+    cases.push_back(c);
+  }
+  return report::count(cases);
+}
+
+void write_json(std::ostream& out, const check_report& r) {
+  report::write_json(out, to_document(r));
+}
+
+void write_junit(std::ostream& out, const check_report& r) {
+  report::write_junit(out, to_document(r));
+}
+
+void write_human(std::ostream& out, const check_report& r, bool verbose, bool color) {
+  report::write_human(out, to_document(r), {verbose, color});
+}
 
 using test::script_of;
 using test::spec_of;
@@ -468,7 +493,7 @@ expect "Hello, Michael"
     EXPECT_EQ(r.status, case_status::not_run) << r.which->id;
     EXPECT_FALSE(r.summary.empty()) << r.which->id;
   }
-  const check_counts c = count(o);
+  const report::counts c = count(o);
   EXPECT_EQ(c.not_run, o.results.size());
   EXPECT_FALSE(c.all_passed());
 
@@ -481,6 +506,30 @@ expect "Hello, Michael"
   EXPECT_TRUE(contains(human.str(), "The baseline conversation fails")) << human.str();
   EXPECT_TRUE(contains(human.str(), report.baseline_replay)) << human.str();
   EXPECT_TRUE(contains(human.str(), "Welcome to nowhere!")) << human.str();
+
+  // Every file format holds the baseline's failure too: a report whose
+  // cases all say "not run" would show a CI job no failure at all.
+  const report::document doc = to_document(report);
+  std::ostringstream json_text, junit, sarif;
+  report::write_json(json_text, doc);
+  report::write_junit(junit, doc);
+  report::write_sarif(sarif, doc);
+  const auto j = nlohmann::json::parse(json_text.str());
+  EXPECT_EQ(j["check"]["baseline"], "FAIL");
+  EXPECT_GE(j["check"]["fail"].get<int>(), 1) << json_text.str();
+  const auto base = std::find_if(j["cases"].begin(), j["cases"].end(), [&](const auto& one) {
+    return one["id"] == o.baseline.which->id;
+  });
+  ASSERT_NE(base, j["cases"].end()) << json_text.str();
+  EXPECT_EQ((*base)["status"], "FAIL");
+  EXPECT_EQ((*base)["line"], setup.baseline.steps.front().line);
+  EXPECT_EQ((*base)["got"], o.baseline.failed_run->outcome.got);
+  EXPECT_EQ((*base)["replay"], report.baseline_replay);
+  EXPECT_TRUE(contains(junit.str(), "<failure ")) << junit.str();
+  EXPECT_TRUE(contains(junit.str(), "name=\"" + o.baseline.which->id + "\"")) << junit.str();
+  const auto results = nlohmann::json::parse(sarif.str())["runs"][0]["results"];
+  ASSERT_EQ(results.size(), 1u) << sarif.str();
+  EXPECT_EQ(results[0]["ruleId"], "segmentation/fail");
 }
 
 TEST(RunCheck, ATargetNobodyListensOnIsUnreachable) {
@@ -629,14 +678,14 @@ struct made_outcome {
 
 TEST(CheckReport, CountsEveryStatus) {
   const made_outcome m;
-  const check_counts c = count(m.outcome);
+  const report::counts c = count(m.outcome);
   EXPECT_EQ(c.pass, 1u);
   EXPECT_EQ(c.fail, 2u);
   EXPECT_EQ(c.flaky, 1u);
   EXPECT_EQ(c.warn, 1u);
   EXPECT_EQ(c.not_run, 1u);
   EXPECT_FALSE(c.all_passed());
-  EXPECT_TRUE((check_counts{.pass = 3, .warn = 2}).all_passed());
+  EXPECT_TRUE((report::counts{.pass = 3, .warn = 2}).all_passed());
 }
 
 TEST(CheckReport, JsonIsWellFormedAndHoldsEveryCase) {
@@ -682,7 +731,7 @@ TEST(CheckReport, JunitHasOneTestcasePerCaseAndCountsFailures) {
   std::ostringstream out;
   write_junit(out, m.report);
   const std::string xml = out.str();
-  const check_counts c = count(m.outcome);
+  const report::counts c = count(m.outcome);
 
   EXPECT_TRUE(xml.starts_with("<?xml")) << xml;
   EXPECT_EQ(occurrences(xml, "<testcase "), m.outcome.results.size()) << xml;

@@ -1,11 +1,13 @@
-// Tests for report.hpp: the human report, JSON (parsed back by a strict
-// little parser), JUnit XML (checked for balanced, escaped markup), and
-// shell_quote (checked against a real POSIX shell).
+// Tests for report.hpp (script runs as report cases) through the report
+// writers: the human report, JSON (parsed back by nlohmann::json), JUnit XML
+// (checked for balanced, escaped markup), and shell_quote (checked against
+// a real POSIX shell).
 #include "tcpcheck/harness/report.hpp"
 
 #include "tcpcheck/bytes.hpp"
 #include "tcpcheck/escape.hpp"
 #include "tcpcheck/harness/run.hpp"
+#include "tcpcheck/report/writers.hpp"
 #include "tcpcheck/script.hpp"
 #include "tcpcheck/session.hpp"
 
@@ -15,6 +17,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -106,7 +109,7 @@ run_report failing_report() {
 
 std::string human(const run_report& r, bool verbose = false, bool color = false) {
   std::ostringstream out;
-  write_human(out, r, verbose, color);
+  report::write_human(out, to_document("run", "127.0.0.1:9999", {r}), {verbose, color});
   return out.str();
 }
 
@@ -214,254 +217,64 @@ TEST(WriteHuman, PaintsMarksOnlyWhenAskedForColor) {
   EXPECT_TRUE(has(human(passing_report(), false, true), "\033[1;32mPASS\033[0m in"));
 }
 
-// ---------------------------------------------------------------------------
-// A strict JSON reader (RFC 8259), enough to check write_json's output
-
-struct json {
-  enum class type { null, boolean, number, string, array, object };
-  type what = type::null;
-  bool boolean = false;
-  double number = 0;
-  std::string text;
-  std::vector<json> items;
-  // Names and values side by side: a pair<string, json> would need json
-  // complete here, which clang's libstdc++ checks (a vector does not).
-  std::vector<std::string> member_names;
-  std::vector<json> member_values;
-
-  const json& operator[](std::string_view key) const {
-    for (std::size_t i = 0; i < member_names.size(); ++i)
-      if (member_names[i] == key) return member_values[i];
-    throw std::out_of_range("no member '" + std::string(key) + "'");
-  }
-  bool contains(std::string_view key) const {
-    for (const auto& name : member_names)
-      if (name == key) return true;
-    return false;
-  }
-};
-
-class json_reader {
-public:
-  explicit json_reader(std::string_view in) : in_(in) {}
-
-  json document() {
-    json value = read_value();
-    skip_space();
-    if (at_ != in_.size()) fail("text after the value");
-    return value;
-  }
-
-private:
-  [[noreturn]] void fail(const std::string& why) const {
-    throw std::invalid_argument("invalid JSON at offset " + std::to_string(at_) + ": " + why);
-  }
-  void skip_space() {
-    while (at_ < in_.size() &&
-           (in_[at_] == ' ' || in_[at_] == '\n' || in_[at_] == '\r' || in_[at_] == '\t'))
-      ++at_;
-  }
-  char peek() {
-    skip_space();
-    if (at_ == in_.size()) fail("unexpected end");
-    return in_[at_];
-  }
-  void take(char c) {
-    if (peek() != c) fail(std::string("expected '") + c + "'");
-    ++at_;
-  }
-  bool take_word(std::string_view word) {
-    if (in_.substr(at_, word.size()) != word) return false;
-    at_ += word.size();
-    return true;
-  }
-
-  json read_value() {
-    json v;
-    const char c = peek();
-    if (c == '{') {
-      v.what = json::type::object;
-      ++at_;
-      if (peek() == '}') return ++at_, v;
-      for (;;) {
-        std::string key = read_string();
-        take(':');
-        v.member_names.push_back(std::move(key));
-        v.member_values.push_back(read_value());
-        if (peek() == '}') return ++at_, v;
-        take(',');
-      }
-    }
-    if (c == '[') {
-      v.what = json::type::array;
-      ++at_;
-      if (peek() == ']') return ++at_, v;
-      for (;;) {
-        v.items.push_back(read_value());
-        if (peek() == ']') return ++at_, v;
-        take(',');
-      }
-    }
-    if (c == '"') {
-      v.what = json::type::string;
-      v.text = read_string();
-      return v;
-    }
-    if (take_word("true")) {
-      v.what = json::type::boolean;
-      v.boolean = true;
-      return v;
-    }
-    if (take_word("false")) {
-      v.what = json::type::boolean;
-      return v;
-    }
-    if (take_word("null")) return v;
-    return read_number();
-  }
-
-  json read_number() {
-    const std::size_t from = at_;
-    const auto digits = [&] {
-      const std::size_t start = at_;
-      while (at_ < in_.size() && in_[at_] >= '0' && in_[at_] <= '9')
-        ++at_;
-      if (at_ == start) fail("expected a digit");
-    };
-    if (in_[at_] == '-') ++at_;
-    if (at_ < in_.size() && in_[at_] == '0')
-      ++at_;
-    else
-      digits();
-    if (at_ < in_.size() && in_[at_] == '.') ++at_, digits();
-    if (at_ < in_.size() && (in_[at_] == 'e' || in_[at_] == 'E')) {
-      ++at_;
-      if (at_ < in_.size() && (in_[at_] == '+' || in_[at_] == '-')) ++at_;
-      digits();
-    }
-    json v;
-    v.what = json::type::number;
-    v.number = std::stod(std::string(in_.substr(from, at_ - from)));
-    return v;
-  }
-
-  std::string read_string() {
-    take('"');
-    std::string out;
-    for (;;) {
-      if (at_ == in_.size()) fail("unterminated string");
-      const char c = in_[at_++];
-      if (c == '"') return out;
-      if (static_cast<unsigned char>(c) < 0x20) fail("unescaped control character in a string");
-      if (c != '\\') {
-        out += c;
-        continue;
-      }
-      if (at_ == in_.size()) fail("unterminated escape");
-      const char e = in_[at_++];
-      switch (e) {
-      case '"':
-      case '\\':
-      case '/':
-        out += e;
-        break;
-      case 'b':
-        out += '\b';
-        break;
-      case 'f':
-        out += '\f';
-        break;
-      case 'n':
-        out += '\n';
-        break;
-      case 'r':
-        out += '\r';
-        break;
-      case 't':
-        out += '\t';
-        break;
-      case 'u': {
-        if (at_ + 4 > in_.size()) fail("short \\u escape");
-        const unsigned code =
-            static_cast<unsigned>(std::stoul(std::string(in_.substr(at_, 4)), nullptr, 16));
-        at_ += 4;
-        if (code >= 0x80) fail("only \\u escapes below 0x80 are expected here");
-        out += static_cast<char>(code);
-        break;
-      }
-      default:
-        fail(std::string("unknown escape \\") + e);
-      }
-    }
-  }
-
-  std::string_view in_;
-  std::size_t at_ = 0;
-};
+using json = nlohmann::json;
 
 json parse_json(std::string_view text) {
-  return json_reader(text).document();
+  return json::parse(text); // strict: throws on anything that is not JSON
 }
 
 std::string json_of(const std::vector<run_report>& reports) {
   std::ostringstream out;
-  write_json(out, reports);
+  report::write_json(out, to_document("replay", "127.0.0.1:9999", reports));
   return out.str();
 }
 
 // ---------------------------------------------------------------------------
 // write_json
 
-TEST(JsonReader, RefusesWhatIsNotJson) {
-  // The reader the tests below rely on does refuse broken documents.
-  for (const char* text : {"{", "{\"a\": 1,}", "[1 2]", "\"a\nb\"", "{\"a\" 1}", "tru", "{} x"})
-    EXPECT_THROW(parse_json(text), std::invalid_argument) << text;
-  EXPECT_EQ(parse_json(R"({"a": [true, -1.5e2, "x\u0001"]})")["a"].items[2].text, "x\x01");
-}
-
 TEST(WriteJson, WritesOneObjectPerRunWithEveryField) {
   const std::string text = json_of({passing_report(), failing_report()});
   const json doc = parse_json(text);
 
-  ASSERT_EQ(doc.what, json::type::object) << text;
+  ASSERT_TRUE(doc.is_object()) << text;
   const json& runs = doc["runs"];
-  ASSERT_EQ(runs.what, json::type::array);
-  ASSERT_EQ(runs.items.size(), 2u);
-  for (const json& run : runs.items)
+  ASSERT_TRUE(runs.is_array());
+  ASSERT_EQ(runs.size(), 2u);
+  for (const json& run : runs)
     for (const char* field :
          {"script", "target", "framing", "plan", "passed", "unreachable", "line", "reason",
           "expected", "got", "elapsed_us", "replay", "steps", "wire_log"})
       EXPECT_TRUE(run.contains(field)) << field;
 
-  const json& pass = runs.items[0];
-  EXPECT_EQ(pass["script"].text, "scripts/hello.tcs");
-  EXPECT_EQ(pass["target"].text, "127.0.0.1:9999");
-  EXPECT_EQ(pass["framing"].text, "line");
-  EXPECT_EQ(pass["plan"].text, "whole");
-  EXPECT_EQ(pass["passed"].what, json::type::boolean);
-  EXPECT_TRUE(pass["passed"].boolean);
-  EXPECT_FALSE(pass["unreachable"].boolean);
-  EXPECT_EQ(pass["elapsed_us"].number, 12345);
+  const json& pass = runs[0];
+  EXPECT_EQ(pass["script"].get<std::string>(), "scripts/hello.tcs");
+  EXPECT_EQ(pass["target"].get<std::string>(), "127.0.0.1:9999");
+  EXPECT_EQ(pass["framing"].get<std::string>(), "line");
+  EXPECT_EQ(pass["plan"].get<std::string>(), "whole");
+  EXPECT_TRUE(pass["passed"].is_boolean());
+  EXPECT_TRUE(pass["passed"].get<bool>());
+  EXPECT_FALSE(pass["unreachable"].get<bool>());
+  EXPECT_EQ(pass["elapsed_us"].get<double>(), 12345);
 
-  const json& fail = runs.items[1];
-  EXPECT_FALSE(fail["passed"].boolean);
-  EXPECT_EQ(fail["line"].number, 8);
-  EXPECT_EQ(fail["reason"].text, "the server sent another frame than expected");
-  EXPECT_EQ(fail["expected"].text, R"("Hello Michael!")");
-  EXPECT_EQ(fail["got"].text, R"("Hello M!")");
-  EXPECT_EQ(fail["replay"].text, failing_report().replay);
+  const json& fail = runs[1];
+  EXPECT_FALSE(fail["passed"].get<bool>());
+  EXPECT_EQ(fail["line"].get<double>(), 8);
+  EXPECT_EQ(fail["reason"].get<std::string>(), "the server sent another frame than expected");
+  EXPECT_EQ(fail["expected"].get<std::string>(), R"("Hello Michael!")");
+  EXPECT_EQ(fail["got"].get<std::string>(), R"("Hello M!")");
+  EXPECT_EQ(fail["replay"].get<std::string>(), failing_report().replay);
 }
 
 TEST(WriteJson, ListsEachStepWithItsLineAndStatus) {
   const json doc = parse_json(json_of({failing_report()}));
-  const json& steps = doc["runs"].items.at(0)["steps"];
+  const json& steps = doc["runs"].at(0)["steps"];
 
-  ASSERT_EQ(steps.items.size(), hello_script().steps.size());
+  ASSERT_EQ(steps.size(), hello_script().steps.size());
   const char* const statuses[] = {"ok", "ok", "ok", "failed", "not_run", "not_run"};
-  for (std::size_t i = 0; i < steps.items.size(); ++i) {
-    EXPECT_EQ(steps.items[i]["line"].number, static_cast<double>(hello_script().steps[i].line));
-    EXPECT_EQ(steps.items[i]["status"].text, statuses[i]) << "step " << i;
-    EXPECT_EQ(steps.items[i]["step"].text, to_string(hello_script().steps[i]));
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    EXPECT_EQ(steps[i]["line"].get<double>(), static_cast<double>(hello_script().steps[i].line));
+    EXPECT_EQ(steps[i]["status"].get<std::string>(), statuses[i]) << "step " << i;
+    EXPECT_EQ(steps[i]["step"].get<std::string>(), to_string(hello_script().steps[i]));
   }
 }
 
@@ -472,21 +285,22 @@ TEST(WriteJson, WritesTheWireLogWithTimesSizesAndEscapedBytes) {
   r.result.wire_log.back().connection = 1;
   r.result.wire_log.back().text = "a note";
   const json doc = parse_json(json_of({r}));
-  const json& log = doc["runs"].items.at(0)["wire_log"];
+  const json& log = doc["runs"].at(0)["wire_log"];
 
-  ASSERT_EQ(log.items.size(), r.result.wire_log.size());
-  EXPECT_EQ(log.items[0]["event"].text, "connect");
-  EXPECT_EQ(log.items[0]["at_us"].number, 10);
-  EXPECT_EQ(log.items[4]["event"].text, "write");
-  EXPECT_EQ(log.items[4]["size"].number, 7); // the size written, not the bytes kept
-  EXPECT_EQ(log.items[4]["bytes"].text, "ich");
-  const json& last = log.items[5];
-  EXPECT_EQ(last["event"].text, "read");
-  EXPECT_EQ(last["connection"].number, 1);
-  EXPECT_EQ(last["size"].number, 6);
-  EXPECT_EQ(last["text"].text, "a note");
+  ASSERT_EQ(log.size(), r.result.wire_log.size());
+  EXPECT_EQ(log[0]["event"].get<std::string>(), "connect");
+  EXPECT_EQ(log[0]["at_us"].get<double>(), 10);
+  EXPECT_EQ(log[4]["event"].get<std::string>(), "write");
+  EXPECT_EQ(log[4]["size"].get<double>(), 7); // the size written, not the bytes kept
+  EXPECT_EQ(log[4]["bytes"].get<std::string>(), "ich");
+  const json& last = log[5];
+  EXPECT_EQ(last["event"].get<std::string>(), "read");
+  EXPECT_EQ(last["connection"].get<double>(), 1);
+  EXPECT_EQ(last["size"].get<double>(), 6);
+  EXPECT_EQ(last["text"].get<std::string>(), "a note");
   // The bytes as tcpcheck escapes them, so that they can be pasted into a script.
-  EXPECT_EQ(last["bytes"].text, escape(as_bytes(std::string_view("\0\r\n\"\\\xff", 6))));
+  EXPECT_EQ(last["bytes"].get<std::string>(),
+            escape(as_bytes(std::string_view("\0\r\n\"\\\xff", 6))));
 }
 
 TEST(WriteJson, EscapesQuotesBackslashesAndControlCharacters) {
@@ -497,19 +311,19 @@ TEST(WriteJson, EscapesQuotesBackslashesAndControlCharacters) {
 
   const std::string text = json_of({r});
   const json doc = parse_json(text); // throws on a raw control character or a bad escape
-  const json& run = doc["runs"].items.at(0);
+  const json& run = doc["runs"].at(0);
 
-  EXPECT_EQ(run["script"].text, r.script_path);
-  EXPECT_EQ(run["reason"].text, r.result.outcome.reason);
-  EXPECT_EQ(run["replay"].text, r.replay);
+  EXPECT_EQ(run["script"].get<std::string>(), r.script_path);
+  EXPECT_EQ(run["reason"].get<std::string>(), r.result.outcome.reason);
+  EXPECT_EQ(run["replay"].get<std::string>(), r.replay);
   EXPECT_TRUE(has(text, R"(\u0001)")) << text;
   EXPECT_TRUE(has(text, R"(\u001f)")) << text;
 }
 
 TEST(WriteJson, WritesAnEmptyListForNoRuns) {
   const json doc = parse_json(json_of({}));
-  EXPECT_EQ(doc["runs"].what, json::type::array);
-  EXPECT_TRUE(doc["runs"].items.empty());
+  EXPECT_TRUE(doc["runs"].is_array());
+  EXPECT_TRUE(doc["runs"].empty());
 }
 
 // ---------------------------------------------------------------------------
@@ -624,9 +438,9 @@ private:
   std::size_t at_ = 0;
 };
 
-xml_element junit_of(const std::vector<run_report>& reports, const std::string& suite) {
+xml_element junit_of(const std::vector<run_report>& reports) {
   std::ostringstream out;
-  write_junit(out, reports, suite);
+  report::write_junit(out, to_document("replay", "127.0.0.1:9999", reports));
   return xml_reader(out.str()).document();
 }
 
@@ -639,14 +453,16 @@ TEST(XmlReader, RefusesWhatIsNotWellFormed) {
 }
 
 TEST(WriteJunit, WritesATestcasePerRunAndAFailureForEachFailedOne) {
-  const xml_element root =
-      junit_of({passing_report(), failing_report(), passing_report()}, "tcpcheck");
+  run_report other = passing_report();
+  other.script_path = "scripts/other.tcs";
+  const xml_element root = junit_of({passing_report(), failing_report(), other});
 
   EXPECT_EQ(root.name, "testsuites");
+  EXPECT_EQ(root.attribute("name"), "tcpcheck replay scripts/hello.tcs");
   ASSERT_EQ(root.children.size(), 1u);
   const xml_element& suite = root.children[0];
   EXPECT_EQ(suite.name, "testsuite");
-  EXPECT_EQ(suite.attribute("name"), "tcpcheck");
+  EXPECT_EQ(suite.attribute("name"), "tcpcheck replay");
   EXPECT_EQ(suite.attribute("tests"), "3");
   EXPECT_EQ(suite.attribute("failures"), "1");
   EXPECT_EQ(suite.attribute("errors"), "0");
@@ -654,22 +470,28 @@ TEST(WriteJunit, WritesATestcasePerRunAndAFailureForEachFailedOne) {
   ASSERT_EQ(suite.children.size(), 3u);
   for (const auto& testcase : suite.children) {
     EXPECT_EQ(testcase.name, "testcase");
-    EXPECT_EQ(testcase.attribute("classname"), "scripts/hello.tcs");
+    EXPECT_EQ(testcase.attribute("classname"), "tcpcheck replay");
     EXPECT_EQ(testcase.attribute("time"), "0.012345");
   }
-  EXPECT_EQ(suite.children[0].attribute("name"), "whole @ 127.0.0.1:9999");
+  EXPECT_EQ(suite.children[0].attribute("name"), "scripts/hello.tcs (plan whole)");
   EXPECT_TRUE(suite.children[0].children.empty());
+  EXPECT_EQ(suite.children[2].attribute("name"), "scripts/other.tcs (plan whole)");
   EXPECT_TRUE(suite.children[2].children.empty());
 
   const xml_element& failed = suite.children[1];
-  EXPECT_EQ(failed.attribute("name"), "bytewise @ 127.0.0.1:9999");
+  EXPECT_EQ(failed.attribute("name"), "scripts/hello.tcs (plan bytewise)");
   ASSERT_EQ(failed.children.size(), 1u);
   const xml_element& failure = failed.children[0];
   EXPECT_EQ(failure.name, "failure");
-  EXPECT_EQ(failure.attribute("message"), "line 8: the server sent another frame than expected");
-  EXPECT_EQ(failure.text, "expected: &quot;Hello Michael!&quot;\ngot: &quot;Hello M!&quot;\n"
-                          "replay: tcpcheck run scripts/hello.tcs --target 127.0.0.1:9999 "
-                          "--plan bytewise");
+  EXPECT_EQ(failure.attribute("message"), "the server sent another frame than expected");
+  EXPECT_TRUE(has(failure.text, "line 8: the server sent another frame than expected\n"))
+      << failure.text;
+  EXPECT_TRUE(has(failure.text, "expected: &quot;Hello Michael!&quot;\ngot: &quot;Hello "
+                                "M!&quot;\n"))
+      << failure.text;
+  EXPECT_TRUE(has(failure.text, "replay: tcpcheck run scripts/hello.tcs --target "
+                                "127.0.0.1:9999 --plan bytewise\n"))
+      << failure.text;
 }
 
 TEST(WriteJunit, EscapesMarkupInNamesMessagesAndText) {
@@ -678,23 +500,33 @@ TEST(WriteJunit, EscapesMarkupInNamesMessagesAndText) {
   r.result.outcome.reason = "got <html> & \"quotes\"\x01";
   r.result.outcome.got = "\"</failure>\"";
 
-  const xml_element root = junit_of({r}, "suite <&>");
+  const xml_element root = junit_of({r});
 
-  const xml_element& suite = root.children.at(0);
-  EXPECT_EQ(suite.attribute("name"), "suite &lt;&amp;&gt;");
-  const xml_element& testcase = suite.children.at(0);
-  EXPECT_EQ(testcase.attribute("classname"), "a&lt;b&gt;&amp;&quot;c&quot;.tcs");
+  EXPECT_EQ(root.attribute("name"), "tcpcheck replay a&lt;b&gt;&amp;&quot;c&quot;.tcs");
+  const xml_element& testcase = root.children.at(0).children.at(0);
+  EXPECT_EQ(testcase.attribute("name"), "a&lt;b&gt;&amp;&quot;c&quot;.tcs (plan bytewise)");
   const xml_element& failure = testcase.children.at(0);
-  EXPECT_EQ(failure.attribute("message"), "line 8: got &lt;html&gt; &amp; &quot;quotes&quot;?");
+  // A control character XML 1.0 cannot hold is written out, not dropped.
+  EXPECT_EQ(failure.attribute("message"), "got &lt;html&gt; &amp; &quot;quotes&quot;\\x01");
   EXPECT_TRUE(has(failure.text, "got: &quot;&lt;/failure&gt;&quot;")) << failure.text;
 }
 
-TEST(WriteJunit, WritesAnEmptySuiteForNoRuns) {
-  const xml_element root = junit_of({}, "empty");
-  const xml_element& suite = root.children.at(0);
-  EXPECT_EQ(suite.attribute("tests"), "0");
-  EXPECT_EQ(suite.attribute("failures"), "0");
-  EXPECT_TRUE(suite.children.empty());
+TEST(WriteJunit, WritesBytesThatAreNotUtf8AsEscapes) {
+  run_report r = failing_report();
+  r.result.outcome.got = "caf\xc3\xa9 \xff\xfe end";
+
+  std::ostringstream out;
+  report::write_junit(out, to_document("replay", "127.0.0.1:9999", {r}));
+  const std::string xml = out.str();
+
+  EXPECT_TRUE(has(xml, "got: caf\xc3\xa9 \\xff\\xfe end")) << xml; // é stays, the rest is escaped
+  EXPECT_FALSE(has(xml, "\xff")) << xml;
+}
+
+TEST(WriteJunit, WritesNoSuiteForNoRuns) {
+  const xml_element root = junit_of({});
+  EXPECT_EQ(root.name, "testsuites");
+  EXPECT_TRUE(root.children.empty());
 }
 
 // ---------------------------------------------------------------------------

@@ -1,13 +1,9 @@
-// Fuzzing reports.
+// A fuzzing run as a document of the report model, and its findings as scripts.
 #include "tcpcheck/harness/fuzz_report.hpp"
 
-#include <cstdio>
-
-#include "report_formats.hpp"
+#include <algorithm>
 
 namespace tcpcheck::harness {
-
-using namespace detail;
 
 namespace {
 
@@ -25,84 +21,47 @@ std::string joined(const std::vector<std::string>& notes) {
   return out;
 }
 
-std::string stderr_of(const finding& f) {
-  if (!f.effect.death) return {};
-  return !f.effect.death->sanitizer.empty() ? f.effect.death->sanitizer
-                                            : f.effect.death->stderr_tail;
+// The run itself: it fails when no case could run at all.
+report::test_case run_case(const fuzz_outcome& o, std::uint64_t seed) {
+  report::test_case c;
+  c.kind = report::case_kind::fuzz_run;
+  c.id = "fuzz/seed-" + std::to_string(seed);
+  c.area = "fuzz";
+  c.title = std::to_string(o.runs) + " runs of seed " + std::to_string(seed);
+  c.state = o.runs > 0 ? report::status::pass : report::status::fail;
+  c.attempts = 1;
+  c.elapsed = o.elapsed;
+  c.summary = "stopped: " + o.stopped_because;
+  return c;
 }
 
-std::string seconds_text(std::chrono::milliseconds ms) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f s", static_cast<double>(ms.count()) / 1000.0);
-  return buf;
-}
-
-std::string rate(const fuzz_outcome& o) {
-  char buf[32];
-  const double s = std::max(1e-3, static_cast<double>(o.elapsed.count()) / 1000.0);
-  std::snprintf(buf, sizeof buf, "%.0f", static_cast<double>(o.runs) / s);
-  return buf;
-}
-
-std::string feedback_text(const guidance_summary& g) {
-  switch (g.feedback) {
-  case feedback_kind::none:
-    return "none (blind)";
-  case feedback_kind::responses:
-    return "responses" + (g.why.empty() ? std::string() : " (" + g.why + ")");
-  case feedback_kind::coverage:
-    return "coverage and responses";
-  }
-  return {};
-}
-
-void write_guidance_human(std::ostream& out, const fuzz_outcome& o) {
-  const guidance_summary& g = o.guidance;
-  out << "feedback: " << feedback_text(g);
-  if (g.feedback != feedback_kind::none)
-    out << "; corpus " << o.corpus.size() << " entries, " << g.states << " reply states, "
-        << g.transitions << " transitions, " << g.learned_words << " words learned";
-  out << "\n";
-  if (!g.edges_total) return;
-  out << "coverage: " << g.edges_covered << " of " << g.edges_total << " edges, "
-      << g.functions_reached << " of " << g.functions_total << " functions reached";
-  if (g.processes_seen > 1) out << " (" << g.processes_seen << " server processes)";
-  if (g.attribution_runs)
-    out << "; " << g.attribution_runs << " cases run again in " << seconds_text(g.attribution_time)
-        << " to tell which reached new edges";
-  out << "\n";
-  constexpr std::size_t shown = 20;
-  if (g.unreached_functions.empty()) return;
-  out << "never reached:";
-  for (std::size_t i = 0; i < g.unreached_functions.size() && i < shown; ++i)
-    out << (i ? ", " : " ") << g.unreached_functions[i];
-  if (g.unreached_functions.size() > shown)
-    out << ", and " << g.unreached_functions.size() - shown << " more (--json lists them)";
-  out << "\n";
-}
-
-void write_guidance_json(std::ostream& out, const fuzz_outcome& o) {
-  const guidance_summary& g = o.guidance;
-  out << "\"guidance\": {\"feedback\": " << json_string(std::string(name_of(g.feedback)))
-      << ", \"why\": " << json_string(g.why) << ", \"edges_covered\": " << g.edges_covered
-      << ", \"edges_total\": " << g.edges_total
-      << ", \"functions_reached\": " << g.functions_reached
-      << ", \"functions_total\": " << g.functions_total << ", \"states\": " << g.states
-      << ", \"transitions\": " << g.transitions << ", \"corpus\": " << o.corpus.size()
-      << ", \"learned_words\": " << g.learned_words
-      << ", \"server_processes\": " << g.processes_seen
-      << ", \"attribution_runs\": " << g.attribution_runs
-      << ", \"attribution_ms\": " << g.attribution_time.count() << ",\n \"unreached_functions\": [";
-  for (std::size_t i = 0; i < g.unreached_functions.size(); ++i)
-    out << (i ? ", " : "") << json_string(g.unreached_functions[i]);
-  out << "],\n \"over_time\": [";
-  for (std::size_t i = 0; i < g.over_time.size(); ++i) {
-    const auto& t = g.over_time[i];
-    out << (i ? ",\n  " : "\n  ") << "{\"ms\": " << t.at.count() << ", \"runs\": " << t.runs
-        << ", \"edges\": " << t.edges << ", \"states\": " << t.states
-        << ", \"transitions\": " << t.transitions << ", \"corpus\": " << t.corpus << "}";
-  }
-  out << "]}";
+report::test_case finding_case(const finding& f, std::size_t i, const fuzz_report& in) {
+  report::test_case c;
+  c.kind = report::case_kind::finding;
+  c.id = "finding-" + std::to_string(i + 1);
+  c.area = "findings";
+  c.title = f.signature;
+  c.state = report::status::fail;
+  c.attempts = 1;
+  c.summary = f.effect.detail;
+  c.death = f.effect.death;
+  if (i < in.replay.size()) c.replay = in.replay[i];
+  if (i < in.script_file.size()) c.script_file = in.script_file[i];
+  c.script_text = to_string(to_script(f.minimized, *in.baselines.at(f.minimized.source)));
+  report::finding_facts facts;
+  facts.kind = std::string(name_of(f.effect.what));
+  facts.signature = f.signature;
+  facts.detail = f.effect.detail;
+  facts.run = f.run;
+  facts.duplicates = f.duplicates;
+  facts.confirmed = f.confirmed;
+  facts.sends_found = sends_in(f.found);
+  facts.sends_minimized = sends_in(f.minimized);
+  facts.minimize_replays = f.minimizing.trials;
+  facts.mutations = joined(f.found.notes);
+  if (i < in.stderr_file.size()) facts.stderr_file = in.stderr_file[i];
+  c.finding = std::move(facts);
+  return c;
 }
 
 } // namespace
@@ -132,100 +91,29 @@ std::string finding_script(const finding& f, std::size_t number, const fuzz_repo
   return out;
 }
 
-void write_human(std::ostream& out, const fuzz_report& report, bool color) {
-  const auto paint = [color](const char* code, const std::string& text) {
-    return color ? std::string("\033[") + code + "m" + text + "\033[0m" : text;
-  };
-  const fuzz_outcome& o = *report.outcome;
-  out << "tcpcheck fuzz " << report.script_path << " against " << report.target << "\n"
-      << "seed " << report.seed << ": " << o.runs << " runs in " << seconds_text(o.elapsed) << " ("
-      << rate(o) << " exec/s), " << o.findings.size() << " finding"
-      << (o.findings.size() == 1 ? "" : "s") << "; stopped: " << o.stopped_because << "\n";
-  write_guidance_human(out, o);
-  for (std::size_t i = 0; i < o.findings.size(); ++i) {
-    const finding& f = o.findings[i];
-    out << "\n"
-        << paint("1;31", "FINDING " + std::to_string(i + 1)) << "  " << f.signature << "\n"
-        << "  " << f.effect.detail << "\n"
-        << "  found by run " << f.run << " (" << joined(f.found.notes) << ")";
-    if (f.duplicates) out << "; seen " << f.duplicates << " more times";
-    out << "\n  minimized from " << sends_in(f.found) << " sends to " << sends_in(f.minimized)
-        << " in " << f.minimizing.trials << " replays"
-        << (f.confirmed ? "" : " (not confirmed: the target could not be restarted)") << "\n";
-    const std::string said = stderr_of(f);
-    if (!said.empty()) {
-      out << "  the server's stderr:\n";
-      for (std::size_t start = 0; start < said.size();) {
-        const auto nl = said.find('\n', start);
-        const auto end = nl == std::string::npos ? said.size() : nl;
-        out << "    | " << said.substr(start, end - start) << "\n";
-        start = end + 1;
-      }
-    }
-    if (i < report.script_file.size() && !report.script_file[i].empty())
-      out << "  script:  " << report.script_file[i] << "\n";
-    if (i < report.replay.size() && !report.replay[i].empty())
-      out << "  replay:  " << report.replay[i] << "\n";
-  }
-  out << "\n"
-      << (o.findings.empty() && o.runs > 0 ? paint("1;32", "NO FINDINGS") : paint("1;31", "FAIL"))
-      << "\n";
-}
-
-void write_json(std::ostream& out, const fuzz_report& report) {
-  const fuzz_outcome& o = *report.outcome;
-  out << "{\"fuzz\": {\"script\": " << json_string(report.script_path)
-      << ", \"target\": " << json_string(report.target) << ", \"seed\": " << report.seed
-      << ", \"runs\": " << o.runs << ", \"elapsed_ms\": " << o.elapsed.count()
-      << ", \"exec_per_second\": " << rate(o) << ", \"stopped\": " << json_string(o.stopped_because)
-      << ", \"unreachable\": " << (o.unreachable ? "true" : "false") << ",\n ";
-  write_guidance_json(out, o);
-  out << "},\n\"findings\": [";
-  for (std::size_t i = 0; i < o.findings.size(); ++i) {
-    const finding& f = o.findings[i];
-    out << (i ? ",\n" : "\n") << "{\"signature\": " << json_string(f.signature)
-        << ", \"kind\": " << json_string(std::string(name_of(f.effect.what)))
-        << ", \"detail\": " << json_string(f.effect.detail) << ", \"run\": " << f.run
-        << ", \"duplicates\": " << f.duplicates
-        << ", \"confirmed\": " << (f.confirmed ? "true" : "false")
-        << ", \"sends_found\": " << sends_in(f.found)
-        << ", \"sends_minimized\": " << sends_in(f.minimized)
-        << ", \"minimize_replays\": " << f.minimizing.trials
-        << ", \"mutations\": " << json_string(joined(f.found.notes))
-        << ", \"stderr\": " << json_string(stderr_of(f));
-    if (i < report.script_file.size())
-      out << ", \"script_file\": " << json_string(report.script_file[i]);
-    if (i < report.replay.size()) out << ", \"replay\": " << json_string(report.replay[i]);
-    out << ",\n \"script\": "
-        << json_string(to_string(to_script(f.minimized, *report.baselines.at(f.minimized.source))))
-        << "}";
-  }
-  out << "\n]}\n";
-}
-
-void write_junit(std::ostream& out, const fuzz_report& report) {
-  const fuzz_outcome& o = *report.outcome;
-  const std::chrono::microseconds total = o.elapsed;
-  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n<testsuite name=\""
-      << xml_text("tcpcheck fuzz " + report.script_path) << "\" tests=\"" << o.findings.size() + 1
-      << "\" failures=\"" << o.findings.size() << "\" errors=\"0\" time=\"" << seconds(total)
-      << "\">\n";
-  out << "  <testcase classname=\"fuzz\" name=\""
-      << xml_text(std::to_string(o.runs) + " runs of seed " + std::to_string(report.seed))
-      << "\" time=\"" << seconds(total) << "\"";
-  if (o.runs == 0)
-    out << ">\n    <failure message=\"" << xml_text(o.stopped_because) << "\"/>\n  </testcase>\n";
-  else
-    out << "/>\n";
-  for (std::size_t i = 0; i < o.findings.size(); ++i) {
-    const finding& f = o.findings[i];
-    std::string body = f.effect.detail + "\n" + stderr_of(f);
-    if (i < report.replay.size()) body += "\nreplay: " + report.replay[i];
-    out << "  <testcase classname=\"fuzz.findings\" name=\"" << xml_text(f.signature)
-        << "\" time=\"0\">\n    <failure message=\"" << xml_text(f.signature) << "\">"
-        << xml_text(body) << "</failure>\n  </testcase>\n";
-  }
-  out << "</testsuite>\n</testsuites>\n";
+report::document to_document(const fuzz_report& in) {
+  const fuzz_outcome& o = *in.outcome;
+  report::document doc;
+  doc.command = "fuzz";
+  doc.script = in.script_path;
+  doc.target = in.target;
+  doc.seed = in.seed;
+  doc.elapsed = o.elapsed;
+  if (!in.baselines.empty() && in.baselines.front())
+    doc.framing = in.baselines.front()->framing.value_or("");
+  doc.cases.push_back(run_case(o, in.seed));
+  for (std::size_t i = 0; i < o.findings.size(); ++i)
+    doc.cases.push_back(finding_case(o.findings[i], i, in));
+  report::fuzz_facts f;
+  f.runs = o.runs;
+  const double s = std::max(1e-3, static_cast<double>(o.elapsed.count()) / 1000.0);
+  f.exec_per_second = static_cast<double>(o.runs) / s;
+  f.stopped = o.stopped_because;
+  f.unreachable = o.unreachable;
+  f.corpus = o.corpus.size();
+  f.guidance = o.guidance;
+  doc.fuzz = std::move(f);
+  return doc;
 }
 
 } // namespace tcpcheck::harness

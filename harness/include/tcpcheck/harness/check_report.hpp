@@ -1,11 +1,11 @@
-// Reports of a conformance check: the matrix for people, JSON for tools,
-// JUnit XML (one testcase per case) for CI.
+// A conformance check as a document of the report model
+// (tcpcheck/report/model.hpp), which every report writer serves.
 #pragma once
 
 #include "tcpcheck/harness/check.hpp"
+#include "tcpcheck/report/model.hpp"
 
 #include <cstdint>
-#include <ostream>
 #include <string>
 #include <vector>
 
@@ -24,23 +24,12 @@ struct check_report {
   std::string baseline_replay;
 };
 
-struct check_counts {
-  std::size_t pass = 0, fail = 0, flaky = 0, warn = 0, not_run = 0;
-  bool all_passed() const noexcept { return fail == 0 && flaky == 0 && not_run == 0; }
-};
+report::status to_status(case_status s);
 
-check_counts count(const check_outcome& outcome);
-
-/// The matrix grouped by area (every case when `verbose`, else the ones
-/// that did not simply pass), each failure with expected, got and replay,
-/// then a summary line with the time per area. `color`: ANSI colors.
-void write_human(std::ostream& out, const check_report& report, bool verbose, bool color);
-
-/// {"check": {...}, "cases": [{"id", "area", "status", ..., "wire_log"}]}; wire
-/// logs for the cases that failed.
-void write_json(std::ostream& out, const check_report& report);
-
-/// One <testsuite> per area, one <testcase> per case.
-void write_junit(std::ostream& out, const check_report& report);
+/// Every case of the outcome, in order. A baseline that failed (or was
+/// flaky) is a failing case too, with its expected, got and replay: in
+/// place of its own result when it was selected, first otherwise; a
+/// report that lists every case as "not run" would show no failure at all.
+report::document to_document(const check_report& report);
 
 } // namespace tcpcheck::harness

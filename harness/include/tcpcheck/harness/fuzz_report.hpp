@@ -1,10 +1,11 @@
-// Reports of a live fuzzing run: for people, JSON, JUnit XML (one testcase
-// per finding, and one for the run).
+// A live fuzzing run as a document of the report model
+// (tcpcheck/report/model.hpp): the run itself is a case (it fails when no
+// case could run), and each finding is one.
 #pragma once
 
 #include "tcpcheck/harness/fuzz.hpp"
+#include "tcpcheck/report/model.hpp"
 
-#include <ostream>
 #include <string>
 #include <vector>
 
@@ -26,8 +27,6 @@ struct fuzz_report {
 /// then the minimized case, canonical.
 std::string finding_script(const finding& f, std::size_t number, const fuzz_report& report);
 
-void write_human(std::ostream& out, const fuzz_report& report, bool color);
-void write_json(std::ostream& out, const fuzz_report& report);
-void write_junit(std::ostream& out, const fuzz_report& report);
+report::document to_document(const fuzz_report& report);
 
 } // namespace tcpcheck::harness

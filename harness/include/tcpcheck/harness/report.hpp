@@ -1,10 +1,12 @@
-// Reports of script runs: for people (a terminal), JSON (tools), JUnit XML (CI).
+// Script runs (`run`, `replay`) as cases of the report model
+// (tcpcheck/report/model.hpp), which every report writer serves.
 #pragma once
 
 #include "tcpcheck/harness/run.hpp"
+#include "tcpcheck/report/model.hpp"
 #include "tcpcheck/script.hpp"
 
-#include <ostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,19 +21,17 @@ struct run_report {
   std::string plan;    ///< "random:7"
   std::string replay;  ///< the command line that runs it again
   run_result result;
+  std::optional<process_death> death; ///< a spawned server that died during the run
 };
 
-/// Each step with ok / FAIL / not run, the failure's expected and got, the
-/// replay command, and (when `verbose`) the wire log. `color`: ANSI colors.
-void write_human(std::ostream& out, const run_report& report, bool verbose, bool color);
+/// The run as a case: every step marked ok, failed or not run; the
+/// failure, the wire log and the replay command.
+report::test_case to_case(const run_report& run, const std::string& area);
 
-/// {"runs": [{"script", "target", "framing", "plan", "passed", "line", "reason",
-///   "expected", "got", "elapsed_us", "replay", "steps": [...], "wire_log": [...]}]}
-void write_json(std::ostream& out, const std::vector<run_report>& reports);
-
-/// <testsuites><testsuite name=...><testcase .../></testsuite></testsuites>
-void write_junit(std::ostream& out, const std::vector<run_report>& reports,
-                 const std::string& suite_name);
+/// A document of script runs for `command` ("run", "replay") against
+/// `target` (as described for people).
+report::document to_document(const std::string& command, const std::string& target,
+                             const std::vector<run_report>& runs);
 
 /// Quotes an argument for a POSIX shell when it needs it.
 std::string shell_quote(const std::string& argument);
