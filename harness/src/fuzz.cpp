@@ -423,6 +423,15 @@ private:
     return e ? *std::move(e) : case_effect{};
   }
 
+  // Whether the minimized case fails alone once more. A trial of the
+  // minimizer can take a death that came late, from the trial before, for
+  // its own, and keep a case without the step that mattered: its script
+  // would replay as a pass. Such a finding keeps the confirmed case.
+  bool holds_up(const fuzz_case& minimized, const case_effect& e) {
+    const auto again = try_replay(minimized);
+    return again && same_failure(*again, e);
+  }
+
   finding* known_finding(const case_effect& e) {
     for (auto& f : outcome_.findings)
       if (same_failure(f.effect, e)) return &f;
@@ -449,7 +458,9 @@ private:
                                      return again && same_failure(*again, e);
                                    },
                                    {options_.minimize_budget});
-      f.minimized = f.minimizing.smallest;
+      const fuzz_case& smallest = f.minimizing.smallest;
+      const bool shrunk = smallest.steps.size() != c.steps.size();
+      f.minimized = !shrunk || holds_up(smallest, e) ? smallest : c;
     }
     f.signature = signature_of(e, f.minimized);
     outcome_.findings.push_back(std::move(f));
