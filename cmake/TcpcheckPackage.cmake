@@ -13,6 +13,17 @@ set_target_properties(tcpcheck_sanitizers PROPERTIES EXPORT_NAME sanitizers)
 set(tcpcheck_installed_targets tcpcheck_core tcpcheck_sanitizers tcpcheck_fuzz_replay
     tcpcheck_coverage)
 set(TCPCHECK_PACKAGE_HAS_TESTING OFF)
+# RE2 is a private dependency of the core: a static core's users link it too
+# (tcpcheckConfig.cmake finds it; tcpcheck.pc requires it), a shared one's
+# do not.
+get_target_property(tcpcheck_core_type tcpcheck_core TYPE)
+if(tcpcheck_core_type STREQUAL "STATIC_LIBRARY")
+  set(TCPCHECK_PACKAGE_NEEDS_RE2 ON)
+  set(TCPCHECK_PC_REQUIRES "Requires: re2")
+else()
+  set(TCPCHECK_PACKAGE_NEEDS_RE2 OFF)
+  set(TCPCHECK_PC_REQUIRES "Requires.private: re2")
+endif()
 if(TARGET tcpcheck_testing)
   list(APPEND tcpcheck_installed_targets tcpcheck_testing)
   set(TCPCHECK_PACKAGE_HAS_TESTING ON)

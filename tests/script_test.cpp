@@ -13,7 +13,6 @@
 #include <optional>
 #include <ostream>
 #include <random>
-#include <regex>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -762,29 +761,74 @@ TEST(ScriptErrors, MissingOrWrongArguments) {
             refused_at(1, 24, "a variable name", "the string \"v\""));
 }
 
-// The engine's own words for why `pattern` is not a regex.
-std::string regex_complaint(const std::string& pattern) {
-  try {
-    const std::regex compiled(pattern, std::regex::ECMAScript);
-  } catch (const std::regex_error& e) {
-    return e.what();
-  }
-  return "(a valid regex)";
+// RE2's own words follow "a valid regular expression"; the column is that
+// of the part RE2 names, or of the opening quote when it cannot be placed.
+std::string refused_regex(std::size_t line, std::size_t column, std::string_view complaint,
+                          std::string_view pattern) {
+  return refused_at(line, column, "a valid regular expression (" + std::string(complaint) + ")",
+                    "the string \"" + std::string(pattern) + "\"");
 }
 
-TEST(ScriptErrors, InvalidRegexPointsAtThePattern) {
-  EXPECT_EQ(refusal("expect regex \"(a\""),
-            refused_at(1, 14, "a valid regular expression (" + regex_complaint("(a") + ")",
-                       "the string \"(a\""));
-  EXPECT_EQ(refusal("close\nexpect \"x\" or regex \"a{\" as v"),
-            refused_at(2, 21, "a valid regular expression (" + regex_complaint("a{") + ")",
-                       "the string \"a{\""));
+TEST(ScriptErrors, InvalidRegexPointsAtTheRefusedPart) {
+  EXPECT_EQ(refusal("expect regex \"(a\""), refused_regex(1, 15, "missing ): (a", "(a"));
+  EXPECT_EQ(refusal("close\nexpect \"x\" or regex \"a{2,1}\" as v"),
+            refused_regex(2, 23, "invalid repetition size: {2,1}", "a{2,1}"));
   EXPECT_EQ(refusal(R"(expect regex "[z-a]")"),
-            refused_at(1, 14, "a valid regular expression (" + regex_complaint("[z-a]") + ")",
-                       R"(the string "[z-a]")"));
+            refused_regex(1, 16, "invalid character class range: z-a", "[z-a]"));
+  EXPECT_EQ(refusal(R"(expect regex "ab\q")"),
+            refused_regex(1, 17, R"(invalid escape sequence: \q)", R"(ab\q)"));
   // Escapes reach the engine as written: a trailing \\ is an escaped backslash.
   EXPECT_NO_THROW(parsed(R"(expect regex "a\\")"));
   EXPECT_NO_THROW(parsed(R"(expect regex "\"(.*)\"")"));
+}
+
+TEST(ScriptErrors, RegexFeaturesThatNeedBacktrackingAreRefused) {
+  // RE2 has no back-references or lookaround: it matches in linear time.
+  EXPECT_EQ(refusal(R"(expect regex "(a)\1" as v)"),
+            refused_regex(1, 18, R"(invalid escape sequence: \1)", R"((a)\1)"));
+  EXPECT_EQ(refusal(R"re(expect regex "x(?=a)")re"),
+            refused_regex(1, 16, "invalid perl operator: (?=", "x(?=a)"));
+  EXPECT_EQ(refusal(R"(expect regex "(?<!a)b")"),
+            refused_regex(1, 15, "invalid perl operator: (?<", "(?<!a)b"));
+  // The full message, as the CLI prints it.
+  script_error e;
+  ASSERT_FALSE(parse_script("send \"x\"\n  expect regex \"(a)\\1\"\n", e));
+  EXPECT_EQ(e.to_string("t.tcs"), R"(t.tcs:2:20: expected a valid regular expression )"
+                                  R"((invalid escape sequence: \1), found the string "(a)\1")");
+}
+
+TEST(ScriptErrors, RegexErrorAtAnAmbiguousPartPointsAtTheQuote) {
+  // "\1" occurs twice (the first after an escaped backslash): which one RE2
+  // means is not known, so the pattern as a whole is pointed at.
+  EXPECT_EQ(refusal(R"(expect regex "\\1(a)\1")"),
+            refused_regex(1, 14, R"(invalid escape sequence: \1)", R"(\\1(a)\1)"));
+}
+
+TEST(ScriptErrors, RegexLongerThanTheLimitIsRefused) {
+  const std::size_t limit = script_limits::longest_regex;
+  EXPECT_EQ(limit, 1024u);
+  EXPECT_NO_THROW(parsed("expect regex \"" + std::string(limit, 'a') + "\""));
+  EXPECT_EQ(refusal("expect regex \"" + std::string(limit + 1, 'a') + "\""),
+            refused_at(1, 14, "a regular expression of at most 1024 characters", "one of 1025"));
+}
+
+TEST(ScriptErrors, RegexAboveTheMemoryLimitIsRefused) {
+  // 146 x .{1000} is 146000 instructions: over 1 MiB (RE2's default of 8 MiB
+  // would take it). RE2 quotes no part, so the error is at the quote.
+  EXPECT_EQ(script_limits::regex_memory, 1 << 20);
+  std::string pattern;
+  while (pattern.size() + 7 <= script_limits::longest_regex)
+    pattern += ".{1000}";
+  EXPECT_EQ(refusal("expect regex \"" + pattern + "\""),
+            refused_regex(1, 14, "pattern too large - compile failed", pattern));
+  EXPECT_NO_THROW(parsed("expect regex \".{1000}.{1000}\""));
+}
+
+TEST(Script, RegexPatternsAreBytesNotUtf8) {
+  // Latin-1 for RE2: a byte that is not UTF-8 is a character like any other.
+  const script_step step = only_step("expect regex \"caf\xe9 \xff+\"");
+  EXPECT_EQ(step.alternatives[0].pattern, "caf\xe9 \xff+");
+  EXPECT_NO_THROW(parsed(R"(expect regex "[\x00-\xff]\p{Latin}")"));
 }
 
 // A regex is checked when the script is parsed, so a pattern that is long
@@ -807,6 +851,10 @@ TEST(ScriptDeathTest, LongRegexIsParsedWithoutCrashing) {
 }
 
 TEST(ScriptDeathTest, DeeplyNestedRegexIsParsedWithoutCrashing) {
+  // As deep as the length limit allows, so RE2 sees it, and far beyond it.
+  const std::size_t depth = (script_limits::longest_regex - 1) / 2;
+  expect_parse_finishes("expect regex \"" + std::string(depth, '(') + "a" +
+                        std::string(depth, ')') + "\"\n");
   expect_parse_finishes("expect regex \"" + std::string(20000, '(') + "a" +
                         std::string(20000, ')') + "\"\n");
 }

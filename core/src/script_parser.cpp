@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
-#include <regex>
+#include <re2/re2.h>
 #include <set>
 
 namespace tcpcheck {
@@ -25,30 +25,25 @@ int hex_digit(char c) {
   return -1;
 }
 
-// libstdc++'s regex compiler reads back-reference numbers and repetition
-// counts into a long without checking for overflow (undefined behaviour);
-// such numbers are refused before it sees them. Returns the offset of the
-// first number of more than 6 digits after a backslash or in braces.
-std::size_t long_regex_number(std::string_view pattern) {
-  const auto digits_at = [&](std::size_t i) {
-    std::size_t n = 0;
-    while (i + n < pattern.size() && pattern[i + n] >= '0' && pattern[i + n] <= '9')
-      ++n;
-    return n;
-  };
-  bool in_braces = false;
-  for (std::size_t i = 0; i < pattern.size(); ++i) {
-    const char c = pattern[i];
-    if (c == '\\') {
-      if (digits_at(i + 1) > 6) return i;
-      ++i; // the escaped character
-      continue;
-    }
-    if (c == '{') in_braces = true;
-    if (c == '}') in_braces = false;
-    if (in_braces && (c == '{' || c == ',') && digits_at(i + 1) > 6) return i + 1;
-  }
-  return std::string_view::npos;
+// The options `expect regex` is compiled with, here and in session.cpp
+// (keep the two alike): bytes as Latin-1, so that any frame can be matched,
+// RE2's memory bounded by script_limits::regex_memory, and no logging.
+RE2::Options regex_options() {
+  RE2::Options options;
+  options.set_encoding(RE2::Options::EncodingLatin1);
+  options.set_max_mem(script_limits::regex_memory);
+  options.set_log_errors(false);
+  return options;
+}
+
+// Where in `pattern` RE2's complaint points: the offset of the fragment it
+// quotes, if that fragment occurs exactly once (npos otherwise).
+std::size_t regex_error_offset(std::string_view pattern, const std::string& fragment) {
+  if (fragment.empty()) return std::string_view::npos;
+  const std::size_t at = pattern.find(fragment);
+  if (at == std::string_view::npos || pattern.find(fragment, at + 1) != std::string_view::npos)
+    return std::string_view::npos;
+  return at;
 }
 
 struct token {
@@ -254,7 +249,9 @@ public:
         return fail_at(pattern, "a quoted regular expression");
       e.pattern = std::string(pattern.text);
       if (e.pattern.size() > script_limits::longest_regex)
-        return fail(pattern.column, "a regular expression of at most 1024 characters",
+        return fail(pattern.column,
+                    "a regular expression of at most " +
+                        std::to_string(script_limits::longest_regex) + " characters",
                     "one of " + std::to_string(e.pattern.size()));
       if (take_word("as")) {
         const token name = take();
@@ -263,19 +260,13 @@ public:
           return fail_at(name, "a variable name");
         e.capture = std::string(name.text);
       }
-      if (const std::size_t at = long_regex_number(e.pattern); at != std::string::npos)
-        return fail(pattern.column + 1 + at,
-                    "a back-reference or repetition count of at most 6 digits", "a longer number");
-      // Compiled as the session will match it: without a capture, with the
-      // breadth-first matcher, which refuses back-references.
-      try {
-        const auto flags = e.capture.empty()
-                               ? std::regex::ECMAScript | std::regex_constants::__polynomial
-                               : std::regex::ECMAScript;
-        const std::regex compiled(e.pattern, flags);
-      } catch (const std::regex_error& bad) {
-        return fail(pattern.column, std::string("a valid regular expression (") + bad.what() + ")",
-                    shown(pattern));
+      // Compiled as the session will match it; the error names the part of
+      // the pattern RE2 refuses, when that part can be placed.
+      const RE2 compiled(e.pattern, regex_options());
+      if (!compiled.ok()) {
+        const std::size_t at = regex_error_offset(e.pattern, compiled.error_arg());
+        return fail(at == std::string_view::npos ? pattern.column : pattern.column + 1 + at,
+                    "a valid regular expression (" + compiled.error() + ")", shown(pattern));
       }
       return true;
     }

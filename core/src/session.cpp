@@ -5,7 +5,7 @@
 #include "tcpcheck/frame_encoder.hpp"
 
 #include <algorithm>
-#include <regex>
+#include <re2/re2.h>
 #include <set>
 
 namespace tcpcheck {
@@ -21,10 +21,21 @@ bool contains(byte_view haystack, byte_view needle) {
          haystack.end();
 }
 
+// The options the parser checked the pattern with (script_parser.cpp; keep
+// the two alike): bytes as Latin-1, so that any frame can be matched.
+RE2::Options regex_options() {
+  RE2::Options options;
+  options.set_encoding(RE2::Options::EncodingLatin1);
+  options.set_max_mem(script_limits::regex_memory);
+  options.set_log_errors(false);
+  return options;
+}
+
 } // namespace
 
-// Compiled regexes by the expectation (in script_) that holds them.
-struct session::regex_cache : std::map<const expectation*, std::regex> {};
+// Compiled regexes by the expectation (in script_) that holds them. RE2 is
+// neither copyable nor movable, hence the unique_ptr.
+struct session::regex_cache : std::map<const expectation*, std::unique_ptr<const RE2>> {};
 
 struct session::connection_state {
   explicit connection_state(const framing_spec& spec) : decoder(spec) {}
@@ -55,21 +66,15 @@ session::session(script s, framing_spec spec, delivery_plan plan, session_option
   sent_ahead_.assign(script_.steps.size(), false);
   verdict_.plan = to_string(plan_);
   // Each regex is compiled once, here, not at every frame it is matched
-  // against. Without a capture, libstdc++'s breadth-first matcher: no
-  // recursion per input byte, so no frame is too long for it (it reports no
-  // groups). The parser has checked both forms compile.
+  // against. The parser has checked that each compiles; one that does not
+  // (a script built in code) is left out, and matching it fails the step.
   regexes_ = std::make_unique<regex_cache>();
+  const RE2::Options regex_opts = regex_options();
   for (const auto& step : script_.steps)
     for (const auto& e : step.alternatives) {
       if (e.what != expectation::kind::regex) continue;
-      const auto flags = e.capture.empty()
-                             ? std::regex::ECMAScript | std::regex_constants::__polynomial
-                             : std::regex::ECMAScript;
-      try {
-        regexes_->emplace(&e, std::regex(e.pattern, flags));
-      } catch (const std::regex_error&) {
-        // Left out: matching reports the step as failed.
-      }
+      auto compiled = std::make_unique<const RE2>(e.pattern, regex_opts);
+      if (compiled->ok()) regexes_->emplace(&e, std::move(compiled));
     }
 }
 
@@ -380,26 +385,21 @@ bool session::check_expect(const script_step& step) {
           fail(expected, "", "invalid regular expression /" + e.pattern + "/");
           return false;
         }
-        const std::regex& re = compiled->second;
-        {
-          const std::string text(as_text(frame));
-          if (e.capture.empty()) {
-            matched = std::regex_match(text, re);
-          } else if (frame.size() > script_limits::longest_captured_frame) {
-            // The matcher that reports groups recurses once per byte or so:
-            // a long frame would overflow the stack.
-            fail(expected, quoted(byte_view(frame).first(64)) + " ...",
-                 "a frame of " + std::to_string(frame.size()) + " bytes is longer than the " +
-                     std::to_string(script_limits::longest_captured_frame) +
-                     " bytes a capturing regex is matched against");
-            return false;
-          } else {
-            std::smatch m;
-            matched = std::regex_match(text, m, re);
-            if (matched) {
-              const std::string value = m.size() > 1 ? m[1].str() : m[0].str();
-              variables_[e.capture] = byte_buffer(value.begin(), value.end());
-            }
+        // RE2 matches in time linear in the frame, without recursion, so
+        // frames of any length are matched, captured or not.
+        const RE2& re = *compiled->second;
+        const std::string_view text = as_text(frame);
+        if (e.capture.empty()) {
+          matched = RE2::FullMatch(text, re);
+        } else {
+          // Group 1, or the whole frame (the whole match) without a group.
+          // A group that took no part in the match captures "".
+          re2::StringPiece groups[2];
+          const int wanted = std::min(re.NumberOfCapturingGroups(), 1) + 1;
+          matched = re.Match(text, 0, text.size(), RE2::ANCHOR_BOTH, groups, wanted);
+          if (matched) {
+            const re2::StringPiece value = groups[wanted - 1];
+            variables_[e.capture] = byte_buffer(value.begin(), value.end());
           }
         }
         break;

@@ -50,7 +50,7 @@ struct script_text {
 struct expectation {
   enum class kind {
     exact,    ///< the next frame is exactly this
-    regex,    ///< the next frame matches (ECMAScript, whole frame), optionally captured
+    regex,    ///< the next frame matches (RE2, bytes as Latin-1, whole frame), maybe captured
     prefix,   ///< the next frame starts with this
     contains, ///< the next frame contains this
     any,      ///< the next `count` frames, whatever they hold
@@ -102,12 +102,17 @@ struct script_limits {
   static constexpr std::size_t most_connections = 64;
   static constexpr std::uint32_t most_frames_in_any = 1000000;
   static constexpr std::int64_t longest_duration_ms = 24 * 3600 * 1000;
-  /// Longest regex pattern: std::regex compiles recursively.
+  /// Longest `expect regex` pattern. RE2 unrolls counted repetitions
+  /// (`.{1000}`) before it compiles, and before `regex_memory` applies, so
+  /// the time and memory a pattern costs grow with its length: at this
+  /// length, at most a few tens of milliseconds and megabytes.
   static constexpr std::size_t longest_regex = 1024;
-  /// Longest frame a regex with `as NAME` is matched against: the matcher
-  /// that reports groups recurses per byte (regexes without a capture match
-  /// frames of any length).
-  static constexpr std::size_t longest_captured_frame = 1024;
+  /// Memory one compiled `expect regex` may use (RE2::Options::max_mem):
+  /// its program and the DFA cache matching fills. A pattern whose program
+  /// does not fit is refused at parse time ("pattern too large"); a DFA
+  /// cache that fills up is flushed, or matching falls back to RE2's NFA
+  /// (slower, still linear in the frame). Frames of any length are matched.
+  static constexpr std::int64_t regex_memory = 1 << 20;
 };
 
 /// Where and why a script was refused.
