@@ -40,6 +40,12 @@ void* allocate(std::size_t size) {
 }
 } // namespace
 
+// The replacements below pair malloc with free by design; GCC at -O1 and above
+// sees the default new's pairing instead and warns (-Wmismatched-new-delete).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 void* operator new(std::size_t size) {
   return allocate(size);
 }

@@ -7,6 +7,8 @@
 #include <re2/re2.h>
 #include <set>
 
+#include "regex_options.hpp"
+
 namespace tcpcheck {
 
 namespace {
@@ -23,17 +25,6 @@ int hex_digit(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-// The options `expect regex` is compiled with, here and in session.cpp
-// (keep the two alike): bytes as Latin-1, so that any frame can be matched,
-// RE2's memory bounded by script_limits::regex_memory, and no logging.
-RE2::Options regex_options() {
-  RE2::Options options;
-  options.set_encoding(RE2::Options::EncodingLatin1);
-  options.set_max_mem(script_limits::regex_memory);
-  options.set_log_errors(false);
-  return options;
 }
 
 // Where in `pattern` RE2's complaint points: the offset of the fragment it
@@ -262,7 +253,7 @@ public:
       }
       // Compiled as the session will match it; the error names the part of
       // the pattern RE2 refuses, when that part can be placed.
-      const RE2 compiled(e.pattern, regex_options());
+      const RE2 compiled(e.pattern, detail::regex_options());
       if (!compiled.ok()) {
         const std::size_t at = regex_error_offset(e.pattern, compiled.error_arg());
         return fail(at == std::string_view::npos ? pattern.column : pattern.column + 1 + at,

@@ -8,6 +8,8 @@
 #include <re2/re2.h>
 #include <set>
 
+#include "regex_options.hpp"
+
 namespace tcpcheck {
 
 namespace {
@@ -19,16 +21,6 @@ std::string quoted(byte_view bytes) {
 bool contains(byte_view haystack, byte_view needle) {
   return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) !=
          haystack.end();
-}
-
-// The options the parser checked the pattern with (script_parser.cpp; keep
-// the two alike): bytes as Latin-1, so that any frame can be matched.
-RE2::Options regex_options() {
-  RE2::Options options;
-  options.set_encoding(RE2::Options::EncodingLatin1);
-  options.set_max_mem(script_limits::regex_memory);
-  options.set_log_errors(false);
-  return options;
 }
 
 } // namespace
@@ -69,7 +61,7 @@ session::session(script s, framing_spec spec, delivery_plan plan, session_option
   // against. The parser has checked that each compiles; one that does not
   // (a script built in code) is left out, and matching it fails the step.
   regexes_ = std::make_unique<regex_cache>();
-  const RE2::Options regex_opts = regex_options();
+  const RE2::Options regex_opts = detail::regex_options();
   for (const auto& step : script_.steps)
     for (const auto& e : step.alternatives) {
       if (e.what != expectation::kind::regex) continue;
