@@ -246,18 +246,6 @@ std::string status_words(status s) {
   return s == status::not_run ? "not run" : status_class(s);
 }
 
-const char* mark_class(step_line::mark m) {
-  switch (m) {
-  case step_line::mark::ok:
-    return "ok";
-  case step_line::mark::failed:
-    return "failed";
-  case step_line::mark::not_run:
-    return "not_run";
-  }
-  return "unknown";
-}
-
 // Anchors by position: unique and safe whatever a case id holds.
 std::string section_anchor(std::size_t index) {
   return "case-" + std::to_string(index);
@@ -502,9 +490,9 @@ void write_steps(std::ostream& out, const std::vector<step_line>& steps) {
   if (steps.empty()) return;
   out << "<h4>Steps</h4>\n<ol class=\"steps\">\n";
   for (const auto& s : steps)
-    out << "<li class=\"" << mark_class(s.state) << "\"><code>line " << s.line << ": "
+    out << "<li class=\"" << name_of(s.state) << "\"><code>line " << s.line << ": "
         << text(s.text) << "</code> <span class=\"mark\">"
-        << (s.state == step_line::mark::not_run ? "not run" : mark_class(s.state))
+        << (s.state == step_line::mark::not_run ? "not run" : name_of(s.state))
         << "</span></li>\n";
   out << "</ol>\n";
 }
