@@ -490,10 +490,9 @@ void write_steps(std::ostream& out, const std::vector<step_line>& steps) {
   if (steps.empty()) return;
   out << "<h4>Steps</h4>\n<ol class=\"steps\">\n";
   for (const auto& s : steps)
-    out << "<li class=\"" << name_of(s.state) << "\"><code>line " << s.line << ": "
-        << text(s.text) << "</code> <span class=\"mark\">"
-        << (s.state == step_line::mark::not_run ? "not run" : name_of(s.state))
-        << "</span></li>\n";
+    out << "<li class=\"" << name_of(s.state) << "\"><code>line " << s.line << ": " << text(s.text)
+        << "</code> <span class=\"mark\">"
+        << (s.state == step_line::mark::not_run ? "not run" : name_of(s.state)) << "</span></li>\n";
   out << "</ol>\n";
 }
 
