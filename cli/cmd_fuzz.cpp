@@ -133,37 +133,101 @@ int merge(const fuzz_cli& o, const std::vector<const conversation_mutator*>& mut
   return exit_ok;
 }
 
-int fuzz(fuzz_cli& o) {
-  // Seed scripts: the first gives the framing (unless --framing does), and
-  // the others must agree, for their cases run side by side.
-  std::vector<script> scripts;
-  std::optional<framing_spec> spec;
+// The seed scripts: the first gives the framing (unless --framing does),
+// and the others must agree, for their cases run side by side. False after
+// saying why.
+bool load_seed_scripts(const fuzz_cli& o, std::vector<script>& scripts,
+                       std::optional<framing_spec>& spec) {
   for (const auto& path : o.script_paths) {
     auto s = load_script(path, this_command);
-    if (!s) return exit_usage;
+    if (!s) return false;
     if (o.timeout_ms) s->timeout = duration(o.timeout_ms);
     auto this_spec = script_framing(*s, path, o.framing, this_command);
-    if (!this_spec) return exit_usage;
+    if (!this_spec) return false;
     if (spec && *this_spec != *spec) {
       std::cerr << this_command << ": " << path << " is framed '" << to_string(*this_spec)
                 << "', but " << o.script_paths.front() << " '" << to_string(*spec)
                 << "': seed scripts of one run share their framing\n";
-      return exit_usage;
+      return false;
     }
     spec = this_spec;
     if (!s->framing || !o.framing.empty()) s->framing = to_string(*spec);
     scripts.push_back(std::move(*s));
   }
+  return true;
+}
 
-  std::vector<byte_buffer> dictionary;
-  if (!o.dictionary_path.empty()) {
-    std::string error;
-    const auto text = read_input(o.dictionary_path, error);
-    if (!text || !parse_dictionary(as_text(*text), dictionary, error)) {
-      std::cerr << this_command << ": --dict " << o.dictionary_path << ": " << error << '\n';
-      return exit_usage;
-    }
+// --dict: false after saying why.
+bool load_dictionary(const fuzz_cli& o, std::vector<byte_buffer>& dictionary) {
+  if (o.dictionary_path.empty()) return true;
+  std::string error;
+  const auto text = read_input(o.dictionary_path, error);
+  if (text && parse_dictionary(as_text(*text), dictionary, error)) return true;
+  std::cerr << this_command << ": --dict " << o.dictionary_path << ": " << error << '\n';
+  return false;
+}
+
+// A spawned server gets a coverage map; one built with tcpcheck::coverage
+// reports into it, any other ignores it. Null when there is none to give.
+std::unique_ptr<harness::coverage_channel> attach_coverage(fuzz_cli& o,
+                                                           harness::spawn_options& spawning) {
+  if (o.target.spawn.empty() || o.options.feedback != harness::feedback_kind::coverage)
+    return nullptr;
+  std::string error;
+  auto channel = harness::coverage_channel::create(error);
+  if (!channel) {
+    std::cerr << this_command << ": " << error << "; fuzzing with response feedback\n";
+    return nullptr;
   }
+  spawning.environment.push_back(channel->environment_entry());
+  spawning.before_start = [c = channel.get()] { c->forget_processes(); };
+  o.options.coverage = channel.get();
+  return channel;
+}
+
+// What guides the run, said once the server has started.
+std::string feedback_announcement(const harness::fuzz_progress& p, harness::feedback_kind asked) {
+  if (p.coverage)
+    return "coverage feedback on: the server reports " + std::to_string(p.edges_total) + " edges";
+  switch (asked) {
+  case harness::feedback_kind::none:
+    return "no feedback: blind mutations of the seed scripts";
+  case harness::feedback_kind::coverage:
+    return "coverage feedback off: the server does not report coverage (see docs/fuzz.md, "
+           "instrumenting a server); response feedback only";
+  case harness::feedback_kind::responses:
+    break;
+  }
+  return "response feedback";
+}
+
+// The findings' scripts, the human report and the report files; the exit code.
+int report_outcome(const fuzz_cli& o, const harness::fuzz_outcome& outcome,
+                   const std::vector<script>& scripts, const chosen_target& target) {
+  harness::fuzz_report report;
+  for (std::size_t i = 0; i < o.script_paths.size(); ++i)
+    report.script_path += (i ? " " : "") + o.script_paths[i];
+  report.script_paths = o.script_paths;
+  for (const auto& s : scripts)
+    report.baselines.push_back(&s);
+  report.target = target.describe();
+  report.seed = o.options.seed;
+  report.outcome = &outcome;
+  bool written = write_findings(report, o.out_dir, target.replay_arguments());
+  const auto doc = harness::to_document(report);
+  report::write_human(std::cout, doc, {false, isatty(STDOUT_FILENO) != 0});
+  written &= write_report_files(doc, o.reports, this_command);
+  if (outcome.unreachable) return exit_io_error;
+  if (!outcome.findings.empty()) return exit_failures;
+  if (outcome.runs == 0) return exit_failures; // the unmutated conversation failed
+  return written ? exit_ok : exit_io_error;
+}
+
+int fuzz(fuzz_cli& o) {
+  std::vector<script> scripts;
+  std::optional<framing_spec> spec;
+  std::vector<byte_buffer> dictionary;
+  if (!load_seed_scripts(o, scripts, spec) || !load_dictionary(o, dictionary)) return exit_usage;
   mutator_options mutation;
   mutation.quiet = duration(o.quiet_ms);
   std::vector<std::unique_ptr<conversation_mutator>> owned;
@@ -182,22 +246,8 @@ int fuzz(fuzz_cli& o) {
   o.options.feedback = o.feedback == "none"        ? harness::feedback_kind::none
                        : o.feedback == "responses" ? harness::feedback_kind::responses
                                                    : harness::feedback_kind::coverage;
-
-  // A spawned server gets a coverage map; one built with tcpcheck::coverage
-  // reports into it, any other ignores it.
-  std::unique_ptr<harness::coverage_channel> channel;
   harness::spawn_options spawning;
-  if (!o.target.spawn.empty() && o.options.feedback == harness::feedback_kind::coverage) {
-    std::string error;
-    channel = harness::coverage_channel::create(error);
-    if (!channel) {
-      std::cerr << this_command << ": " << error << "; fuzzing with response feedback\n";
-    } else {
-      spawning.environment.push_back(channel->environment_entry());
-      spawning.before_start = [c = channel.get()] { c->forget_processes(); };
-      o.options.coverage = channel.get();
-    }
-  }
+  const auto channel = attach_coverage(o, spawning);
   int exit = exit_ok;
   auto target = choose_target(o.target, this_command, exit, spawning);
   if (!target) return exit;
@@ -208,21 +258,10 @@ int fuzz(fuzz_cli& o) {
   if (o.merge && o.max_time_option->count() == 0) o.max_seconds = 604800;
   o.options.max_time = std::chrono::seconds(o.max_seconds);
   progress_line progress(!o.no_progress, this_command);
-  // Whether coverage is on is said once, as soon as the server has started.
   bool announced = false;
   const auto show = [&](const harness::fuzz_progress& p) {
-    if (!announced) {
-      announced = true;
-      progress.say(p.coverage ? "coverage feedback on: the server reports " +
-                                    std::to_string(p.edges_total) + " edges"
-                   : o.options.feedback == harness::feedback_kind::none
-                       ? std::string("no feedback: blind mutations of the seed scripts")
-                   : o.options.feedback == harness::feedback_kind::coverage
-                       ? std::string("coverage feedback off: the server does not report "
-                                     "coverage (see docs/fuzz.md, instrumenting a server); "
-                                     "response feedback only")
-                       : std::string("response feedback"));
-    }
+    if (!announced) progress.say(feedback_announcement(p, o.options.feedback));
+    announced = true;
     progress.show(progress_text(p));
   };
   if (o.merge) return merge(o, mutators, where, *corpus, show);
@@ -234,24 +273,7 @@ int fuzz(fuzz_cli& o) {
     std::cerr << this_command << ": corpus " << o.corpus_dir << ": " << outcome.corpus.size()
               << " entries, " << *saved << " new files\n";
   }
-
-  harness::fuzz_report report;
-  for (std::size_t i = 0; i < o.script_paths.size(); ++i)
-    report.script_path += (i ? " " : "") + o.script_paths[i];
-  report.script_paths = o.script_paths;
-  for (const auto& s : scripts)
-    report.baselines.push_back(&s);
-  report.target = target->describe();
-  report.seed = o.options.seed;
-  report.outcome = &outcome;
-  bool written = write_findings(report, o.out_dir, target->replay_arguments());
-  const auto doc = harness::to_document(report);
-  report::write_human(std::cout, doc, {false, isatty(STDOUT_FILENO) != 0});
-  written &= write_report_files(doc, o.reports, this_command);
-  if (outcome.unreachable) return exit_io_error;
-  if (!outcome.findings.empty()) return exit_failures;
-  if (outcome.runs == 0) return exit_failures; // the unmutated conversation failed
-  return written ? exit_ok : exit_io_error;
+  return report_outcome(o, outcome, scripts, *target);
 }
 
 } // namespace

@@ -11,19 +11,10 @@
 Anything after `--` goes to `tcpcheck fuzz` as it is (--seed, --runs, --dict, ...).
 """
 import argparse
-import json
-import os
-import subprocess
 import sys
 import tempfile
 
-
-def run(command):
-    print("+", " ".join(command), flush=True)
-    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          timeout=900)
-    print(done.stdout)
-    return done.returncode
+from fuzz_run import expect_exit, fuzz, replay_fails
 
 
 def main() -> int:
@@ -42,26 +33,18 @@ def main() -> int:
 
     problems = []
     with tempfile.TemporaryDirectory(prefix="tcpcheck-fuzz-test-") as tmp:
-        report_path = os.path.join(tmp, "report.json")
-        out = os.path.join(tmp, "findings")
-        code = run([args.tcpcheck, "fuzz", args.script, "--spawn", args.spawn, "--json",
-                    report_path, "--out", out, "--no-progress"] + extra)
-        if not os.path.exists(report_path):
+        code, report = fuzz(args.tcpcheck, args.script, args.spawn, extra, tmp)
+        if report is None:
             print(f"FAIL: no JSON report (exit code {code})")
             return 1
-        with open(report_path, encoding="utf-8") as f:
-            report = json.load(f)
         findings = report["findings"]
         if report["fuzz"]["runs"] == 0:
             problems.append("no case ran: " + report["fuzz"]["stopped"])
+        problems += expect_exit(code, args.expect_none)
         if args.expect_none:
-            if code != 0:
-                problems.append(f"exit code {code}, expected 0")
             for f in findings:
                 problems.append(f"unexpected finding: {f['signature']}")
         else:
-            if code != 1:
-                problems.append(f"exit code {code}, expected 1")
             kinds = [f["kind"] for f in findings]
             for kind in args.expect:
                 if kind not in kinds:
@@ -73,9 +56,7 @@ def main() -> int:
                 if not f["confirmed"]:
                     problems.append(f"{f['signature']}: not confirmed")
                 # The written script reproduces the finding on a fresh server.
-                again = run([args.tcpcheck, "replay", f["script_file"], "--spawn", args.spawn])
-                if again != 1:
-                    problems.append(f"{f['signature']}: replay exited {again}, expected 1")
+                problems += replay_fails(args.tcpcheck, f, args.spawn)
     for p in problems:
         print("FAIL:", p)
     if not problems:

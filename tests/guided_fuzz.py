@@ -21,19 +21,10 @@ findings and the run that found each) are printed, so that a failing budget
 shows how far the fuzzer got.
 """
 import argparse
-import json
-import os
-import subprocess
 import sys
 import tempfile
 
-
-def run(command):
-    print("+", " ".join(command), flush=True)
-    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          timeout=900)
-    print(done.stdout)
-    return done.returncode
+from fuzz_run import expect_exit, fuzz, replay_fails, run
 
 
 def summary(report):
@@ -72,15 +63,10 @@ def main() -> int:
 
     problems = []
     with tempfile.TemporaryDirectory(prefix="tcpcheck-guided-test-") as tmp:
-        report_path = os.path.join(tmp, "report.json")
-        out = os.path.join(tmp, "findings")
-        code = run([args.tcpcheck, "fuzz", args.script, "--spawn", args.spawn, "--json",
-                    report_path, "--out", out, "--no-progress"] + extra)
-        if not os.path.exists(report_path):
+        code, report = fuzz(args.tcpcheck, args.script, args.spawn, extra, tmp)
+        if report is None:
             print(f"FAIL: no JSON report (exit code {code})")
             return 1
-        with open(report_path, encoding="utf-8") as f:
-            report = json.load(f)
         print(summary(report))
         findings = report["findings"]
         guidance = report["fuzz"].get("guidance")
@@ -101,14 +87,11 @@ def main() -> int:
             problems.append(f"server_processes {guidance.get('server_processes')!r}, "
                             f"expected > {args.processes_above}")
 
+        problems += expect_exit(code, args.expect_none)
         if args.expect_none:
-            if code != 0:
-                problems.append(f"exit code {code}, expected 0")
             for f in findings:
                 problems.append(f"unexpected finding: {f['signature']}")
         else:
-            if code != 1:
-                problems.append(f"exit code {code}, expected 1")
             died = [f for f in findings if f["kind"] == "died"]
             if not died:
                 problems.append("no finding of kind 'died'; found " +
@@ -118,10 +101,7 @@ def main() -> int:
                     problems.append(f"{f['signature']}: not confirmed")
                 # The written script reproduces the finding on a fresh server,
                 # and passes on the server without the bug.
-                again = run([args.tcpcheck, "replay", f["script_file"], "--spawn", args.spawn])
-                if again != 1:
-                    problems.append(f"{f['signature']}: replay exited {again} on the server "
-                                    "with the bug, expected 1")
+                problems += replay_fails(args.tcpcheck, f, args.spawn)
                 fixed = run([args.tcpcheck, "replay", f["script_file"], "--spawn", args.fixed])
                 if fixed != 0:
                     problems.append(f"{f['signature']}: replay exited {fixed} on the server "

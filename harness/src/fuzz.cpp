@@ -263,10 +263,8 @@ private:
     return unprobed(std::move(c));
   }
 
-  // One round side by side. Returns false when fuzzing cannot go on.
-  bool run_round(std::size_t count) {
-    std::vector<fuzz_case> cases;
-    std::vector<script> scripts;
+  // A round's cases and their scripts, cases `outcome_.runs` onwards.
+  void make_round(std::size_t count, std::vector<fuzz_case>& cases, std::vector<script>& scripts) {
     for (std::size_t i = 0; i < count; ++i) {
       const std::uint64_t n = outcome_.runs + i;
       cases.push_back(guidance_.make_case(n, true));
@@ -279,11 +277,21 @@ private:
       }
       scripts.push_back(std::move(*made));
     }
-    const std::uint64_t first_run = outcome_.runs;
-    std::vector<case_effect> effects(count);
-    std::vector<bool> ran(count, false);
-    std::vector<std::size_t> finished_as(count, SIZE_MAX); // completion order
+  }
+
+  // What the cases of a round did, by case.
+  struct round_run {
+    std::vector<case_effect> effects;
+    std::vector<bool> ran;
+    std::vector<std::size_t> finished_as; // completion order, SIZE_MAX: did not run
     std::size_t finished = 0;
+  };
+
+  round_run run_side_by_side(const std::vector<fuzz_case>& cases,
+                             const std::vector<script>& scripts) {
+    const std::size_t count = cases.size();
+    round_run r{std::vector<case_effect>(count), std::vector<bool>(count, false),
+                std::vector<std::size_t>(count, SIZE_MAX), 0};
     // Once a case has broken the server, the rest of the round would only
     // wait out timeouts: no more cases start.
     std::atomic<bool> broken{false};
@@ -291,77 +299,53 @@ private:
     guidance_.begin_round(count);
     run_each(
         where_.where(), scripts, mutators_.front()->spec(), {}, options_.threads, options_.run,
-        [&](std::size_t i, run_result r) {
-          ran[i] = true;
-          guidance_.observe(i, cases[i], r.outcome.transcript, r.started, r.elapsed);
-          finished_as[i] = finished++;
-          if (r.unreachable)
-            effects[i] = {case_effect::kind::refused, r.outcome.reason, std::nullopt};
+        [&](std::size_t i, run_result result) {
+          r.ran[i] = true;
+          guidance_.observe(i, cases[i], result.outcome.transcript, result.started, result.elapsed);
+          r.finished_as[i] = r.finished++;
+          if (result.unreachable)
+            r.effects[i] = {case_effect::kind::refused, result.outcome.reason, std::nullopt};
           else
-            effects[i] = effect_of(cases[i], r, std::nullopt);
-          if (effects[i].what != case_effect::kind::none || time_is_up()) broken = true;
+            r.effects[i] = effect_of(cases[i], result, std::nullopt);
+          if (r.effects[i].what != case_effect::kind::none || time_is_up()) broken = true;
         },
         options_.jobs, &broken);
     fuzzing_time_ += clock::now() - round_started;
-    const std::size_t done = static_cast<std::size_t>(std::count(ran.begin(), ran.end(), true));
-    outcome_.runs += done;
+    outcome_.runs += static_cast<std::size_t>(std::count(r.ran.begin(), r.ran.end(), true));
+    return r;
+  }
 
-    const bool any_failed = std::any_of(effects.begin(), effects.end(), [](const case_effect& e) {
-      return e.what != case_effect::kind::none;
-    });
-    auto death = where_.died(any_failed);
-    if (!any_failed && !death) {
-      guidance_.end_round(cases, ran, outcome_.runs,
-                          duration_cast<milliseconds>(clock::now() - started_), run_group());
-      return true;
-    }
-    guidance_.round_broke();
-
-    // A failure like a known finding's is counted, not chased: without a
-    // sanitizer report, crashes by the same signal are one finding (build
-    // the server with ASan to tell them apart by their top frame).
-    case_effect seen;
-    if (death) {
-      seen = {case_effect::kind::died, death->how, death};
-    } else {
-      for (const auto& e : effects)
-        if (e.what != case_effect::kind::none) {
-          seen = e;
-          break;
-        }
-    }
-    if (finding* known = known_finding(seen)) {
-      ++known->duplicates;
-      healthy_ = false;
-      return recover();
-    }
-
-    // Suspects: the cases whose probe failed, then (if the server died)
-    // every other case of the round, those that ended nearest the first
-    // failure first: the case that broke the server ended just before it.
+  // Suspects: the cases whose probe failed, then (if the server died)
+  // every other case of the round, those that ended nearest the first
+  // failure first: the case that broke the server ended just before it.
+  static std::vector<std::size_t> suspects_of(const round_run& r, bool died) {
+    const std::size_t count = r.effects.size();
     std::vector<std::size_t> suspects;
     std::size_t first_failure = SIZE_MAX;
     for (std::size_t i = 0; i < count; ++i)
-      if (effects[i].what != case_effect::kind::none) {
+      if (r.effects[i].what != case_effect::kind::none) {
         suspects.push_back(i);
-        first_failure = std::min(first_failure, finished_as[i]);
+        first_failure = std::min(first_failure, r.finished_as[i]);
       }
-    if (death) {
-      std::vector<std::size_t> others;
-      for (std::size_t i = 0; i < count; ++i)
-        if (ran[i] && effects[i].what == case_effect::kind::none) others.push_back(i);
-      const std::size_t pivot = first_failure == SIZE_MAX ? finished : first_failure;
-      const auto distance = [&](std::size_t i) {
-        const std::size_t at = finished_as[i];
-        return at < pivot ? pivot - at : at - pivot + count;
-      };
-      std::sort(others.begin(), others.end(),
-                [&](std::size_t a, std::size_t b) { return distance(a) < distance(b); });
-      suspects.insert(suspects.end(), others.begin(), others.end());
-    }
-    healthy_ = false;
-    if (suspects.empty()) return recover();
+    if (!died) return suspects;
+    std::vector<std::size_t> others;
+    for (std::size_t i = 0; i < count; ++i)
+      if (r.ran[i] && r.effects[i].what == case_effect::kind::none) others.push_back(i);
+    const std::size_t pivot = first_failure == SIZE_MAX ? r.finished : first_failure;
+    const auto distance = [&](std::size_t i) {
+      const std::size_t at = r.finished_as[i];
+      return at < pivot ? pivot - at : at - pivot + count;
+    };
+    std::sort(others.begin(), others.end(),
+              [&](std::size_t a, std::size_t b) { return distance(a) < distance(b); });
+    suspects.insert(suspects.end(), others.begin(), others.end());
+    return suspects;
+  }
 
+  // Runs the suspects alone, on a fresh server, until one fails again: it
+  // is the finding. False when fuzzing cannot go on.
+  bool confirm(const std::vector<std::size_t>& suspects, const std::vector<fuzz_case>& cases,
+               const std::vector<case_effect>& effects, std::uint64_t first_run) {
     if (!recover()) {
       // A fixed target that no longer serves: the first suspect is the
       // finding, unconfirmed, and fuzzing is over.
@@ -380,6 +364,40 @@ private:
       return recover();
     }
     return true;
+  }
+
+  // One round side by side. Returns false when fuzzing cannot go on.
+  bool run_round(std::size_t count) {
+    std::vector<fuzz_case> cases;
+    std::vector<script> scripts;
+    make_round(count, cases, scripts);
+    const std::uint64_t first_run = outcome_.runs;
+    const round_run r = run_side_by_side(cases, scripts);
+
+    const auto failed = std::find_if(r.effects.begin(), r.effects.end(), [](const case_effect& e) {
+      return e.what != case_effect::kind::none;
+    });
+    auto death = where_.died(failed != r.effects.end());
+    if (failed == r.effects.end() && !death) {
+      guidance_.end_round(cases, r.ran, outcome_.runs,
+                          duration_cast<milliseconds>(clock::now() - started_), run_group());
+      return true;
+    }
+    guidance_.round_broke();
+
+    // A failure like a known finding's is counted, not chased: without a
+    // sanitizer report, crashes by the same signal are one finding (build
+    // the server with ASan to tell them apart by their top frame).
+    const case_effect seen =
+        death ? case_effect{case_effect::kind::died, death->how, death} : *failed;
+    healthy_ = false;
+    if (finding* known = known_finding(seen)) {
+      ++known->duplicates;
+      return recover();
+    }
+    const auto suspects = suspects_of(r, death.has_value());
+    if (suspects.empty()) return recover();
+    return confirm(suspects, cases, r.effects, first_run);
   }
 
   // A server to go on with: a spawned one restarted when broken, a fixed
