@@ -315,10 +315,13 @@ private:
     return r;
   }
 
-  // Suspects: the cases whose probe failed, then (if the server died)
-  // every other case of the round, those that ended nearest the first
-  // failure first: the case that broke the server ended just before it.
-  static std::vector<std::size_t> suspects_of(const round_run& r, bool died) {
+  // Suspects: the cases whose probe failed, then every other case of the
+  // round, those that ended nearest the first failure first: the case that
+  // broke the server ended just before it. The others are suspects even
+  // when the server did not die: a case that hangs it (a lock kept, a
+  // thread stuck) fails before its own probe, where a failure is not the
+  // server's, so only the other cases' probes see the hang.
+  static std::vector<std::size_t> suspects_of(const round_run& r) {
     const std::size_t count = r.effects.size();
     std::vector<std::size_t> suspects;
     std::size_t first_failure = SIZE_MAX;
@@ -327,7 +330,6 @@ private:
         suspects.push_back(i);
         first_failure = std::min(first_failure, r.finished_as[i]);
       }
-    if (!died) return suspects;
     std::vector<std::size_t> others;
     for (std::size_t i = 0; i < count; ++i)
       if (r.ran[i] && r.effects[i].what == case_effect::kind::none) others.push_back(i);
@@ -395,7 +397,7 @@ private:
       ++known->duplicates;
       return recover();
     }
-    const auto suspects = suspects_of(r, death.has_value());
+    const auto suspects = suspects_of(r);
     if (suspects.empty()) return recover();
     return confirm(suspects, cases, r.effects, first_run);
   }
