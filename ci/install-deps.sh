@@ -12,6 +12,10 @@ packages=(
   # real servers and the seed articles' Python servers, for corpus/scripts/
   # (docs/real-servers.md); the tests start their own instances on free ports
   redis-server memcached python3
+  # binary-protocol servers for corpus/scripts/real-servers/ (MQTT, PostgreSQL,
+  # IMAP, DNS over TCP, beanstalkd), started by tests/real_servers.py on free
+  # loopback ports; dnsmasq-base is the daemon without the service package
+  mosquitto postgresql-15 dovecot-imapd dnsmasq-base beanstalkd
   # the HTML report's tests render it in a real headless browser
   chromium
 )

@@ -23,6 +23,11 @@ void add_target_options(CLI::App& sub, target_arguments& a) {
                  "Milliseconds a spawned server has to start listening on its port")
       ->capture_default_str()
       ->check(CLI::Range(1u, 600000u));
+  sub.add_option("--ready-when", a.ready_when,
+                 "With --spawn: the server is ready once it listens and has written TEXT "
+                 "(stdout or stderr), for servers that listen before they can serve")
+      ->needs(spawn)
+      ->option_text("TEXT");
 }
 
 std::string chosen_target::describe() const {
@@ -33,7 +38,9 @@ std::string chosen_target::describe() const {
 
 std::string chosen_target::replay_arguments() const {
   if (!process) return "--target " + harness::shell_quote(to_string(where));
-  return "--spawn " + harness::shell_quote(process->command_template());
+  std::string out = "--spawn " + harness::shell_quote(process->command_template());
+  if (!ready_when.empty()) out += " --ready-when " + harness::shell_quote(ready_when);
+  return out;
 }
 
 std::optional<chosen_target> choose_target(const target_arguments& a, std::string_view command,
@@ -63,6 +70,8 @@ std::optional<chosen_target> choose_target(const target_arguments& a, std::strin
     return std::nullopt;
   }
   options.startup_timeout = std::chrono::milliseconds(a.startup_ms);
+  options.ready_text = a.ready_when;
+  chosen.ready_when = a.ready_when;
   chosen.process = std::make_unique<harness::target_process>(*argv, options);
   if (!chosen.process->start(error)) {
     std::cerr << command << ": --spawn: " << error << '\n';

@@ -19,6 +19,7 @@ struct target_arguments {
   std::string target;
   std::string spawn;
   unsigned startup_ms = 10000;
+  std::string ready_when; ///< --ready-when: the text that says a spawned server is ready
 };
 
 /// Adds --target, --spawn and --startup-timeout; exactly one of the first two is required.
@@ -30,6 +31,7 @@ struct chosen_target {
   /// What check, fuzz and replay run against: the fixed target, or the
   /// spawned process (watched and restarted).
   std::unique_ptr<harness::check_target> checked;
+  std::string ready_when; ///< --ready-when, given again in replay commands
   /// "127.0.0.1:6379", or "spawned 'CMD' on 127.0.0.1:PORT".
   std::string describe() const;
   /// The arguments that choose the same target again: "--target ..." or "--spawn '...'".

@@ -1,9 +1,11 @@
-// Fuzz target: whatever the encoder accepts decodes back to the same payloads;
+// Fuzz target: whatever the encoder accepts decodes back to the same payloads
+// (bodies after the whole header, whatever strip says) and header fields;
 // whatever it refuses leaves its output untouched (refuse, never truncate).
 #include "tcpcheck/decode_log.hpp"
 #include "tcpcheck/escape.hpp"
 #include "tcpcheck/frame_encoder.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
@@ -21,13 +23,17 @@ namespace {
 }
 
 void expect_decodes_to(const tcpcheck::framing_spec& spec, const tcpcheck::byte_buffer& wire,
-                       const std::vector<tcpcheck::byte_buffer>& payloads) {
-  const auto log = tcpcheck::decode_in_pieces(spec, wire, {});
+                       const std::vector<tcpcheck::byte_buffer>& payloads,
+                       const tcpcheck::field_values& fields) {
+  const auto log = tcpcheck::decode_in_pieces(tcpcheck::keeping_headers(spec), wire, {});
   if (log.error || log.discarded != 0 || log.frames.size() != payloads.size())
     report(spec, "wrong frame count or an error", wire, log);
   std::uint64_t offset = 0;
   for (std::size_t i = 0; i < payloads.size(); ++i) {
-    if (log.frames[i].payload != payloads[i]) report(spec, "payload changed", wire, log);
+    const auto split = tcpcheck::split_header(spec, log.frames[i].payload);
+    if (!std::equal(split.body.begin(), split.body.end(), payloads[i].begin(), payloads[i].end()))
+      report(spec, "payload changed", wire, log);
+    if (split.fields != fields) report(spec, "header fields changed", wire, log);
     if (log.frames[i].offset != offset) report(spec, "frames do not tile the stream", wire, log);
     offset += log.frames[i].wire_size;
   }
@@ -46,6 +52,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool each_alone =
       spec->kind == tcpcheck::framing_kind::delimited && spec->delimiters.size() > 1;
 
+  // The same field values on every frame, each fitting its field.
+  tcpcheck::field_values fields;
+  for (const auto& f : spec->fields)
+    fields.push_back(in.ConsumeIntegralInRange<std::uint64_t>(0, tcpcheck::largest_value(f)));
   tcpcheck::byte_buffer wire;
   std::vector<tcpcheck::byte_buffer> accepted;
   const int count = in.ConsumeIntegralInRange<int>(0, 8);
@@ -54,15 +64,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const tcpcheck::byte_buffer payload(text.begin(), text.end());
     tcpcheck::byte_buffer one;
     const std::size_t before = wire.size();
-    if (tcpcheck::encode_frame(*spec, payload, one)) {
+    if (tcpcheck::encode_frame(*spec, payload, fields, one)) {
       if (!one.empty()) report(*spec, "a refused payload left bytes behind", one, {});
       continue;
     }
-    if (each_alone) expect_decodes_to(*spec, one, {payload});
+    if (each_alone) expect_decodes_to(*spec, one, {payload}, fields);
     wire.insert(wire.end(), one.begin(), one.end());
     if (wire.size() <= before) report(*spec, "an accepted payload wrote nothing", wire, {});
     accepted.push_back(payload);
   }
-  if (!each_alone) expect_decodes_to(*spec, wire, accepted);
+  if (!each_alone) expect_decodes_to(*spec, wire, accepted, fields);
   return 0;
 }

@@ -40,6 +40,8 @@ inline std::optional<framing_spec> consume_spec(FuzzedDataProvider& in) {
   case framing_kind::length_prefixed: {
     if (s.kind == framing_kind::varint) {
       s.field.width = 0;
+      s.field.varint_bytes = in.ConsumeIntegralInRange<std::uint8_t>(1, 10);
+      if (in.ConsumeBool()) s.field.strip = in.ConsumeIntegralInRange<std::uint64_t>(0, 6);
     } else {
       static constexpr std::uint8_t widths[] = {1, 2, 3, 4, 8};
       s.field.width = in.PickValueInArray(widths);
@@ -49,7 +51,17 @@ inline std::optional<framing_spec> consume_spec(FuzzedDataProvider& in) {
       if (in.ConsumeBool())
         s.field.strip = in.ConsumeIntegralInRange<std::uint64_t>(0, s.field.width + 4u);
     }
-    s.field.offset = in.ConsumeIntegralInRange<std::uint32_t>(0, 3);
+    // Named header fields, then perhaps some zeros before the length.
+    std::uint32_t fields_width = 0;
+    const int field_count = in.ConsumeIntegralInRange<int>(0, 2);
+    for (int i = 0; i < field_count; ++i) {
+      static constexpr std::uint8_t field_widths[] = {1, 2, 4};
+      const std::uint8_t w = in.PickValueInArray(field_widths);
+      const byte_order order = w > 1 && in.ConsumeBool() ? byte_order::little : byte_order::big;
+      s.fields.push_back({"f" + std::to_string(i), w, order, fields_width});
+      fields_width += w;
+    }
+    s.field.offset = fields_width + in.ConsumeIntegralInRange<std::uint32_t>(0, 3);
     s.field.adjust = in.ConsumeIntegralInRange<std::int64_t>(-8, 8);
     s.max_of = in.ConsumeBool() ? max_applies_to::field : max_applies_to::frame;
     break;

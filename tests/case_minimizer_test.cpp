@@ -60,7 +60,8 @@ script_step raw(std::string_view bytes, const std::string& connection = "main") 
   step.connection = connection;
   step.raw = true;
   const byte_view view = as_bytes(bytes);
-  step.payload.segments.push_back({false, byte_buffer(view.begin(), view.end()), {}});
+  step.payload.segments.push_back(
+      script_text::segment::literal(byte_buffer(view.begin(), view.end())));
   return step;
 }
 

@@ -65,7 +65,8 @@ script_step normalized(script_step step) {
     if (seg.is_variable) {
       segments.push_back(std::move(seg));
     } else if (!seg.bytes.empty()) {
-      if (segments.empty() || segments.back().is_variable) segments.push_back({false, {}, {}});
+      if (segments.empty() || segments.back().is_variable)
+        segments.push_back(script_text::segment::literal({}));
       segments.back().bytes.insert(segments.back().bytes.end(), seg.bytes.begin(), seg.bytes.end());
     }
   }

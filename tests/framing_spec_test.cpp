@@ -307,7 +307,7 @@ TEST(FramingSpec, RejectsASpecThatStartsWithoutAKind) {
 TEST(FramingSpec, RejectsAnArgumentAfterAKindThatTakesNone) {
   expect_refused("line:", error::spec_syntax, 5);
   expect_refused("raw:x", error::spec_syntax, 4);
-  expect_refused("varint:u8", error::spec_syntax, 7);
+  expect_refused("varint:u8", error::spec_bad_value, 8); // varint:N takes a byte count
 }
 
 TEST(FramingSpec, RejectsAnUnknownLengthType) {
@@ -387,7 +387,7 @@ TEST(FramingSpec, RejectsAnOptionThatDoesNotApplyToTheKind) {
   expect_refused("raw,eof=emit", error::spec_option_not_valid, 5);
   expect_refused("raw,too-long=discard", error::spec_option_not_valid, 5);
   expect_refused("raw,crlf", error::spec_option_not_valid, 5);
-  expect_refused("varint,strip=1", error::spec_option_not_valid, 8);
+  expect_refused("line,strip=1", error::spec_option_not_valid, 6);
   expect_refused("len:u8,keep", error::spec_option_not_valid, 8);
 }
 

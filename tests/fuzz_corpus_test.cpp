@@ -46,7 +46,7 @@ script_step send_of(std::string_view payload, std::string connection = "main") {
   script_step step;
   step.what = step_kind::send;
   step.connection = std::move(connection);
-  step.payload.segments.push_back({false, bytes_of(payload), {}});
+  step.payload.segments.push_back(script_text::segment::literal(bytes_of(payload)));
   return step;
 }
 
@@ -108,7 +108,8 @@ script_step normalized(script_step step) {
     if (seg.is_variable) {
       segments.push_back(std::move(seg));
     } else if (!seg.bytes.empty()) {
-      if (segments.empty() || segments.back().is_variable) segments.push_back({false, {}, {}});
+      if (segments.empty() || segments.back().is_variable)
+        segments.push_back(script_text::segment::literal({}));
       segments.back().bytes.insert(segments.back().bytes.end(), seg.bytes.begin(), seg.bytes.end());
     }
   }
@@ -784,7 +785,7 @@ fuzz_case hand_made_parent(const conversation_mutator& m, const byte_buffer& mar
     case_step s{step, step.line, false, false};
     if (step.what == step_kind::send && !mutated) {
       s.step.raw = true;
-      s.step.payload.segments.assign(1, {false, marker, {}});
+      s.step.payload.segments.assign(1, script_text::segment::literal(marker));
       s.mutated = mutated = true;
     }
     c.steps.push_back(std::move(s));

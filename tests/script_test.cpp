@@ -55,7 +55,8 @@ using namespace std::chrono_literals;
 
 // --- Helpers ---------------------------------------------------------------
 
-constexpr std::string_view a_step = "a step (send, expect, sleep, connect, shutdown, close, reset)";
+constexpr std::string_view a_step =
+    "a step (send, expect, sleep, connect, shutdown, close, reset, framing, sync)";
 constexpr std::string_view a_duration = "a duration such as 250ms or 2s (at most 24 hours)";
 constexpr std::string_view a_positive_duration =
     "a duration of at least 1ms, such as 250ms or 2s (at most 24 hours)";
@@ -102,10 +103,13 @@ byte_buffer bytes(std::string_view text) {
 }
 
 script_text::segment literal(std::string_view text) {
-  return {false, bytes(text), {}};
+  return script_text::segment::literal(bytes(text));
 }
 script_text::segment variable(std::string name) {
-  return {true, {}, std::move(name)};
+  script_text::segment s;
+  s.is_variable = true;
+  s.variable = std::move(name);
+  return s;
 }
 
 /// Text of literal bytes only, as the parser builds it (no segment when empty).
@@ -742,9 +746,12 @@ TEST(ScriptErrors, OddHexDigitsPointAtWhereTheSecondDigitShouldBe) {
 }
 
 TEST(ScriptErrors, MissingOrWrongArguments) {
-  EXPECT_EQ(refusal("send"), refused_at(1, 5, "a quoted string to send", end_of_line));
-  EXPECT_EQ(refusal("send raw"), refused_at(1, 9, "a quoted string to send", end_of_line));
-  EXPECT_EQ(refusal("send hello"), refused_at(1, 6, "a quoted string to send", "'hello'"));
+  EXPECT_EQ(refusal("send"),
+            refused_at(1, 5, "what to send: a quoted string, hex or a computed part", end_of_line));
+  EXPECT_EQ(refusal("send raw"),
+            refused_at(1, 9, "what to send: a quoted string, hex or a computed part", end_of_line));
+  EXPECT_EQ(refusal("send hello"),
+            refused_at(1, 6, "what to send: a quoted string, hex or a computed part", "'hello'"));
   EXPECT_EQ(refusal("expect"), refused_at(1, 7, what_to_expect, end_of_line));
   EXPECT_EQ(refusal("expect within 2s"), refused_at(1, 8, what_to_expect, "'within'"));
   EXPECT_EQ(refusal("expect \"a\" or"), refused_at(1, 14, what_to_expect, end_of_line));
@@ -908,9 +915,11 @@ TEST(ScriptErrors, DirectiveAfterAStep) {
   EXPECT_EQ(refusal("send \"x\"\n  timeout 2s"),
             refused_at(2, 3, "a step (directives such as 'timeout' come before the first step)",
                        "'timeout'"));
-  EXPECT_EQ(refusal("framing line\nclose\n\nframing raw"),
-            refused_at(4, 1, "a step (directives such as 'framing' come before the first step)",
-                       "'framing'"));
+  EXPECT_EQ(refusal("framing line\nclose\n\nignore \"x\""),
+            refused_at(4, 1, "a step (directives such as 'ignore' come before the first step)",
+                       "'ignore'"));
+  // After the first step, `framing` is a step of its own (framing per step).
+  EXPECT_EQ(parsed("framing line\nclose\n\nframing raw").steps.back().framing, "raw");
 }
 
 TEST(ScriptErrors, DuplicateFramingOrTimeout) {
@@ -953,9 +962,16 @@ TEST(ScriptErrors, BadFramingSpecPointsInsideTheSpec) {
 
 TEST(ScriptErrors, TrailingGarbageAfterAStepOrDirective) {
   EXPECT_EQ(refusal("send \"x\" y"), refused_at(1, 10, end_of_line, "'y'"));
-  EXPECT_EQ(refusal("send \"x\"\"y\""), refused_at(1, 9, end_of_line, "the string \"y\""));
+  EXPECT_EQ(refusal("send \"x\" within"), refused_at(1, 10, end_of_line, "'within'"));
+  // Parts one after the other are one payload.
+  EXPECT_EQ(parsed("send \"x\"\"y\"").steps[0].payload, parsed("send \"xy\"").steps[0].payload);
   EXPECT_EQ(refusal("close now"), refused_at(1, 7, end_of_line, "'now'"));
-  EXPECT_EQ(refusal("connect db"), refused_at(1, 9, end_of_line, "'db'"));
+  EXPECT_EQ(refusal("connect db 1"), refused_at(1, 9,
+                                                "a loopback endpoint HOST:PORT (127.0.0.1:PORT, "
+                                                "[::1]:PORT or localhost:PORT; PORT a number or "
+                                                "${name})",
+                                                "'db'"));
+  EXPECT_EQ(refusal("connect 127.0.0.1:80 x"), refused_at(1, 22, end_of_line, "'x'"));
   EXPECT_EQ(refusal("shutdown 1s"), refused_at(1, 10, end_of_line, "'1s'"));
   EXPECT_EQ(refusal("reset \"x\""), refused_at(1, 7, end_of_line, "the string \"x\""));
   EXPECT_EQ(refusal("sleep 1s 2s"), refused_at(1, 10, end_of_line, "'2s'"));

@@ -1497,6 +1497,8 @@ std::string entry_text(const session& s, const transcript_entry& e) {
     return "connected " + name;
   case transcript_entry::kind::note:
     return "note " + e.text;
+  case transcript_entry::kind::ignored_frame:
+    return "ignored " + name + " " + printable(e.bytes);
   }
   return "?";
 }

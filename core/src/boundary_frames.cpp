@@ -25,9 +25,9 @@ byte_buffer payload_of(std::size_t size) {
 }
 
 // The frame for `payload` as the encoder writes it; empty when it refuses.
-byte_buffer encoded(const framing_spec& spec, byte_view payload) {
+byte_buffer encoded(const framing_spec& spec, byte_view payload, const field_values& fields = {}) {
   byte_buffer wire;
-  if (encode_frame(spec, payload, wire)) wire.clear();
+  if (encode_frame(spec, payload, fields, wire)) wire.clear();
   return wire;
 }
 
@@ -65,10 +65,19 @@ void append_field(byte_buffer& out, const length_field& field, std::uint64_t val
   }
 }
 
-// A length-prefixed frame built by hand: zero bytes up to the field, the
-// field holding `value`, then `payload_size` filler bytes.
-byte_buffer with_length(const framing_spec& spec, std::uint64_t value, std::size_t payload_size) {
+// The bytes before the length field: the named fields, then zeros.
+byte_buffer header_before_length(const framing_spec& spec, const field_values& fields) {
   byte_buffer wire(spec.field.offset, 0);
+  for (std::size_t i = 0; i < spec.fields.size() && i < fields.size(); ++i)
+    write_header_field(spec.fields[i], fields[i], wire.data());
+  return wire;
+}
+
+// A length-prefixed frame built by hand: the header's fields, the length
+// field holding `value`, then `payload_size` filler bytes.
+byte_buffer with_length(const framing_spec& spec, const field_values& fields, std::uint64_t value,
+                        std::size_t payload_size) {
+  byte_buffer wire = header_before_length(spec, fields);
   append_field(wire, spec.field, value);
   wire.insert(wire.end(), payload_size, filler);
   return wire;
@@ -82,7 +91,7 @@ std::string size_text(std::size_t bytes) {
 
 class builder {
 public:
-  explicit builder(const framing_spec& spec) : spec_(spec) {}
+  builder(const framing_spec& spec, const field_values& fields) : spec_(spec), fields_(fields) {}
 
   void add(std::string name, std::string description, byte_buffer wire) {
     if (wire.empty()) return;
@@ -99,7 +108,7 @@ public:
   // largest payload size.
   template <class OneOver>
   void add_sizes(OneOver one_over) {
-    add("empty-frame", "a frame with an empty payload", encoded(spec_, {}));
+    add("empty-frame", "a frame with an empty payload", encoded(spec_, {}, fields_));
     const bool capped = spec_.max > boundary_limits::largest_payload;
     const std::size_t ceiling = static_cast<std::size_t>(
         std::min<std::uint64_t>(spec_.max, boundary_limits::largest_payload));
@@ -109,12 +118,12 @@ public:
       add("long-frame",
           "a " + size_text(*largest) + " frame (the spec allows up to " + size_text(spec_.max) +
               "; larger boundary frames are not generated)",
-          encoded(spec_, payload_of(*largest)));
+          encoded(spec_, payload_of(*largest), fields_));
       return;
     }
     add("largest-frame",
         "the largest frame the spec allows (" + size_text(*largest) + " of payload)",
-        encoded(spec_, payload_of(*largest)));
+        encoded(spec_, payload_of(*largest), fields_));
     if (auto over = one_over(*largest))
       add("one-over", "one byte more than the spec allows (" + size_text(*largest + 1) + ")",
           std::move(*over));
@@ -124,10 +133,11 @@ public:
 
 private:
   const framing_spec& spec_;
+  const field_values& fields_;
   std::vector<boundary_frame> frames_;
 };
 
-void add_length_frames(builder& b, const framing_spec& spec) {
+void add_length_frames(builder& b, const framing_spec& spec, const field_values& fields) {
   const length_field& field = spec.field;
   // The field's value for `payload_size` bytes after the field: what the
   // receiver adds `adjust` to.
@@ -135,7 +145,7 @@ void add_length_frames(builder& b, const framing_spec& spec) {
     return static_cast<std::uint64_t>(static_cast<std::int64_t>(after_field) - field.adjust);
   };
   b.add_sizes([&](std::size_t largest) -> std::optional<byte_buffer> {
-    const byte_buffer fits = encoded(spec, payload_of(largest));
+    const byte_buffer fits = encoded(spec, payload_of(largest), fields);
     std::size_t header = spec.header_size();
     if (field.width == 0) // a varint: its bytes up to the first without the high bit
       while (header < fits.size() && (fits[header] & 0x80))
@@ -146,20 +156,23 @@ void add_length_frames(builder& b, const framing_spec& spec) {
     // When the field itself is full, one more byte cannot be said: the
     // length-max case covers that edge.
     if (field.width != 0 && value > field.largest_value()) return std::nullopt;
-    return with_length(spec, value, after_field);
+    return with_length(spec, fields, value, after_field);
   });
-  b.add("length-zero", "a length field of 0 and nothing after it", with_length(spec, 0, 0));
+  b.add("length-zero", "a length field of 0 and nothing after it", with_length(spec, fields, 0, 0));
   const std::uint64_t largest_value = field.largest_value();
   b.add("length-max",
         "a length field of " + std::to_string(largest_value) + " (its largest) with no payload",
-        with_length(spec, largest_value, 0));
+        with_length(spec, fields, largest_value, 0));
   if (field.is_signed)
     b.add("length-negative", "a length field of -1 (all bits set)",
-          with_length(spec, UINT64_MAX, 0));
+          with_length(spec, fields, UINT64_MAX, 0));
   if (field.width == 0) {
-    byte_buffer overlong(11, 0x80);
+    const unsigned bytes = field.varint_bytes + 1u;
+    byte_buffer overlong = header_before_length(spec, fields);
+    overlong.insert(overlong.end(), bytes, 0x80);
     overlong.back() = 0x01;
-    b.add("varint-overlong", "a varint of 11 bytes, longer than any 64-bit value",
+    b.add("varint-overlong",
+          "a varint of " + std::to_string(bytes) + " bytes, longer than the spec allows",
           std::move(overlong));
   }
 }
@@ -189,8 +202,8 @@ void add_delimited_frames(builder& b, const framing_spec& spec) {
 
 } // namespace
 
-std::vector<boundary_frame> boundary_frames(const framing_spec& spec) {
-  builder b(spec);
+std::vector<boundary_frame> boundary_frames(const framing_spec& spec, const field_values& fields) {
+  builder b(spec, fields);
   switch (spec.kind) {
   case framing_kind::raw:
     break;
@@ -204,7 +217,7 @@ std::vector<boundary_frame> boundary_frames(const framing_spec& spec) {
     break;
   case framing_kind::varint:
   case framing_kind::length_prefixed:
-    add_length_frames(b, spec);
+    add_length_frames(b, spec, fields);
     break;
   }
   return b.take();

@@ -86,8 +86,7 @@ private:
   }
 
   static bool is_raw_send(const case_step& s) {
-    return !s.probe && s.step.what == step_kind::send && s.step.raw &&
-           !s.step.payload.has_variables();
+    return !s.probe && s.step.what == step_kind::send && s.step.raw && s.step.payload.is_literal();
   }
 
   static byte_buffer& bytes_of(case_step& s) {
@@ -96,7 +95,7 @@ private:
       byte_buffer all;
       for (auto& seg : segments)
         all.insert(all.end(), seg.bytes.begin(), seg.bytes.end());
-      segments.assign(1, {false, std::move(all), {}});
+      segments.assign(1, script_text::segment::literal(std::move(all)));
     }
     return segments.front().bytes;
   }

@@ -31,7 +31,7 @@ script_step step_on(const std::string& connection, step_kind what) {
 script_step send_raw(const std::string& connection, byte_buffer bytes) {
   script_step step = step_on(connection, step_kind::send);
   step.raw = true;
-  step.payload.segments.push_back({false, std::move(bytes), {}});
+  step.payload.segments.push_back(script_text::segment::literal(std::move(bytes)));
   return step;
 }
 
@@ -59,6 +59,7 @@ std::optional<script> canonical(const script& header, std::vector<script_step> s
   s.description = std::move(description);
   s.framing = header.framing;
   s.timeout = header.timeout;
+  s.ignored = header.ignored;
   s.steps = std::move(steps);
   script_error error;
   return parse_script(to_string(s), error);
@@ -67,13 +68,11 @@ std::optional<script> canonical(const script& header, std::vector<script_step> s
 // The wire bytes of a send with no variables in it; nullopt otherwise (its
 // bytes are known only once the conversation has run).
 std::optional<byte_buffer> wire_of(const script_step& send, const framing_spec& spec) {
-  if (send.payload.has_variables()) return std::nullopt;
-  byte_buffer payload;
-  for (const auto& seg : send.payload.segments)
-    payload.insert(payload.end(), seg.bytes.begin(), seg.bytes.end());
-  if (send.raw) return payload;
+  auto payload = literal_payload(send.payload);
+  if (!payload || send.raw) return payload;
   byte_buffer wire;
-  if (encode_frame(spec, payload, wire)) return payload; // what the session itself sends
+  if (encode_frame(spec, *payload, field_values_for(spec, send.fields), wire))
+    return payload; // what the session itself sends
   return wire;
 }
 
@@ -188,7 +187,7 @@ private:
       const std::string before = "just before line " + std::to_string(step.line);
       add_faults(at, before, k, std::nullopt);
       if (step.what == step_kind::send)
-        if (auto half = half_frame(step, spec_))
+        if (auto half = half_frame(step, spec_at(k)))
           add_faults(at + "-mid", "in the middle of the frame of line " + std::to_string(step.line),
                      k, std::move(half));
     }
@@ -254,10 +253,11 @@ private:
     std::vector<script_step> steps;
     const std::string stalled = "main";
     bool stalled_mid_frame = false;
-    for (const auto& step : baseline_.steps) {
+    for (std::size_t k = 0; k < baseline_.steps.size(); ++k) {
+      const script_step& step = baseline_.steps[k];
       if (step.connection != stalled) continue;
       if (step.what == step_kind::send) {
-        if (auto half = half_frame(step, spec_)) {
+        if (auto half = half_frame(step, spec_at(k))) {
           steps.push_back(send_raw(stalled, std::move(*half)));
           stalled_mid_frame = true;
         }
@@ -295,7 +295,7 @@ private:
       if (step.what != step_kind::expect && step.what != step_kind::connect) break;
       opening.push_back(step);
     }
-    for (auto& frame : boundary_frames(spec_)) {
+    for (auto& frame : boundary_frames(spec_, first_fields())) {
       std::vector<script_step> steps = opening;
       steps.push_back(send_raw("main", frame.wire));
       steps.push_back(
@@ -317,6 +317,24 @@ private:
                               " allows, or it stopped serving"
                         : "after a valid but unusual frame the server stopped serving");
     }
+  }
+
+  // The framing step k reads and writes with.
+  framing_spec spec_at(std::size_t k) const {
+    return framing_before(
+        baseline_.steps, k, spec_, [](const script_step& s) -> const auto& { return s; });
+  }
+
+  // The header fields of main's first send that sets any, before main's
+  // framing changes: what boundary frames carry (a real message type).
+  field_values first_fields() const {
+    for (const auto& step : baseline_.steps) {
+      if (step.connection != "main") continue;
+      if (step.what == step_kind::framing) break;
+      if (step.what == step_kind::send && !step.fields.empty())
+        return field_values_for(spec_, step.fields);
+    }
+    return {};
   }
 
   std::vector<expectation> bad_frame_outcomes() const {

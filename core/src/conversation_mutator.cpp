@@ -47,11 +47,10 @@ private:
 constexpr std::array<std::uint8_t, 10> interesting_bytes = {0x00, 0x01, 0x7f, 0x80, 0xff,
                                                             0x0a, 0x0d, 0x20, 0x25, 0x3f};
 
+// A send's payload bytes, computed lengths rendered; empty for one that
+// uses a variable (no such send is mutated).
 byte_buffer literal_of(const script_text& text) {
-  byte_buffer out;
-  for (const auto& seg : text.segments)
-    out.insert(out.end(), seg.bytes.begin(), seg.bytes.end());
-  return out;
+  return literal_payload(text).value_or(byte_buffer{});
 }
 
 script_step raw_send(const std::string& connection, byte_buffer bytes) {
@@ -59,7 +58,7 @@ script_step raw_send(const std::string& connection, byte_buffer bytes) {
   step.what = step_kind::send;
   step.connection = connection;
   step.raw = true;
-  step.payload.segments.push_back({false, std::move(bytes), {}});
+  step.payload.segments.push_back(script_text::segment::literal(std::move(bytes)));
   return step;
 }
 
@@ -151,12 +150,19 @@ private:
     return line ? "line " + std::to_string(line) : "an inserted send";
   }
 
+  // The framing step i reads and writes with (a `framing` step before it
+  // may have changed it): what the mutations of that step frame with.
+  void use_framing_of(std::size_t i) {
+    spec_ = framing_before(c_.steps, i, m_.spec(),
+                           [](const case_step& s) -> const script_step& { return s.step; });
+  }
+
   // The bytes the send puts on the wire.
   byte_buffer wire_of(const script_step& send) const {
     byte_buffer payload = literal_of(send.payload);
     if (send.raw) return payload;
     byte_buffer wire;
-    if (encode_frame(spec_, payload, wire)) return payload;
+    if (encode_frame(spec_, payload, field_values_for(spec_, send.fields), wire)) return payload;
     return wire;
   }
 
@@ -170,13 +176,14 @@ private:
   void payload() {
     const std::size_t i = pick_send();
     if (i == SIZE_MAX) return conversation();
+    use_framing_of(i);
     script_step& send = c_.steps[i].step;
     byte_buffer bytes = literal_of(send.payload);
     const std::string what = mutate_bytes(bytes);
     c_.notes.push_back(where(i) + ": " + what);
     if (send.raw) return replace_with_raw(i, std::move(bytes));
     byte_buffer wire;
-    if (encode_frame(spec_, bytes, wire)) {
+    if (encode_frame(spec_, bytes, field_values_for(spec_, send.fields), wire)) {
       // The framing cannot carry it (a delimiter inside, too long): the
       // bytes go out as they are, which is a frame mutation of its own.
       c_.notes.back() += " (sent unframed: the framing refuses it)";
@@ -192,6 +199,7 @@ private:
   bool replace_compared() {
     const std::size_t i = pick_send();
     if (i == SIZE_MAX) return false;
+    use_framing_of(i);
     byte_buffer bytes = literal_of(c_.steps[i].step.payload);
     std::vector<std::pair<const replacement*, std::size_t>> found; // and where
     for (const auto& r : *replacements_)
@@ -305,6 +313,7 @@ private:
   void frame() {
     const std::size_t i = pick_send();
     if (i == SIZE_MAX || c_.steps[i].step.raw) return payload();
+    use_framing_of(i);
     byte_buffer wire = wire_of(c_.steps[i].step);
     std::string what;
     if (spec_.kind == framing_kind::length_prefixed && rng_.chance(70))
@@ -458,6 +467,7 @@ private:
   // A new send of its own, made from send `i`: a dictionary word in place
   // of its first word ("get k" -> "del k"), or the word alone.
   void insert_send(std::size_t i) {
+    use_framing_of(i);
     case_step made = c_.steps[i];
     const byte_buffer& word = words_.pick(rng_);
     // A raw send's bytes are wire bytes: its first word is not at the start.
@@ -538,8 +548,8 @@ private:
   // A framed send carries `bytes` framed when the framing can, raw otherwise.
   void set_payload(case_step& s, byte_buffer bytes) const {
     byte_buffer wire;
-    const bool framed = !encode_frame(spec_, bytes, wire);
-    s.step.payload.segments.assign(1, {false, std::move(bytes), {}});
+    const bool framed = !encode_frame(spec_, bytes, field_values_for(spec_, s.step.fields), wire);
+    s.step.payload.segments.assign(1, script_text::segment::literal(std::move(bytes)));
     s.step.raw = !framed;
   }
 
@@ -597,6 +607,7 @@ private:
   void delivery() {
     const std::size_t i = pick_send();
     if (i == SIZE_MAX) return conversation();
+    use_framing_of(i);
     const byte_buffer wire = wire_of(c_.steps[i].step);
     if (wire.size() < 2) return payload();
     std::set<std::size_t> cuts;
@@ -627,7 +638,7 @@ private:
   }
 
   const conversation_mutator& m_;
-  const framing_spec& spec_;
+  framing_spec spec_; // of the step being mutated
   const word_list& words_;
   const fuzz_case* donor_; // another corpus entry to splice sends from, if any
   const std::vector<replacement>* replacements_;
@@ -677,11 +688,14 @@ void relax_after_first_mutation(fuzz_case& c, duration quiet,
     }
     s.mutated |= carry;
     carry = false;
-    if (step.what == step_kind::send && step.payload.has_variables() &&
-        std::any_of(step.payload.segments.begin(), step.payload.segments.end(),
-                    [&](const script_text::segment& seg) {
-                      return seg.is_variable && lost.count(seg.variable);
-                    }))
+    // A sync point: what follows may only be sent once the replies before
+    // it came, which after a mutation nobody can tell. The client stops
+    // sending there.
+    if (step.what == step_kind::sync) break;
+    const auto variables = step.payload.variables();
+    if (step.what == step_kind::send &&
+        std::any_of(variables.begin(), variables.end(),
+                    [&](const std::string& name) { return lost.count(name) != 0; }))
       continue;
     if (step.what == step_kind::close || step.what == step_kind::reset ||
         step.what == step_kind::shutdown)
@@ -723,17 +737,24 @@ void relax_after_first_mutation(fuzz_case& c, duration quiet,
 // the send ahead of its capture, a fault removed the capture) are dropped:
 // the value would never be there.
 void drop_unbound_sends(fuzz_case& c) {
+  // A built-in value (${token}) is bound from the start, unless the script
+  // captures a variable of that name: then it meant the capture.
+  std::set<std::string> captured;
+  for (const auto& s : c.steps)
+    for (const auto& e : s.step.alternatives)
+      if (!e.capture.empty()) captured.insert(e.capture);
   std::set<std::string> bound;
   for (std::size_t i = 0; i < c.steps.size();) {
     const script_step& step = c.steps[i].step;
     if (step.what == step_kind::expect)
       for (const auto& e : step.alternatives)
         if (!e.capture.empty()) bound.insert(e.capture);
-    const bool unbound = step.what == step_kind::send && !c.steps[i].probe &&
-                         std::any_of(step.payload.segments.begin(), step.payload.segments.end(),
-                                     [&](const script_text::segment& seg) {
-                                       return seg.is_variable && !bound.count(seg.variable);
-                                     });
+    const auto variables = step.payload.variables();
+    const bool unbound =
+        step.what == step_kind::send && !c.steps[i].probe &&
+        std::any_of(variables.begin(), variables.end(), [&](const std::string& name) {
+          return !bound.count(name) && (!is_builtin_variable(name) || captured.count(name));
+        });
     if (unbound)
       c.steps.erase(c.steps.begin() + static_cast<std::ptrdiff_t>(i));
     else
@@ -818,6 +839,7 @@ std::optional<script> try_to_script(const fuzz_case& c, const script& baseline) 
       "tcpcheck fuzz case " + std::to_string(c.index) + " of seed " + std::to_string(c.seed);
   s.framing = baseline.framing;
   s.timeout = baseline.timeout;
+  s.ignored = baseline.ignored;
   for (const auto& step : c.steps)
     s.steps.push_back(step.step);
   script_error error;

@@ -55,6 +55,8 @@ public:
       return "payload of the wrong size";
     case error::spec_not_encodable:
       return "spec cannot encode";
+    case error::field_not_representable:
+      return "header field value not representable";
     }
     return "unknown tcpcheck error " + std::to_string(value);
   }
@@ -75,6 +77,7 @@ public:
     case error::frame_too_long:
     case error::payload_too_long:
     case error::length_not_representable:
+    case error::field_not_representable:
       return condition::limit_exceeded;
     case error::negative_length:
     case error::length_below_header:

@@ -138,7 +138,9 @@ std::string frame_decoder::failure_reason(tcpcheck::error code, std::uint64_t va
     return "frame of " + std::to_string(value) +
            " bytes is shorter than strip=" + std::to_string(f.strip.value_or(0));
   case tcpcheck::error::varint_overflow:
-    return "varint length longer than 10 bytes or above 2^64-1";
+    return spec_.field.varint_bytes < framing_limits::longest_varint
+               ? "varint length longer than " + std::to_string(spec_.field.varint_bytes) + " bytes"
+               : "varint length longer than 10 bytes or above 2^64-1";
   case tcpcheck::error::bare_line_feed:
     return "LF without CR before it (framing requires CRLF)";
   default:

@@ -2,6 +2,7 @@
 #include "tcpcheck/frame_encoder.hpp"
 
 #include "tcpcheck/frame_decoder.hpp"
+#include "tcpcheck/frame_header.hpp"
 
 #include <algorithm>
 
@@ -9,8 +10,14 @@ namespace tcpcheck {
 
 namespace {
 
-void write_field(const length_field& f, std::uint64_t value, byte_buffer& out) {
+// The header: the named fields, zeros up to the length field, the length.
+void write_header(const framing_spec& spec, const field_values& fields, std::uint64_t value,
+                  byte_buffer& out) {
+  const length_field& f = spec.field;
+  const std::size_t start = out.size();
   out.insert(out.end(), f.offset, 0);
+  for (std::size_t i = 0; i < spec.fields.size() && i < fields.size(); ++i)
+    write_header_field(spec.fields[i], fields[i], out.data() + start);
   if (f.width == 0) {
     do {
       const auto low = static_cast<std::uint8_t>(value & 0x7f);
@@ -33,8 +40,10 @@ std::size_t varint_size(std::uint64_t value) {
 }
 
 std::error_code encode_length_prefixed(const framing_spec& spec, byte_view payload,
-                                       byte_buffer& out) {
+                                       const field_values& fields, byte_buffer& out) {
   const length_field& f = spec.field;
+  for (std::size_t i = 0; i < spec.fields.size() && i < fields.size(); ++i)
+    if (fields[i] > largest_value(spec.fields[i])) return error::field_not_representable;
   const auto body = static_cast<std::int64_t>(payload.size());
   const std::int64_t value = body - f.adjust;
   if (value < 0 || static_cast<std::uint64_t>(value) > f.largest_value())
@@ -43,7 +52,7 @@ std::error_code encode_length_prefixed(const framing_spec& spec, byte_view paylo
   const std::uint64_t header = f.offset + (f.width == 0 ? varint_size(v) : f.width);
   const std::uint64_t limited = spec.max_of == max_applies_to::field ? v : header + payload.size();
   if (limited > spec.max) return error::payload_too_long;
-  write_field(f, v, out);
+  write_header(spec, fields, v, out);
   out.insert(out.end(), payload.begin(), payload.end());
   return {};
 }
@@ -71,13 +80,15 @@ bool decodes_to(const framing_spec& spec, byte_view wire, byte_view payload) {
 
 std::error_code check_encodable(const framing_spec& spec) {
   if (spec.kind == framing_kind::raw) return error::spec_not_encodable;
-  if (spec.kind == framing_kind::length_prefixed && spec.field.strip &&
-      *spec.field.strip != spec.header_size())
-    return error::spec_not_encodable;
   return {};
 }
 
 std::error_code encode_frame(const framing_spec& spec, byte_view payload, byte_buffer& out) {
+  return encode_frame(spec, payload, {}, out);
+}
+
+std::error_code encode_frame(const framing_spec& spec, byte_view payload,
+                             const field_values& fields, byte_buffer& out) {
   if (auto ec = check_encodable(spec)) return ec;
   const std::size_t start = out.size();
   switch (spec.kind) {
@@ -89,7 +100,7 @@ std::error_code encode_frame(const framing_spec& spec, byte_view payload, byte_b
     return {};
   case framing_kind::length_prefixed:
   case framing_kind::varint:
-    return encode_length_prefixed(spec, payload, out);
+    return encode_length_prefixed(spec, payload, fields, out);
   case framing_kind::line: {
     if (payload.size() > spec.max) return error::payload_too_long;
     if (std::find(payload.begin(), payload.end(), '\n') != payload.end())
@@ -141,10 +152,8 @@ std::string explain_refusal(const framing_spec& spec, byte_view payload, std::er
                                        : " contains a delimiter, or ends with part of one");
   if (ec == error::payload_wrong_size)
     return size + " is not " + std::to_string(spec.fixed_size) + " bytes";
-  if (ec == error::spec_not_encodable)
-    return spec.kind == framing_kind::raw ? "raw framing has no boundaries to write"
-                                          : "strip is not the whole header: the decoder hands "
-                                            "out header bytes the encoder cannot choose";
+  if (ec == error::spec_not_encodable) return "raw framing has no boundaries to write";
+  if (ec == error::field_not_representable) return "a header field's value does not fit its width";
   return ec.message();
 }
 

@@ -113,6 +113,7 @@ struct length_probe {
   bool has_strip;
   bool field_max;
   bool is_signed;
+  unsigned varint_bytes; // a varint's longest encoding
 
   length_fast_range range; // the common case in one compare (tcpcheck/detail/frame_walk.hpp)
 
@@ -120,7 +121,7 @@ struct length_probe {
       : offset(spec.field.offset), adjust(spec.field.adjust), max(spec.max),
         strip(spec.field.strip.value_or(0)), has_strip(spec.field.strip.has_value()),
         field_max(spec.max_of == max_applies_to::field), is_signed(spec.field.is_signed),
-        range(length_fast_range::of(spec)) {}
+        varint_bytes(spec.field.varint_bytes), range(length_fast_range::of(spec)) {}
 
   // Values above this are too long whatever the adjustment: max and |adjust|
   // are both at most 2^30, so no arithmetic below can overflow.
@@ -173,7 +174,7 @@ struct length_probe {
   bool read_varint(const std::uint8_t* p, std::size_t n, std::uint64_t& value,
                    std::uint64_t& header) const {
     value = 0;
-    for (unsigned i = 0; i < 10; ++i) {
+    for (unsigned i = 0; i < varint_bytes; ++i) {
       if (offset + i >= n) {
         header = 1;
         return false;

@@ -9,7 +9,9 @@
 #include "tcpcheck/escape.hpp"
 #include "tcpcheck/framing_lint.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 
 namespace tcpcheck {
@@ -53,6 +55,7 @@ public:
     if (!parse_kind(parts[0])) return std::nullopt;
     for (std::size_t i = 1; i < parts.size(); ++i)
       if (!parse_option(parts[i])) return std::nullopt;
+    if (!place_length_after_fields(parts)) return std::nullopt;
     if (!lint_) return spec_;
     for (const auto& finding : lint_framing_spec(spec_))
       if (finding.severity == lint_severity::error) {
@@ -68,6 +71,25 @@ private:
     bool (spec_parser::*parse)(token value);
     bool takes_value;
   };
+
+  // The length field follows the named fields: `offset` is their width
+  // unless given, and then it may not be less.
+  bool place_length_after_fields(const std::vector<token>& parts) {
+    if (spec_.fields.empty()) return true;
+    const auto& last = spec_.fields.back();
+    const std::uint32_t width = last.offset + last.width;
+    if (!seen_[1]) { // offset not given
+      if (width > framing_limits::largest_offset)
+        return fail(error::spec_bad_value, 1, "the fields are wider than the largest offset");
+      spec_.field.offset = width;
+      return true;
+    }
+    if (spec_.field.offset >= width) return true;
+    return fail(error::spec_inconsistent, column_of("offset", parts),
+                "offset=" + std::to_string(spec_.field.offset) +
+                    " is inside the fields, which take " + std::to_string(width) +
+                    " bytes before the length field");
+  }
 
   bool fail(error code, std::size_t column, std::string reason) {
     error_ = {make_error_code(code), column, std::move(reason)};
@@ -89,6 +111,7 @@ private:
     const bool has_arg = colon != std::string_view::npos;
     const token arg{has_arg ? part.text.substr(colon + 1) : std::string_view{},
                     part.column + colon + 1};
+    if (name == "varint" && has_arg) return parse_varint(arg);
     if (name == "raw" || name == "line" || name == "varint") {
       if (has_arg)
         return fail(error::spec_syntax, arg.column - 1,
@@ -128,22 +151,29 @@ private:
     return true;
   }
 
-  bool parse_len(token arg) {
-    spec_.kind = framing_kind::length_prefixed;
+  // An integer type as `len:` and `field=` write it: u8, u16be, i32le, ...
+  struct int_type {
+    std::uint8_t width = 0;
+    bool is_signed = false;
+    byte_order order = byte_order::big;
+  };
+
+  bool parse_int_type(token arg, bool allow_signed, std::string_view what, int_type& out) {
     std::string_view t = arg.text;
     const auto bad = [&] {
       return fail(error::spec_bad_value, arg.column,
-                  "unknown length type '" + std::string(arg.text) +
-                      "' (expected u8, u16, u24, u32, u64, i8, i16, i32 or i64, then be or le, as "
-                      "in u32be)");
+                  "unknown " + std::string(what) + " type '" + std::string(arg.text) +
+                      (allow_signed ? "' (expected u8, u16, u24, u32, u64, i8, i16, i32 or i64, "
+                                      "then be or le, as in u32be)"
+                                    : "' (expected u8, u16, u24, u32 or u64, then be or le, as "
+                                      "in u16be)"));
     };
-    if (t.size() < 2 || (t[0] != 'u' && t[0] != 'i')) return bad();
-    spec_.field.is_signed = t[0] == 'i';
+    if (t.size() < 2 || (t[0] != 'u' && (t[0] != 'i' || !allow_signed))) return bad();
+    out.is_signed = t[0] == 'i';
     t.remove_prefix(1);
-    spec_.field.order = byte_order::big;
     bool order_given = false;
     if (t.size() > 2 && (t.ends_with("be") || t.ends_with("le"))) {
-      spec_.field.order = t.ends_with("le") ? byte_order::little : byte_order::big;
+      out.order = t.ends_with("le") ? byte_order::little : byte_order::big;
       t.remove_suffix(2);
       order_given = true;
     }
@@ -152,10 +182,69 @@ private:
     int width = 0;
     for (const auto& [bits, bytes] : widths)
       if (t == bits) width = bytes;
-    if (width == 0 || (width == 3 && spec_.field.is_signed)) return bad();
+    if (width == 0 || (width == 3 && out.is_signed)) return bad();
     if (width == 1 && order_given)
-      return fail(error::spec_bad_value, arg.column, "a one-byte length field has no byte order");
-    spec_.field.width = static_cast<std::uint8_t>(width);
+      return fail(error::spec_bad_value, arg.column,
+                  "a one-byte " + std::string(what) + " field has no byte order");
+    out.width = static_cast<std::uint8_t>(width);
+    return true;
+  }
+
+  bool parse_len(token arg) {
+    spec_.kind = framing_kind::length_prefixed;
+    int_type type;
+    if (!parse_int_type(arg, true, "length", type)) return false;
+    spec_.field.width = type.width;
+    spec_.field.is_signed = type.is_signed;
+    spec_.field.order = type.order;
+    return true;
+  }
+
+  // `varint:N`: a varint of at most N bytes (MQTT's remaining length: 4).
+  bool parse_varint(token arg) {
+    spec_.kind = framing_kind::varint;
+    spec_.field.width = 0;
+    std::uint64_t bytes = 0;
+    if (!parse_size(arg, bytes)) return false;
+    if (bytes == 0 || bytes > framing_limits::longest_varint)
+      return fail(error::spec_bad_value, arg.column,
+                  "a varint takes from 1 to " + std::to_string(framing_limits::longest_varint) +
+                      " bytes");
+    spec_.field.varint_bytes = static_cast<std::uint8_t>(bytes);
+    return true;
+  }
+
+  // `field=NAME:TYPE`: a named header field, after those before it.
+  bool parse_header_field(token v) {
+    const std::size_t colon = v.text.find(':');
+    const std::string_view name = v.text.substr(0, colon);
+    if (colon == std::string_view::npos)
+      return fail(error::spec_bad_value, v.column, "a field is NAME:TYPE, as in field=type:u8");
+    const bool name_ok =
+        !name.empty() && name.size() <= framing_limits::longest_field_name &&
+        (std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_') &&
+        std::all_of(name.begin(), name.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+        });
+    if (!name_ok)
+      return fail(error::spec_bad_value, v.column,
+                  "'" + std::string(name) +
+                      "' is not a field name (a letter or _, then letters, "
+                      "digits, _ or -, at most " +
+                      std::to_string(framing_limits::longest_field_name) + " characters)");
+    if (spec_.field_named(name))
+      return fail(error::spec_duplicate_option, v.column,
+                  "field '" + std::string(name) + "' given twice");
+    if (spec_.fields.size() == framing_limits::most_fields)
+      return fail(error::spec_bad_value, v.column,
+                  "more than " + std::to_string(framing_limits::most_fields) + " fields");
+    int_type type;
+    if (!parse_int_type({v.text.substr(colon + 1), v.column + colon + 1}, false, "field", type))
+      return false;
+    std::uint32_t offset = 0;
+    for (const auto& f : spec_.fields)
+      offset += f.width;
+    spec_.fields.push_back({std::string(name), type.width, type.order, offset});
     return true;
   }
 
@@ -291,7 +380,7 @@ private:
   static bool valid_for(std::string_view option, framing_kind kind) {
     const bool length = kind == framing_kind::length_prefixed || kind == framing_kind::varint;
     if (option == "offset" || option == "adjust" || option == "max-of") return length;
-    if (option == "strip") return kind == framing_kind::length_prefixed;
+    if (option == "strip" || option == "field") return length;
     if (option == "max") return kind != framing_kind::fixed;
     if (option == "too-long") return kind != framing_kind::fixed && kind != framing_kind::raw;
     if (option == "eof") return kind != framing_kind::raw;
@@ -301,7 +390,8 @@ private:
   }
 
   bool parse_option(token part) {
-    static constexpr std::array<option_info, 9> options{{
+    static constexpr std::array<option_info, 10> options{{
+        {"field", &spec_parser::parse_header_field, true},
         {"offset", &spec_parser::parse_offset, true},
         {"adjust", &spec_parser::parse_adjust, true},
         {"strip", &spec_parser::parse_strip, true},
@@ -326,7 +416,7 @@ private:
         return fail(error::spec_option_not_valid, part.column,
                     "option '" + std::string(name) + "' does not apply to '" +
                         std::string(kind_name(spec_.kind)) + "' framing");
-      if (seen_[i])
+      if (seen_[i] && name != "field") // fields are many, one option each
         return fail(error::spec_duplicate_option, part.column,
                     "option '" + std::string(name) + "' given twice");
       seen_[i] = true;
@@ -341,13 +431,14 @@ private:
     }
     return fail(error::spec_unknown_option, part.column,
                 "unknown option '" + std::string(name) +
-                    "' (options: offset, adjust, strip, max, max-of, too-long, eof, crlf, keep)");
+                    "' (options: field, offset, adjust, strip, max, max-of, too-long, eof, crlf, "
+                    "keep)");
   }
 
   spec_error& error_;
   bool lint_;
   framing_spec spec_;
-  std::array<bool, 9> seen_{};
+  std::array<bool, 10> seen_{};
 };
 
 std::string size_text(std::uint64_t n) {
@@ -355,6 +446,13 @@ std::string size_text(std::uint64_t n) {
   if (n >= (1u << 20) && n % (1u << 20) == 0) return std::to_string(n >> 20) + "M";
   if (n >= (1u << 10) && n % (1u << 10) == 0) return std::to_string(n >> 10) + "K";
   return std::to_string(n);
+}
+
+std::string int_type_text(unsigned width, bool is_signed, byte_order order) {
+  std::string out(1, is_signed ? 'i' : 'u');
+  out += std::to_string(8 * width);
+  if (width > 1) out += order == byte_order::big ? "be" : "le";
+  return out;
 }
 
 } // namespace
@@ -402,16 +500,22 @@ std::string to_string(const framing_spec& spec) {
     out += ':' + std::to_string(spec.fixed_size);
     break;
   case framing_kind::length_prefixed:
-    out += ':';
-    out += f.is_signed ? 'i' : 'u';
-    out += std::to_string(8 * f.width);
-    if (f.width > 1) out += f.order == byte_order::big ? "be" : "le";
+    out += ':' + int_type_text(f.width, f.is_signed, f.order);
+    break;
+  case framing_kind::varint:
+    if (f.varint_bytes != framing_limits::longest_varint)
+      out += ':' + std::to_string(f.varint_bytes);
     break;
   default:
     break;
   }
   if (spec.is_length_based()) {
-    if (f.offset != 0) out += ",offset=" + std::to_string(f.offset);
+    std::uint32_t fields_width = 0;
+    for (const auto& h : spec.fields) {
+      out += ",field=" + h.name + ':' + int_type_text(h.width, false, h.order);
+      fields_width = h.offset + h.width;
+    }
+    if (f.offset != fields_width) out += ",offset=" + std::to_string(f.offset);
     if (f.adjust != 0) out += ",adjust=" + std::to_string(f.adjust);
     if (f.strip) out += ",strip=" + std::to_string(*f.strip);
   }

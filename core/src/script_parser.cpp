@@ -3,7 +3,9 @@
 #include "tcpcheck/script.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <map>
 #include <re2/re2.h>
 #include <set>
 
@@ -75,10 +77,15 @@ public:
         i = j + 1;
         continue;
       }
+      // Parentheses of computed parts: "len16be(" is one word, ")" another.
       std::size_t j = i;
-      while (j < line_.size() && line_[j] != ' ' && line_[j] != '\t' && line_[j] != '"' &&
-             line_[j] != '#' && line_[j] != '\r')
+      if (c == ')') {
         ++j;
+      } else {
+        while (j < line_.size() && line_[j] != ' ' && line_[j] != '\t' && line_[j] != '"' &&
+               line_[j] != '#' && line_[j] != '\r' && line_[j] != ')')
+          if (line_[j++] == '(') break;
+      }
       tokens_.push_back({token::kind::word, line_.substr(i, j - i), i + 1});
       i = j;
     }
@@ -148,7 +155,7 @@ public:
     std::string_view s = t.text;
     script_text::segment literal;
     const auto flush = [&] {
-      if (!literal.bytes.empty()) out.segments.push_back(std::move(literal));
+      append_literal(out, std::move(literal.bytes));
       literal = {};
     };
     for (std::size_t i = 0; i < s.size();) {
@@ -206,22 +213,110 @@ public:
       }
     }
     if (high >= 0) return fail(t.column + 1 + t.text.size(), "a second hex digit", "'\"'");
-    if (!bytes.empty()) out.segments.push_back({false, std::move(bytes), {}});
+    append_literal(out, std::move(bytes));
     return true;
   }
 
-  // STRING | hex STRING
-  bool parse_payload(script_text& out, std::string_view what) {
-    const bool hex = take_word("hex");
+  // Whether the next token begins a payload part.
+  bool at_part() const {
+    const token& t = peek();
+    if (t.what == token::kind::string) return true;
+    if (t.what != token::kind::word) return false;
+    return t.text == "hex" || (t.text.ends_with('(') && function_named(t.text).has_value());
+  }
+
+  // part { part }: strings, hex strings, numbers and computed lengths, one
+  // after the other.
+  bool parse_payload(script_text& out, std::string_view what, std::size_t depth = 0) {
+    if (!at_part()) return fail_at(peek(), std::string(what));
+    while (at_part())
+      if (!parse_part(out, depth)) return false;
+    return true;
+  }
+
+  // STRING | hex STRING | NUMBER-FORM "(" number ")" | LENGTH-FORM "(" parts ")"
+  bool parse_part(script_text& out, std::size_t depth) {
+    if (take_word("hex")) {
+      const token t = take();
+      if (t.what != token::kind::string) return fail_at(t, "a quoted string of hex digits");
+      return parse_hex(t, out);
+    }
     const token t = take();
-    if (t.what != token::kind::string)
-      return fail_at(t, hex ? "a quoted string of hex digits" : std::string(what));
-    return hex ? parse_hex(t, out) : parse_text(t, out);
+    if (t.what == token::kind::string) return parse_text(t, out);
+    const auto called = *function_named(t.text);
+    if (called.takes_number) {
+      const token n = take();
+      std::uint64_t value = 0;
+      if (n.what != token::kind::word || !parse_number(n.text, value) ||
+          value > largest_of(called.form))
+        return fail_at(n, "a number that fits " + std::string(t.text) + "...) (decimal or 0x hex)");
+      if (!take_close()) return false;
+      append_literal(out, encode_length(called.form, value));
+      return true;
+    }
+    if (depth + 1 > script_limits::deepest_nesting)
+      return fail(t.column, "computed parts nested at most 8 deep", "a deeper one");
+    script_text::segment computed;
+    computed.computed = called.form;
+    script_text inner;
+    if (!parse_payload(inner, "what to measure: a string, hex or a computed part", depth + 1))
+      return false;
+    if (!take_close()) return false;
+    computed.inner = std::move(inner.segments);
+    out.segments.push_back(std::move(computed));
+    return true;
+  }
+
+  bool take_close() {
+    if (take_word(")")) return true;
+    return fail_at(peek(), "')'");
+  }
+
+  // A field's value: a number (decimal or 0x hex) or a one-character string.
+  bool parse_field_setting(field_setting& out) {
+    const token t = take();
+    const std::size_t eq = t.text.find('=');
+    out.name = std::string(t.text.substr(0, eq));
+    if (out.name.empty() || !is_name_start(out.name[0]) ||
+        !std::all_of(out.name.begin(), out.name.end(), is_name_char))
+      return fail_at(t, "a header field name before '='");
+    field_columns_.emplace_back(out.name, t.column);
+    const std::string_view value = t.text.substr(eq + 1);
+    if (value.empty()) {
+      const token quoted = take();
+      script_text text;
+      if (quoted.what != token::kind::string || !parse_text(quoted, text) || !text.is_literal() ||
+          text.segments.size() != 1 || text.segments[0].bytes.size() != 1)
+        return fail_at(quoted, "the field's value: a number or a one-character string such as "
+                               "\"Q\" (no space after '=')");
+      out.value = text.segments[0].bytes[0];
+      out.as_character = true;
+      return true;
+    }
+    if (!parse_number(value, out.value))
+      return fail(t.column + eq + 1, "the field's value: a number (decimal or 0x hex)",
+                  "'" + std::string(value) + "'");
+    return true;
+  }
+
+  // NAME=VALUE words (a field setting) before a payload or an outcome.
+  bool parse_field_settings(std::vector<field_setting>& out) {
+    while (!at_end() && peek().what == token::kind::word &&
+           peek().text.find('=') != std::string_view::npos) {
+      field_setting f;
+      if (!parse_field_setting(f)) return false;
+      if (std::any_of(out.begin(), out.end(),
+                      [&](const field_setting& g) { return g.name == f.name; }))
+        return fail(field_columns_.back().second, "each field once", "'" + f.name + "' again");
+      out.push_back(std::move(f));
+    }
+    return true;
   }
 
   bool parse_alternative(expectation& e) {
+    if (!parse_field_settings(e.fields)) return false;
     const token& t = peek();
-    if (t.what == token::kind::string || (t.what == token::kind::word && t.text == "hex")) {
+    if (at_part()) {
       e.what = expectation::kind::exact;
       return parse_payload(e.text, "a frame to expect");
     }
@@ -298,12 +393,20 @@ public:
     }
     const token verb = take();
     const std::string expected_step =
-        "a step (send, expect, sleep, connect, shutdown, close, reset)";
+        "a step (send, expect, sleep, connect, shutdown, close, reset, framing, sync)";
     if (verb.what != token::kind::word) return fail_at(verb, expected_step);
     if (verb.text == "send") {
       step.what = script_step::kind::send;
       step.raw = take_word("raw");
-      if (!parse_payload(step.payload, "a quoted string to send")) return false;
+      if (!step.raw && !parse_field_settings(step.fields)) return false;
+      if (!parse_payload(step.payload, "what to send: a quoted string, hex or a computed part"))
+        return false;
+    } else if (verb.text == "framing") {
+      step.what = script_step::kind::framing;
+      const token spec = take();
+      if (!parse_framing_token(spec, step.framing)) return false;
+    } else if (verb.text == "sync") {
+      step.what = script_step::kind::sync;
     } else if (verb.text == "expect") {
       step.what = script_step::kind::expect;
       do {
@@ -321,6 +424,7 @@ public:
       if (!parse_duration(step.pause, false)) return false;
     } else if (verb.text == "connect") {
       step.what = script_step::kind::connect;
+      if (!at_end() && !parse_endpoint(step.endpoint)) return false;
     } else if (verb.text == "shutdown") {
       step.what = script_step::kind::shutdown;
     } else if (verb.text == "close") {
@@ -333,7 +437,126 @@ public:
     return expect_end();
   }
 
+  // ignore [NAME=VALUE]... (payload | prefix P | contains P | regex "RE")
+  bool parse_ignore(expectation& e) {
+    if (!parse_field_settings(e.fields)) return false;
+    const token& t = peek();
+    const bool matches_frames =
+        at_part() || (t.what == token::kind::word &&
+                      (t.text == "prefix" || t.text == "contains" || t.text == "regex"));
+    if (!matches_frames)
+      return fail_at(t, "frames to ignore: a string, hex, prefix, contains or regex");
+    if (!parse_alternative(e)) return false;
+    if (!e.capture.empty()) return fail(end_column(), "an ignore without 'as'", "a capture");
+    return expect_end();
+  }
+
+  // A framing spec, as a word or a quoted string, checked by the spec parser.
+  bool parse_framing_token(const token& spec_token, std::string& out) {
+    if (spec_token.what == token::kind::end)
+      return fail_at(spec_token, "a framing spec such as line or len:u32be");
+    spec_error bad;
+    if (!parse_framing_spec(spec_token.text, bad))
+      return fail(spec_token.column + (spec_token.what == token::kind::string ? 1 : 0) +
+                      bad.column - 1,
+                  "a framing spec (" + bad.reason + ")", shown(spec_token));
+    out = std::string(spec_token.text);
+    return true;
+  }
+
+  // HOST:PORT, the host a loopback address (127.x.y.z, [::1], localhost)
+  // and the port a number or a variable: connect's other endpoint.
+  bool parse_endpoint(script_text& out) {
+    const token t = take();
+    const std::size_t colon = t.text.rfind(':');
+    const std::string_view host =
+        colon == std::string_view::npos ? t.text : t.text.substr(0, colon);
+    if (t.what != token::kind::word || colon == std::string_view::npos || !is_loopback(host))
+      return fail_at(t, "a loopback endpoint HOST:PORT (127.0.0.1:PORT, [::1]:PORT or "
+                        "localhost:PORT; PORT a number or ${name})");
+    const std::string_view port = t.text.substr(colon + 1);
+    std::uint64_t n = 0;
+    const bool variable = port.starts_with("${") && port.ends_with('}');
+    if (!variable && (!parse_number(port, n) || n == 0 || n > 65535))
+      return fail(t.column + colon + 1, "a port from 1 to 65535, or ${name}",
+                  "'" + std::string(port) + "'");
+    return parse_text({token::kind::string, t.text, t.column - 1}, out);
+  }
+
+  static bool is_loopback(std::string_view host) {
+    if (host == "localhost" || host == "[::1]") return true;
+    if (!host.starts_with("127.")) return false;
+    int dots = 0;
+    for (const char c : host)
+      if (c == '.')
+        ++dots;
+      else if (c < '0' || c > '9')
+        return false;
+    return dots == 3;
+  }
+
+  struct function {
+    length_form form;
+    bool takes_number; // u8(N): a number; len8(...): parts
+  };
+
+  static std::optional<function> function_named(std::string_view word) {
+    static constexpr std::array<std::pair<std::string_view, function>, 17> functions{{
+        {"u8(", {length_form::u8, true}},
+        {"u16be(", {length_form::u16be, true}},
+        {"u16le(", {length_form::u16le, true}},
+        {"u32be(", {length_form::u32be, true}},
+        {"u32le(", {length_form::u32le, true}},
+        {"u64be(", {length_form::u64be, true}},
+        {"u64le(", {length_form::u64le, true}},
+        {"varint(", {length_form::varint, true}},
+        {"len8(", {length_form::u8, false}},
+        {"len16be(", {length_form::u16be, false}},
+        {"len16le(", {length_form::u16le, false}},
+        {"len32be(", {length_form::u32be, false}},
+        {"len32le(", {length_form::u32le, false}},
+        {"len64be(", {length_form::u64be, false}},
+        {"len64le(", {length_form::u64le, false}},
+        {"lenvarint(", {length_form::varint, false}},
+        {"size(", {length_form::decimal, false}},
+    }};
+    for (const auto& [name, f] : functions)
+      if (word == name) return f;
+    return std::nullopt;
+  }
+
+  // Decimal or 0x hex.
+  static bool parse_number(std::string_view text, std::uint64_t& out) {
+    int base = 10;
+    if (text.starts_with("0x") || text.starts_with("0X")) {
+      base = 16;
+      text.remove_prefix(2);
+    }
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out, base);
+    return !text.empty() && ec == std::errc{} && end == text.data() + text.size();
+  }
+
+  // Literal bytes join the literal before them: the same text parses to the
+  // same segments however it was split into parts.
+  static void append_literal(script_text& out, byte_buffer bytes) {
+    if (bytes.empty()) return;
+    auto& segs = out.segments;
+    if (!segs.empty() && !segs.back().is_variable && !segs.back().computed) {
+      segs.back().bytes.insert(segs.back().bytes.end(), bytes.begin(), bytes.end());
+      return;
+    }
+    segs.push_back(script_text::segment::literal(std::move(bytes)));
+  }
+
+public:
+  // Fields named on this line, with their columns, for the script to check
+  // against the framing in effect.
+  const std::vector<std::pair<std::string, std::size_t>>& field_columns() const {
+    return field_columns_;
+  }
+
 private:
+  std::vector<std::pair<std::string, std::size_t>> field_columns_;
   std::string_view line_;
   std::size_t number_;
   script_error& error_;
@@ -354,16 +577,51 @@ std::string_view comment_text(std::string_view line) {
   return line;
 }
 
+// The framing each connection reads and writes with at this point of the
+// script, where the script says: header fields are checked against it.
+// Without a `framing` directive (the command line gives the spec) fields
+// are checked when the script runs.
+class framings_in_effect {
+public:
+  void set_default(const std::string& text) {
+    spec_error ignored;
+    default_ = parse_framing_spec(text, ignored);
+    by_connection_["main"] = default_;
+  }
+  void open(const std::string& connection) {
+    if (!by_connection_.count(connection)) by_connection_[connection] = default_;
+  }
+  void change(const std::string& connection, const std::string& text) {
+    spec_error ignored;
+    by_connection_[connection] = parse_framing_spec(text, ignored);
+  }
+
+  bool check_fields(const std::string& connection,
+                    const std::vector<std::pair<std::string, std::size_t>>& fields,
+                    line_parser& p) const {
+    const auto it = by_connection_.find(connection);
+    if (fields.empty() || it == by_connection_.end() || !it->second) return true;
+    const framing_spec& spec = *it->second;
+    for (const auto& [name, column] : fields)
+      if (!spec.field_named(name))
+        return p.fail(column,
+                      spec.fields.empty()
+                          ? "no header field: framing '" + to_string(spec) + "' names none"
+                          : "a header field of framing '" + to_string(spec) + "'",
+                      "'" + name + "'");
+    return true;
+  }
+
+private:
+  std::optional<framing_spec> default_;
+  std::map<std::string, std::optional<framing_spec>> by_connection_;
+};
+
 } // namespace
 
 std::string script_error::to_string(std::string_view file) const {
   return std::string(file) + ":" + std::to_string(line) + ":" + std::to_string(column) +
          ": expected " + expected + ", found " + found;
-}
-
-bool script_text::has_variables() const noexcept {
-  return std::any_of(segments.begin(), segments.end(),
-                     [](const segment& s) { return s.is_variable; });
 }
 
 std::vector<std::string> script::connections() const {
@@ -388,6 +646,7 @@ std::optional<script> parse_script(std::string_view text, script_error& error) {
   bool seen_step = false;
   std::set<std::string> connections{"main"};
   std::set<std::string> variables;
+  framings_in_effect framings;
   std::size_t number = 0;
   for (std::size_t start = 0; start <= text.size();) {
     std::size_t end = text.find('\n', start);
@@ -414,7 +673,10 @@ std::optional<script> parse_script(std::string_view text, script_error& error) {
     seen_content = true;
 
     const token first = p.peek();
-    if (first.what == token::kind::word && (first.text == "framing" || first.text == "timeout")) {
+    const bool directive = first.what == token::kind::word &&
+                           (first.text == "timeout" || first.text == "ignore" ||
+                            (first.text == "framing" && !seen_step)); // later, framing is a step
+    if (directive) {
       p.take();
       if (seen_step) {
         p.fail(first.column,
@@ -426,19 +688,19 @@ std::optional<script> parse_script(std::string_view text, script_error& error) {
       if (first.text == "framing") {
         if (s.framing)
           return p.fail(first.column, "one framing directive", "a second one"), std::nullopt;
-        const token spec_token = p.take();
-        if (spec_token.what == token::kind::end) {
-          p.fail_at(spec_token, "a framing spec such as line or len:u32be");
-          return std::nullopt;
-        }
-        spec_error bad;
-        if (!parse_framing_spec(spec_token.text, bad)) {
-          p.fail(spec_token.column + (spec_token.what == token::kind::string ? 1 : 0) + bad.column -
-                     1,
-                 "a framing spec (" + bad.reason + ")", shown(spec_token));
-          return std::nullopt;
-        }
-        s.framing = std::string(spec_token.text);
+        std::string spec;
+        if (!p.parse_framing_token(p.take(), spec)) return std::nullopt;
+        s.framing = spec;
+        framings.set_default(spec);
+      } else if (first.text == "ignore") {
+        if (s.ignored.size() == script_limits::most_ignores)
+          return p.fail(first.column, "at most 64 ignore directives", "another"), std::nullopt;
+        expectation e;
+        // Its fields are not checked here: an ignore applies on every
+        // connection under every framing, and matches no frame of a
+        // framing that lacks them (a type field after a `framing` step).
+        if (!p.parse_ignore(e)) return std::nullopt;
+        s.ignored.push_back(std::move(e));
       } else {
         if (s.timeout)
           return p.fail(first.column, "one timeout directive", "a second one"), std::nullopt;
@@ -456,6 +718,7 @@ std::optional<script> parse_script(std::string_view text, script_error& error) {
     seen_step = true;
     if (step.what == script_step::kind::connect) {
       connections.insert(step.connection);
+      framings.open(step.connection);
     } else if (!connections.count(step.connection)) {
       p.fail(first.column, "a connection opened by '" + step.connection + ": connect' first",
              "'" + step.connection + ":'");
@@ -465,17 +728,18 @@ std::optional<script> parse_script(std::string_view text, script_error& error) {
       p.fail(first.column, "at most 64 connections", "another one");
       return std::nullopt;
     }
+    if (step.what == script_step::kind::framing) framings.change(step.connection, step.framing);
+    if (!framings.check_fields(step.connection, p.field_columns(), p)) return std::nullopt;
     // Variables must be captured before they are used.
     const auto check_uses = [&](const script_text& t) {
-      for (const auto& seg : t.segments)
-        if (seg.is_variable && !variables.count(seg.variable))
+      for (const auto& name : t.variables())
+        if (!is_builtin_variable(name) && !variables.count(name))
           return p.fail(first.column,
-                        "${" + seg.variable + "} captured by an earlier 'expect regex ... as " +
-                            seg.variable + "'",
+                        "${" + name + "} captured by an earlier 'expect regex ... as " + name + "'",
                         "its first use");
       return true;
     };
-    if (!check_uses(step.payload)) return std::nullopt;
+    if (!check_uses(step.payload) || !check_uses(step.endpoint)) return std::nullopt;
     for (const auto& e : step.alternatives)
       if (!check_uses(e.text)) return std::nullopt;
     for (const auto& e : step.alternatives)

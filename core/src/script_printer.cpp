@@ -6,20 +6,80 @@ namespace tcpcheck {
 
 namespace {
 
-// Quotes and dollars are escaped so that the text reads back as literal
-// bytes, never as the string's end or a variable.
-void append_text(std::string& out, const script_text& text) {
-  out += '"';
-  for (const auto& seg : text.segments) {
-    if (seg.is_variable)
-      out += "${" + seg.variable + "}";
-    else
-      out += escape(seg.bytes, "\"$", /*backslash_also=*/true);
+std::string_view function_name(length_form form) {
+  switch (form) {
+  case length_form::u8:
+    return "len8";
+  case length_form::u16be:
+    return "len16be";
+  case length_form::u16le:
+    return "len16le";
+  case length_form::u32be:
+    return "len32be";
+  case length_form::u32le:
+    return "len32le";
+  case length_form::u64be:
+    return "len64be";
+  case length_form::u64le:
+    return "len64le";
+  case length_form::varint:
+    return "lenvarint";
+  case length_form::decimal:
+    return "size";
   }
-  out += '"';
+  return "?";
+}
+
+// Literal bytes and variables in one quoted string, computed parts as
+// `len16be(...)`. Quotes and dollars are escaped so that the text reads
+// back as literal bytes, never as the string's end or a variable.
+void append_segments(std::string& out, const std::vector<script_text::segment>& segments) {
+  bool in_string = false;
+  bool first = true;
+  for (const auto& seg : segments) {
+    if (seg.computed) {
+      if (in_string) out += '"';
+      in_string = false;
+      out += (first ? "" : " ") + std::string(function_name(*seg.computed)) + "(";
+      append_segments(out, seg.inner);
+      out += ')';
+    } else {
+      if (!in_string) out += first ? "\"" : " \"";
+      in_string = true;
+      if (seg.is_variable)
+        out += "${" + seg.variable + "}";
+      else
+        out += escape(seg.bytes, "\"$", /*backslash_also=*/true);
+    }
+    first = false;
+  }
+  if (in_string) out += '"';
+  if (first) out += "\"\"";
+}
+
+void append_text(std::string& out, const script_text& text) {
+  append_segments(out, text.segments);
+}
+
+void append_fields(std::string& out, const std::vector<field_setting>& fields) {
+  for (const auto& f : fields) {
+    out += f.name + '=';
+    if (f.as_character) {
+      const auto byte = static_cast<std::uint8_t>(f.value);
+      out += "\"" + escape(byte_view(&byte, 1), "\"$", /*backslash_also=*/true) + "\"";
+    } else {
+      static constexpr char digits[] = "0123456789abcdef";
+      std::string hex;
+      for (std::uint64_t v = f.value; v != 0 || hex.empty(); v >>= 4)
+        hex.insert(hex.begin(), digits[v & 0xf]);
+      out += "0x" + hex;
+    }
+    out += ' ';
+  }
 }
 
 void append_alternative(std::string& out, const expectation& e) {
+  append_fields(out, e.fields);
   switch (e.what) {
   case expectation::kind::exact:
     append_text(out, e.text);
@@ -49,6 +109,12 @@ void append_alternative(std::string& out, const expectation& e) {
   }
 }
 
+// A spec as a word, or quoted when it holds what would end a word.
+std::string spec_word(const std::string& spec) {
+  const bool plain = spec.find_first_of(" \t\r\"#()") == std::string::npos;
+  return plain ? spec : "\"" + spec + "\"";
+}
+
 } // namespace
 
 std::string duration_text(duration d) {
@@ -63,10 +129,22 @@ std::string to_string(const script_step& step) {
   switch (step.what) {
   case script_step::kind::connect:
     out += "connect";
+    if (!step.endpoint.segments.empty()) {
+      std::string quoted;
+      append_text(quoted, step.endpoint);
+      out += " " + quoted.substr(1, quoted.size() - 2); // HOST:PORT is a word
+    }
     break;
   case script_step::kind::send:
     out += step.raw ? "send raw " : "send ";
+    append_fields(out, step.fields);
     append_text(out, step.payload);
+    break;
+  case script_step::kind::framing:
+    out += "framing " + spec_word(step.framing);
+    break;
+  case script_step::kind::sync:
+    out += "sync";
     break;
   case script_step::kind::expect:
     out += "expect ";
@@ -95,11 +173,13 @@ std::string to_string(const script_step& step) {
 std::string to_string(const script& s) {
   std::string out;
   if (!s.description.empty()) out += "# " + s.description + "\n";
-  if (s.framing) {
-    const bool plain = s.framing->find_first_of(" \t\r\"#") == std::string::npos;
-    out += "framing " + (plain ? *s.framing : "\"" + *s.framing + "\"") + "\n";
-  }
+  if (s.framing) out += "framing " + spec_word(*s.framing) + "\n";
   if (s.timeout) out += "timeout " + duration_text(*s.timeout) + "\n";
+  for (const auto& e : s.ignored) {
+    out += "ignore ";
+    append_alternative(out, e);
+    out += '\n';
+  }
   if (!out.empty() && !s.steps.empty()) out += "\n";
   for (const auto& step : s.steps)
     out += to_string(step) + '\n';

@@ -3,6 +3,7 @@
 
 #include "tcpcheck/escape.hpp"
 #include "tcpcheck/frame_encoder.hpp"
+#include "tcpcheck/frame_header.hpp"
 
 #include <algorithm>
 #include <re2/re2.h>
@@ -23,16 +24,76 @@ bool contains(byte_view haystack, byte_view needle) {
          haystack.end();
 }
 
+std::string hex_number(std::uint64_t v) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  do {
+    out.insert(out.begin(), digits[v & 0xf]);
+    v >>= 4;
+  } while (v);
+  return "0x" + out;
+}
+
+// "type=0x20 " for a frame's header fields, as scripts write them.
+std::string fields_text(const framing_spec& spec, const field_values& values) {
+  std::string out;
+  for (std::size_t i = 0; i < spec.fields.size() && i < values.size(); ++i)
+    out += spec.fields[i].name + "=" + hex_number(values[i]) + " ";
+  return out;
+}
+
+std::string fields_text(const std::vector<field_setting>& fields) {
+  std::string out;
+  for (const auto& f : fields)
+    out += f.name + "=" + hex_number(f.value) + " ";
+  return out;
+}
+
+std::size_t field_index(const framing_spec& spec, const std::string& name) {
+  for (std::size_t i = 0; i < spec.fields.size(); ++i)
+    if (spec.fields[i].name == name) return i;
+  return SIZE_MAX;
+}
+
+// splitmix64: a conversation id spread over 64 bits, for ${token}.
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+session_action action(session_action::kind what, std::size_t connection) {
+  session_action a;
+  a.what = what;
+  a.connection = connection;
+  return a;
+}
+
 } // namespace
+
+// A frame as scripts see it: the body after the whole header, and the
+// header's named fields.
+struct session::received_frame {
+  byte_buffer body;
+  field_values fields;
+  std::uint64_t offset = 0; // stream offset of its first byte on the wire
+};
 
 // Compiled regexes by the expectation (in script_) that holds them. RE2 is
 // neither copyable nor movable, hence the unique_ptr.
 struct session::regex_cache : std::map<const expectation*, std::unique_ptr<const RE2>> {};
 
 struct session::connection_state {
-  explicit connection_state(const framing_spec& spec) : decoder(spec) {}
-  frame_decoder decoder;
-  std::deque<byte_buffer> frames; // decoded, not yet expected
+  explicit connection_state(const framing_spec& s) : spec(s), decoder(keeping_headers(s)) {}
+  framing_spec spec;                 // what this connection reads and writes with now
+  frame_decoder decoder;             // spec with every header byte kept: frames are split here
+  std::uint64_t decoder_from = 0;    // stream offset of the decoder's first byte
+  std::deque<received_frame> frames; // decoded, not yet expected
+  // Received bytes from `kept_from` on, when the script changes framing:
+  // frames not yet expected are cut again with the new spec.
+  byte_buffer kept;
+  std::uint64_t kept_from = 0;
   std::size_t unread_bytes = 0;
   bool connected = false;
   bool peer_closed = false;
@@ -56,18 +117,34 @@ session::session(script s, framing_spec spec, delivery_plan plan, session_option
   for (std::size_t i = 0; i < names_.size(); ++i)
     connections_.push_back(std::make_unique<connection_state>(spec_));
   sent_ahead_.assign(script_.steps.size(), false);
+  const std::string run = std::to_string(options_.conversation_id);
+  run_value_.assign(run.begin(), run.end());
+  std::string token = hex_number(mix(options_.conversation_id)).substr(2);
+  token.insert(0, 16 - token.size(), '0');
+  token_value_.assign(token.begin(), token.end());
+  for (const auto& name : names_) {
+    const std::string conn = run + "-" + name;
+    conn_values_.emplace_back(conn.begin(), conn.end());
+  }
+  changes_framing_ =
+      std::any_of(script_.steps.begin(), script_.steps.end(),
+                  [](const script_step& step) { return step.what == script_step::kind::framing; });
   verdict_.plan = to_string(plan_);
   // Each regex is compiled once, here, not at every frame it is matched
   // against. The parser has checked that each compiles; one that does not
   // (a script built in code) is left out, and matching it fails the step.
   regexes_ = std::make_unique<regex_cache>();
   const RE2::Options regex_opts = detail::regex_options();
+  const auto compile = [&](const expectation& e) {
+    if (e.what != expectation::kind::regex) return;
+    auto compiled = std::make_unique<const RE2>(e.pattern, regex_opts);
+    if (compiled->ok()) regexes_->emplace(&e, std::move(compiled));
+  };
   for (const auto& step : script_.steps)
-    for (const auto& e : step.alternatives) {
-      if (e.what != expectation::kind::regex) continue;
-      auto compiled = std::make_unique<const RE2>(e.pattern, regex_opts);
-      if (compiled->ok()) regexes_->emplace(&e, std::move(compiled));
-    }
+    for (const auto& e : step.alternatives)
+      compile(e);
+  for (const auto& e : script_.ignored)
+    compile(e);
 }
 
 session::~session() = default;
@@ -100,32 +177,54 @@ void session::note(std::size_t connection, transcript_entry::kind what, byte_vie
   verdict_.transcript.push_back(std::move(e));
 }
 
-byte_buffer session::render(const script_text& text) const {
+// A variable's value: built in, or captured (null when not captured yet).
+// A capture of the same name hides a built-in value from then on.
+const byte_buffer* session::value_of(const std::string& name, std::size_t connection) const {
+  if (const auto it = variables_.find(name); it != variables_.end()) return &it->second;
+  if (name == "run") return &run_value_;
+  if (name == "token") return &token_value_;
+  if (name == "conn") return &conn_values_[std::min(connection, conn_values_.size() - 1)];
+  return nullptr;
+}
+
+byte_buffer session::render(const script_text& text, std::size_t connection) const {
   byte_buffer out;
-  for (const auto& seg : text.segments) {
-    const byte_buffer* bytes = &seg.bytes;
-    if (seg.is_variable) {
-      const auto it = variables_.find(seg.variable);
-      if (it == variables_.end()) continue; // the parser makes this unreachable
-      bytes = &it->second;
-    }
-    out.insert(out.end(), bytes->begin(), bytes->end());
-  }
+  std::string why; // a length that does not fit renders short; sends check it
+  render_text(
+      text.segments, [&](const std::string& name) { return value_of(name, connection); }, out, why);
   return out;
 }
 
+// Renders text to be sent: false, after failing the run, when a variable
+// was never captured or a computed length does not fit.
+bool session::render_checked(const script_text& text, std::size_t connection, byte_buffer& out) {
+  for (const auto& name : text.variables())
+    if (!is_builtin_variable(name) && !variables_.count(name)) {
+      fail("", "", "${" + name + "} was not captured: its expect step matched another alternative");
+      return false;
+    }
+  std::string why;
+  if (render_text(
+          text.segments, [&](const std::string& name) { return value_of(name, connection); }, out,
+          why))
+    return true;
+  fail("", "", "cannot render the payload: " + why);
+  return false;
+}
+
 std::string session::describe(const expectation& e) const {
+  const std::string fields = fields_text(e.fields);
   switch (e.what) {
   case expectation::kind::exact:
-    return quoted(render(e.text));
+    return fields + quoted(render(e.text));
   case expectation::kind::prefix:
-    return "a frame starting with " + quoted(render(e.text));
+    return fields + "a frame starting with " + quoted(render(e.text));
   case expectation::kind::contains:
-    return "a frame containing " + quoted(render(e.text));
+    return fields + "a frame containing " + quoted(render(e.text));
   case expectation::kind::regex:
-    return "a frame matching /" + e.pattern + "/";
+    return fields + "a frame matching /" + e.pattern + "/";
   case expectation::kind::any:
-    return e.count == 1 ? "a frame" : std::to_string(e.count) + " frames";
+    return fields + (e.count == 1 ? "a frame" : std::to_string(e.count) + " frames");
   case expectation::kind::close:
     return "the connection closed (FIN)";
   case expectation::kind::reset:
@@ -155,7 +254,7 @@ void session::fail(std::string expected, std::string got, std::string reason) {
   verdict_.reason = std::move(reason);
   note(0, transcript_entry::kind::note, {}, "failed: " + verdict_.reason);
   for (std::size_t i = 0; i < connections_.size(); ++i)
-    if (connections_[i]->connected) actions_.push_back({session_action::kind::close, i, {}, {}, 0});
+    if (connections_[i]->connected) actions_.push_back(action(session_action::kind::close, i));
 }
 
 void session::pass() {
@@ -164,7 +263,7 @@ void session::pass() {
   verdict_.passed = true;
   verdict_.step = script_.steps.size();
   for (std::size_t i = 0; i < connections_.size(); ++i)
-    if (connections_[i]->connected) actions_.push_back({session_action::kind::close, i, {}, {}, 0});
+    if (connections_[i]->connected) actions_.push_back(action(session_action::kind::close, i));
 }
 
 void session::wait(duration timeout) {
@@ -172,7 +271,10 @@ void session::wait(duration timeout) {
   if (timer_step_ == pc_ && awaited_timer_ != 0) return; // this step's deadline is already set
   timer_step_ = pc_;
   awaited_timer_ = next_timer_++;
-  actions_.push_back({session_action::kind::start_timer, 0, {}, timeout, awaited_timer_});
+  session_action timer = action(session_action::kind::start_timer, 0);
+  timer.delay = timeout;
+  timer.timer = awaited_timer_;
+  actions_.push_back(std::move(timer));
 }
 
 void session::start() {
@@ -183,7 +285,7 @@ void session::start() {
                           script_.steps.front().what == script_step::kind::connect &&
                           script_.steps.front().connection == "main";
   if (names_.front() == "main" && !opens_main) {
-    actions_.push_back({session_action::kind::connect, 0, {}, {}, 0});
+    actions_.push_back(action(session_action::kind::connect, 0));
     wait_for_ = wait_for::implicit_connect;
     wait(options_.connect_timeout);
     return;
@@ -216,7 +318,13 @@ bool session::run_step(const script_step& step) {
       return false;
     }
     if (wait_for_ != wait_for::connect) {
-      actions_.push_back({session_action::kind::connect, c, {}, {}, 0});
+      session_action connect = action(session_action::kind::connect, c);
+      if (!step.endpoint.segments.empty()) {
+        byte_buffer endpoint;
+        if (!render_checked(step.endpoint, c, endpoint)) return false;
+        connect.endpoint = std::string(as_text(endpoint));
+      }
+      actions_.push_back(std::move(connect));
       wait_for_ = wait_for::connect;
       wait(options_.connect_timeout);
       return false;
@@ -227,11 +335,17 @@ bool session::run_step(const script_step& step) {
       fail("", "", "cannot send: connection '" + step.connection + "' is not open");
       return false;
     }
+    if (!check_fields(step)) return false;
     if (!sent_ahead_[pc_]) send_step(pc_);
     return !finished_;
   case script_step::kind::expect:
     wait_for_ = wait_for::expect;
-    return check_expect(step);
+    return check_fields(step) && check_expect(step);
+  case script_step::kind::framing:
+    change_framing(c, step.framing);
+    return !finished_;
+  case script_step::kind::sync: // the steps before have passed: nothing went ahead of it
+    return true;
   case script_step::kind::sleep:
     if (wait_for_ != wait_for::sleep) {
       wait_for_ = wait_for::sleep;
@@ -249,7 +363,7 @@ bool session::run_step(const script_step& step) {
     const auto what = step.what == script_step::kind::shutdown ? session_action::kind::shutdown
                       : step.what == script_step::kind::close  ? session_action::kind::close
                                                                : session_action::kind::reset;
-    actions_.push_back({what, c, {}, {}, 0});
+    actions_.push_back(action(what, c));
     if (step.what != script_step::kind::shutdown) conn.connected = false;
     return true;
   }
@@ -260,28 +374,25 @@ bool session::run_step(const script_step& step) {
 void session::send_step(std::size_t index) {
   const script_step& step = script_.steps[index];
   const std::size_t c = connection_of(step);
+  const framing_spec& spec = connections_[c]->spec;
   const auto wire_of = [&](std::size_t at, byte_buffer& wire) {
     const script_step& s = script_.steps[at];
-    for (const auto& seg : s.payload.segments)
-      if (seg.is_variable && !variables_.count(seg.variable)) {
-        pc_ = at;
-        fail("", "",
-             "${" + seg.variable +
-                 "} was not captured: its expect step matched another alternative");
-        return false;
-      }
-    const byte_buffer payload = render(s.payload);
+    byte_buffer payload;
+    const std::size_t resume = pc_;
+    pc_ = at; // a failure is this step's
+    if (!check_fields(s) || !render_checked(s.payload, c, payload)) return false;
     // Raw framing has no boundaries to write: its sends go as they are.
-    if (s.raw || spec_.kind == framing_kind::raw) {
+    if (s.raw || spec.kind == framing_kind::raw) {
       wire.insert(wire.end(), payload.begin(), payload.end());
+      pc_ = resume;
       return true;
     }
-    if (auto ec = encode_frame(spec_, payload, wire)) {
-      pc_ = at;
-      fail("a payload that '" + to_string(spec_) + "' can frame", quoted(payload),
-           "cannot frame the payload: " + explain_refusal(spec_, payload, ec));
+    if (auto ec = encode_frame(spec, payload, field_values_for(spec, s.fields), wire)) {
+      fail("a payload that '" + to_string(spec) + "' can frame", quoted(payload),
+           "cannot frame the payload: " + explain_refusal(spec, payload, ec));
       return false;
     }
+    pc_ = resume;
     return true;
   };
   byte_buffer wire;
@@ -297,12 +408,12 @@ void session::send_step(std::size_t index) {
       sent_ahead_[j] = true;
     }
   }
-  const auto cuts = plan_cuts(plan_, spec_, wire, framed, sends_++);
+  const auto cuts = plan_cuts(plan_, spec, wire, framed, sends_++);
   std::size_t from = 0;
   for (std::size_t i = 0; i <= cuts.size(); ++i) {
     const std::size_t to = i < cuts.size() ? cuts[i] : wire.size();
     if (to <= from) continue;
-    session_action write{session_action::kind::write, c, {}, {}, 0};
+    session_action write = action(session_action::kind::write, c);
     write.bytes.assign(wire.begin() + static_cast<std::ptrdiff_t>(from),
                        wire.begin() + static_cast<std::ptrdiff_t>(to));
     write.delay = from == 0 ? duration{0} : options_.write_gap;
@@ -332,9 +443,8 @@ void session::pipeline_ahead() {
     if (step.what != script_step::kind::send) return;
     if (sent_ahead_[j]) continue;
     // A variable an earlier expect has yet to (re)capture is not ready.
-    for (const auto& seg : step.payload.segments)
-      if (seg.is_variable &&
-          (!variables_.count(seg.variable) || pending_captures.count(seg.variable)))
+    for (const auto& name : step.payload.variables())
+      if (pending_captures.count(name) || (!variables_.count(name) && !is_builtin_variable(name)))
         return;
     if (!connections_[connection_of(step)]->connected) return;
     send_step(j);
@@ -342,109 +452,190 @@ void session::pipeline_ahead() {
   }
 }
 
+// Header fields a step names must be fields of its connection's framing.
+bool session::check_fields(const script_step& step) {
+  const framing_spec& spec = connections_[connection_of(step)]->spec;
+  const auto known = [&](const std::vector<field_setting>& fields) {
+    for (const auto& f : fields)
+      if (field_index(spec, f.name) == SIZE_MAX) {
+        fail("", "",
+             "header field '" + f.name + "' is not a field of framing '" + to_string(spec) + "'");
+        return false;
+      }
+    return true;
+  };
+  if (!known(step.fields)) return false;
+  for (const auto& e : step.alternatives)
+    if (!known(e.fields)) return false;
+  return true;
+}
+
+bool session::has_fields(const std::vector<field_setting>& fields, const received_frame& f,
+                         const connection_state& conn) const {
+  for (const auto& want : fields) {
+    const std::size_t i = field_index(conn.spec, want.name);
+    if (i >= f.fields.size() || f.fields[i] != want.value) return false;
+  }
+  return true;
+}
+
+// Whether frame `f` on connection `c` is what `e` expects; a regex's capture
+// goes to `captured` when given. Close, reset and silence match no frame.
+bool session::matches(const expectation& e, const received_frame& f, std::size_t c,
+                      byte_buffer* captured) const {
+  if (!has_fields(e.fields, f, *connections_[c])) return false;
+  const byte_buffer& frame = f.body;
+  switch (e.what) {
+  case expectation::kind::exact:
+    return frame == render(e.text, c);
+  case expectation::kind::prefix: {
+    const byte_buffer p = render(e.text, c);
+    return p.size() <= frame.size() && std::equal(p.begin(), p.end(), frame.begin());
+  }
+  case expectation::kind::contains:
+    return contains(frame, render(e.text, c));
+  case expectation::kind::regex: {
+    const auto compiled = regexes_->find(&e);
+    if (compiled == regexes_->end()) return false;
+    // RE2 matches in time linear in the frame, without recursion, so
+    // frames of any length are matched, captured or not.
+    const RE2& re = *compiled->second;
+    const std::string_view text = as_text(frame);
+    if (!captured) return RE2::FullMatch(text, re);
+    // Group 1, or the whole frame (the whole match) without a group. A
+    // group that took no part in the match captures "".
+    re2::StringPiece groups[2];
+    const int wanted = std::min(re.NumberOfCapturingGroups(), 1) + 1;
+    if (!re.Match(text, 0, text.size(), RE2::ANCHOR_BOTH, groups, wanted)) return false;
+    const re2::StringPiece value = groups[wanted - 1];
+    captured->assign(value.begin(), value.end());
+    return true;
+  }
+  case expectation::kind::any:
+    return true;
+  case expectation::kind::close:
+  case expectation::kind::reset:
+  case expectation::kind::silence:
+    return false;
+  }
+  return false;
+}
+
+// Frames the script's `ignore` directives let pass, at the front of the
+// queue, unless the step expects them.
+void session::drop_ignored(const script_step& step, std::size_t c) {
+  if (script_.ignored.empty()) return;
+  connection_state& conn = *connections_[c];
+  bool dropped = false;
+  while (!conn.frames.empty()) {
+    const received_frame& f = conn.frames.front();
+    const auto match = [&](const expectation& e) { return matches(e, f, c, nullptr); };
+    if (std::any_of(step.alternatives.begin(), step.alternatives.end(), match) ||
+        std::none_of(script_.ignored.begin(), script_.ignored.end(), match))
+      break;
+    note(c, transcript_entry::kind::ignored_frame, f.body, fields_text(conn.spec, f.fields));
+    pop_frame(conn);
+    dropped = true;
+  }
+  if (dropped && conn.frames.empty() && conn.decoder.buffered() == 0) conn.bytes_arrived = false;
+}
+
+void session::pop_frame(connection_state& conn) {
+  conn.unread_bytes -= conn.frames.front().body.size();
+  conn.frames.pop_front();
+  if (!changes_framing_) return;
+  // Bytes before the first frame not yet expected are never read again.
+  const std::uint64_t keep_from =
+      conn.frames.empty() ? conn.decoder_from + conn.decoder.offset() - conn.decoder.buffered()
+                          : conn.frames.front().offset;
+  const std::uint64_t drop = std::min<std::uint64_t>(keep_from - conn.kept_from, conn.kept.size());
+  if (drop < 4096 && drop * 2 < conn.kept.size()) return; // erase in batches
+  conn.kept.erase(conn.kept.begin(), conn.kept.begin() + static_cast<std::ptrdiff_t>(drop));
+  conn.kept_from += drop;
+}
+
 bool session::check_expect(const script_step& step) {
   const std::size_t c = connection_of(step);
   connection_state& conn = *connections_[c];
+  drop_ignored(step, c);
   const auto& alts = step.alternatives;
-  const std::string expected = describe(step);
   const bool only_silence = std::all_of(alts.begin(), alts.end(), [](const expectation& e) {
     return e.what == expectation::kind::silence;
   });
-
   if (only_silence && conn.bytes_arrived && conn.frames.empty()) {
-    fail(expected, "bytes of a frame", "the server sent something during the silence");
+    fail(describe(step), "bytes of a frame", "the server sent something during the silence");
     return false;
   }
-  if (!conn.frames.empty()) {
-    const byte_buffer& frame = conn.frames.front();
-    for (const auto& e : alts) {
-      bool matched = false;
-      switch (e.what) {
-      case expectation::kind::exact:
-        matched = frame == render(e.text);
-        break;
-      case expectation::kind::prefix: {
-        const byte_buffer p = render(e.text);
-        matched = p.size() <= frame.size() && std::equal(p.begin(), p.end(), frame.begin());
-        break;
-      }
-      case expectation::kind::contains:
-        matched = contains(frame, render(e.text));
-        break;
-      case expectation::kind::regex: {
-        const auto compiled = regexes_->find(&e);
-        if (compiled == regexes_->end()) {
-          fail(expected, "", "invalid regular expression /" + e.pattern + "/");
-          return false;
-        }
-        // RE2 matches in time linear in the frame, without recursion, so
-        // frames of any length are matched, captured or not.
-        const RE2& re = *compiled->second;
-        const std::string_view text = as_text(frame);
-        if (e.capture.empty()) {
-          matched = RE2::FullMatch(text, re);
-        } else {
-          // Group 1, or the whole frame (the whole match) without a group.
-          // A group that took no part in the match captures "".
-          re2::StringPiece groups[2];
-          const int wanted = std::min(re.NumberOfCapturingGroups(), 1) + 1;
-          matched = re.Match(text, 0, text.size(), RE2::ANCHOR_BOTH, groups, wanted);
-          if (matched) {
-            const re2::StringPiece value = groups[wanted - 1];
-            variables_[e.capture] = byte_buffer(value.begin(), value.end());
+  if (!conn.frames.empty()) return match_frames(step, conn);
+  return match_end(step, conn);
+}
+
+// The front frame (or, for `any N`, the first N) against the alternatives.
+bool session::match_frames(const script_step& step, connection_state& conn) {
+  const std::size_t c = connection_of(step);
+  const std::string expected = describe(step);
+  const received_frame& frame = conn.frames.front();
+  for (const auto& e : step.alternatives) {
+    if (e.what == expectation::kind::any) {
+      if (conn.frames.size() >= e.count) {
+        for (std::uint32_t i = 0; i < e.count; ++i)
+          if (!has_fields(e.fields, conn.frames[i], conn)) {
+            fail(expected,
+                 fields_text(conn.spec, conn.frames[i].fields) + quoted(conn.frames[i].body),
+                 "the server sent another frame than expected");
+            return false;
           }
-        }
-        break;
-      }
-      case expectation::kind::any:
-        if (conn.frames.size() >= e.count) {
-          for (std::uint32_t i = 0; i < e.count; ++i) {
-            conn.unread_bytes -= conn.frames.front().size();
-            conn.frames.pop_front();
-          }
-          conn.bytes_arrived = false;
-          return true;
-        }
-        if (!conn.peer_closed && !conn.peer_reset && !conn.stream_broken) {
-          wait(step.within.value_or(script_.timeout.value_or(options_.default_timeout)));
-          return false;
-        }
-        break;
-      case expectation::kind::close:
-      case expectation::kind::reset:
-      case expectation::kind::silence:
-        break;
-      }
-      if (matched) {
-        conn.unread_bytes -= frame.size();
-        conn.frames.pop_front();
+        for (std::uint32_t i = 0; i < e.count; ++i)
+          pop_frame(conn);
         conn.bytes_arrived = false;
         return true;
       }
+      if (!conn.peer_closed && !conn.peer_reset && !conn.stream_broken) {
+        wait(step.within.value_or(script_.timeout.value_or(options_.default_timeout)));
+        return false;
+      }
+      continue;
     }
-    const bool counting = std::any_of(alts.begin(), alts.end(), [](const expectation& e) {
-      return e.what == expectation::kind::any;
-    });
-    if (counting) { // `any N` with fewer frames, and the connection is over
-      fail(expected,
-           std::to_string(conn.frames.size()) + " frames, then " +
-               (conn.peer_reset      ? "a reset (RST)"
-                : conn.stream_broken ? "bytes that break the framing"
-                                     : "the connection closed (FIN)"),
-           conn.peer_reset      ? "the server reset the connection"
-           : conn.stream_broken ? "the server broke the framing: " + to_string(conn.decoder.error())
-                                : "the server closed the connection");
+    if (e.what == expectation::kind::regex && !regexes_->count(&e)) {
+      fail(expected, "", "invalid regular expression /" + e.pattern + "/");
       return false;
     }
-    fail(expected, quoted(frame), "the server sent another frame than expected");
+    byte_buffer captured;
+    if (!matches(e, frame, c, e.capture.empty() ? nullptr : &captured)) continue;
+    if (!e.capture.empty()) variables_[e.capture] = std::move(captured);
+    pop_frame(conn);
+    conn.bytes_arrived = false;
+    return true;
+  }
+  const bool counting =
+      std::any_of(step.alternatives.begin(), step.alternatives.end(),
+                  [](const expectation& e) { return e.what == expectation::kind::any; });
+  if (counting) { // `any N` with fewer frames, and the connection is over
+    fail(expected,
+         std::to_string(conn.frames.size()) + " frames, then " +
+             (conn.peer_reset      ? "a reset (RST)"
+              : conn.stream_broken ? "bytes that break the framing"
+                                   : "the connection closed (FIN)"),
+         conn.peer_reset      ? "the server reset the connection"
+         : conn.stream_broken ? "the server broke the framing: " + to_string(conn.decoder.error())
+                              : "the server closed the connection");
     return false;
   }
+  fail(expected, fields_text(conn.spec, frame.fields) + quoted(frame.body),
+       "the server sent another frame than expected");
+  return false;
+}
+
+// No frame waiting: a close or reset the step expects, a failure, or a wait.
+bool session::match_end(const script_step& step, connection_state& conn) {
+  const auto& alts = step.alternatives;
   for (const auto& e : alts) {
     if (e.what == expectation::kind::reset && conn.peer_reset) return true;
     if (e.what == expectation::kind::close && conn.peer_closed && !conn.peer_reset &&
         conn.decoder.buffered() == 0)
       return true;
   }
+  const std::string expected = describe(step);
   if (conn.stream_broken) {
     fail(expected, "bytes that break the framing",
          "the server broke the framing: " + to_string(conn.decoder.error()));
@@ -495,21 +686,66 @@ void session::on_connect_failed(std::size_t connection, std::string reason) {
 
 void session::queue_frame(std::size_t connection, const frame& f) {
   connection_state& conn = *connections_[connection];
-  conn.frames.emplace_back(f.payload.begin(), f.payload.end());
-  conn.unread_bytes += f.payload.size();
-  note(connection, transcript_entry::kind::received_frame, f.payload);
+  const split_frame split = split_header(conn.spec, f.payload);
+  received_frame r{byte_buffer(split.body.begin(), split.body.end()), split.fields,
+                   conn.decoder_from + f.offset};
+  conn.unread_bytes += r.body.size();
+  note(connection, transcript_entry::kind::received_frame, r.body,
+       fields_text(conn.spec, r.fields));
+  conn.frames.push_back(std::move(r));
+}
+
+void session::decode(std::size_t connection, byte_view bytes) {
+  connection_state& conn = *connections_[connection];
+  if (conn.stream_broken) return;
+  std::error_code ec;
+  conn.decoder.consume(
+      bytes, [&](const frame& f) { queue_frame(connection, f); }, ec);
+  if (ec) conn.stream_broken = true;
+}
+
+// `framing SPEC` on a connection: what it sends from now on is framed with
+// SPEC, and what it received but the script has not expected yet is cut
+// again with it (a banner and the binary frames after it may come in one
+// read).
+void session::change_framing(std::size_t connection, const std::string& spec_text) {
+  connection_state& conn = *connections_[connection];
+  spec_error bad;
+  auto spec = parse_framing_spec(spec_text, bad);
+  if (!spec) { // the parser makes this unreachable for parsed scripts
+    fail("", "", "bad framing spec '" + spec_text + "': " + to_string(bad));
+    return;
+  }
+  const std::uint64_t from =
+      conn.frames.empty() ? conn.decoder_from + conn.decoder.offset() - conn.decoder.buffered()
+                          : conn.frames.front().offset;
+  const std::size_t skip =
+      static_cast<std::size_t>(std::min<std::uint64_t>(from - conn.kept_from, conn.kept.size()));
+  const byte_buffer again(conn.kept.begin() + static_cast<std::ptrdiff_t>(skip), conn.kept.end());
+  conn.spec = std::move(*spec);
+  conn.decoder = frame_decoder(keeping_headers(conn.spec));
+  conn.decoder_from = from;
+  conn.frames.clear();
+  conn.unread_bytes = 0;
+  conn.stream_broken = false;
+  note(connection, transcript_entry::kind::note, {},
+       "framing " + to_string(conn.spec) +
+           (again.empty() ? std::string()
+                          : ": " + std::to_string(again.size()) + " bytes received read again"));
+  decode(connection, again);
+  if (conn.peer_closed && !conn.stream_broken) {
+    std::error_code ec;
+    conn.decoder.finish([&](const frame& f) { queue_frame(connection, f); }, ec);
+    if (ec) conn.stream_broken = true;
+  }
 }
 
 void session::on_received(std::size_t connection, byte_view bytes) {
   if (finished_ || connection >= connections_.size() || bytes.empty()) return;
   connection_state& conn = *connections_[connection];
   conn.bytes_arrived = true;
-  if (!conn.stream_broken) {
-    std::error_code ec;
-    conn.decoder.consume(
-        bytes, [&](const frame& f) { queue_frame(connection, f); }, ec);
-    if (ec) conn.stream_broken = true;
-  }
+  if (changes_framing_) conn.kept.insert(conn.kept.end(), bytes.begin(), bytes.end());
+  decode(connection, bytes);
   if (conn.unread_bytes > options_.most_unread_bytes) {
     fail("", std::to_string(conn.unread_bytes) + " bytes not yet expected",
          "the server sent more than " + std::to_string(options_.most_unread_bytes) +

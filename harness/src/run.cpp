@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <unistd.h>
 
 #include <asio.hpp>
 
@@ -70,6 +71,52 @@ private:
   const tcp::resolver::results_type& endpoints_;
 };
 
+// Each conversation's own ${run}: a counter that starts somewhere else in
+// each process, so that parallel runs, later runs and other tcpcheck
+// processes against one server do not collide on the names they create.
+std::uint64_t next_conversation_id() {
+  static std::atomic<std::uint64_t> next{[] {
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    const auto ms = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
+    return (static_cast<std::uint64_t>(::getpid()) * 1000003u + ms) % 100000000000u * 1000u;
+  }()};
+  return next++;
+}
+
+session_options with_conversation_id(session_options options) {
+  if (options.conversation_id == 0) options.conversation_id = next_conversation_id();
+  return options;
+}
+
+// `connect HOST:PORT`: the endpoint, which must be a loopback address
+// (tcpcheck talks to nothing else). False with `error` otherwise.
+bool loopback_endpoint(const std::string& text, tcp::resolver::results_type& out,
+                       std::string& error) {
+  const std::size_t colon = text.rfind(':');
+  std::string host = text.substr(0, colon == std::string::npos ? 0 : colon);
+  if (host == "localhost") host = "127.0.0.1";
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  unsigned port = 0;
+  const std::string digits = colon == std::string::npos ? "" : text.substr(colon + 1);
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  std::error_code bad;
+  const auto address = asio::ip::make_address(host, bad);
+  if (colon == std::string::npos || ec != std::errc{} || end != digits.data() + digits.size() ||
+      port == 0 || port > 65535 || bad) {
+    error = "'" + text + "' is not HOST:PORT";
+    return false;
+  }
+  if (!address.is_loopback()) {
+    error = "'" + text + "' is not a loopback address: tcpcheck connects to nothing else";
+    return false;
+  }
+  out = tcp::resolver::results_type::create(
+      tcp::endpoint(address, static_cast<unsigned short>(port)), host, digits);
+  return true;
+}
+
 class driver : public std::enable_shared_from_this<driver> {
 public:
   // With `make` empty, connections are TCP sockets to `endpoints`.
@@ -77,8 +124,8 @@ public:
          const script& s, const framing_spec& spec, const delivery_plan& plan,
          const run_options& options, std::function<void(run_result)> done)
       : strand_(asio::make_strand(io)), make_(std::move(make)), endpoints_(endpoints),
-        session_(s, spec, plan, options.session), options_(options), done_(std::move(done)),
-        run_timer_(strand_), started_(clock::now()) {
+        session_(s, spec, plan, with_conversation_id(options.session)), options_(options),
+        done_(std::move(done)), run_timer_(strand_), started_(clock::now()) {
     for (std::size_t i = 0; i < session_.connection_names().size(); ++i)
       connections_.push_back(std::make_unique<connection>(strand_));
   }
@@ -101,7 +148,8 @@ public:
 private:
   struct connection {
     explicit connection(strand_type& strand) : gap(strand) {}
-    std::unique_ptr<transport> link; // made anew by each connect
+    std::unique_ptr<transport> link;            // made anew by each connect
+    tcp::resolver::results_type other_endpoint; // `connect HOST:PORT`: where link goes
     asio::steady_timer gap;
     std::deque<queued_op> queue;
     bool busy = false;
@@ -140,7 +188,7 @@ private:
     const std::size_t c = action.connection;
     switch (action.what) {
     case session_action::kind::connect:
-      connect(c);
+      connect(c, action.endpoint);
       return;
     case session_action::kind::start_timer: {
       auto timer = std::make_shared<asio::steady_timer>(strand_, action.delay);
@@ -163,16 +211,26 @@ private:
     }
   }
 
-  void connect(std::size_t c) {
+  void connect(std::size_t c, const std::string& endpoint) {
     connection& conn = *connections_[c];
     if (conn.link && conn.link->is_open()) conn.link->close(false);
     conn.queue.clear();
     conn.busy = false;
-    if (make_)
+    if (make_) {
       conn.link = make_(
           c, [strand = strand_](std::function<void()> f) { asio::post(strand, std::move(f)); });
-    else
+    } else if (!endpoint.empty()) {
+      std::string error;
+      if (!loopback_endpoint(endpoint, conn.other_endpoint, error)) {
+        log(wire_event::kind::error, c, {}, "connect: " + error);
+        session_.on_connect_failed(c, error);
+        pump();
+        return;
+      }
+      conn.link = std::make_unique<socket_transport>(strand_, conn.other_endpoint);
+    } else {
       conn.link = std::make_unique<socket_transport>(strand_, *endpoints_);
+    }
     log(wire_event::kind::connect, c);
     transport* link = conn.link.get();
     link->async_connect([self = shared_from_this(), c, link](std::error_code ec) {

@@ -401,26 +401,36 @@ bool target_process::start(std::string& error) {
     }
     p.port = *port;
     const std::size_t mark = p.err.total();
+    const std::size_t out_mark = p.out.total();
     if (!p.launch(error)) {
       p.halt();
       return false;
     }
+    const auto ready = [&] {
+      const std::string& text = p.options.ready_text;
+      return text.empty() || p.err.since(mark).find(text) != std::string::npos ||
+             p.out.since(out_mark).find(text) != std::string::npos;
+    };
     const auto deadline = std::chrono::steady_clock::now() + p.options.startup_timeout;
     while (std::chrono::steady_clock::now() < deadline) {
-      if (listening_on(p.port)) return true;
+      if (listening_on(p.port) && ready()) return true;
       p.reap(false);
       if (p.status) break;
       std::this_thread::sleep_for(listen_poll);
     }
     const bool ended = p.status.has_value();
+    const bool listened = !ended && listening_on(p.port);
     p.halt();
     const std::string said = last_lines(p.err.since(mark), 10);
     const bool port_taken = said.find("in use") != std::string::npos;
     if (ended && port_taken && attempt + 1 < port_attempts) continue;
     error = "'" + quoted(p.argv) + "' " +
-            (ended ? describe_status(*p.status) + " before listening"
-                   : "did not listen on 127.0.0.1:" + std::to_string(p.port) + " within " +
-                         std::to_string(p.options.startup_timeout.count()) + " ms") +
+            (ended      ? describe_status(*p.status) + " before listening"
+             : listened ? "listened on 127.0.0.1:" + std::to_string(p.port) +
+                              " but did not write '" + p.options.ready_text + "' within " +
+                              std::to_string(p.options.startup_timeout.count()) + " ms"
+                        : "did not listen on 127.0.0.1:" + std::to_string(p.port) + " within " +
+                              std::to_string(p.options.startup_timeout.count()) + " ms") +
             (said.empty() ? "" : "; its stderr ends:\n" + said);
     return false;
   }

@@ -12,6 +12,7 @@
 #pragma once
 
 #include "tcpcheck/bytes.hpp"
+#include "tcpcheck/frame_header.hpp"
 #include "tcpcheck/framing_spec.hpp"
 
 #include <cstddef>
@@ -36,7 +37,10 @@ struct boundary_limits {
   static constexpr std::size_t largest_payload = 1u << 20;
 };
 
-/// The boundary frames of `spec`, in a fixed order (none for `raw`).
-std::vector<boundary_frame> boundary_frames(const framing_spec& spec);
+/// The boundary frames of `spec`, in a fixed order (none for `raw`). A
+/// header's named fields hold `fields` (a real message type, say: a server
+/// may drop frames of a type it does not know before reading their length).
+std::vector<boundary_frame> boundary_frames(const framing_spec& spec,
+                                            const field_values& fields = {});
 
 } // namespace tcpcheck

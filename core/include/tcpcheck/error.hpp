@@ -44,7 +44,8 @@ enum class error {
   length_not_representable, ///< the length does not fit the length field
   payload_has_delimiter,    ///< the payload would be cut at a delimiter inside it
   payload_wrong_size,       ///< `fixed:N` framing and a payload of another size
-  spec_not_encodable,       ///< the spec keeps header bytes in frames (strip < header)
+  spec_not_encodable,       ///< `raw` framing: there are no boundaries to write
+  field_not_representable,  ///< a header field's value does not fit its width
 };
 
 /// What kind of failure a code is. Reports and exit codes key on these.

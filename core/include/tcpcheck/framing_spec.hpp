@@ -10,8 +10,10 @@
 //                            first ends the frame (the longer on a tie)
 //   fixed:16                 16-byte messages
 //   varint                   LEB128 length prefix (protobuf style)
+//   varint:4,field=type:u8   MQTT: a type byte, then a varint of at most 4 bytes
 //   len:u32be                a 4-byte big-endian length prefix
 //   len:i32le,max=64K        the seed article's struct.pack('i') header, capped
+//   len:u32be,field=type:u8,adjust=-4        PostgreSQL: a type byte, a length that counts itself
 //   len:u16be,offset=2,adjust=-4,strip=0,max=1000,max-of=frame,too-long=discard,eof=emit
 //
 // `parse_framing_spec` checks syntax and runs the linter: a spec with a
@@ -63,12 +65,29 @@ struct framing_limits {
   static constexpr std::int64_t largest_adjust = 1 << 30;            ///< |adjust|
   static constexpr std::size_t most_delimiters = 8;
   static constexpr std::size_t longest_delimiter = 64;
+  static constexpr std::size_t most_fields = 8; ///< named header fields
+  static constexpr std::size_t longest_field_name = 32;
+  static constexpr std::uint8_t longest_varint = 10; ///< bytes of a 64-bit LEB128 value
+};
+
+/// A named, fixed-width, unsigned field of a length-prefixed frame's header
+/// (`field=type:u8`), before the length field: a message type, flags, a
+/// channel. Scripts send frames with chosen values and match on them.
+struct header_field {
+  std::string name;
+  std::uint8_t width = 1; ///< bytes: 1, 2, 3, 4 or 8
+  byte_order order = byte_order::big;
+  std::uint32_t offset = 0; ///< its first byte in the frame
+
+  friend bool operator==(const header_field&, const header_field&) = default;
 };
 
 /// The length field of `len:` and `varint` framing.
 struct length_field {
   /// Width in bytes: 1, 2, 3, 4 or 8; 0 for a varint.
   std::uint8_t width = 4;
+  /// A varint's longest encoding in bytes (`varint:4`, MQTT); 10 holds any 64-bit value.
+  std::uint8_t varint_bytes = framing_limits::longest_varint;
   bool is_signed = false;
   byte_order order = byte_order::big;
   std::uint32_t offset = 0; ///< bytes before the field (part of the header)
@@ -78,9 +97,10 @@ struct length_field {
   std::optional<std::uint64_t> strip;
 
   /// The largest value the field can hold: 2^(8*width) - 1, or 2^(8*width-1) - 1
-  /// when signed; a varint holds any 64-bit value.
+  /// when signed; a varint 2^(7*bytes) - 1, any 64-bit value at 10 bytes.
   std::uint64_t largest_value() const noexcept {
-    if (width == 0) return UINT64_MAX;
+    if (width == 0)
+      return varint_bytes >= 10 ? UINT64_MAX : (std::uint64_t{1} << (7u * varint_bytes)) - 1;
     if (width == 8) return is_signed ? INT64_MAX : UINT64_MAX;
     return (std::uint64_t{1} << (8u * width - (is_signed ? 1u : 0u))) - 1;
   }
@@ -99,6 +119,9 @@ struct framing_spec {
   std::uint64_t fixed_size = 0; ///< `fixed:N`
 
   length_field field; ///< `len:` and `varint`
+  /// `field=NAME:TYPE`: named header fields, in the order given, from the
+  /// frame's first byte on; the length field's offset is at least their width.
+  std::vector<header_field> fields;
 
   std::uint64_t max = framing_limits::default_max;
   max_applies_to max_of = max_applies_to::frame;
@@ -112,6 +135,12 @@ struct framing_spec {
   std::uint64_t header_size() const noexcept { return field.offset + field.width; }
   bool is_length_based() const noexcept {
     return kind == framing_kind::length_prefixed || kind == framing_kind::varint;
+  }
+  /// The header field called `name`, or null.
+  const header_field* field_named(std::string_view name) const noexcept {
+    for (const auto& f : fields)
+      if (f.name == name) return &f;
+    return nullptr;
   }
   bool is_delimiter_based() const noexcept {
     return kind == framing_kind::line || kind == framing_kind::delimited;

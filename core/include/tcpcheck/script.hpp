@@ -12,12 +12,16 @@
 //   send "exit"
 //   expect "Good bye!" or close
 //
+// Binary protocols add header fields, computed lengths and framing per step
+// (docs/scripts.md): `send type=0x30 len16be("topic") "payload"`.
+//
 // The parser is strict: an error names the file, line and column, what was
 // expected and what was found. `to_string` prints a script in canonical
 // form; parsing that again gives the same script (a fuzz target checks it).
 #pragma once
 
 #include "tcpcheck/bytes.hpp"
+#include "tcpcheck/frame_header.hpp"
 #include "tcpcheck/framing_spec.hpp"
 
 #include <chrono>
@@ -32,18 +36,84 @@ namespace tcpcheck {
 
 using duration = std::chrono::milliseconds;
 
-/// Text with `${name}` references to captured variables.
+/// How a computed part writes a length: `len16be(...)` writes the length of
+/// what is inside as a big-endian u16, then what is inside; `size(...)`
+/// writes the length alone, as decimal text (IMAP's `{12}`).
+enum class length_form { u8, u16be, u16le, u32be, u32le, u64be, u64le, varint, decimal };
+
+/// Text with `${name}` references to variables, and computed lengths.
 struct script_text {
   struct segment {
     bool is_variable = false;
-    byte_buffer bytes;    ///< literal bytes, when not a variable
+    byte_buffer bytes;    ///< literal bytes, when not a variable or computed
     std::string variable; ///< the variable's name, when one
+    /// A computed length (`len32be(...)`, `size(...)`): the length of
+    /// `inner` once rendered, in this form.
+    std::optional<length_form> computed;
+    std::vector<segment> inner;
+
+    static segment literal(byte_buffer bytes) {
+      segment s;
+      s.bytes = std::move(bytes);
+      return s;
+    }
     friend bool operator==(const segment&, const segment&) = default;
   };
   std::vector<segment> segments;
 
+  /// Whether any part, computed ones included, uses a variable.
   bool has_variables() const noexcept;
+  /// Only literal bytes: no variables, nothing computed.
+  bool is_literal() const noexcept;
+  /// The variables used, computed parts included, in order (repeats kept).
+  std::vector<std::string> variables() const;
   friend bool operator==(const script_text&, const script_text&) = default;
+};
+
+/// Variables every conversation has without capturing them: values that
+/// differ per conversation (`${run}`, `${token}`) and per connection
+/// (`${conn}`), so parallel copies of a conversation do not collide on
+/// names they create.
+bool is_builtin_variable(std::string_view name) noexcept;
+
+/// The largest number `form` holds (`decimal`: any).
+std::uint64_t largest_of(length_form form) noexcept;
+
+/// `value` written in `form`: big or little endian, LEB128, or decimal text.
+byte_buffer encode_length(length_form form, std::uint64_t value);
+
+/// Renders `text`: literal bytes, variables' values from `lookup` (a null
+/// value renders nothing), computed lengths. False, with `why`, when a
+/// computed length does not fit its form.
+template <class Lookup>
+bool render_text(const std::vector<script_text::segment>& segments, const Lookup& lookup,
+                 byte_buffer& out, std::string& why) {
+  for (const auto& seg : segments) {
+    if (seg.computed) {
+      byte_buffer inner;
+      if (!render_text(seg.inner, lookup, inner, why)) return false;
+      if (inner.size() > largest_of(*seg.computed)) {
+        why = "a computed length of " + std::to_string(inner.size()) + " bytes does not fit";
+        return false;
+      }
+      const byte_buffer length = encode_length(*seg.computed, inner.size());
+      out.insert(out.end(), length.begin(), length.end());
+      if (*seg.computed != length_form::decimal) out.insert(out.end(), inner.begin(), inner.end());
+      continue;
+    }
+    const byte_buffer* bytes = seg.is_variable ? lookup(seg.variable) : &seg.bytes;
+    if (bytes) out.insert(out.end(), bytes->begin(), bytes->end());
+  }
+  return true;
+}
+
+/// A named header field's value (`type=0x30`, `type="Q"`) on a send or an
+/// expected frame (framing_spec's `field=`).
+struct field_setting {
+  std::string name;
+  std::uint64_t value = 0;
+  bool as_character = false; ///< written as a one-character string
+  friend bool operator==(const field_setting&, const field_setting&) = default;
 };
 
 /// One acceptable outcome of an `expect` step.
@@ -59,27 +129,34 @@ struct expectation {
     silence,  ///< nothing at all arrives for `quiet`
   };
   kind what = kind::exact;
-  script_text text;        ///< exact, prefix, contains
-  std::string pattern;     ///< regex, as written
-  std::string capture;     ///< regex: variable that receives group 1 (or the whole match)
-  std::uint32_t count = 1; ///< any
-  duration quiet{0};       ///< silence
+  std::vector<field_setting> fields; ///< header fields the frame must have
+  script_text text;                  ///< exact, prefix, contains
+  std::string pattern;               ///< regex, as written
+  std::string capture;               ///< regex: variable that receives group 1 (or the whole match)
+  std::uint32_t count = 1;           ///< any
+  duration quiet{0};                 ///< silence
   friend bool operator==(const expectation&, const expectation&) = default;
 };
 
 struct script_step {
-  enum class kind { connect, send, expect, sleep, shutdown, close, reset };
+  enum class kind { connect, send, expect, sleep, shutdown, close, reset, framing, sync };
   kind what = kind::send;
   std::string connection = "main";
   std::size_t line = 0; ///< 1-based line in the script file
+  // connect: another endpoint than the target (loopback only), "HOST:PORT"
+  // with the port perhaps a variable; empty: the target
+  script_text endpoint;
   // send
   script_text payload;
-  bool raw = false; ///< send the bytes as they are, not framed by the spec
+  bool raw = false;                  ///< send the bytes as they are, not framed by the spec
+  std::vector<field_setting> fields; ///< header fields of the framed payload
   // expect
   std::vector<expectation> alternatives;
   std::optional<duration> within; ///< this step's timeout, if not the script's
   // sleep
   duration pause{0};
+  // framing: the spec, as written, this connection reads and writes with from here on
+  std::string framing;
 
   friend bool operator==(const script_step&, const script_step&) = default;
 };
@@ -88,6 +165,9 @@ struct script {
   std::string description;            ///< the first comment line, without '#'
   std::optional<std::string> framing; ///< the spec as written in `framing`
   std::optional<duration> timeout;    ///< default timeout of every expect step
+  /// `ignore` directives: frames that may come unasked (exact, prefix,
+  /// contains or regex, with header fields), skipped while an expect waits.
+  std::vector<expectation> ignored;
   std::vector<script_step> steps;
 
   /// Connection names in order of first use; "main" first when used.
@@ -95,12 +175,38 @@ struct script {
   friend bool operator==(const script&, const script&) = default;
 };
 
+/// The values `fields` sets, in `spec`'s field order: 0 where a field is not
+/// set; a name `spec` lacks is left out (the session refuses it first).
+field_values field_values_for(const framing_spec& spec, const std::vector<field_setting>& fields);
+
+/// A payload with no variables, rendered (computed lengths included);
+/// nullopt when it uses a variable, whose value only a run knows.
+std::optional<byte_buffer> literal_payload(const script_text& text);
+
+/// The framing step `index` of `steps` reads and writes with: that of the
+/// last `framing` step before it on its connection, else `base` (the
+/// script's). `step_of(steps[i])` gives the script_step of an element.
+template <class Steps, class StepOf>
+framing_spec framing_before(const Steps& steps, std::size_t index, const framing_spec& base,
+                            StepOf step_of) {
+  const std::string& connection = step_of(steps[index]).connection;
+  for (std::size_t i = index; i-- > 0;) {
+    const script_step& step = step_of(steps[i]);
+    if (step.what != script_step::kind::framing || step.connection != connection) continue;
+    spec_error ignored;
+    if (auto spec = parse_framing_spec(step.framing, ignored)) return *spec;
+  }
+  return base;
+}
+
 /// Longest script text the parser reads, and other limits.
 struct script_limits {
   static constexpr std::size_t largest_script = 4u << 20;
   static constexpr std::size_t most_steps = 100000;
   static constexpr std::size_t most_connections = 64;
   static constexpr std::uint32_t most_frames_in_any = 1000000;
+  static constexpr std::size_t most_ignores = 64;
+  static constexpr std::size_t deepest_nesting = 8; ///< computed parts inside computed parts
   static constexpr std::int64_t longest_duration_ms = 24 * 3600 * 1000;
   /// Longest `expect regex` pattern. RE2 unrolls counted repetitions
   /// (`.{1000}`) before it compiles, and before `regex_memory` applies, so

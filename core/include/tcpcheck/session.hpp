@@ -34,6 +34,9 @@
 namespace tcpcheck {
 
 struct session_options {
+  /// Makes this conversation's `${run}`, `${conn}` and `${token}` its own:
+  /// the driver gives each conversation a different one.
+  std::uint64_t conversation_id = 0;
   duration default_timeout{5000}; ///< expect steps, unless the script or step says otherwise
   duration connect_timeout{5000};
   duration write_gap{1};                     ///< pause between the writes of one cut send
@@ -49,12 +52,15 @@ struct session_action {
   byte_buffer bytes;          ///< write
   duration delay{0};          ///< write: wait this long first; start_timer: the timeout
   std::uint64_t timer = 0;    ///< start_timer: the id to report to on_timer
+  /// connect: "HOST:PORT" of another loopback endpoint (`connect HOST:PORT`);
+  /// empty: the target
+  std::string endpoint;
   friend bool operator==(const session_action&, const session_action&) = default;
 };
 
 /// One line of the transcript: what went over the wire, or happened.
 struct transcript_entry {
-  enum class kind { sent, received_frame, peer_closed, peer_reset, connected, note };
+  enum class kind { sent, received_frame, peer_closed, peer_reset, connected, note, ignored_frame };
   kind what = kind::note;
   std::size_t connection = 0;
   byte_buffer bytes; ///< sent bytes, or a frame's payload (cut at the transcript limit)
@@ -109,9 +115,22 @@ private:
   struct regex_cache;
   enum class wait_for { nothing, implicit_connect, connect, expect, sleep };
 
+  struct received_frame;
+
   void run(); // advances through steps while it can
   bool run_step(const script_step& step);
   bool check_expect(const script_step& step);
+  bool match_frames(const script_step& step, connection_state& conn);
+  bool match_end(const script_step& step, connection_state& conn);
+  bool matches(const expectation& e, const received_frame& f, std::size_t connection,
+               byte_buffer* captured) const;
+  bool has_fields(const std::vector<field_setting>& fields, const received_frame& f,
+                  const connection_state& conn) const;
+  void drop_ignored(const script_step& step, std::size_t connection);
+  void pop_frame(connection_state& conn);
+  bool check_fields(const script_step& step);
+  void change_framing(std::size_t connection, const std::string& spec_text);
+  void decode(std::size_t connection, byte_view bytes);
   void send_step(std::size_t index);
   void pipeline_ahead();
   void wait(duration timeout);
@@ -119,7 +138,9 @@ private:
   void fail(std::string expected, std::string got, std::string reason);
   void pass();
   std::size_t connection_of(const script_step& step) const;
-  byte_buffer render(const script_text& text) const;
+  const byte_buffer* value_of(const std::string& name, std::size_t connection) const;
+  byte_buffer render(const script_text& text, std::size_t connection = 0) const;
+  bool render_checked(const script_text& text, std::size_t connection, byte_buffer& out);
   std::string describe(const expectation& e) const;
   std::string describe(const script_step& step) const; // its alternatives, joined by "or"
   void queue_frame(std::size_t connection, const frame& f);
@@ -133,6 +154,10 @@ private:
   std::vector<std::string> names_;
   std::vector<std::unique_ptr<connection_state>> connections_;
   std::map<std::string, byte_buffer> variables_;
+  byte_buffer run_value_;                // ${run}
+  byte_buffer token_value_;              // ${token}
+  std::vector<byte_buffer> conn_values_; // ${conn}, by connection
+  bool changes_framing_ = false;         // a `framing` step: received bytes are kept to re-read
   std::unique_ptr<regex_cache> regexes_;
   std::vector<bool> sent_ahead_; // pipeline: sends already written
   std::size_t pc_ = 0;           // the step being run

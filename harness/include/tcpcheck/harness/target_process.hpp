@@ -44,9 +44,14 @@ struct process_death {
 };
 
 struct spawn_options {
-  std::chrono::milliseconds startup_timeout{10000}; ///< until the port listens
-  std::chrono::milliseconds stop_timeout{2000};     ///< after SIGTERM, before SIGKILL
-  std::size_t output_limit = 1u << 20;              ///< latest stderr bytes kept
+  std::chrono::milliseconds startup_timeout{10000}; ///< until the port listens (and is ready)
+  /// When not empty, a server that listens is ready only once its output
+  /// (stdout or stderr) holds this text: some listen before they can serve
+  /// (PostgreSQL answers "the database system is starting up" until it
+  /// logs "ready to accept connections").
+  std::string ready_text;
+  std::chrono::milliseconds stop_timeout{2000}; ///< after SIGTERM, before SIGKILL
+  std::size_t output_limit = 1u << 20;          ///< latest stderr bytes kept
   /// "NAME=value" entries added to (or replacing those of) tcpcheck's own
   /// environment: the coverage map's name, for one.
   std::vector<std::string> environment;
