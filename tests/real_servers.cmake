@@ -22,9 +22,15 @@ set(slow_server_matrix
 add_test(NAME real_server.mqtt-mosquitto
          COMMAND ${check_server} --script ${scripts}/real-servers/mqtt-mosquitto.tcs
                  --spawn "${real_servers} mosquitto {port}" --expect-pass)
+# dnsmasq forks a process for each TCP connection: on a loaded 2-core
+# machine 64 conversations at once can take longer than 64 in a row, which
+# concurrency/parallel-64 (a timing oracle) reads as serving one client at a
+# time (seen 1 run in 5 with both cores busy). concurrency/stalled-peer still
+# shows that it serves others while one client stalls.
 add_test(NAME real_server.dns-dnsmasq
          COMMAND ${check_server} --script ${scripts}/real-servers/dns-dnsmasq.tcs
-                 --spawn "${real_servers} dnsmasq {port}" --expect-pass)
+                 --spawn "${real_servers} dnsmasq {port}" --expect-pass
+                 -- --exclude concurrency/parallel-64)
 add_test(NAME real_server.beanstalkd
          COMMAND ${check_server} --script ${scripts}/real-servers/beanstalkd.tcs
                  --spawn "${real_servers} beanstalkd {port}" --expect-pass)
