@@ -634,6 +634,105 @@ std::vector<std::string> script::connections() const {
   return names;
 }
 
+namespace {
+
+// The script as its lines are read: directives, steps, and what later
+// lines are checked against (connections opened, variables captured, the
+// framing each connection has).
+class script_builder {
+public:
+  // framing, timeout, ignore: false after failing.
+  bool directive(line_parser& p, const token& first) {
+    p.take();
+    if (seen_step_)
+      return p.fail(first.column,
+                    "a step (directives such as '" + std::string(first.text) +
+                        "' come before the first step)",
+                    "'" + std::string(first.text) + "'");
+    if (first.text == "framing") {
+      if (s_.framing) return p.fail(first.column, "one framing directive", "a second one");
+      std::string spec;
+      if (!p.parse_framing_token(p.take(), spec)) return false;
+      s_.framing = spec;
+      framings_.set_default(spec);
+    } else if (first.text == "ignore") {
+      if (s_.ignored.size() == script_limits::most_ignores)
+        return p.fail(first.column, "at most 64 ignore directives", "another");
+      expectation e;
+      // Its fields are not checked here: an ignore applies on every
+      // connection under every framing, and matches no frame of a
+      // framing that lacks them (a type field after a `framing` step).
+      if (!p.parse_ignore(e)) return false;
+      s_.ignored.push_back(std::move(e));
+    } else {
+      if (s_.timeout) return p.fail(first.column, "one timeout directive", "a second one");
+      duration d{};
+      if (!p.parse_duration(d)) return false;
+      s_.timeout = d;
+    }
+    return p.expect_end();
+  }
+
+  // Whether a line starting with `first` is a directive: `framing` is one
+  // before the first step, and a step after it (framing per step).
+  bool is_directive(const token& first) const {
+    return first.what == token::kind::word && (first.text == "timeout" || first.text == "ignore" ||
+                                               (first.text == "framing" && !seen_step_));
+  }
+
+  // A step, checked against the lines before it: false after failing.
+  bool step(line_parser& p, const token& first, std::size_t line) {
+    script_step step;
+    step.line = line;
+    if (!p.parse_step(step)) return false;
+    seen_step_ = true;
+    if (step.what == script_step::kind::connect) {
+      connections_.insert(step.connection);
+      framings_.open(step.connection);
+    } else if (!connections_.count(step.connection)) {
+      return p.fail(first.column, "a connection opened by '" + step.connection + ": connect' first",
+                    "'" + step.connection + ":'");
+    }
+    if (connections_.size() > script_limits::most_connections)
+      return p.fail(first.column, "at most 64 connections", "another one");
+    if (step.what == script_step::kind::framing) framings_.change(step.connection, step.framing);
+    if (!framings_.check_fields(step.connection, p.field_columns(), p)) return false;
+    if (!variables_captured(p, first, step)) return false;
+    for (const auto& e : step.alternatives)
+      if (!e.capture.empty()) variables_.insert(e.capture);
+    s_.steps.push_back(std::move(step));
+    if (s_.steps.size() > script_limits::most_steps)
+      return p.fail(1, "at most 100000 steps", "more");
+    return true;
+  }
+
+  script& result() { return s_; }
+
+private:
+  // Variables must be captured before they are used (built-in ones need not).
+  bool variables_captured(line_parser& p, const token& first, const script_step& step) const {
+    const auto check_uses = [&](const script_text& t) {
+      for (const auto& name : t.variables())
+        if (!is_builtin_variable(name) && !variables_.count(name))
+          return p.fail(first.column,
+                        "${" + name + "} captured by an earlier 'expect regex ... as " + name + "'",
+                        "its first use");
+      return true;
+    };
+    if (!check_uses(step.payload) || !check_uses(step.endpoint)) return false;
+    return std::all_of(step.alternatives.begin(), step.alternatives.end(),
+                       [&](const expectation& e) { return check_uses(e.text); });
+  }
+
+  script s_;
+  bool seen_step_ = false;
+  std::set<std::string> connections_{"main"};
+  std::set<std::string> variables_;
+  framings_in_effect framings_;
+};
+
+} // namespace
+
 std::optional<script> parse_script(std::string_view text, script_error& error) {
   if (text.size() > script_limits::largest_script) {
     error = {1, 1,
@@ -641,12 +740,8 @@ std::optional<script> parse_script(std::string_view text, script_error& error) {
              std::to_string(text.size()) + " bytes"};
     return std::nullopt;
   }
-  script s;
+  script_builder builder;
   bool seen_content = false; // a directive or step: the description must come first
-  bool seen_step = false;
-  std::set<std::string> connections{"main"};
-  std::set<std::string> variables;
-  framings_in_effect framings;
   std::size_t number = 0;
   for (std::size_t start = 0; start <= text.size();) {
     std::size_t end = text.find('\n', start);
@@ -660,6 +755,7 @@ std::optional<script> parse_script(std::string_view text, script_error& error) {
       error = {number, line.find('\0') + 1, "text", "a NUL byte (write \\0 inside a string)"};
       return std::nullopt;
     }
+    script& s = builder.result();
     if (!seen_content && s.description.empty()) {
       const std::string_view comment = comment_text(line);
       if (!comment.empty()) {
@@ -671,86 +767,12 @@ std::optional<script> parse_script(std::string_view text, script_error& error) {
     if (!p.tokenize()) return std::nullopt;
     if (p.empty()) continue;
     seen_content = true;
-
     const token first = p.peek();
-    const bool directive = first.what == token::kind::word &&
-                           (first.text == "timeout" || first.text == "ignore" ||
-                            (first.text == "framing" && !seen_step)); // later, framing is a step
-    if (directive) {
-      p.take();
-      if (seen_step) {
-        p.fail(first.column,
-               "a step (directives such as '" + std::string(first.text) +
-                   "' come before the first step)",
-               "'" + std::string(first.text) + "'");
-        return std::nullopt;
-      }
-      if (first.text == "framing") {
-        if (s.framing)
-          return p.fail(first.column, "one framing directive", "a second one"), std::nullopt;
-        std::string spec;
-        if (!p.parse_framing_token(p.take(), spec)) return std::nullopt;
-        s.framing = spec;
-        framings.set_default(spec);
-      } else if (first.text == "ignore") {
-        if (s.ignored.size() == script_limits::most_ignores)
-          return p.fail(first.column, "at most 64 ignore directives", "another"), std::nullopt;
-        expectation e;
-        // Its fields are not checked here: an ignore applies on every
-        // connection under every framing, and matches no frame of a
-        // framing that lacks them (a type field after a `framing` step).
-        if (!p.parse_ignore(e)) return std::nullopt;
-        s.ignored.push_back(std::move(e));
-      } else {
-        if (s.timeout)
-          return p.fail(first.column, "one timeout directive", "a second one"), std::nullopt;
-        duration d{};
-        if (!p.parse_duration(d)) return std::nullopt;
-        s.timeout = d;
-      }
-      if (!p.expect_end()) return std::nullopt;
-      continue;
-    }
-
-    script_step step;
-    step.line = number;
-    if (!p.parse_step(step)) return std::nullopt;
-    seen_step = true;
-    if (step.what == script_step::kind::connect) {
-      connections.insert(step.connection);
-      framings.open(step.connection);
-    } else if (!connections.count(step.connection)) {
-      p.fail(first.column, "a connection opened by '" + step.connection + ": connect' first",
-             "'" + step.connection + ":'");
-      return std::nullopt;
-    }
-    if (connections.size() > script_limits::most_connections) {
-      p.fail(first.column, "at most 64 connections", "another one");
-      return std::nullopt;
-    }
-    if (step.what == script_step::kind::framing) framings.change(step.connection, step.framing);
-    if (!framings.check_fields(step.connection, p.field_columns(), p)) return std::nullopt;
-    // Variables must be captured before they are used.
-    const auto check_uses = [&](const script_text& t) {
-      for (const auto& name : t.variables())
-        if (!is_builtin_variable(name) && !variables.count(name))
-          return p.fail(first.column,
-                        "${" + name + "} captured by an earlier 'expect regex ... as " + name + "'",
-                        "its first use");
-      return true;
-    };
-    if (!check_uses(step.payload) || !check_uses(step.endpoint)) return std::nullopt;
-    for (const auto& e : step.alternatives)
-      if (!check_uses(e.text)) return std::nullopt;
-    for (const auto& e : step.alternatives)
-      if (!e.capture.empty()) variables.insert(e.capture);
-    s.steps.push_back(std::move(step));
-    if (s.steps.size() > script_limits::most_steps) {
-      p.fail(1, "at most 100000 steps", "more");
-      return std::nullopt;
-    }
+    const bool ok =
+        builder.is_directive(first) ? builder.directive(p, first) : builder.step(p, first, number);
+    if (!ok) return std::nullopt;
   }
-  return s;
+  return std::move(builder.result());
 }
 
 } // namespace tcpcheck
