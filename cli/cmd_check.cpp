@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "script_argument.hpp"
+#include "spec_argument.hpp"
 #include "target_argument.hpp"
 
 namespace tcpcheck::cli {
@@ -53,9 +54,14 @@ int check(check_cli& o) {
   }
   settings.progress = !o.no_progress;
 
+  auto matrix = generate_matrix(*s, *spec, settings.matrix);
+  if (const auto unmatched = unmatched_patterns(matrix, settings.selection); !unmatched.empty()) {
+    std::cerr << command << ": --only/--exclude '" << unmatched.front()
+              << "' matches no case of this script (tcpcheck check SCRIPT --list shows them)\n";
+    return exit_usage;
+  }
   if (o.list) {
-    list_cases(select_cases(generate_matrix(*s, *spec, settings.matrix), settings.selection),
-               std::cout);
+    list_cases(select_cases(std::move(matrix), settings.selection), std::cout);
     return exit_ok;
   }
   int exit = exit_ok;
@@ -77,7 +83,8 @@ command add_check(CLI::App& app) {
       ->required();
   add_target_options(*sub, o->target);
   sub->add_option("--framing,-f", s.framing_override,
-                  "Framing spec; overrides the script's 'framing' line");
+                  "Framing spec; overrides the script's 'framing' line")
+      ->check(non_empty_spec);
   sub->add_option("--seed", s.matrix.seed, "Seed of everything random (random plans)")
       ->capture_default_str();
   sub->add_option("--only", s.selection.only,

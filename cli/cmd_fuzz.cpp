@@ -21,6 +21,7 @@
 #include "progress_line.hpp"
 #include "report_files.hpp"
 #include "script_argument.hpp"
+#include "spec_argument.hpp"
 #include "target_argument.hpp"
 
 namespace tcpcheck::cli {
@@ -290,8 +291,8 @@ command add_fuzz(CLI::App& app) {
                   "turns, and share one framing")
       ->required();
   add_target_options(*sub, o->target);
-  sub->add_option("--framing,-f", o->framing,
-                  "Framing spec; overrides the script's 'framing' line");
+  sub->add_option("--framing,-f", o->framing, "Framing spec; overrides the script's 'framing' line")
+      ->check(non_empty_spec);
   sub->add_option("--seed", o->options.seed,
                   "Seed: the same seed, script and target give the "
                   "same cases in the same order")

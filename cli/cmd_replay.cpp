@@ -16,6 +16,7 @@
 #include "exit_codes.hpp"
 #include "report_files.hpp"
 #include "script_argument.hpp"
+#include "spec_argument.hpp"
 #include "target_argument.hpp"
 
 namespace tcpcheck::cli {
@@ -134,7 +135,8 @@ command add_replay(CLI::App& app) {
   auto o = std::make_shared<replay_cli>();
   sub->add_option("PATH", o->paths, "Scripts (.tcs), or directories searched for them")->required();
   add_target_options(*sub, o->target);
-  sub->add_option("--framing,-f", o->framing, "Framing spec; overrides each script's 'framing'");
+  sub->add_option("--framing,-f", o->framing, "Framing spec; overrides each script's 'framing'")
+      ->check(non_empty_spec);
   sub->add_option("--timeout", o->timeout_ms,
                   "Milliseconds each expect waits (overrides the scripts' 'timeout')")
       ->check(CLI::Range(1u, 86400000u));

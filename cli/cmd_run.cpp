@@ -13,6 +13,7 @@
 #include "exit_codes.hpp"
 #include "report_files.hpp"
 #include "script_argument.hpp"
+#include "spec_argument.hpp"
 #include "target_argument.hpp"
 
 namespace tcpcheck::cli {
@@ -95,8 +96,8 @@ command add_run(CLI::App& app) {
   auto o = std::make_shared<run_options_cli>();
   sub->add_option("SCRIPT", o->script_path, "The script file (docs/scripts.md)")->required();
   add_target_options(*sub, o->target);
-  sub->add_option("--framing,-f", o->framing,
-                  "Framing spec; overrides the script's 'framing' line");
+  sub->add_option("--framing,-f", o->framing, "Framing spec; overrides the script's 'framing' line")
+      ->check(non_empty_spec);
   sub->add_option("--plan,-p", o->plan,
                   "How sends are cut into writes: whole, bytewise, chunk:N, random[:SEED], "
                   "split-header, merged, pipeline")

@@ -27,7 +27,7 @@ std::optional<loaded_corpus> load_corpus(const std::string& dir, std::string_vie
   std::sort(paths.begin(), paths.end());
   for (const auto& path : paths) {
     std::string error;
-    const auto text = read_input(path, error);
+    const auto text = read_input(path, error, script_limits::largest_script);
     if (!text) {
       std::cerr << command << ": --corpus: " << path << ": " << error << '\n';
       return std::nullopt;

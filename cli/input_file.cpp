@@ -1,6 +1,7 @@
 // Reading whole inputs, bounded, with errors that name the file; writing reports.
 #include "input_file.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -9,7 +10,8 @@
 
 namespace tcpcheck::cli {
 
-std::optional<byte_buffer> read_input(const std::string& path, std::string& error) {
+std::optional<byte_buffer> read_input(const std::string& path, std::string& error,
+                                      std::size_t limit) {
   const bool is_stdin = path == "-";
   std::FILE* file = is_stdin ? stdin : std::fopen(path.c_str(), "rb");
   if (file == nullptr) {
@@ -19,14 +21,15 @@ std::optional<byte_buffer> read_input(const std::string& path, std::string& erro
   byte_buffer bytes;
   std::uint8_t chunk[64 * 1024];
   for (;;) {
-    const std::size_t got = std::fread(chunk, 1, sizeof chunk, file);
-    if (bytes.size() + got > largest_input) {
-      error = "'" + path + "' is larger than " + std::to_string(largest_input) + " bytes";
+    const std::size_t want = std::min(sizeof chunk, limit + 1 - bytes.size());
+    const std::size_t got = std::fread(chunk, 1, want, file);
+    if (bytes.size() + got > limit) {
+      error = "'" + path + "' is larger than " + std::to_string(limit) + " bytes";
       if (!is_stdin) std::fclose(file);
       return std::nullopt;
     }
     bytes.insert(bytes.end(), chunk, chunk + got);
-    if (got < sizeof chunk) break;
+    if (got < want) break;
   }
   const bool failed = std::ferror(file) != 0;
   if (!is_stdin) std::fclose(file);

@@ -10,7 +10,7 @@ namespace tcpcheck::cli {
 
 std::optional<script> load_script(const std::string& path, std::string_view command) {
   std::string error;
-  const auto bytes = read_input(path, error);
+  const auto bytes = read_input(path, error, script_limits::largest_script);
   if (!bytes) {
     std::cerr << command << ": " << error << '\n';
     return std::nullopt;

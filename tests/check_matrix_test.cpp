@@ -646,6 +646,15 @@ TEST(CaseSelection, APatternSelectsEveryIdBelowIt) {
   EXPECT_EQ(ids_of(select_cases(cases, selecting({at + "/*"}))), ids_of(line));
 }
 
+TEST(CaseSelection, PatternsThatMatchNothingAreNamed) {
+  const auto cases = matrix_of(script_of(hello_text));
+  case_selection selection = selecting({"segmentaton", "faults"});
+  selection.exclude = {"concurrency/parallel-64", "boundary/no-such-frame"};
+  EXPECT_EQ(unmatched_patterns(cases, selection),
+            (std::vector<std::string>{"segmentaton", "boundary/no-such-frame"}));
+  EXPECT_TRUE(unmatched_patterns(cases, selecting({"segmentation", "*/rst"})).empty());
+}
+
 TEST(CaseSelection, AStarMatchesAcrossSlashes) {
   const auto cases = matrix_of(script_of(hello_text));
   const auto rst = select_cases(cases, selecting({"*/rst"}));

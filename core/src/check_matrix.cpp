@@ -437,6 +437,17 @@ bool matches(std::string_view pattern, std::string_view id) {
   return fnmatch(p.c_str(), i.c_str(), 0) == 0 || fnmatch((p + "/*").c_str(), i.c_str(), 0) == 0;
 }
 
+std::vector<std::string> unmatched_patterns(const std::vector<check_case>& cases,
+                                            const case_selection& selection) {
+  std::vector<std::string> unmatched;
+  for (const auto* patterns : {&selection.only, &selection.exclude})
+    for (const auto& p : *patterns)
+      if (std::none_of(cases.begin(), cases.end(),
+                       [&](const check_case& c) { return matches(p, c.id); }))
+        unmatched.push_back(p);
+  return unmatched;
+}
+
 std::vector<check_case> select_cases(std::vector<check_case> cases,
                                      const case_selection& selection) {
   const auto any_match = [](const std::vector<std::string>& patterns, const std::string& id) {

@@ -102,6 +102,12 @@ struct case_selection {
 
 bool matches(std::string_view pattern, std::string_view id);
 
+/// The `only` and `exclude` patterns of `selection` that match no case of
+/// `cases`: a mistyped pattern would otherwise run nothing, or everything,
+/// and pass.
+std::vector<std::string> unmatched_patterns(const std::vector<check_case>& cases,
+                                            const case_selection& selection);
+
 /// The cases `selection` keeps, in their order. (The check runs the
 /// baseline first whatever is selected: the other cases are judged by it.)
 std::vector<check_case> select_cases(std::vector<check_case> cases,
