@@ -6,6 +6,7 @@
 #include "check_run.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "option_checks.hpp"
 #include "script_argument.hpp"
 #include "spec_argument.hpp"
 #include "target_argument.hpp"
@@ -86,7 +87,8 @@ command add_check(CLI::App& app) {
                   "Framing spec; overrides the script's 'framing' line")
       ->check(non_empty_spec);
   sub->add_option("--seed", s.matrix.seed, "Seed of everything random (random plans)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(unsigned_seed);
   sub->add_option("--only", s.selection.only,
                   "Run only the cases whose id matches this glob, or lies below it "
                   "('faults', 'segmentation/random-*'); repeatable");

@@ -16,6 +16,7 @@
 #include "commands.hpp"
 #include "demo_script.hpp"
 #include "exit_codes.hpp"
+#include "option_checks.hpp"
 
 namespace tcpcheck::cli {
 
@@ -124,7 +125,9 @@ command add_demo(CLI::App& app) {
       "demo", "Run `tcpcheck check` on two bundled greeting servers, a correct one and one with "
               "the seed articles' one-recv-one-message bug, and show the difference");
   auto o = std::make_shared<demo_options>();
-  sub->add_option("--seed", o->seed, "Seed of the random segmentations")->capture_default_str();
+  sub->add_option("--seed", o->seed, "Seed of the random segmentations")
+      ->capture_default_str()
+      ->check(unsigned_seed);
   sub->add_option("--soak", o->soak, "Conversations in a row in the soak case")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));

@@ -18,6 +18,7 @@
 #include "corpus_directory.hpp"
 #include "exit_codes.hpp"
 #include "input_file.hpp"
+#include "option_checks.hpp"
 #include "progress_line.hpp"
 #include "report_files.hpp"
 #include "script_argument.hpp"
@@ -296,7 +297,8 @@ command add_fuzz(CLI::App& app) {
   sub->add_option("--seed", o->options.seed,
                   "Seed: the same seed, script and target give the "
                   "same cases in the same order")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(unsigned_seed);
   sub->add_option("--runs", o->options.runs,
                   "Cases to run, at most (default: no bound; --max-time stops the run)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));

@@ -14,6 +14,7 @@
 
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "option_checks.hpp"
 #include "report_files.hpp"
 #include "script_argument.hpp"
 #include "spec_argument.hpp"

@@ -11,6 +11,7 @@
 
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "option_checks.hpp"
 #include "report_files.hpp"
 #include "script_argument.hpp"
 #include "spec_argument.hpp"
@@ -102,7 +103,9 @@ command add_run(CLI::App& app) {
                   "How sends are cut into writes: whole, bytewise, chunk:N, random[:SEED], "
                   "split-header, merged, pipeline")
       ->capture_default_str();
-  sub->add_option("--seed", o->seed, "Seed for --plan random")->capture_default_str();
+  sub->add_option("--seed", o->seed, "Seed for --plan random")
+      ->capture_default_str()
+      ->check(unsigned_seed);
   sub->add_option("--timeout", o->timeout_ms,
                   "Milliseconds to wait for a connection and for each expect step without "
                   "'within'; overrides the script's 'timeout' line (default: that, else 5000)")

@@ -13,12 +13,6 @@ namespace tcpcheck::cli {
 /// Prints "tcpcheck: bad framing spec: column N: reason", the spec, and a caret.
 void print_spec_error(std::ostream& out, const std::string& text, const spec_error& error);
 
-/// The check of a `--framing` that overrides a script's: an empty spec is
-/// refused ("" is not "no override").
-inline std::string non_empty_spec(const std::string& text) {
-  return text.empty() ? "an empty framing spec (try line or len:u32be)" : "";
-}
-
 /// Parses (and lints) `text`; on failure prints the error to `out`.
 std::optional<framing_spec> parse_spec_argument(const std::string& text, std::ostream& out);
 
