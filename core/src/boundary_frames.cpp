@@ -49,22 +49,6 @@ std::optional<std::size_t> largest_encodable(const framing_spec& spec, std::size
   return low;
 }
 
-void append_field(byte_buffer& out, const length_field& field, std::uint64_t value) {
-  if (field.width == 0) { // LEB128
-    do {
-      std::uint8_t b = value & 0x7f;
-      value >>= 7;
-      if (value) b |= 0x80;
-      out.push_back(b);
-    } while (value);
-    return;
-  }
-  for (unsigned i = 0; i < field.width; ++i) {
-    const unsigned shift = field.order == byte_order::big ? 8u * (field.width - 1 - i) : 8u * i;
-    out.push_back(static_cast<std::uint8_t>(value >> shift));
-  }
-}
-
 // The bytes before the length field: the named fields, then zeros.
 byte_buffer header_before_length(const framing_spec& spec, const field_values& fields) {
   byte_buffer wire(spec.field.offset, 0);
@@ -78,7 +62,7 @@ byte_buffer header_before_length(const framing_spec& spec, const field_values& f
 byte_buffer with_length(const framing_spec& spec, const field_values& fields, std::uint64_t value,
                         std::size_t payload_size) {
   byte_buffer wire = header_before_length(spec, fields);
-  append_field(wire, spec.field, value);
+  append_length_field(spec.field, value, wire);
   wire.insert(wire.end(), payload_size, filler);
   return wire;
 }

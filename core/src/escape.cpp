@@ -129,4 +129,14 @@ std::optional<byte_buffer> unescape(std::string_view text, unescape_error& error
   return out;
 }
 
+std::string hex_number(std::uint64_t value) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  do {
+    out.insert(out.begin(), digits[value & 0xf]);
+    value >>= 4;
+  } while (value);
+  return "0x" + out;
+}
+
 } // namespace tcpcheck

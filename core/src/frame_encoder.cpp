@@ -18,18 +18,7 @@ void write_header(const framing_spec& spec, const field_values& fields, std::uin
   out.insert(out.end(), f.offset, 0);
   for (std::size_t i = 0; i < spec.fields.size() && i < fields.size(); ++i)
     write_header_field(spec.fields[i], fields[i], out.data() + start);
-  if (f.width == 0) {
-    do {
-      const auto low = static_cast<std::uint8_t>(value & 0x7f);
-      value >>= 7;
-      out.push_back(value ? (low | 0x80) : low);
-    } while (value);
-    return;
-  }
-  for (unsigned i = 0; i < f.width; ++i) {
-    const unsigned shift = f.order == byte_order::big ? 8 * (f.width - 1 - i) : 8 * i;
-    out.push_back(static_cast<std::uint8_t>(value >> shift));
-  }
+  append_length_field(f, value, out);
 }
 
 std::size_t varint_size(std::uint64_t value) {

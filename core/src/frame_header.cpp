@@ -14,6 +14,22 @@ std::uint64_t largest_value(const header_field& f) noexcept {
   return f.width >= 8 ? UINT64_MAX : (std::uint64_t{1} << (8u * f.width)) - 1;
 }
 
+void append_varint(std::uint64_t value, byte_buffer& out) {
+  do {
+    const auto low = static_cast<std::uint8_t>(value & 0x7f);
+    value >>= 7;
+    out.push_back(value ? (low | 0x80) : low);
+  } while (value);
+}
+
+void append_length_field(const length_field& field, std::uint64_t value, byte_buffer& out) {
+  if (field.width == 0) return append_varint(value, out);
+  for (unsigned i = 0; i < field.width; ++i) {
+    const unsigned shift = field.order == byte_order::big ? 8u * (field.width - 1 - i) : 8u * i;
+    out.push_back(static_cast<std::uint8_t>(value >> shift));
+  }
+}
+
 void write_header_field(const header_field& f, std::uint64_t value, std::uint8_t* out) noexcept {
   for (unsigned i = 0; i < f.width; ++i) {
     const unsigned shift = f.order == byte_order::big ? 8 * (f.width - 1 - i) : 8 * i;

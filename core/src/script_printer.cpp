@@ -68,11 +68,7 @@ void append_fields(std::string& out, const std::vector<field_setting>& fields) {
       const auto byte = static_cast<std::uint8_t>(f.value);
       out += "\"" + escape(byte_view(&byte, 1), "\"$", /*backslash_also=*/true) + "\"";
     } else {
-      static constexpr char digits[] = "0123456789abcdef";
-      std::string hex;
-      for (std::uint64_t v = f.value; v != 0 || hex.empty(); v >>= 4)
-        hex.insert(hex.begin(), digits[v & 0xf]);
-      out += "0x" + hex;
+      out += hex_number(f.value);
     }
     out += ' ';
   }

@@ -79,11 +79,7 @@ byte_buffer encode_length(length_form form, std::uint64_t value) {
     fixed(8, form == length_form::u64be);
     break;
   case length_form::varint:
-    do {
-      const auto low = static_cast<std::uint8_t>(value & 0x7f);
-      value >>= 7;
-      out.push_back(value ? (low | 0x80) : low);
-    } while (value);
+    append_varint(value, out);
     break;
   case length_form::decimal: {
     const std::string text = std::to_string(value);

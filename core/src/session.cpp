@@ -24,16 +24,6 @@ bool contains(byte_view haystack, byte_view needle) {
          haystack.end();
 }
 
-std::string hex_number(std::uint64_t v) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  do {
-    out.insert(out.begin(), digits[v & 0xf]);
-    v >>= 4;
-  } while (v);
-  return "0x" + out;
-}
-
 // "type=0x20 " for a frame's header fields, as scripts write them.
 std::string fields_text(const framing_spec& spec, const field_values& values) {
   std::string out;

@@ -29,6 +29,9 @@ std::string escape(byte_view bytes, std::string_view also_escape = {}, bool back
 /// Space-separated lowercase hex, "68 65 6c 6c 6f".
 std::string to_hex(byte_view bytes);
 
+/// A number as scripts write header field values: "0x30".
+std::string hex_number(std::uint64_t value);
+
 /// Where and why `unescape` failed.
 struct unescape_error {
   std::size_t index = 0; ///< 0-based index of the offending backslash in the input

@@ -38,6 +38,13 @@ split_frame split_header(const framing_spec& spec, byte_view frame);
 /// The largest value `f` holds: 2^(8*width) - 1.
 std::uint64_t largest_value(const header_field& f) noexcept;
 
+/// Appends `value` as a LEB128 varint (7 bits a byte, low first).
+void append_varint(std::uint64_t value, byte_buffer& out);
+
+/// Appends a length field holding `value`: a varint, or `field.width`
+/// bytes in its byte order (the bytes before it are the caller's).
+void append_length_field(const length_field& field, std::uint64_t value, byte_buffer& out);
+
 /// Writes `f` holding `value` at `out + f.offset` (big or little endian).
 void write_header_field(const header_field& f, std::uint64_t value, std::uint8_t* out) noexcept;
 
