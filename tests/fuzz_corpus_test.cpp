@@ -894,6 +894,47 @@ TEST(ConversationMutatorWithSources, LearnedWordsAreSentInSomeCases) {
   }
 }
 
+// Whether a send holding `first` is followed, as the next send on its
+// connection, by one holding `then`.
+bool sends_in_turn(const fuzz_case& c, const byte_buffer& first, const byte_buffer& then) {
+  std::map<std::string, bool> after_first; // per connection: the last send held `first`
+  for (const auto& s : conversation_of(c)) {
+    if (s.step.what != step_kind::send) continue;
+    const byte_buffer bytes = literal_of(s.step.payload);
+    if (after_first[s.step.connection] && contains(bytes, then)) return true;
+    after_first[s.step.connection] = contains(bytes, first);
+  }
+  return false;
+}
+
+TEST(ConversationMutatorWithSources, ACommandWordIsPutBeforeTheSendItReplacesTheFirstWordOf) {
+  // "DEL a" then "GET a": an undocumented command on the key the script's
+  // own command uses, what a command word is learned for. Among the many
+  // words a fuzzer learns, one known to be a command comes first in a new
+  // send several times as often as the same word learned as any other.
+  const script baseline = script_of(two_connections_text);
+  const conversation_mutator m(baseline, spec_of(baseline), {});
+  std::vector<byte_buffer> learned_words = {bytes_of("DEL")};
+  for (int k = 0; k < 49; ++k)
+    learned_words.push_back(bytes_of("word" + std::to_string(k)));
+  const std::vector<byte_buffer> commands = {bytes_of("DEL")};
+  mutation_sources as_command;
+  as_command.learned = &learned_words;
+  as_command.commands = &commands;
+  mutation_sources as_learned;
+  as_learned.learned = &learned_words;
+  std::size_t commanded = 0, learned = 0, blind = 0;
+  for (std::uint64_t n = 0; n < 3000; ++n) {
+    const fuzz_case c = m.make(seed, n, as_command);
+    ASSERT_TRUE(converts(c, baseline));
+    commanded += sends_in_turn(c, bytes_of("DEL a"), bytes_of("GET a"));
+    learned += sends_in_turn(m.make(seed, n, as_learned), bytes_of("DEL a"), bytes_of("GET a"));
+    blind += sends_hold(m.make(seed, n), bytes_of("DEL"));
+  }
+  EXPECT_GT(commanded, 4 * learned + 5) << learned;
+  EXPECT_EQ(blind, 0u);
+}
+
 TEST(ConversationMutatorWithSources, ADonorsSendsAreSplicedIntoSomeCases) {
   const byte_buffer donated = bytes_of("DONOR-9517");
   fuzz_case donor;

@@ -14,6 +14,7 @@ in the JSON report (the guided-fuzzing tests, tests/planted/guided_server.c).
     --why                    "why" is not empty (a fallback was explained)
     --edges                  "edges_covered" > 0
     --processes-above N      "server_processes" > N
+    --command-word W         "command_words" holds W (a command learned)
 
 Anything after `--` goes to `tcpcheck fuzz` as it is (--seed, --runs,
 --feedback, ...). The report's numbers (runs, corpus, edges, words learned,
@@ -34,7 +35,7 @@ def summary(report):
              "guidance: " + ", ".join(f"{k} {g.get(k)!r}" for k in (
                  "feedback", "why", "edges_covered", "edges_total", "functions_reached",
                  "functions_total", "states", "transitions", "corpus", "learned_words",
-                 "server_processes", "attribution_runs", "attribution_ms"))]
+                 "command_words", "server_processes", "attribution_runs", "attribution_ms"))]
     for f in report["findings"]:
         lines.append(f"finding: {f['signature']} (kind {f['kind']}, run {f.get('run')}, "
                      f"confirmed {f['confirmed']}, {f['sends_minimized']} sends)")
@@ -55,6 +56,7 @@ def main() -> int:
     parser.add_argument("--why", action="store_true")
     parser.add_argument("--edges", action="store_true")
     parser.add_argument("--processes-above", type=int)
+    parser.add_argument("--command-word")
     parser.add_argument("rest", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     extra = args.rest[1:] if args.rest[:1] == ["--"] else args.rest
@@ -86,6 +88,10 @@ def main() -> int:
                 not guidance.get("server_processes", 0) > args.processes_above:
             problems.append(f"server_processes {guidance.get('server_processes')!r}, "
                             f"expected > {args.processes_above}")
+
+        if args.command_word and args.command_word not in guidance.get("command_words", []):
+            problems.append(f"command_words {guidance.get('command_words')!r}, "
+                            f"expected to hold {args.command_word!r}")
 
         problems += expect_exit(code, args.expect_none)
         if args.expect_none:

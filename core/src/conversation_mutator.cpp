@@ -115,7 +115,8 @@ public:
       : m_(m), spec_(m.spec()), words_(words), donor_(from.donor),
         replacements_(from.replacements && !from.replacements->empty() ? from.replacements
                                                                        : nullptr),
-        c_(c), rng_(rng) {}
+        commands_(from.commands && !from.commands->empty() ? from.commands : nullptr), c_(c),
+        rng_(rng) {}
 
   void apply() {
     if (replacements_ && rng_.below(6) == 0 && replace_compared()) return;
@@ -469,7 +470,9 @@ private:
   void insert_send(std::size_t i) {
     use_framing_of(i);
     case_step made = c_.steps[i];
-    const byte_buffer& word = words_.pick(rng_);
+    const byte_buffer& word = commands_ && rng_.below(4) != 0
+                                  ? (*commands_)[rng_.below(commands_->size())]
+                                  : words_.pick(rng_);
     // A raw send's bytes are wire bytes: its first word is not at the start.
     byte_buffer bytes = made.step.payload.has_variables() || made.step.raw
                             ? byte_buffer{}
@@ -642,6 +645,7 @@ private:
   const word_list& words_;
   const fuzz_case* donor_; // another corpus entry to splice sends from, if any
   const std::vector<replacement>* replacements_;
+  const std::vector<byte_buffer>* commands_;
   fuzz_case& c_;
   random_stream& rng_;
 };

@@ -15,6 +15,8 @@ constexpr std::size_t most_states = 1024;        // distinct states (and transit
 constexpr std::size_t most_learned_words = 4096; // the newest replace the oldest
 constexpr std::size_t most_samples = 2000;
 constexpr std::size_t replacements_per_value = 4;
+constexpr std::size_t most_commands = 64;
+constexpr std::size_t longest_command = 32;
 constexpr std::chrono::milliseconds watch_interval{5};
 constexpr std::size_t most_unreached_named = 500;
 constexpr unsigned from_corpus_percent = 90; // cases grown from an entry, not a seed script
@@ -83,6 +85,7 @@ fuzz_case fuzz_guidance::make_case(std::uint64_t n, bool from_corpus) {
     from.learned = &learned_;
     from.replacements = &replacements_;
     from.numbers = &learned_numbers_;
+    from.commands = &commands_;
     if (from_corpus && !corpus_.empty() && r % 100 < from_corpus_percent) {
       const std::size_t parent = corpus_.choose(mix(r));
       from.parent = &corpus_[parent].conversation;
@@ -196,6 +199,7 @@ void fuzz_guidance::learn_comparisons(comparisons learned) {
   // zeros, teach nothing.
   bool changed = false;
   for (auto& r : learned.replacements) {
+    learn_command(r);
     const std::string to(as_text(r.to));
     if (std::all_of(r.to.begin(), r.to.end(), [](std::uint8_t b) { return b == 0; }) ||
         known_words_.count(to))
@@ -209,6 +213,22 @@ void fuzz_guidance::learn_comparisons(comparisons learned) {
   replacements_.clear();
   for (const auto& [to, kept] : replacements_by_value_)
     replacements_.insert(replacements_.end(), kept.begin(), kept.end());
+}
+
+// A word the scripts send first, compared with a word they never send: a
+// command the server looks for (a dispatcher tries each in turn), whatever
+// the rest of the payload holds.
+void fuzz_guidance::learn_command(const replacement& r) {
+  const auto is_word = [](const byte_buffer& w) {
+    return !w.empty() && w.size() <= longest_command &&
+           std::all_of(w.begin(), w.end(), [](std::uint8_t b) { return b > ' ' && b < 0x7f; });
+  };
+  if (commands_.size() == most_commands || !is_word(r.from) || !is_word(r.to)) return;
+  const std::string to(as_text(r.to));
+  if (!known_words_.count(std::string(as_text(r.from))) || known_words_.count(to) ||
+      !command_set_.insert(to).second)
+    return;
+  commands_.push_back(r.to);
 }
 
 void fuzz_guidance::learn_words(std::vector<byte_buffer> words) {
@@ -455,6 +475,8 @@ guidance_summary fuzz_guidance::summary(std::uint64_t runs, std::chrono::millise
   s.states = states_.size();
   s.transitions = transitions_.size();
   s.learned_words = learned_.size() + learned_numbers_.size();
+  for (const auto& w : commands_)
+    s.command_words.emplace_back(as_text(w));
   s.over_time = over_time_;
   s.attribution_runs = attribution_runs_;
   s.attribution_time = std::chrono::duration_cast<std::chrono::milliseconds>(attribution_time_);

@@ -103,6 +103,7 @@ private:
   std::vector<std::size_t> suspects(const std::vector<std::size_t>& candidates) const;
   void learn_words(std::vector<byte_buffer> words);
   void learn_comparisons(comparisons learned);
+  void learn_command(const replacement& r);
   std::vector<feature> edge_features(const std::vector<std::uint8_t>& before,
                                      const std::vector<std::uint8_t>& after) const;
   bool any_unseen_edge(const std::vector<feature>& features) const;
@@ -137,7 +138,9 @@ private:
   std::vector<byte_buffer> learned_numbers_; // integer constants the server compared with
   std::size_t next_number_ = 0;
   std::map<std::string, std::vector<replacement>> replacements_by_value_; // by `to`
-  std::vector<replacement> replacements_;  // all of them, for the mutator
+  std::vector<replacement> replacements_; // all of them, for the mutator
+  std::vector<byte_buffer> commands_;     // words compared with a known first word
+  std::set<std::string> command_set_;
   std::vector<std::vector<bool>> watched_; // per seed script: non-probe connections
   std::vector<observed> round_;
   std::vector<byte_buffer> round_words_;

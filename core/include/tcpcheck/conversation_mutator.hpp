@@ -109,6 +109,12 @@ struct mutation_sources {
   /// Comparisons with constants seen (input-to-state): tried in one
   /// mutation in six when there are some.
   const std::vector<replacement>* replacements = nullptr;
+  /// Command words: constants the server compared a send's first word
+  /// with ("quit" against "del"), the commands it knows that the scripts
+  /// never send. A send made of its own puts one of them first three
+  /// times in four, so that an undocumented command meets the state the
+  /// script's other commands build ("del k" before "get k").
+  const std::vector<byte_buffer>* commands = nullptr;
 };
 
 class conversation_mutator {

@@ -141,6 +141,12 @@ void write_guidance_facts(std::ostream& out, const harness::guidance_summary& g)
          std::to_string(g.functions_reached) + " of " + std::to_string(g.functions_total));
   if (g.processes_seen) fact(out, "server processes", std::to_string(g.processes_seen));
   if (g.learned_words) fact(out, "learned words", std::to_string(g.learned_words));
+  if (!g.command_words.empty()) {
+    std::string list;
+    for (const auto& w : g.command_words)
+      list += (list.empty() ? "" : " ") + code(w);
+    fact(out, "commands learned", list);
+  }
   if (g.attribution_runs)
     fact(out, "attribution",
          std::to_string(g.attribution_runs) + " runs in " +

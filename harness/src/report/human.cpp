@@ -260,6 +260,12 @@ void write_guidance(std::ostream& out, const fuzz_facts& f) {
     out << "; corpus " << f.corpus << " entries, " << g.states << " reply states, " << g.transitions
         << " transitions, " << g.learned_words << " words learned";
   out << "\n";
+  if (!g.command_words.empty()) {
+    out << "commands the server knows that no script sends:";
+    for (const auto& w : g.command_words)
+      out << ' ' << escape(as_bytes(w));
+    out << "\n";
+  }
   if (!g.edges_total) return;
   out << "coverage: " << g.edges_covered << " of " << g.edges_total << " edges, "
       << g.functions_reached << " of " << g.functions_total << " functions reached";

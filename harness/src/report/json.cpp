@@ -157,6 +157,7 @@ json guidance_json(const fuzz_facts& f) {
           {"transitions", g.transitions},
           {"corpus", f.corpus},
           {"learned_words", g.learned_words},
+          {"command_words", g.command_words},
           {"server_processes", g.processes_seen},
           {"attribution_runs", g.attribution_runs},
           {"attribution_ms", g.attribution_time.count()},

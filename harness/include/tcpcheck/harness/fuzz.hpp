@@ -79,6 +79,7 @@ struct guidance_summary {
   std::vector<std::string> unreached_functions; ///< names, or module+0xADDR
   std::size_t processes_seen = 0;               ///< of the server, forked workers included
   std::size_t learned_words = 0;                ///< comparison operands and reply words
+  std::vector<std::string> command_words;       ///< commands the server knows, none scripted
   std::vector<coverage_sample> over_time;
   std::uint64_t attribution_runs = 0; ///< cases run again to tell which earned new coverage
   std::chrono::milliseconds attribution_time{0};
