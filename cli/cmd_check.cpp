@@ -30,7 +30,7 @@ struct check_cli {
 int check(check_cli& o) {
   constexpr std::string_view command = "tcpcheck check";
   auto s = load_script(o.script_path, command);
-  if (!s) return exit_usage;
+  if (!s || !plays_the_client(*s, o.script_path, command)) return exit_usage;
   if (o.timeout_ms) s->timeout = duration(o.timeout_ms);
   const auto spec = script_framing(*s, o.script_path, o.settings.framing_override, command);
   if (!spec) return exit_usage;

@@ -142,7 +142,7 @@ bool load_seed_scripts(const fuzz_cli& o, std::vector<script>& scripts,
                        std::optional<framing_spec>& spec) {
   for (const auto& path : o.script_paths) {
     auto s = load_script(path, this_command);
-    if (!s) return false;
+    if (!s || !plays_the_client(*s, path, this_command)) return false;
     if (o.timeout_ms) s->timeout = duration(o.timeout_ms);
     auto this_spec = script_framing(*s, path, o.framing, this_command);
     if (!this_spec) return false;

@@ -77,7 +77,7 @@ int replay(const replay_cli& o) {
   std::vector<loaded> scripts;
   for (const auto& path : files) {
     auto s = load_script(path, this_command);
-    if (!s) return exit_usage;
+    if (!s || !plays_the_client(*s, path, this_command)) return exit_usage;
     if (o.timeout_ms) s->timeout = duration(o.timeout_ms);
     auto spec = script_framing(*s, path, o.framing, this_command);
     if (!spec) return exit_usage;

@@ -9,6 +9,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "client_argument.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "option_checks.hpp"
@@ -24,6 +25,7 @@ namespace {
 struct run_options_cli {
   std::string script_path;
   target_arguments target;
+  client_arguments client;
   std::string framing;
   std::string plan = "whole";
   std::uint64_t seed = 1;
@@ -33,12 +35,58 @@ struct run_options_cli {
   bool verbose = false;
 };
 
+constexpr std::string_view command_name = "tcpcheck run";
+
+// The command line that runs it again, given what chooses the peer.
+std::string replay_of(const run_options_cli& o, const harness::run_report& report,
+                      const std::string& peer_arguments) {
+  return "tcpcheck run " + harness::shell_quote(o.script_path) + " " + peer_arguments +
+         " --framing " + harness::shell_quote(report.framing) + " --plan " + report.plan +
+         (o.timeout_ms ? " --timeout " + std::to_string(o.timeout_ms) : "") +
+         (o.gap_ms != 1 ? " --gap " + std::to_string(o.gap_ms) : "");
+}
+
+int report_run(const run_options_cli& o, harness::run_report& report, const std::string& peer) {
+  const auto doc = harness::to_document("run", peer, {report});
+  report::write_human(std::cout, doc, {o.verbose, isatty(STDOUT_FILENO) != 0});
+  const bool written = write_report_files(doc, o.reports, command_name);
+  if (report.result.unreachable) return exit_io_error;
+  if (!written) return exit_io_error;
+  return report.result.outcome.passed ? exit_ok : exit_failures;
+}
+
+// A `role server` script: tcpcheck listens and plays the server.
+int run_against_client(const run_options_cli& o, const script& s, const framing_spec& spec,
+                       const delivery_plan& plan, const harness::run_options& options) {
+  if (!o.client.given()) {
+    std::cerr << command_name
+              << ": the script says 'role server': give the client to test with --client "
+                 "\"CMD {port}\", or --listen HOST:PORT for one started some other way\n";
+    return exit_usage;
+  }
+  int exit = exit_ok;
+  auto played = play_server(o.client, s, spec, plan, options, command_name, exit);
+  if (!played) return exit;
+  harness::run_report report;
+  report.script_path = o.script_path;
+  report.steps = &s;
+  report.framing = to_string(spec);
+  report.plan = to_string(plan);
+  report.replay = replay_of(o, report, played->replay_arguments) +
+                  (o.client.client_timeout_ms != 5000
+                       ? " --client-timeout " + std::to_string(o.client.client_timeout_ms)
+                       : "");
+  report.peer = played->describe;
+  report.result = std::move(played->result);
+  report.death = std::move(played->death);
+  return report_run(o, report, played->describe);
+}
+
 int run(const run_options_cli& o) {
-  constexpr std::string_view command = "tcpcheck run";
-  auto s = load_script(o.script_path, command);
+  auto s = load_script(o.script_path, command_name);
   if (!s) return exit_usage;
   if (o.timeout_ms) s->timeout = duration(o.timeout_ms); // the command line wins over the script
-  const auto spec = script_framing(*s, o.script_path, o.framing, command);
+  const auto spec = script_framing(*s, o.script_path, o.framing, command_name);
   if (!spec) return exit_usage;
   std::string error;
   const std::string plan_text = o.plan == "random" ? "random:" + std::to_string(o.seed) : o.plan;
@@ -47,14 +95,27 @@ int run(const run_options_cli& o) {
     std::cerr << "tcpcheck run: --plan: " << error << '\n';
     return exit_usage;
   }
-
-  int exit = exit_ok;
-  const auto chosen = choose_target(o.target, command, exit);
-  if (!chosen) return exit;
-
   harness::run_options options;
   if (o.timeout_ms) options.session.connect_timeout = duration(o.timeout_ms);
   options.session.write_gap = duration(o.gap_ms);
+
+  const bool serving = s->role == script_role::server;
+  if (serving && (!o.target.target.empty() || !o.target.spawn.empty())) {
+    std::cerr << command_name << ": the script says 'role server' (tcpcheck plays the server): "
+              << "give the client with --client or --listen, not a server with --target or "
+                 "--spawn\n";
+    return exit_usage;
+  }
+  if (!serving && o.client.given()) {
+    std::cerr << command_name << ": --client and --listen are for scripts that say 'role server'; "
+              << "this one plays the client: give the server with --target or --spawn\n";
+    return exit_usage;
+  }
+  if (serving) return run_against_client(o, *s, *spec, *plan, options);
+
+  int exit = exit_ok;
+  const auto chosen = choose_target(o.target, command_name, exit);
+  if (!chosen) return exit;
 
   harness::run_report report;
   report.script_path = o.script_path;
@@ -62,11 +123,7 @@ int run(const run_options_cli& o) {
   report.where = chosen->where;
   report.framing = to_string(*spec);
   report.plan = to_string(*plan);
-  report.replay = "tcpcheck run " + harness::shell_quote(o.script_path) + " " +
-                  chosen->replay_arguments() + " --framing " +
-                  harness::shell_quote(report.framing) + " --plan " + report.plan +
-                  (o.timeout_ms ? " --timeout " + std::to_string(o.timeout_ms) : "") +
-                  (o.gap_ms != 1 ? " --gap " + std::to_string(o.gap_ms) : "");
+  report.replay = replay_of(o, report, chosen->replay_arguments());
   report.result = harness::run_script(chosen->where, *s, *spec, *plan, options);
 
   if (chosen->process) {
@@ -81,22 +138,20 @@ int run(const run_options_cli& o) {
       report.death = std::move(death);
     }
   }
-  const auto doc = harness::to_document("run", chosen->describe(), {report});
-  report::write_human(std::cout, doc, {o.verbose, isatty(STDOUT_FILENO) != 0});
-  const bool written = write_report_files(doc, o.reports, command);
-  if (report.result.unreachable) return exit_io_error;
-  if (!written) return exit_io_error;
-  return report.result.outcome.passed ? exit_ok : exit_failures;
+  return report_run(o, report, chosen->describe());
 }
 
 } // namespace
 
 command add_run(CLI::App& app) {
-  auto* sub = app.add_subcommand("run", "Run a script (.tcs) against a live server under one "
-                                        "delivery plan and judge its replies frame by frame");
+  auto* sub = app.add_subcommand(
+      "run", "Run a script (.tcs) against a live server under one delivery plan and judge its "
+             "replies frame by frame; or, for a 'role server' script, play the server for a "
+             "client (--client, --listen) and judge what it sends");
   auto o = std::make_shared<run_options_cli>();
   sub->add_option("SCRIPT", o->script_path, "The script file (docs/scripts.md)")->required();
   add_target_options(*sub, o->target);
+  add_client_options(*sub, o->client);
   sub->add_option("--framing,-f", o->framing, "Framing spec; overrides the script's 'framing' line")
       ->check(non_empty_spec);
   sub->add_option("--plan,-p", o->plan,
@@ -115,8 +170,8 @@ command add_run(CLI::App& app) {
       ->check(CLI::Range(0u, 60000u));
   add_report_options(*sub, o->reports, "the verdict, every step and the wire log");
   sub->add_flag("--verbose,-v", o->verbose, "Show every step and the wire log");
-  sub->footer("Exit codes: 0 passed, 1 the server failed a check, 2 bad usage, script or spec, "
-              "3 the target could not be reached.");
+  sub->footer("Exit codes: 0 passed, 1 the server (or client) failed a check, 2 bad usage, "
+              "script or spec, 3 the target could not be reached (or --listen could not listen).");
   return [o] { return run(*o); };
 }
 

@@ -21,6 +21,15 @@ std::optional<script> load_script(const std::string& path, std::string_view comm
   return s;
 }
 
+bool plays_the_client(const script& s, const std::string& path, std::string_view command) {
+  if (s.role == script_role::client) return true;
+  std::cerr << command << ": " << path
+            << " says 'role server': tcpcheck plays the server for a client there, which "
+               "'tcpcheck run SCRIPT --client \"CMD {port}\"' does; "
+            << command << " tests servers only, so far\n";
+  return false;
+}
+
 std::optional<framing_spec> script_framing(const script& s, const std::string& path,
                                            const std::string& override, std::string_view command) {
   const std::string text = !override.empty() ? override : s.framing.value_or("");

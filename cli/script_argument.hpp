@@ -15,6 +15,11 @@ namespace tcpcheck::cli {
 /// prefixed with `command` ("tcpcheck run"), and returns nullopt.
 std::optional<script> load_script(const std::string& path, std::string_view command);
 
+/// Whether `s` is a client's conversation (tcpcheck connects to a server):
+/// `check`, `fuzz` and `replay` test servers only, so far. A `role server`
+/// script is refused with a message that says what runs it.
+bool plays_the_client(const script& s, const std::string& path, std::string_view command);
+
 /// The framing spec a script runs under: `override` when given, else the
 /// script's `framing` line. On failure prints why and returns nullopt.
 std::optional<framing_spec> script_framing(const script& s, const std::string& path,

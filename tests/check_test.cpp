@@ -659,8 +659,8 @@ struct made_outcome {
     add("boundary/empty-frame", case_status::not_run, "the server could not be started again");
     {
       auto& r = add("concurrency/stalled-peer", case_status::fail, "the server died: killed");
-      r.server_death = process_death{"killed by signal 11 (SIGSEGV)",
-                                     "==1==ERROR: AddressSanitizer: SEGV <\"&'>\n", ""};
+      r.server_death = process_death{.how = "killed by signal 11 (SIGSEGV)",
+                                     .sanitizer = "==1==ERROR: AddressSanitizer: SEGV <\"&'>\n"};
     }
     outcome.area_times = {{check_area::segmentation, 12ms}, {check_area::faults, 3ms}};
     report.script_path = "greeting <1>.tcs";

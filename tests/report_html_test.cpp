@@ -85,8 +85,9 @@ test_case rst_failure() {
   test_case c = passing("faults/line-7/rst", "faults");
   c.state = status::fail;
   c.summary = "the server died";
-  c.death = harness::process_death{"killed by signal 11 (SIGSEGV)",
-                                   "==42==ERROR: AddressSanitizer: heap-use-after-free", ""};
+  c.death =
+      harness::process_death{.how = "killed by signal 11 (SIGSEGV)",
+                             .sanitizer = "==42==ERROR: AddressSanitizer: heap-use-after-free"};
   c.wire_log = {event(event_kind::connect, 0us, 1), event(event_kind::write, 10us, 1, "Mi"),
                 event(event_kind::reset, 20us, 1)};
   c.replay = "tcpcheck replay /tmp/rst.tcs";
@@ -189,7 +190,7 @@ document hostile_document() {
   c.details = {h};
   c.failed = failure{7, h, h, h};
   c.meaning = h;
-  c.death = harness::process_death{h, h, h};
+  c.death = harness::process_death{.how = h, .sanitizer = h, .stderr_tail = h};
   c.replay = h;
   c.script_file = h;
   c.script_text = h;

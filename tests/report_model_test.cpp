@@ -106,7 +106,8 @@ document fuzz_with_findings() {
     f.sends_found = 5;
     f.sends_minimized = 1;
     c.finding = f;
-    if (kind[0] == 'd') c.death = harness::process_death{"killed by signal 11 (SIGSEGV)", "", "x"};
+    if (kind[0] == 'd')
+      c.death = harness::process_death{.how = "killed by signal 11 (SIGSEGV)", .stderr_tail = "x"};
     doc.cases.push_back(c);
   }
   fuzz_facts f;
@@ -131,7 +132,7 @@ document hostile_check() {
   c.failed->got = hostile;
   c.failed->expected = hostile;
   c.details = {hostile};
-  c.death = harness::process_death{hostile, hostile, hostile};
+  c.death = harness::process_death{.how = hostile, .sanitizer = hostile, .stderr_tail = hostile};
   c.wire_log.push_back(event(harness::wire_event::kind::read, hostile));
   c.wire_log.back().text = hostile;
   return doc;

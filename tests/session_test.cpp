@@ -190,6 +190,8 @@ private:
     switch (a.what) {
     case session_action::kind::connect:
       return "connect " + name(a.connection);
+    case session_action::kind::accept:
+      return "accept " + name(a.connection);
     case session_action::kind::write:
       return "write " + name(a.connection) + " " + printable(a.bytes);
     case session_action::kind::shutdown:
@@ -210,6 +212,7 @@ private:
     const std::size_t c = a.connection;
     switch (a.what) {
     case session_action::kind::connect:
+    case session_action::kind::accept: // the peer is the one that connects: the same for a test
       if (refuse_connects) {
         session_.on_connect_failed(c, *refuse_connects);
       } else if (answer_connects) {

@@ -381,7 +381,7 @@ public:
                            "reset, silence)");
   }
 
-  bool parse_step(script_step& step) {
+  bool parse_step(script_step& step, script_role role) {
     const token first = peek();
     // An optional "name:" prefix picks the connection.
     if (first.what == token::kind::word && first.text.size() > 1 && first.text.ends_with(':')) {
@@ -392,8 +392,10 @@ public:
       take();
     }
     const token verb = take();
-    const std::string expected_step =
-        "a step (send, expect, sleep, connect, shutdown, close, reset, framing, sync)";
+    const bool serving = role == script_role::server;
+    const std::string expected_step = std::string("a step (send, expect, sleep, ") +
+                                      (serving ? "accept" : "connect") +
+                                      ", shutdown, close, reset, framing, sync)";
     if (verb.what != token::kind::word) return fail_at(verb, expected_step);
     if (verb.text == "send") {
       step.what = script_step::kind::send;
@@ -422,9 +424,15 @@ public:
     } else if (verb.text == "sleep") {
       step.what = script_step::kind::sleep;
       if (!parse_duration(step.pause, false)) return false;
-    } else if (verb.text == "connect") {
+    } else if (verb.text == (serving ? "accept" : "connect")) {
       step.what = script_step::kind::connect;
-      if (!at_end() && !parse_endpoint(step.endpoint)) return false;
+      // A server accepts from whoever connects: only a client picks where.
+      if (!serving && !at_end() && !parse_endpoint(step.endpoint)) return false;
+    } else if (verb.text == "connect" || verb.text == "accept") {
+      return fail_at(verb, serving ? "a step ('role server' scripts open connections with "
+                                     "'accept': the client under test connects)"
+                                   : "a step ('accept' opens a connection in 'role server' "
+                                     "scripts; this one connects, with 'connect')");
     } else if (verb.text == "shutdown") {
       step.what = script_step::kind::shutdown;
     } else if (verb.text == "close") {
@@ -641,7 +649,7 @@ namespace {
 // framing each connection has).
 class script_builder {
 public:
-  // framing, timeout, ignore: false after failing.
+  // framing, timeout, ignore, role: false after failing.
   bool directive(line_parser& p, const token& first) {
     p.take();
     if (seen_step_)
@@ -655,6 +663,13 @@ public:
       if (!p.parse_framing_token(p.take(), spec)) return false;
       s_.framing = spec;
       framings_.set_default(spec);
+    } else if (first.text == "role") {
+      if (seen_role_) return p.fail(first.column, "one role directive", "a second one");
+      seen_role_ = true;
+      const token which = p.take();
+      if (which.what != token::kind::word || (which.text != "client" && which.text != "server"))
+        return p.fail_at(which, "the role tcpcheck plays: client or server");
+      s_.role = which.text == "server" ? script_role::server : script_role::client;
     } else if (first.text == "ignore") {
       if (s_.ignored.size() == script_limits::most_ignores)
         return p.fail(first.column, "at most 64 ignore directives", "another");
@@ -676,21 +691,24 @@ public:
   // Whether a line starting with `first` is a directive: `framing` is one
   // before the first step, and a step after it (framing per step).
   bool is_directive(const token& first) const {
-    return first.what == token::kind::word && (first.text == "timeout" || first.text == "ignore" ||
-                                               (first.text == "framing" && !seen_step_));
+    return first.what == token::kind::word &&
+           (first.text == "timeout" || first.text == "ignore" || first.text == "role" ||
+            (first.text == "framing" && !seen_step_));
   }
 
   // A step, checked against the lines before it: false after failing.
   bool step(line_parser& p, const token& first, std::size_t line) {
     script_step step;
     step.line = line;
-    if (!p.parse_step(step)) return false;
+    if (!p.parse_step(step, s_.role)) return false;
     seen_step_ = true;
     if (step.what == script_step::kind::connect) {
       connections_.insert(step.connection);
       framings_.open(step.connection);
     } else if (!connections_.count(step.connection)) {
-      return p.fail(first.column, "a connection opened by '" + step.connection + ": connect' first",
+      return p.fail(first.column,
+                    "a connection opened by '" + step.connection + ": " +
+                        (s_.role == script_role::server ? "accept" : "connect") + "' first",
                     "'" + step.connection + ":'");
     }
     if (connections_.size() > script_limits::most_connections)
@@ -725,6 +743,7 @@ private:
   }
 
   script s_;
+  bool seen_role_ = false;
   bool seen_step_ = false;
   std::set<std::string> connections_{"main"};
   std::set<std::string> variables_;

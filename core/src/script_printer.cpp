@@ -119,12 +119,12 @@ std::string duration_text(duration d) {
   return std::to_string(ms) + "ms";
 }
 
-std::string to_string(const script_step& step) {
+std::string to_string(const script_step& step, script_role role) {
   std::string out;
   if (step.connection != "main") out += step.connection + ": ";
   switch (step.what) {
   case script_step::kind::connect:
-    out += "connect";
+    out += role == script_role::server ? "accept" : "connect";
     if (!step.endpoint.segments.empty()) {
       std::string quoted;
       append_text(quoted, step.endpoint);
@@ -169,6 +169,7 @@ std::string to_string(const script_step& step) {
 std::string to_string(const script& s) {
   std::string out;
   if (!s.description.empty()) out += "# " + s.description + "\n";
+  if (s.role == script_role::server) out += "role server\n";
   if (s.framing) out += "framing " + spec_word(*s.framing) + "\n";
   if (s.timeout) out += "timeout " + duration_text(*s.timeout) + "\n";
   for (const auto& e : s.ignored) {
@@ -178,7 +179,7 @@ std::string to_string(const script& s) {
   }
   if (!out.empty() && !s.steps.empty()) out += "\n";
   for (const auto& step : s.steps)
-    out += to_string(step) + '\n';
+    out += to_string(step, s.role) + '\n';
   return out;
 }
 

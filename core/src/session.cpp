@@ -267,6 +267,16 @@ void session::wait(duration timeout) {
   actions_.push_back(std::move(timer));
 }
 
+std::string session::peer() const {
+  return script_.role == script_role::server ? "the client" : "the server";
+}
+
+session_action session::open_action(std::size_t connection) const {
+  return action(script_.role == script_role::server ? session_action::kind::accept
+                                                    : session_action::kind::connect,
+                connection);
+}
+
 void session::start() {
   if (started_) return;
   started_ = true;
@@ -275,7 +285,7 @@ void session::start() {
                           script_.steps.front().what == script_step::kind::connect &&
                           script_.steps.front().connection == "main";
   if (names_.front() == "main" && !opens_main) {
-    actions_.push_back(action(session_action::kind::connect, 0));
+    actions_.push_back(open_action(0));
     wait_for_ = wait_for::implicit_connect;
     wait(options_.connect_timeout);
     return;
@@ -308,7 +318,7 @@ bool session::run_step(const script_step& step) {
       return false;
     }
     if (wait_for_ != wait_for::connect) {
-      session_action connect = action(session_action::kind::connect, c);
+      session_action connect = open_action(c);
       if (!step.endpoint.segments.empty()) {
         byte_buffer endpoint;
         if (!render_checked(step.endpoint, c, endpoint)) return false;
@@ -553,7 +563,7 @@ bool session::check_expect(const script_step& step) {
     return e.what == expectation::kind::silence;
   });
   if (only_silence && conn.bytes_arrived && conn.frames.empty()) {
-    fail(describe(step), "bytes of a frame", "the server sent something during the silence");
+    fail(describe(step), "bytes of a frame", peer() + " sent something during the silence");
     return false;
   }
   if (!conn.frames.empty()) return match_frames(step, conn);
@@ -572,7 +582,7 @@ bool session::match_frames(const script_step& step, connection_state& conn) {
           if (!has_fields(e.fields, conn.frames[i], conn)) {
             fail(expected,
                  fields_text(conn.spec, conn.frames[i].fields) + quoted(conn.frames[i].body),
-                 "the server sent another frame than expected");
+                 peer() + " sent another frame than expected");
             return false;
           }
         for (std::uint32_t i = 0; i < e.count; ++i)
@@ -606,13 +616,13 @@ bool session::match_frames(const script_step& step, connection_state& conn) {
              (conn.peer_reset      ? "a reset (RST)"
               : conn.stream_broken ? "bytes that break the framing"
                                    : "the connection closed (FIN)"),
-         conn.peer_reset      ? "the server reset the connection"
-         : conn.stream_broken ? "the server broke the framing: " + to_string(conn.decoder.error())
-                              : "the server closed the connection");
+         conn.peer_reset      ? peer() + " reset the connection"
+         : conn.stream_broken ? peer() + " broke the framing: " + to_string(conn.decoder.error())
+                              : peer() + " closed the connection");
     return false;
   }
   fail(expected, fields_text(conn.spec, frame.fields) + quoted(frame.body),
-       "the server sent another frame than expected");
+       peer() + " sent another frame than expected");
   return false;
 }
 
@@ -628,15 +638,15 @@ bool session::match_end(const script_step& step, connection_state& conn) {
   const std::string expected = describe(step);
   if (conn.stream_broken) {
     fail(expected, "bytes that break the framing",
-         "the server broke the framing: " + to_string(conn.decoder.error()));
+         peer() + " broke the framing: " + to_string(conn.decoder.error()));
     return false;
   }
   if (conn.peer_reset) {
-    fail(expected, "a reset (RST)", "the server reset the connection");
+    fail(expected, "a reset (RST)", peer() + " reset the connection");
     return false;
   }
   if (conn.peer_closed) {
-    fail(expected, "the connection closed (FIN)", "the server closed the connection");
+    fail(expected, "the connection closed (FIN)", peer() + " closed the connection");
     return false;
   }
   if (!conn.connected) {
@@ -671,7 +681,11 @@ void session::on_connected(std::size_t connection) {
 
 void session::on_connect_failed(std::size_t connection, std::string reason) {
   if (finished_ || connection >= connections_.size()) return;
-  fail("a connection", "", "cannot connect '" + names_[connection] + "': " + reason);
+  if (script_.role == script_role::server)
+    fail("the client's connection", "",
+         "no client connection for '" + names_[connection] + "': " + reason);
+  else
+    fail("a connection", "", "cannot connect '" + names_[connection] + "': " + reason);
 }
 
 void session::queue_frame(std::size_t connection, const frame& f) {
@@ -738,7 +752,7 @@ void session::on_received(std::size_t connection, byte_view bytes) {
   decode(connection, bytes);
   if (conn.unread_bytes > options_.most_unread_bytes) {
     fail("", std::to_string(conn.unread_bytes) + " bytes not yet expected",
-         "the server sent more than " + std::to_string(options_.most_unread_bytes) +
+         peer() + " sent more than " + std::to_string(options_.most_unread_bytes) +
              " bytes ahead of the script");
     return;
   }
@@ -817,9 +831,15 @@ void session::on_timer(std::uint64_t timer) {
   awaited_timer_ = 0;
   switch (wait_for_) {
   case wait_for::implicit_connect:
-  case wait_for::connect:
-    fail("a connection", "", "no connection within " + duration_text(options_.connect_timeout));
+  case wait_for::connect: {
+    const std::string within = " within " + duration_text(options_.connect_timeout);
+    if (script_.role != script_role::server)
+      return fail("a connection", "", "no connection" + within);
+    const std::string& name =
+        wait_for_ == wait_for::connect ? script_.steps[pc_].connection : names_.front();
+    fail("the client's connection", "", "no client connected for '" + name + "'" + within);
     return;
+  }
   case wait_for::sleep:
     waiting_ = false;
     wait_for_ = wait_for::nothing;

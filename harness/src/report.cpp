@@ -45,8 +45,8 @@ report::test_case to_case(const run_report& r, const std::string& area) {
   if (r.steps)
     for (std::size_t i = 0; i < r.steps->steps.size(); ++i)
       c.steps.push_back({r.steps->steps[i].line, to_string(r.steps->steps[i]), mark_of(v, i)});
-  c.run = report::script_run_facts{r.script_path, to_string(r.where), r.framing, r.plan,
-                                   r.result.unreachable};
+  c.run = report::script_run_facts{r.script_path, r.peer.empty() ? to_string(r.where) : r.peer,
+                                   r.framing, r.plan, r.result.unreachable};
   return c;
 }
 

@@ -33,18 +33,27 @@ struct queued_op {
 using strand_type = asio::strand<asio::io_context::executor_type>;
 
 // The production transport: a TCP socket whose handlers run on the strand.
+// It opens by connecting to `endpoints` or, playing the server, by taking
+// the next connection `acceptor` accepts.
 class socket_transport final : public transport {
 public:
   socket_transport(strand_type strand, const tcp::resolver::results_type& endpoints)
-      : socket_(strand), endpoints_(endpoints) {}
+      : socket_(strand), endpoints_(&endpoints) {}
+  socket_transport(strand_type strand, tcp::acceptor& acceptor)
+      : socket_(strand), acceptor_(&acceptor) {}
 
   void async_connect(done_handler done) override {
-    asio::async_connect(socket_, endpoints_,
-                        [this, done = std::move(done)](std::error_code ec, const tcp::endpoint&) {
-                          std::error_code ignored;
-                          if (!ec) socket_.set_option(tcp::no_delay(true), ignored);
-                          done(ec);
-                        });
+    const auto opened = [this, done = std::move(done)](std::error_code ec) {
+      std::error_code ignored;
+      if (!ec) socket_.set_option(tcp::no_delay(true), ignored);
+      done(ec);
+    };
+    if (acceptor_) {
+      acceptor_->async_accept(socket_, opened);
+      return;
+    }
+    asio::async_connect(socket_, *endpoints_,
+                        [opened](std::error_code ec, const tcp::endpoint&) { opened(ec); });
   }
   void async_read_some(std::span<std::uint8_t> into, read_handler done) override {
     socket_.async_read_some(asio::buffer(into.data(), into.size()), std::move(done));
@@ -68,7 +77,8 @@ public:
 
 private:
   tcp::socket socket_;
-  const tcp::resolver::results_type& endpoints_;
+  const tcp::resolver::results_type* endpoints_ = nullptr;
+  tcp::acceptor* acceptor_ = nullptr;
 };
 
 // Each conversation's own ${run}: a counter that starts somewhere else in
@@ -117,15 +127,23 @@ bool loopback_endpoint(const std::string& text, tcp::resolver::results_type& out
   return true;
 }
 
+// Where a driver's connections go: with `make`, transports it provides (an
+// in-memory stream in tests); else TCP sockets to `endpoints` or, for a
+// `role server` script, accepted by `acceptor`.
+struct peer_side {
+  transport_factory make;
+  const tcp::resolver::results_type* endpoints = nullptr;
+  tcp::acceptor* acceptor = nullptr;
+};
+
 class driver : public std::enable_shared_from_this<driver> {
 public:
-  // With `make` empty, connections are TCP sockets to `endpoints`.
-  driver(asio::io_context& io, transport_factory make, const tcp::resolver::results_type* endpoints,
-         const script& s, const framing_spec& spec, const delivery_plan& plan,
-         const run_options& options, std::function<void(run_result)> done)
-      : strand_(asio::make_strand(io)), make_(std::move(make)), endpoints_(endpoints),
-        session_(s, spec, plan, with_conversation_id(options.session)), options_(options),
-        done_(std::move(done)), run_timer_(strand_), started_(clock::now()) {
+  driver(asio::io_context& io, peer_side peer, const script& s, const framing_spec& spec,
+         const delivery_plan& plan, const run_options& options,
+         std::function<void(run_result)> done)
+      : strand_(asio::make_strand(io)), make_(std::move(peer.make)), endpoints_(peer.endpoints),
+        acceptor_(peer.acceptor), session_(s, spec, plan, with_conversation_id(options.session)),
+        options_(options), done_(std::move(done)), run_timer_(strand_), started_(clock::now()) {
     for (std::size_t i = 0; i < session_.connection_names().size(); ++i)
       connections_.push_back(std::make_unique<connection>(strand_));
   }
@@ -141,6 +159,16 @@ public:
         self->pump();
       });
       self->session_.start();
+      self->pump();
+    });
+  }
+
+  /// Ends the run as a failure (something outside it went wrong: the
+  /// client under test died), unless it has ended.
+  void stop(std::string reason) {
+    asio::dispatch(strand_, [self = shared_from_this(), reason = std::move(reason)]() mutable {
+      if (self->ended_) return;
+      self->session_.abort(std::move(reason));
       self->pump();
     });
   }
@@ -188,7 +216,8 @@ private:
     const std::size_t c = action.connection;
     switch (action.what) {
     case session_action::kind::connect:
-      connect(c, action.endpoint);
+    case session_action::kind::accept:
+      connect(c, action.endpoint, action.what == session_action::kind::accept);
       return;
     case session_action::kind::start_timer: {
       auto timer = std::make_shared<asio::steady_timer>(strand_, action.delay);
@@ -211,7 +240,8 @@ private:
     }
   }
 
-  void connect(std::size_t c, const std::string& endpoint) {
+  // Opens connection `c`: connects, or takes the client's next connection.
+  void connect(std::size_t c, const std::string& endpoint, bool accepting) {
     connection& conn = *connections_[c];
     if (conn.link && conn.link->is_open()) conn.link->close(false);
     conn.queue.clear();
@@ -219,6 +249,14 @@ private:
     if (make_) {
       conn.link = make_(
           c, [strand = strand_](std::function<void()> f) { asio::post(strand, std::move(f)); });
+    } else if (accepting) {
+      if (!acceptor_) {
+        session_.on_connect_failed(c,
+                                   "tcpcheck is not listening: run it with --client or --listen");
+        pump();
+        return;
+      }
+      conn.link = std::make_unique<socket_transport>(strand_, *acceptor_);
     } else if (!endpoint.empty()) {
       std::string error;
       if (!loopback_endpoint(endpoint, conn.other_endpoint, error)) {
@@ -231,19 +269,20 @@ private:
     } else {
       conn.link = std::make_unique<socket_transport>(strand_, *endpoints_);
     }
-    log(wire_event::kind::connect, c);
+    log(accepting ? wire_event::kind::accept : wire_event::kind::connect, c);
     transport* link = conn.link.get();
-    link->async_connect([self = shared_from_this(), c, link](std::error_code ec) {
+    link->async_connect([self = shared_from_this(), c, link, accepting](std::error_code ec) {
       if (self->ended_ || self->connections_[c]->link.get() != link) return;
       if (ec) {
-        self->log(wire_event::kind::error, c, {}, "connect: " + ec.message());
-        if (c == 0 && !self->connected_once_) self->result_.unreachable = true;
+        self->log(wire_event::kind::error, c, {},
+                  std::string(accepting ? "accept: " : "connect: ") + ec.message());
+        if (c == 0 && !self->connected_once_ && !accepting) self->result_.unreachable = true;
         self->session_.on_connect_failed(c, ec.message());
         self->pump();
         return;
       }
       self->connected_once_ = true;
-      self->log(wire_event::kind::connected, c);
+      self->log(accepting ? wire_event::kind::accepted : wire_event::kind::connected, c);
       self->session_.on_connected(c);
       self->read(c);
       self->pump();
@@ -364,6 +403,7 @@ private:
   strand_type strand_;
   transport_factory make_;
   const tcp::resolver::results_type* endpoints_;
+  tcp::acceptor* acceptor_;
   session session_;
   run_options options_;
   std::function<void(run_result)> done_;
@@ -438,9 +478,79 @@ run_result run_script_with(const transport_factory& make, const script& s, const
                            const delivery_plan& plan, const run_options& options) {
   asio::io_context io;
   run_result result;
-  std::make_shared<driver>(io, make, nullptr, s, spec, plan, options, [&result](run_result r) {
+  std::make_shared<driver>(io, peer_side{make}, s, spec, plan, options, [&result](run_result r) {
     result = std::move(r);
   })->start();
+  io.run();
+  return result;
+}
+
+namespace {
+
+// The loopback endpoint `where` names, listening; nullopt with `error`.
+std::optional<tcp::acceptor> listen_on(asio::io_context& io, const target& where,
+                                       std::string& error) {
+  std::error_code ec;
+  const std::string host = where.host == "localhost" ? "127.0.0.1" : where.host;
+  const auto address = asio::ip::make_address(host, ec);
+  if (ec || !address.is_loopback()) {
+    error = "'" + where.host + "' is not a loopback address: tcpcheck listens on nothing else";
+    return std::nullopt;
+  }
+  tcp::acceptor acceptor(io);
+  const tcp::endpoint endpoint(address, where.port);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    error = "cannot listen on " + to_string(where) + ": " + ec.message();
+    return std::nullopt;
+  }
+  return acceptor;
+}
+
+} // namespace
+
+run_result serve_script(const target& where, const script& s, const framing_spec& spec,
+                        const delivery_plan& plan, const run_options& options,
+                        const std::function<void(const target&)>& listening,
+                        const std::function<std::string()>& client_gone) {
+  asio::io_context io;
+  std::string error;
+  auto acceptor = listen_on(io, where, error);
+  if (!acceptor) {
+    run_result r;
+    r.outcome.reason = error;
+    r.unreachable = true;
+    return r;
+  }
+  const target bound{where.host, acceptor->local_endpoint().port()};
+  if (listening) listening(bound);
+  run_result result;
+  bool ended = false;
+  const auto d = std::make_shared<driver>(io, peer_side{{}, nullptr, &*acceptor}, s, spec, plan,
+                                          options, [&](run_result r) {
+                                            result = std::move(r);
+                                            ended = true;
+                                            std::error_code ignored;
+                                            acceptor->close(ignored);
+                                          });
+  d->start();
+  // Whether the client is still there, every so often: one that died
+  // before it connected would otherwise be waited for until the timeout.
+  asio::steady_timer watch(io);
+  std::function<void()> look = [&] {
+    watch.expires_after(std::chrono::milliseconds(50));
+    watch.async_wait([&](std::error_code ec) {
+      if (ec || ended) return;
+      if (std::string gone = client_gone ? client_gone() : ""; !gone.empty())
+        d->stop(std::move(gone));
+      else
+        look();
+    });
+  };
+  if (client_gone) look();
   io.run();
   return result;
 }
@@ -477,7 +587,7 @@ void run_sessions(const target& where, std::size_t count,
     if (stop && stop->load()) return;
     const std::size_t i = next++;
     if (i >= count) return;
-    std::make_shared<driver>(io, transport_factory{}, &endpoints, script_of(i), spec, plan, options,
+    std::make_shared<driver>(io, peer_side{{}, &endpoints}, script_of(i), spec, plan, options,
                              [&done, &report, &launch, i](run_result r) {
                                {
                                  const std::lock_guard lock(report);

@@ -437,6 +437,25 @@ bool target_process::start(std::string& error) {
   return false;
 }
 
+bool target_process::start_client(std::uint16_t port, std::string& error) {
+  impl& p = *impl_;
+  p.halt();
+  if (p.options.before_start) p.options.before_start();
+  p.port = port;
+  if (p.launch(error)) return true;
+  p.halt();
+  return false;
+}
+
+bool target_process::wait_for_exit(std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (running()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return impl_->pid > 0;
+}
+
 bool target_process::running() {
   impl_->reap(false);
   return impl_->pid > 0 && !impl_->status;
@@ -448,6 +467,7 @@ std::optional<process_death> target_process::death() {
   impl_->wait_for_pipes(std::chrono::milliseconds(300));
   process_death d;
   d.how = describe_status(*impl_->status);
+  d.clean = WIFEXITED(*impl_->status) && WEXITSTATUS(*impl_->status) == 0;
   const std::string said = impl_->err.since(impl_->stderr_at_start);
   d.sanitizer = find_sanitizer_report(said);
   if (d.sanitizer.empty()) d.stderr_tail = last_lines(said, 10);
@@ -484,6 +504,14 @@ std::size_t target_process::stderr_mark() const {
 
 std::string target_process::stderr_since(std::size_t mark) const {
   return impl_->err.since(mark);
+}
+
+std::size_t target_process::stdout_mark() const {
+  return impl_->out.total();
+}
+
+std::string target_process::stdout_since(std::size_t mark) const {
+  return impl_->out.since(mark);
 }
 
 std::optional<resource_sample> target_process::sample() const {

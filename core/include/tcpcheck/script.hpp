@@ -18,6 +18,13 @@
 // The parser is strict: an error names the file, line and column, what was
 // expected and what was found. `to_string` prints a script in canonical
 // form; parsing that again gives the same script (a fuzz target checks it).
+//
+// With `role server` tcpcheck plays the server for a client under test:
+//
+//   role server
+//   framing line
+//   send "Server: Welcome!"   # tcpcheck's reply
+//   expect "alice"            # what the client must send
 #pragma once
 
 #include "tcpcheck/bytes.hpp"
@@ -161,8 +168,17 @@ struct script_step {
   friend bool operator==(const script_step&, const script_step&) = default;
 };
 
+/// The side of the conversation tcpcheck plays. As the client (the
+/// default) it connects to the server under test, sends the script's sends
+/// and judges the replies. With `role server` it listens, accepts the
+/// connections of the client under test (`accept` opens each, in the order
+/// the client connects), sends the script's sends as its replies and judges
+/// what the client sends: the same steps, read from the other side.
+enum class script_role { client, server };
+
 struct script {
-  std::string description;            ///< the first comment line, without '#'
+  std::string description; ///< the first comment line, without '#'
+  script_role role = script_role::client;
   std::optional<std::string> framing; ///< the spec as written in `framing`
   std::optional<duration> timeout;    ///< default timeout of every expect step
   /// `ignore` directives: frames that may come unasked (exact, prefix,
@@ -237,8 +253,10 @@ std::optional<script> parse_script(std::string_view text, script_error& error);
 /// The canonical text of `s`.
 std::string to_string(const script& s);
 
-/// One step's canonical text, as in a script ("b: send \"hi\"").
-std::string to_string(const script_step& step);
+/// One step's canonical text, as in a script ("b: send \"hi\""); a step
+/// that opens a connection reads `connect` in a client's script and
+/// `accept` in a server's.
+std::string to_string(const script_step& step, script_role role = script_role::client);
 
 /// A duration as scripts write it: "250ms", "2s".
 std::string duration_text(duration d);

@@ -46,7 +46,9 @@ struct session_options {
 
 /// What the session asks its driver to do, in order.
 struct session_action {
-  enum class kind { connect, write, shutdown, close, reset, start_timer };
+  /// accept: take the next connection the client under test makes (a
+  /// `role server` script), where a client's script would connect.
+  enum class kind { connect, accept, write, shutdown, close, reset, start_timer };
   kind what = kind::write;
   std::size_t connection = 0; ///< index into script::connections()
   byte_buffer bytes;          ///< write
@@ -91,6 +93,7 @@ public:
   /// Begins: connects "main" (and nothing else) unless the first step does.
   void start();
 
+  /// The connection is open: connected, or (`role server`) accepted.
   void on_connected(std::size_t connection);
   void on_connect_failed(std::size_t connection, std::string reason);
   void on_received(std::size_t connection, byte_view bytes);
@@ -137,6 +140,8 @@ private:
   void wake(std::size_t connection); // an event on `connection`: re-check a waiting expect
   void fail(std::string expected, std::string got, std::string reason);
   void pass();
+  session_action open_action(std::size_t connection) const; // connect, or accept
+  std::string peer() const; // "the server", or "the client" tcpcheck plays the server for
   std::size_t connection_of(const script_step& step) const;
   const byte_buffer* value_of(const std::string& name, std::size_t connection) const;
   byte_buffer render(const script_text& text, std::size_t connection = 0) const;

@@ -450,12 +450,15 @@ void write_failure(std::ostream& out, const failure& f) {
 
 void write_death(std::ostream& out, const test_case& c) {
   if (!c.death) return;
-  out << "<p class=\"death\"><strong>The server died:</strong> " << text(c.death->how) << "</p>\n";
+  out << "<p class=\"death\"><strong>The " << text(c.death->who) << " died:</strong> "
+      << text(c.death->how) << "</p>\n";
   std::string said = server_said(c);
   if (said.empty()) return;
   const bool cut = said.size() > max_stderr_bytes;
   if (cut) said.resize(max_stderr_bytes);
-  out << "<h4>" << (c.death->sanitizer.empty() ? "The server's stderr" : "Sanitizer report")
+  out << "<h4>"
+      << (c.death->sanitizer.empty() ? "The " + text(c.death->who) + "'s stderr"
+                                     : std::string("Sanitizer report"))
       << "</h4>\n<pre class=\"stderr\">" << text(said) << "</pre>\n";
   if (cut) out << "<p class=\"omitted\">Cut at " << max_stderr_bytes << " bytes.</p>\n";
 }

@@ -37,6 +37,8 @@ direction direction_of(kind k) {
   case kind::peer_rst:
     return direction::to_client;
   case kind::connected:
+  case kind::accept:
+  case kind::accepted:
   case kind::error:
     return direction::at_client;
   }
@@ -54,7 +56,10 @@ std::string css_class_of(kind k) {
   case kind::connect:
     return "arrow connect";
   case kind::connected:
+  case kind::accepted:
     return "mark connected";
+  case kind::accept:
+    return "mark accept";
   case kind::error:
     return "mark error";
   default:
@@ -68,6 +73,10 @@ std::string words_of(const harness::wire_event& e) {
     return "connect";
   case kind::connected:
     return "connected";
+  case kind::accept:
+    return "accept: waiting for the client";
+  case kind::accepted:
+    return "accepted";
   case kind::write:
     return "write " + std::to_string(e.size) + " B";
   case kind::read:

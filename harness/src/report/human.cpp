@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <sstream>
 
 #include "text.hpp"
 
@@ -93,7 +94,12 @@ void write_script_run(std::ostream& out, const test_case& c, human_options o, co
   }
   out << p("1;31", "FAIL") << (r.unreachable ? " (target unreachable)" : "") << " at line "
       << (c.failed ? c.failed->line : 0) << " in " << elapsed << "\nreplay: " << c.replay << '\n';
-  if (c.death) out << "the server died: " << c.death->how << '\n';
+  if (!c.death) return;
+  out << "the " << c.death->who << " died: " << c.death->how << '\n';
+  // Its last words (a traceback, a sanitizer report) say why.
+  std::istringstream said(server_said(c));
+  for (std::string line; std::getline(said, line);)
+    out << "  " << line << '\n';
 }
 
 void write_script_runs(std::ostream& out, const document& doc, human_options o, const painter& p) {

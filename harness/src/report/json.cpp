@@ -65,7 +65,7 @@ void add_script_run(json& j, const test_case& c) {
   j["steps"] = json::array();
   for (const auto& s : c.steps)
     j["steps"].push_back({{"line", s.line}, {"step", s.text}, {"status", name_of(s.state)}});
-  if (c.death) j["server_died"] = c.death->how;
+  if (c.death) j[c.death->who + "_died"] = c.death->how;
 }
 
 void add_finding(json& j, const test_case& c) {
@@ -101,7 +101,7 @@ json case_json(const test_case& c) {
   if (c.finding) {
     add_finding(j, c);
   } else if (c.death) {
-    j["server_died"] = c.death->how;
+    j[c.death->who + "_died"] = c.death->how;
     j["sanitizer"] = c.death->sanitizer;
     j["stderr"] = c.death->stderr_tail;
   }

@@ -46,7 +46,7 @@ std::string message_of(const test_case& c) {
     if (!c.failed->got.empty()) text += "\ngot: " + c.failed->got;
   }
   if (!c.meaning.empty()) text += "\nmeaning: " + c.meaning;
-  if (c.death) text += "\nthe server " + c.death->how;
+  if (c.death) text += "\nthe " + c.death->who + " " + c.death->how;
   if (!c.replay.empty()) text += "\nreplay: " + c.replay;
   return text;
 }

@@ -94,6 +94,10 @@ const char* event_name(harness::wire_event::kind k) {
     return "connect";
   case kind::connected:
     return "connected";
+  case kind::accept:
+    return "accept";
+  case kind::accepted:
+    return "accepted";
   case kind::write:
     return "write";
   case kind::read:

@@ -17,6 +17,9 @@ struct run_report {
   std::string script_path;
   const script* steps = nullptr;
   target where;
+  /// Who was tested, when not a server at `where` (`role server`): "client
+  /// 'CMD' (tcpcheck listening on 127.0.0.1:PORT)".
+  std::string peer;
   std::string framing; ///< canonical spec
   std::string plan;    ///< "random:7"
   std::string replay;  ///< the command line that runs it again

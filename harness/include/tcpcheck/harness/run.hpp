@@ -39,6 +39,8 @@ struct wire_event {
   enum class kind {
     connect,
     connected,
+    accept,   ///< waiting for the client under test to connect (`role server`)
+    accepted, ///< it did
     write,
     read,
     peer_fin,
@@ -79,6 +81,19 @@ run_result run_script_with(const transport_factory& make, const script& s, const
 /// Runs one script against `where` and blocks until its verdict.
 run_result run_script(const target& where, const script& s, const framing_spec& spec,
                       const delivery_plan& plan, const run_options& options = {});
+
+/// Plays a `role server` script for a client under test: listens on
+/// `where` (loopback only; port 0 takes a free one), calls `listening` with
+/// the address bound (start the client there), takes the client's
+/// connections as the script opens them, and blocks until the verdict.
+/// `client_gone`, when given, is asked every 50 ms while the run lasts: a
+/// non-empty answer ("the client exited with status 1") ends the run as a
+/// failure with that reason, so that a client that died is not waited for.
+/// A failed listen is an `unreachable` result with the reason.
+run_result serve_script(const target& where, const script& s, const framing_spec& spec,
+                        const delivery_plan& plan, const run_options& options,
+                        const std::function<void(const target&)>& listening,
+                        const std::function<std::string()>& client_gone = {});
 
 /// Runs `count` sessions of the same script on `threads` threads, at most
 /// `concurrency` at once (0: all at once), starting the next as one ends,

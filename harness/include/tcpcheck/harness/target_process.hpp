@@ -38,9 +38,11 @@ struct resource_sample {
 
 /// How a server process ended.
 struct process_death {
-  std::string how;         ///< "exited with status 1", "killed by signal 11 (SIGSEGV)"
-  std::string sanitizer;   ///< the sanitizer report found in its stderr, if any (an excerpt)
-  std::string stderr_tail; ///< its last stderr lines, when there is no sanitizer report
+  std::string how{};          ///< "exited with status 1", "killed by signal 11 (SIGSEGV)"
+  std::string sanitizer{};    ///< the sanitizer report found in its stderr, if any (an excerpt)
+  std::string stderr_tail{};  ///< its last stderr lines, when there is no sanitizer report
+  bool clean = false;         ///< exited with status 0
+  std::string who = "server"; ///< the program under test: "server", or "client" (`role server`)
 };
 
 struct spawn_options {
@@ -83,6 +85,14 @@ public:
   /// the end of its stderr.
   bool start(std::string& error);
 
+  /// Starts it as a client of tcpcheck's: "{port}" becomes `port` (where
+  /// tcpcheck listens), and nothing is waited for. Stops a running one
+  /// first. False with `error` when the command cannot run.
+  bool start_client(std::uint16_t port, std::string& error);
+
+  /// Waits up to `limit` for it to end: whether it has.
+  bool wait_for_exit(std::chrono::milliseconds limit);
+
   /// Whether it is running; reaps it if it has ended.
   bool running();
 
@@ -107,6 +117,9 @@ public:
   /// Bytes written to stderr so far; stderr_since(mark) gives those after.
   std::size_t stderr_mark() const;
   std::string stderr_since(std::size_t mark) const;
+  /// The same for stdout (the latest output_limit bytes).
+  std::size_t stdout_mark() const;
+  std::string stdout_since(std::size_t mark) const;
 
   /// /proc/PID/status and /proc/PID/fd; nullopt when not running.
   std::optional<resource_sample> sample() const;

@@ -1,0 +1,49 @@
+// The client a `role server` script is played against: `--client "CMD ...
+// {port}"`, which tcpcheck starts once it listens, or `--listen HOST:PORT`
+// for a client started some other way.
+#pragma once
+
+#include "tcpcheck/delivery_plan.hpp"
+#include "tcpcheck/framing_spec.hpp"
+#include "tcpcheck/harness/run.hpp"
+#include "tcpcheck/harness/target_process.hpp"
+#include "tcpcheck/script.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <CLI/CLI.hpp>
+
+namespace tcpcheck::cli {
+
+struct client_arguments {
+  std::string client;
+  std::string listen;
+  unsigned client_timeout_ms = 5000;
+  bool given() const { return !client.empty() || !listen.empty(); }
+};
+
+/// Adds --client, --listen and --client-timeout.
+void add_client_options(CLI::App& sub, client_arguments& arguments);
+
+/// A conversation played against a client, and how the client ended.
+struct client_run {
+  harness::run_result result;
+  std::optional<harness::process_death> death; ///< a client that failed: how it ended
+  std::string describe;         ///< "client 'CMD' (tcpcheck listening on 127.0.0.1:PORT)"
+  std::string replay_arguments; ///< "--client 'CMD'" or "--listen HOST:PORT"
+};
+
+/// Plays `s`, a `role server` script: listens, starts the client (or waits
+/// for one), plays the conversation, then judges how the client ended. A
+/// client of tcpcheck's must exit with status 0 within --client-timeout of
+/// a conversation that passed; after one that failed it must still end in
+/// that time, and not by a signal. On bad arguments prints why (prefixed
+/// with `command`), sets `exit` and returns nullopt.
+std::optional<client_run> play_server(const client_arguments& arguments, const script& s,
+                                      const framing_spec& spec, const delivery_plan& plan,
+                                      const harness::run_options& options, std::string_view command,
+                                      int& exit);
+
+} // namespace tcpcheck::cli
