@@ -112,13 +112,15 @@ std::optional<client_run> play_server(const client_arguments& a, const script& s
   };
   run.result = harness::serve_script(where, s, spec, plan, options, listening,
                                      client ? client_gone : std::function<std::string()>{});
-  if (run.result.unreachable) {
-    std::cerr << command << ": " << run.result.outcome.reason << '\n';
+  if (run.result.unreachable || !start_error.empty()) {
+    std::cerr << command << ": "
+              << (start_error.empty() ? run.result.outcome.reason
+                                      : "--client: cannot start the client: " + start_error)
+              << '\n';
     exit = exit_io_error;
     return std::nullopt;
   }
-  if (client && start_error.empty())
-    judge_end(*client, std::chrono::milliseconds(a.client_timeout_ms), s, run);
+  if (client) judge_end(*client, std::chrono::milliseconds(a.client_timeout_ms), s, run);
   run.replay_arguments = client ? "--client " + harness::shell_quote(client->command_template())
                                 : "--listen " + harness::shell_quote(to_string(where));
   return run;

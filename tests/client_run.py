@@ -98,6 +98,9 @@ def main() -> int:
     s.run("a client's script with --client",
           [f"{args.corpus}/scripts/hello.tcs", "--client", "true {port}"], 2,
           says=["are for scripts that say 'role server'"])
+    s.run("a client command that cannot run",
+          [lenprefix, "--client", "/nonexistent/client {port}"], 3,
+          says=["cannot start the client", "/nonexistent/client"], within=4)
     s.run("--listen on an address that is not loopback",
           [lenprefix, "--listen", "192.0.2.1:4000"], 3, says=["not a loopback address"])
 
