@@ -123,6 +123,8 @@ std::optional<client_run> play_server(const client_arguments& a, const script& s
   if (client) judge_end(*client, std::chrono::milliseconds(a.client_timeout_ms), s, run);
   run.replay_arguments = client ? "--client " + harness::shell_quote(client->command_template())
                                 : "--listen " + harness::shell_quote(to_string(where));
+  if (a.client_timeout_ms != client_arguments::default_client_timeout_ms)
+    run.replay_arguments += " --client-timeout " + std::to_string(a.client_timeout_ms);
   return run;
 }
 

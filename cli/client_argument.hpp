@@ -18,9 +18,10 @@
 namespace tcpcheck::cli {
 
 struct client_arguments {
+  static constexpr unsigned default_client_timeout_ms = 5000;
   std::string client;
   std::string listen;
-  unsigned client_timeout_ms = 5000;
+  unsigned client_timeout_ms = default_client_timeout_ms;
   bool given() const { return !client.empty() || !listen.empty(); }
 };
 
@@ -31,8 +32,9 @@ void add_client_options(CLI::App& sub, client_arguments& arguments);
 struct client_run {
   harness::run_result result;
   std::optional<harness::process_death> death; ///< a client that failed: how it ended
-  std::string describe;         ///< "client 'CMD' (tcpcheck listening on 127.0.0.1:PORT)"
-  std::string replay_arguments; ///< "--client 'CMD'" or "--listen HOST:PORT"
+  std::string describe; ///< "client 'CMD' (tcpcheck listening on 127.0.0.1:PORT)"
+  /// "--client 'CMD'" or "--listen HOST:PORT", and --client-timeout when not the default
+  std::string replay_arguments;
 };
 
 /// Plays `s`, a `role server` script: listens, starts the client (or waits

@@ -72,10 +72,7 @@ int run_against_client(const run_options_cli& o, const script& s, const framing_
   report.steps = &s;
   report.framing = to_string(spec);
   report.plan = to_string(plan);
-  report.replay = replay_of(o, report, played->replay_arguments) +
-                  (o.client.client_timeout_ms != 5000
-                       ? " --client-timeout " + std::to_string(o.client.client_timeout_ms)
-                       : "");
+  report.replay = replay_of(o, report, played->replay_arguments);
   report.peer = played->describe;
   report.result = std::move(played->result);
   report.death = std::move(played->death);

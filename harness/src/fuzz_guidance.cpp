@@ -16,7 +16,6 @@ constexpr std::size_t most_learned_words = 4096; // the newest replace the oldes
 constexpr std::size_t most_samples = 2000;
 constexpr std::size_t replacements_per_value = 4;
 constexpr std::size_t most_commands = 64;
-constexpr std::size_t longest_command = 32;
 constexpr std::chrono::milliseconds watch_interval{5};
 constexpr std::size_t most_unreached_named = 500;
 constexpr unsigned from_corpus_percent = 90; // cases grown from an entry, not a seed script
@@ -219,9 +218,9 @@ void fuzz_guidance::learn_comparisons(comparisons learned) {
 // command the server looks for (a dispatcher tries each in turn), whatever
 // the rest of the payload holds.
 void fuzz_guidance::learn_command(const replacement& r) {
+  // A word as a send is named by (known_words_ holds such first words).
   const auto is_word = [](const byte_buffer& w) {
-    return !w.empty() && w.size() <= longest_command &&
-           std::all_of(w.begin(), w.end(), [](std::uint8_t b) { return b > ' ' && b < 0x7f; });
+    return !w.empty() && first_word(w).size() == w.size();
   };
   if (commands_.size() == most_commands || !is_word(r.from) || !is_word(r.to)) return;
   const std::string to(as_text(r.to));

@@ -246,28 +246,13 @@ private:
     if (conn.link && conn.link->is_open()) conn.link->close(false);
     conn.queue.clear();
     conn.busy = false;
-    if (make_) {
-      conn.link = make_(
-          c, [strand = strand_](std::function<void()> f) { asio::post(strand, std::move(f)); });
-    } else if (accepting) {
-      if (!acceptor_) {
-        session_.on_connect_failed(c,
-                                   "tcpcheck is not listening: run it with --client or --listen");
-        pump();
-        return;
-      }
-      conn.link = std::make_unique<socket_transport>(strand_, *acceptor_);
-    } else if (!endpoint.empty()) {
-      std::string error;
-      if (!loopback_endpoint(endpoint, conn.other_endpoint, error)) {
-        log(wire_event::kind::error, c, {}, "connect: " + error);
-        session_.on_connect_failed(c, error);
-        pump();
-        return;
-      }
-      conn.link = std::make_unique<socket_transport>(strand_, conn.other_endpoint);
-    } else {
-      conn.link = std::make_unique<socket_transport>(strand_, *endpoints_);
+    std::string error;
+    conn.link = make_link(c, endpoint, accepting, error);
+    if (!conn.link) {
+      log(wire_event::kind::error, c, {}, (accepting ? "accept: " : "connect: ") + error);
+      session_.on_connect_failed(c, error);
+      pump();
+      return;
     }
     log(accepting ? wire_event::kind::accept : wire_event::kind::connect, c);
     transport* link = conn.link.get();
@@ -287,6 +272,25 @@ private:
       self->read(c);
       self->pump();
     });
+  }
+
+  // The transport connection `c` opens with: the factory's, a socket to the
+  // target or to `endpoint`, or one the acceptor fills. Null, with `error`,
+  // when there is none to be had.
+  std::unique_ptr<transport> make_link(std::size_t c, const std::string& endpoint, bool accepting,
+                                       std::string& error) {
+    if (make_)
+      return make_(
+          c, [strand = strand_](std::function<void()> f) { asio::post(strand, std::move(f)); });
+    if (accepting) {
+      if (acceptor_) return std::make_unique<socket_transport>(strand_, *acceptor_);
+      error = "tcpcheck is not listening: run it with --client or --listen";
+      return nullptr;
+    }
+    if (endpoint.empty()) return std::make_unique<socket_transport>(strand_, *endpoints_);
+    connection& conn = *connections_[c];
+    if (!loopback_endpoint(endpoint, conn.other_endpoint, error)) return nullptr;
+    return std::make_unique<socket_transport>(strand_, conn.other_endpoint);
   }
 
   void read(std::size_t c) {

@@ -452,7 +452,7 @@ void write_death(std::ostream& out, const test_case& c) {
   if (!c.death) return;
   out << "<p class=\"death\"><strong>The " << text(c.death->who) << " died:</strong> "
       << text(c.death->how) << "</p>\n";
-  std::string said = server_said(c);
+  std::string said = death_report(c);
   if (said.empty()) return;
   const bool cut = said.size() > max_stderr_bytes;
   if (cut) said.resize(max_stderr_bytes);

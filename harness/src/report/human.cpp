@@ -49,7 +49,7 @@ void write_wire_log(std::ostream& out, const std::vector<harness::wire_event>& l
 }
 
 void write_server_stderr(std::ostream& out, const test_case& c, std::string_view indent) {
-  const std::string said = server_said(c);
+  const std::string said = death_report(c);
   if (said.empty()) return;
   out << indent << "the server's stderr:\n";
   write_indented(out, said, std::string(indent) + "  | ");
@@ -97,7 +97,7 @@ void write_script_run(std::ostream& out, const test_case& c, human_options o, co
   if (!c.death) return;
   out << "the " << c.death->who << " died: " << c.death->how << '\n';
   // Its last words (a traceback, a sanitizer report) say why.
-  std::istringstream said(server_said(c));
+  std::istringstream said(death_report(c));
   for (std::string line; std::getline(said, line);)
     out << "  " << line << '\n';
 }

@@ -80,7 +80,7 @@ void add_finding(json& j, const test_case& c) {
   j["sends_minimized"] = f.sends_minimized;
   j["minimize_replays"] = f.minimize_replays;
   j["mutations"] = f.mutations;
-  j["stderr"] = server_said(c);
+  j["stderr"] = death_report(c);
   if (!f.stderr_file.empty()) j["stderr_file"] = f.stderr_file;
   j["script"] = c.script_text;
 }

@@ -26,7 +26,7 @@ std::string failure_body(const test_case& c) {
   if (!c.meaning.empty()) body += "meaning: " + c.meaning + "\n";
   for (const auto& d : c.details)
     body += d + "\n";
-  if (c.death) body += "the " + c.death->who + " " + c.death->how + "\n" + server_said(c) + "\n";
+  if (c.death) body += "the " + c.death->who + " " + c.death->how + "\n" + death_report(c) + "\n";
   if (!c.replay.empty()) body += "replay: " + c.replay + "\n";
   return body;
 }

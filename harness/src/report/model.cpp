@@ -71,7 +71,7 @@ std::vector<std::size_t> cases_in(const std::vector<test_case>& cases, std::stri
   return out;
 }
 
-std::string server_said(const test_case& c) {
+std::string death_report(const test_case& c) {
   if (!c.death) return {};
   return !c.death->sanitizer.empty() ? c.death->sanitizer : c.death->stderr_tail;
 }

@@ -62,7 +62,7 @@ json result_of(const test_case& c, const document& doc, std::size_t rule_index) 
   json properties = {{"status", name_of(c.state)}};
   if (!c.replay.empty()) properties["replay"] = c.replay;
   if (!c.script_file.empty()) properties["script_file"] = c.script_file;
-  if (!server_said(c).empty()) properties["server_stderr"] = server_said(c);
+  if (!death_report(c).empty()) properties["server_stderr"] = death_report(c);
   return {{"ruleId", rule_of(c)},
           {"ruleIndex", rule_index},
           {"level", c.state == status::flaky ? "warning" : "error"},

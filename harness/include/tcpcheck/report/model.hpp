@@ -151,7 +151,8 @@ std::vector<std::string> areas_of(const std::vector<test_case>& cases);
 /// The cases of one area, in order (indexes into `cases`).
 std::vector<std::size_t> cases_in(const std::vector<test_case>& cases, std::string_view area);
 
-/// The stderr a case's server left: its sanitizer report, else its tail.
-std::string server_said(const test_case& c);
+/// What the program under test that died (server or client) left on stderr: its sanitizer
+/// report, else its last lines.
+std::string death_report(const test_case& c);
 
 } // namespace tcpcheck::report
