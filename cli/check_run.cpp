@@ -83,8 +83,12 @@ void list_cases(const std::vector<check_case>& cases, std::ostream& out) {
   out << cases.size() << " case" << (cases.size() == 1 ? "" : "s") << '\n';
 }
 
+check_peer peer_of(chosen_target& target) {
+  return {*target.checked, target.describe(), target.replay_arguments()};
+}
+
 check_summary run_check_command(const std::string& script_path, const script& baseline,
-                                const framing_spec& spec, chosen_target& target,
+                                const framing_spec& spec, const check_peer& peer,
                                 const check_settings& settings, std::ostream& out) {
   const auto matrix = generate_matrix(baseline, spec, settings.matrix);
   const check_case& gate = matrix.front(); // segmentation/whole
@@ -105,8 +109,8 @@ check_summary run_check_command(const std::string& script_path, const script& ba
                   done == total);
   };
 
-  harness::check_target& where = *target.checked;
-  const harness::check_outcome outcome = harness::run_check(gate, cases, spec, where, options);
+  const harness::check_outcome outcome =
+      harness::run_check(gate, cases, spec, peer.checked, options);
   progress.finish();
 
   // Replay commands: a generated script for the script cases, this very
@@ -117,13 +121,13 @@ check_summary run_check_command(const std::string& script_path, const script& ba
   // Timing options matter to the failures that depend on timing. (A
   // --timeout is in the generated scripts' own timeout line.)
   const std::string target_args =
-      target.replay_arguments() +
+      peer.replay_arguments +
       (settings.gap_ms != 1 ? " --gap " + std::to_string(settings.gap_ms) : "");
   const std::string timeout_arg =
       baseline.timeout ? " --timeout " + std::to_string(baseline.timeout->count()) : "";
   harness::check_report report;
   report.script_path = script_path;
-  report.target = target.describe();
+  report.target = peer.describe;
   report.framing = to_string(spec);
   report.seed = settings.matrix.seed;
   report.outcome = &outcome;
@@ -136,7 +140,9 @@ check_summary run_check_command(const std::string& script_path, const script& ba
     if (r.status != harness::case_status::fail && r.status != harness::case_status::flaky) continue;
     ++summary.failures;
     summary.failed_ids.push_back(r.which->id);
-    if (r.which->runner == case_runner::script) {
+    // A client's case is judged against the baseline run with it (and
+    // started by the check): it is replayed by the check, narrowed to it.
+    if (r.which->runner == case_runner::script && baseline.role == script_role::client) {
       const std::string path = files.write(*r.which);
       if (path.empty()) continue;
       report.script_file[i] = path;

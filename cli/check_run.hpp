@@ -38,9 +38,19 @@ struct check_summary {
   std::vector<std::string> failed_ids; ///< in matrix order
 };
 
-/// Runs the matrix of `baseline` against `target` and reports to `out`.
+/// What a check runs against, and how reports and replay commands name it.
+struct check_peer {
+  harness::check_target& checked;
+  std::string describe;         ///< "127.0.0.1:6379", "client 'CMD'"
+  std::string replay_arguments; ///< "--target ...", "--spawn '...'", "--client '...'"
+};
+
+/// The peer a chosen server target gives.
+check_peer peer_of(chosen_target& target);
+
+/// Runs the matrix of `baseline` against `peer` and reports to `out`.
 check_summary run_check_command(const std::string& script_path, const script& baseline,
-                                const framing_spec& spec, chosen_target& target,
+                                const framing_spec& spec, const check_peer& peer,
                                 const check_settings& settings, std::ostream& out);
 
 /// `--list`: the selected cases' ids and titles, without running them.

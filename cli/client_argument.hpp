@@ -5,6 +5,7 @@
 
 #include "tcpcheck/delivery_plan.hpp"
 #include "tcpcheck/framing_spec.hpp"
+#include "tcpcheck/harness/client_play.hpp"
 #include "tcpcheck/harness/run.hpp"
 #include "tcpcheck/harness/target_process.hpp"
 #include "tcpcheck/script.hpp"
@@ -12,21 +13,43 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <CLI/CLI.hpp>
+
+#include "target_argument.hpp"
 
 namespace tcpcheck::cli {
 
 struct client_arguments {
   static constexpr unsigned default_client_timeout_ms = 5000;
+  static constexpr unsigned default_client_memory_mib = 512;
   std::string client;
   std::string listen;
   unsigned client_timeout_ms = default_client_timeout_ms;
+  unsigned client_memory_mib = default_client_memory_mib;
   bool given() const { return !client.empty() || !listen.empty(); }
+  harness::client_limits limits() const;
+  /// --client-timeout and --client-memory, when not the defaults, for
+  /// replay commands.
+  std::string limit_arguments() const;
 };
 
-/// Adds --client, --listen and --client-timeout.
-void add_client_options(CLI::App& sub, client_arguments& arguments);
+/// Adds --client, --listen (unless `with_listen` is false: a command that
+/// starts a client per case), --client-timeout and --client-memory.
+void add_client_options(CLI::App& sub, client_arguments& arguments, bool with_listen = true);
+
+/// Whether the peer options fit the script's role: a server (--target,
+/// --spawn) for a script that plays the client, a client (--client,
+/// --listen) for a `role server` one. Prints why not, prefixed with
+/// `command`.
+bool peer_fits_role(const script& s, const target_arguments& server, const client_arguments& client,
+                    std::string_view command);
+
+/// --client's command split into words; on failure prints why (prefixed
+/// with `command`) and returns nullopt.
+std::optional<std::vector<std::string>> client_command(const client_arguments& arguments,
+                                                       std::string_view command);
 
 /// A conversation played against a client, and how the client ended.
 struct client_run {

@@ -1,9 +1,13 @@
 // `tcpcheck check`: one script of a normal conversation turned into the
 // conformance matrix, run against a live server.
+#include "tcpcheck/harness/client_check.hpp"
+#include "tcpcheck/harness/report.hpp"
+
 #include <iostream>
 #include <memory>
 
 #include "check_run.hpp"
+#include "client_argument.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "option_checks.hpp"
@@ -18,6 +22,7 @@ namespace {
 struct check_cli {
   std::string script_path;
   target_arguments target;
+  client_arguments client;
   check_settings settings;
   std::string shard_text;
   std::string on_bad_frame = "close-or-ignore";
@@ -27,10 +32,21 @@ struct check_cli {
   bool no_progress = false;
 };
 
+// A `role server` script: the client under test is started for each case.
+int check_client(const check_cli& o, const script& s, const framing_spec& spec) {
+  const auto argv = client_command(o.client, "tcpcheck check");
+  if (!argv) return exit_usage;
+  harness::client_target client(*argv, o.client.limits());
+  const check_peer peer{client, "client " + harness::shell_quote(o.client.client),
+                        "--client " + harness::shell_quote(o.client.client) +
+                            o.client.limit_arguments()};
+  return run_check_command(o.script_path, s, spec, peer, o.settings, std::cout).exit;
+}
+
 int check(check_cli& o) {
   constexpr std::string_view command = "tcpcheck check";
   auto s = load_script(o.script_path, command);
-  if (!s || !plays_the_client(*s, o.script_path, command)) return exit_usage;
+  if (!s) return exit_usage;
   if (o.timeout_ms) s->timeout = duration(o.timeout_ms);
   const auto spec = script_framing(*s, o.script_path, o.settings.framing_override, command);
   if (!spec) return exit_usage;
@@ -44,6 +60,7 @@ int check(check_cli& o) {
   }
   settings.matrix.on_bad_frame = *policy;
   settings.matrix.quiet = duration(o.quiet_ms);
+  settings.matrix.client_wait = duration(o.client.client_timeout_ms);
   if (!o.shard_text.empty()) {
     std::string error;
     const auto slice = parse_shard(o.shard_text, error);
@@ -65,10 +82,12 @@ int check(check_cli& o) {
     list_cases(select_cases(std::move(matrix), settings.selection), std::cout);
     return exit_ok;
   }
+  if (!peer_fits_role(*s, o.target, o.client, command)) return exit_usage;
+  if (s->role == script_role::server) return check_client(o, *s, *spec);
   int exit = exit_ok;
   auto target = choose_target(o.target, command, exit);
   if (!target) return exit;
-  return run_check_command(o.script_path, *s, *spec, *target, settings, std::cout).exit;
+  return run_check_command(o.script_path, *s, *spec, peer_of(*target), settings, std::cout).exit;
 }
 
 } // namespace
@@ -77,12 +96,14 @@ command add_check(CLI::App& app) {
   auto* sub = app.add_subcommand(
       "check", "Turn one script of a normal conversation into the conformance matrix "
                "(segmentation, faults, concurrency, soak, boundary frames, latency) and run "
-               "it against a live server; every failure comes with a replay command");
+               "it against a live server, or (a 'role server' script, --client) against a "
+               "client; every failure comes with a replay command");
   auto o = std::make_shared<check_cli>();
   check_settings& s = o->settings;
   sub->add_option("SCRIPT", o->script_path, "The script of a normal conversation (docs/scripts.md)")
       ->required();
   add_target_options(*sub, o->target);
+  add_client_options(*sub, o->client, false);
   sub->add_option("--framing,-f", s.framing_override,
                   "Framing spec; overrides the script's 'framing' line")
       ->check(non_empty_spec);
@@ -142,7 +163,8 @@ command add_check(CLI::App& app) {
   sub->add_flag("--verbose,-v", s.verbose, "List every case, not only those that did not pass");
   sub->add_flag("--no-progress", o->no_progress, "No progress line on stderr");
   sub->footer("Exit codes: 0 every case passed, 1 a case failed or was flaky, 2 bad usage, "
-              "script or spec, 3 the target could not be reached or started.");
+              "script or spec, 3 the target could not be reached or started (or the client "
+              "could not be started).");
   return [o] { return check(*o); };
 }
 

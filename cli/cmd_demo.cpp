@@ -94,8 +94,8 @@ int demo(const demo_options& o) {
     settings.out_dir = dir + "/" + server;
     settings.verbose = o.verbose;
     settings.program = harness::shell_quote(self);
-    outcomes.push_back(
-        {server, run_check_command(script_path, *baseline, *spec, *target, settings, std::cout)});
+    outcomes.push_back({server, run_check_command(script_path, *baseline, *spec, peer_of(*target),
+                                                  settings, std::cout)});
   }
 
   std::cout << rule("what the demo shows");

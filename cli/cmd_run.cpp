@@ -58,12 +58,6 @@ int report_run(const run_options_cli& o, harness::run_report& report, const std:
 // A `role server` script: tcpcheck listens and plays the server.
 int run_against_client(const run_options_cli& o, const script& s, const framing_spec& spec,
                        const delivery_plan& plan, const harness::run_options& options) {
-  if (!o.client.given()) {
-    std::cerr << command_name
-              << ": the script says 'role server': give the client to test with --client "
-                 "\"CMD {port}\", or --listen HOST:PORT for one started some other way\n";
-    return exit_usage;
-  }
   int exit = exit_ok;
   auto played = play_server(o.client, s, spec, plan, options, command_name, exit);
   if (!played) return exit;
@@ -96,18 +90,8 @@ int run(const run_options_cli& o) {
   if (o.timeout_ms) options.session.connect_timeout = duration(o.timeout_ms);
   options.session.write_gap = duration(o.gap_ms);
 
+  if (!peer_fits_role(*s, o.target, o.client, command_name)) return exit_usage;
   const bool serving = s->role == script_role::server;
-  if (serving && (!o.target.target.empty() || !o.target.spawn.empty())) {
-    std::cerr << command_name << ": the script says 'role server' (tcpcheck plays the server): "
-              << "give the client with --client or --listen, not a server with --target or "
-                 "--spawn\n";
-    return exit_usage;
-  }
-  if (!serving && o.client.given()) {
-    std::cerr << command_name << ": --client and --listen are for scripts that say 'role server'; "
-              << "this one plays the client: give the server with --target or --spawn\n";
-    return exit_usage;
-  }
   if (serving) return run_against_client(o, *s, *spec, *plan, options);
 
   int exit = exit_ok;

@@ -93,7 +93,7 @@ def main() -> int:
                           f"{client.returncode}, both expected 0\n{out}{client.stderr}")
 
     s.run("a role server script with --target", [lenprefix, "--target", "127.0.0.1:9"], 2,
-          says=["give the client with --client or --listen"])
+          says=["give the client with --client"])
     s.run("a role server script with nothing", [lenprefix], 2, says=["--client"])
     s.run("a client's script with --client",
           [f"{args.corpus}/scripts/hello.tcs", "--client", "true {port}"], 2,

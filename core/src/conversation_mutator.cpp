@@ -14,7 +14,7 @@
 #include <stdexcept>
 #include <utility>
 
-#include "liveness_probe.hpp"
+#include "matrix/liveness_probe.hpp"
 
 namespace tcpcheck {
 

@@ -10,7 +10,7 @@ field; the only framing a client can rely on is that every answer is the
 until it has exactly 13 bytes, however they are cut or merged, and leaves
 anything after them for the next round. It exits 1, with the reason on
 stderr, if the server closes or resets the connection early, or is silent
-for 5 s.
+for 2 s.
 Script (tcpcheck plays the server): corpus/scripts/clients/seed000-reply.tcs.
 """
 import socket
@@ -35,7 +35,7 @@ if len(sys.argv) != 2 or not sys.argv[1].isdigit() or not 0 < int(sys.argv[1]) <
     sys.exit(2)
 
 client_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-client_socket.settimeout(5)
+client_socket.settimeout(2)
 try:
     client_socket.connect(("127.0.0.1", int(sys.argv[1])))
     for _ in range(2):

@@ -27,7 +27,7 @@ if len(sys.argv) != 2 or not sys.argv[1].isdigit() or not 0 < int(sys.argv[1]) <
     sys.exit(2)
 
 client_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-client_socket.settimeout(5)  # the article's client would wait forever
+client_socket.settimeout(2)  # the article's client would wait forever
 try:
     client_socket.connect(("127.0.0.1", int(sys.argv[1])))
     for _ in range(2):

@@ -11,7 +11,7 @@ only framing a client can rely on is the welcome's size: the 23 bytes of
 "helloiamserver, welcome" (tcpcheck framing fixed:23). The client reads
 until it has all 23, however they are cut, and only then answers, with
 sendall(). It exits 1, with the reason on stderr, if the server closes or
-resets a connection early, or is silent for 5 s.
+resets a connection early, or is silent for 2 s.
 Script (tcpcheck plays the server): corpus/scripts/clients/seed001-welcome.tcs.
 """
 import socket
@@ -34,7 +34,7 @@ def recv_exactly(sock, size):
 def talk(address, answer):
     """Opens a connection, prints the welcome, answers; returns the open socket."""
     sock = socket.socket()
-    sock.settimeout(5)
+    sock.settimeout(2)
     sock.connect(address)
     print(recv_exactly(sock, WELCOME_SIZE).decode("utf-8", "replace"), flush=True)
     sock.sendall(answer)

@@ -28,13 +28,13 @@ address = ("127.0.0.1", int(sys.argv[1]))
 
 try:
     s = socket.socket()
-    s.settimeout(5)  # the article's client would wait forever
+    s.settimeout(2)  # the article's client would wait forever
     s.connect(address)
     data = s.recv(512)  # the bug: one recv() = the whole welcome
     print(data.decode(), flush=True)
     s.send(b"hihiamclient")
     sock2 = socket.socket()
-    sock2.settimeout(5)
+    sock2.settimeout(2)
     sock2.connect(address)
     data2 = sock2.recv(512)
     print(data2.decode(), flush=True)

@@ -13,7 +13,7 @@ pieces are joined and lines merged into one read are split; what follows a
 line stays in the buffer for the next read. As tcpcheck's line framing does,
 one "\\r" before the "\\n" is dropped. It exits 1, with the reason on stderr,
 if the server closes or resets the connection early, sends a line longer
-than 64 KiB, or is silent for 5 s.
+than 64 KiB, or is silent for 2 s.
 Script (tcpcheck plays the server): corpus/scripts/clients/seed003-hello.tcs.
 """
 import socket
@@ -46,7 +46,7 @@ if len(sys.argv) != 2 or not sys.argv[1].isdigit() or not 0 < int(sys.argv[1]) <
     sys.exit(2)
 
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.settimeout(5)
+s.settimeout(2)
 try:
     s.connect(("127.0.0.1", int(sys.argv[1])))
     lines = LineReader(s)

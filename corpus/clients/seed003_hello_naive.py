@@ -36,7 +36,7 @@ if len(sys.argv) != 2 or not sys.argv[1].isdigit() or not 0 < int(sys.argv[1]) <
     sys.exit(2)
 
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.settimeout(5)  # the article's client would wait forever
+s.settimeout(2)  # the article's client would wait forever
 try:
     s.connect(("127.0.0.1", int(sys.argv[1])))
     print(s.recv(1024).decode().rstrip("\n"), flush=True)  # the welcome, and the question if it has come

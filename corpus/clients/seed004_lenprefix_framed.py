@@ -13,7 +13,7 @@ bytes of the next message stay in the socket for the next read. A negative
 length or one above 1 MiB (the reference server's max) is refused rather
 than waited for. It exits 1, with the reason on stderr, if the server
 closes or resets the connection early, sends such a length, or is silent
-for 5 s.
+for 2 s.
 Script (tcpcheck plays the server): corpus/scripts/clients/seed004-lenprefix.tcs.
 """
 import socket
@@ -40,7 +40,7 @@ if len(sys.argv) != 2 or not sys.argv[1].isdigit() or not 0 < int(sys.argv[1]) <
     sys.exit(2)
 
 client = socket.socket()
-client.settimeout(5)
+client.settimeout(2)
 try:
     client.connect(("127.0.0.1", int(sys.argv[1])))
     for msg in ["hello world!", "lift is smart!"]:

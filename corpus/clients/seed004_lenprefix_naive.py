@@ -31,7 +31,7 @@ if len(sys.argv) != 2 or not sys.argv[1].isdigit() or not 0 < int(sys.argv[1]) <
     sys.exit(2)
 
 client = socket.socket()
-client.settimeout(5)  # the article's code would wait forever
+client.settimeout(2)  # the article's code would wait forever
 try:
     client.connect(("127.0.0.1", int(sys.argv[1])))
     for msg in ["hello world!", "lift is smart!"]:

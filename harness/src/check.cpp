@@ -31,9 +31,11 @@ struct attempt {
   std::string summary;
   std::vector<std::string> details;
   std::optional<run_result> failed_run;
+  std::optional<process_death> death; ///< seen by the case itself (a client under test)
 };
 
 std::string failure_line(const verdict& v) {
+  if (v.line == 0) return v.reason; // after the script's last step (a client's end)
   return "line " + std::to_string(v.line) + ": " + v.reason;
 }
 
@@ -98,6 +100,8 @@ public:
         a.passed = false;
         a.summary = "the server died: " + death->how + (a.summary.empty() ? "" : "; " + a.summary);
         if (!r.server_death) r.server_death = std::move(death);
+      } else if (a.death && !r.server_death) {
+        r.server_death = std::move(a.death); // its verdict already says how it ended
       }
       if (a.passed) {
         r.status =
@@ -142,11 +146,15 @@ private:
 
   attempt run_script_case(const check_case& c) {
     attempt a;
-    run_result result = run_script(where_.where(), c.steps, spec_, c.plan, options_.run);
-    a.passed = result.outcome.passed;
+    run_options options = options_.run;
+    if (c.write_gap) options.session.write_gap = *c.write_gap;
+    played_case played = where_.play(c, spec_, options);
+    a.passed = played.result.outcome.passed;
+    a.details = std::move(played.details);
+    a.death = std::move(played.death);
     if (!a.passed) {
-      a.summary = failure_line(result.outcome);
-      a.failed_run = std::move(result);
+      a.summary = failure_line(played.result.outcome);
+      a.failed_run = std::move(played.result);
     }
     return a;
   }
@@ -335,6 +343,11 @@ std::string_view name_of(case_status status) {
     return "not run";
   }
   return {};
+}
+
+played_case check_target::play(const check_case& c, const framing_spec& spec,
+                               const run_options& options) {
+  return {run_script(where(), c.steps, spec, c.plan, options), std::nullopt, {}};
 }
 
 bool spawned_target::ready(std::string& why) {

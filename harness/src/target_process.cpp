@@ -468,6 +468,7 @@ std::optional<process_death> target_process::death() {
   process_death d;
   d.how = describe_status(*impl_->status);
   d.clean = WIFEXITED(*impl_->status) && WEXITSTATUS(*impl_->status) == 0;
+  d.signaled = WIFSIGNALED(*impl_->status);
   const std::string said = impl_->err.since(impl_->stderr_at_start);
   d.sanitizer = find_sanitizer_report(said);
   if (d.sanitizer.empty()) d.stderr_tail = last_lines(said, 10);

@@ -1,6 +1,11 @@
 // The conformance matrix: one script of a normal conversation turned into
 // every adversarial variant of it that `tcpcheck check` runs.
 //
+// For a `role server` script (a client under test) the matrix is the
+// conversation under every plan cut in tcpcheck's replies, a slow server,
+// faults from the server's side and boundary frames sent to the client;
+// check_case::oracle says how the client is judged.
+//
 // Sans I/O: the cases are data. Most are scripts of their own (the
 // conversation under another delivery plan; cut short by a reset, a FIN, a
 // half-close or silence, then a fresh conversation that proves the server
@@ -53,6 +58,21 @@ enum class bad_frame_policy {
 std::optional<bad_frame_policy> parse_bad_frame_policy(std::string_view text);
 std::string_view name_of(bad_frame_policy policy);
 
+/// How a case of a `role server` script judges the client under test,
+/// beyond what the script's expects judge of what it sends.
+enum class client_oracle {
+  /// Invariance: the client exits with the baseline's status and prints
+  /// the baseline's standard output (the same bytes, cut differently, must
+  /// make no difference).
+  same_as_baseline,
+  /// After a fault or an odd frame: the client ends within the client
+  /// timeout, by exiting (any status), not by a signal or a sanitizer
+  /// report, its memory within bounds.
+  ends_cleanly,
+};
+
+std::string_view name_of(client_oracle oracle);
+
 struct check_case {
   std::string id; ///< "faults/line-7/rst"
   check_area area = check_area::segmentation;
@@ -64,6 +84,8 @@ struct check_case {
   /// Why a failure matters, when the verdict alone does not say it:
   /// "the server serves one client at a time".
   std::string failure_hint;
+  client_oracle oracle = client_oracle::same_as_baseline; ///< `role server` scripts only
+  std::optional<duration> write_gap; ///< the pause between writes, when not the run's
 };
 
 struct matrix_options {
@@ -74,6 +96,12 @@ struct matrix_options {
   std::size_t latency_runs = 200; ///< conversations timed for latency/exchanges
   bad_frame_policy on_bad_frame = bad_frame_policy::close_or_ignore;
   duration quiet{200}; ///< how long "says nothing" is watched for
+  /// `role server`: how long a client under test has to give up on a
+  /// server gone silent (close its connection) before it counts as hanging.
+  duration client_wait{5000};
+  /// `role server`: the pause between the writes of a trickled reply
+  /// (segmentation/slow-server).
+  duration trickle_gap{20};
 };
 
 /// The matrix for `baseline` (a parsed script) framed by `spec`, in a fixed

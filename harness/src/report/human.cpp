@@ -51,7 +51,7 @@ void write_wire_log(std::ostream& out, const std::vector<harness::wire_event>& l
 void write_server_stderr(std::ostream& out, const test_case& c, std::string_view indent) {
   const std::string said = death_report(c);
   if (said.empty()) return;
-  out << indent << "the server's stderr:\n";
+  out << indent << "the " << (c.death ? c.death->who : std::string("server")) << "'s stderr:\n";
   write_indented(out, said, std::string(indent) + "  | ");
 }
 

@@ -36,18 +36,31 @@ struct case_result {
   const check_case* which = nullptr;
   case_status status = case_status::not_run;
   std::size_t attempts = 0;
-  std::chrono::microseconds elapsed{0};      ///< all attempts
-  std::string summary;                       ///< one line: why it failed, or what it measured
-  std::vector<std::string> details;          ///< more lines: timings, resource growth, stderr
-  std::optional<run_result> failed_run;      ///< the first failing conversation, wire log included
-  std::optional<process_death> server_death; ///< a spawned server that died during the case
+  std::chrono::microseconds elapsed{0}; ///< all attempts
+  std::string summary;                  ///< one line: why it failed, or what it measured
+  std::vector<std::string> details;     ///< more lines: timings, resource growth, stderr
+  std::optional<run_result> failed_run; ///< the first failing conversation, wire log included
+  /// The program under test, when it died during the case: a spawned
+  /// server, or a client under test that ended badly (process_death::who).
+  std::optional<process_death> server_death;
+};
+
+/// One conversation of a script case, judged.
+struct played_case {
+  run_result result;
+  std::optional<process_death> death; ///< the program under test's, when it ended badly
+  std::vector<std::string> details;   ///< lines worth reporting (how a client ended)
 };
 
 /// What the cases run against: a server already running, or one tcpcheck
-/// starts (and starts again after it dies).
+/// starts (and starts again after it dies); or a client it starts for
+/// each case (client_check.hpp).
 class check_target {
 public:
   virtual ~check_target() = default;
+  /// Plays one script case: by default the script run against where().
+  virtual played_case play(const check_case& c, const framing_spec& spec,
+                           const run_options& options);
   virtual target where() const = 0;
   /// Before each case: false (and why) when there is no server to test.
   virtual bool ready(std::string& why) = 0;

@@ -42,6 +42,7 @@ struct process_death {
   std::string sanitizer{};    ///< the sanitizer report found in its stderr, if any (an excerpt)
   std::string stderr_tail{};  ///< its last stderr lines, when there is no sanitizer report
   bool clean = false;         ///< exited with status 0
+  bool signaled = false;      ///< killed by a signal (not an exit, whatever its status)
   std::string who = "server"; ///< the program under test: "server", or "client" (`role server`)
 };
 

@@ -12,106 +12,15 @@
 #include <utility>
 
 #include "liveness_probe.hpp"
+#include "matrix_areas.hpp"
+#include "matrix_steps.hpp"
 
 namespace tcpcheck {
 
 namespace {
 
-using detail::liveness_probe;
-using detail::probe_names;
+using namespace detail;
 using step_kind = script_step::kind;
-
-script_step step_on(const std::string& connection, step_kind what) {
-  script_step step;
-  step.what = what;
-  step.connection = connection;
-  return step;
-}
-
-script_step send_raw(const std::string& connection, byte_buffer bytes) {
-  script_step step = step_on(connection, step_kind::send);
-  step.raw = true;
-  step.payload.segments.push_back(script_text::segment::literal(std::move(bytes)));
-  return step;
-}
-
-expectation outcome(expectation::kind what, duration quiet = duration{0}) {
-  expectation e;
-  e.what = what;
-  e.quiet = quiet;
-  return e;
-}
-
-script_step expect_one_of(const std::string& connection, std::vector<expectation> alternatives) {
-  script_step step = step_on(connection, step_kind::expect);
-  step.alternatives = std::move(alternatives);
-  return step;
-}
-
-// What a case's script needs beyond the baseline: the same header, and
-// its own steps. Printed and parsed back, so the steps carry the line
-// numbers of the file a failure is written to. nullopt for the rare cut
-// that leaves a step needing what the cut removed (a value captured on
-// another connection): such a case is not generated.
-std::optional<script> canonical(const script& header, std::vector<script_step> steps,
-                                std::string description) {
-  script s;
-  s.description = std::move(description);
-  s.framing = header.framing;
-  s.timeout = header.timeout;
-  s.ignored = header.ignored;
-  s.steps = std::move(steps);
-  script_error error;
-  return parse_script(to_string(s), error);
-}
-
-// The wire bytes of a send with no variables in it; nullopt otherwise (its
-// bytes are known only once the conversation has run).
-std::optional<byte_buffer> wire_of(const script_step& send, const framing_spec& spec) {
-  auto payload = literal_payload(send.payload);
-  if (!payload || send.raw) return payload;
-  byte_buffer wire;
-  if (encode_frame(spec, *payload, field_values_for(spec, send.fields), wire))
-    return payload; // what the session itself sends
-  return wire;
-}
-
-// The first half of a send's frame (at least one byte, never all of it).
-std::optional<byte_buffer> half_frame(const script_step& send, const framing_spec& spec) {
-  auto wire = wire_of(send, spec);
-  if (!wire || wire->size() < 2) return std::nullopt;
-  wire->resize(wire->size() / 2);
-  return wire;
-}
-
-// Whether an expect step may be satisfied by the server saying nothing.
-bool allows_silence(const script_step& step) {
-  return std::any_of(step.alternatives.begin(), step.alternatives.end(),
-                     [](const expectation& e) { return e.what == expectation::kind::silence; });
-}
-
-bool opened_before(const script& baseline, std::size_t k) {
-  const std::string& connection = baseline.steps[k].connection;
-  if (connection == "main") return true;
-  for (std::size_t i = 0; i < k; ++i)
-    if (baseline.steps[i].connection == connection && baseline.steps[i].what == step_kind::connect)
-      return true;
-  return false;
-}
-
-// Whether `connection` is still open (not closed or reset) after steps [0, k).
-bool open_after(const script& baseline, std::size_t k) {
-  if (!opened_before(baseline, k)) return false;
-  const std::string& connection = baseline.steps[k].connection;
-  bool open = true;
-  for (std::size_t i = 0; i < k; ++i) {
-    const auto& step = baseline.steps[i];
-    if (step.connection != connection) continue;
-    if (step.what == step_kind::connect) open = true;
-    if (step.what == step_kind::close || step.what == step_kind::reset) open = false;
-  }
-  return open;
-}
 
 class generator {
 public:
@@ -154,28 +63,8 @@ private:
   }
 
   void segmentation() {
-    using plan_kind = delivery_plan::kind;
-    const auto under = [&](std::string name, std::string title, delivery_plan plan) {
-      add("segmentation/" + name, check_area::segmentation, std::move(title), baseline_, plan);
-    };
-    under("whole", "the conversation as written, one write per send (the baseline)", {});
-    under("bytewise", "every send one byte per write", {plan_kind::bytewise});
-    under("split-header",
-          spec_.is_length_based() ? "every send cut inside its length header"
-                                  : "every send cut just before its delimiter",
-          {plan_kind::split_header});
-    for (const std::size_t n : {2, 7})
-      under("chunk-" + std::to_string(n),
-            "sends cut into writes of " + std::to_string(n) + " bytes", {plan_kind::chunk, n});
-    for (std::size_t i = 1; i <= options_.random_plans; ++i) {
-      const std::uint64_t seed = options_.seed + i - 1;
-      under("random-" + std::to_string(i),
-            "sends cut at random points (seed " + std::to_string(seed) + ")",
-            {plan_kind::random, 0, seed});
-    }
-    under("merged", "consecutive sends merged into one write", {plan_kind::merged});
-    under("pipeline", "sends written ahead of the replies, as far as the script allows",
-          {plan_kind::pipeline});
+    for (auto& c : segmentation_cases(baseline_, spec_, options_))
+      cases_.push_back(std::move(c));
   }
 
   void faults() {
@@ -187,7 +76,7 @@ private:
       const std::string before = "just before line " + std::to_string(step.line);
       add_faults(at, before, k, std::nullopt);
       if (step.what == step_kind::send)
-        if (auto half = half_frame(step, spec_at(k)))
+        if (auto half = half_frame(step, spec_at(baseline_, k, spec_)))
           add_faults(at + "-mid", "in the middle of the frame of line " + std::to_string(step.line),
                      k, std::move(half));
     }
@@ -257,7 +146,7 @@ private:
       const script_step& step = baseline_.steps[k];
       if (step.connection != stalled) continue;
       if (step.what == step_kind::send) {
-        if (auto half = half_frame(step, spec_at(k))) {
+        if (auto half = half_frame(step, spec_at(baseline_, k, spec_))) {
           steps.push_back(send_raw(stalled, std::move(*half)));
           stalled_mid_frame = true;
         }
@@ -289,13 +178,8 @@ private:
   void boundary() {
     // Where to send the frame: main, after the steps before its first send
     // (a server that speaks first has said its piece).
-    std::vector<script_step> opening;
-    for (const auto& step : baseline_.steps) {
-      if (step.connection != "main") continue;
-      if (step.what != step_kind::expect && step.what != step_kind::connect) break;
-      opening.push_back(step);
-    }
-    for (auto& frame : boundary_frames(spec_, first_fields())) {
+    const std::vector<script_step> opening = opening_of_main(baseline_);
+    for (auto& frame : boundary_frames(spec_, first_send_fields(baseline_, spec_))) {
       std::vector<script_step> steps = opening;
       steps.push_back(send_raw("main", frame.wire));
       steps.push_back(
@@ -317,24 +201,6 @@ private:
                               " allows, or it stopped serving"
                         : "after a valid but unusual frame the server stopped serving");
     }
-  }
-
-  // The framing step k reads and writes with.
-  framing_spec spec_at(std::size_t k) const {
-    return framing_before(
-        baseline_.steps, k, spec_, [](const script_step& s) -> const auto& { return s; });
-  }
-
-  // The header fields of main's first send that sets any, before main's
-  // framing changes: what boundary frames carry (a real message type).
-  field_values first_fields() const {
-    for (const auto& step : baseline_.steps) {
-      if (step.connection != "main") continue;
-      if (step.what == step_kind::framing) break;
-      if (step.what == step_kind::send && !step.fields.empty())
-        return field_values_for(spec_, step.fields);
-    }
-    return {};
   }
 
   std::vector<expectation> bad_frame_outcomes() const {
@@ -368,6 +234,53 @@ private:
 
 } // namespace
 
+namespace detail {
+
+// The baseline under every delivery plan: the same cases for a server
+// under test (tcpcheck's sends cut) and a client (tcpcheck's replies cut).
+std::vector<check_case> segmentation_cases(const script& baseline, const framing_spec& spec,
+                                           const matrix_options& options) {
+  using plan_kind = delivery_plan::kind;
+  const bool replies = baseline.role == script_role::server;
+  const std::string sends = replies ? "replies" : "sends";
+  const std::string every = replies ? "every reply" : "every send";
+  std::vector<check_case> cases;
+  const auto under = [&](std::string name, std::string title, delivery_plan plan) {
+    check_case c;
+    c.id = "segmentation/" + name;
+    c.title = std::move(title);
+    c.steps = baseline;
+    c.plan = plan;
+    cases.push_back(std::move(c));
+  };
+  under("whole",
+        "the conversation as written, one write per " + std::string(replies ? "reply" : "send") +
+            " (the baseline)",
+        {});
+  under("bytewise", every + " one byte per write", {plan_kind::bytewise});
+  under("split-header",
+        spec.is_length_based() ? every + " cut inside its length header"
+                               : every + " cut just before its delimiter",
+        {plan_kind::split_header});
+  for (const std::size_t n : {2, 7})
+    under("chunk-" + std::to_string(n),
+          sends + " cut into writes of " + std::to_string(n) + " bytes", {plan_kind::chunk, n});
+  for (std::size_t i = 1; i <= options.random_plans; ++i) {
+    const std::uint64_t seed = options.seed + i - 1;
+    under("random-" + std::to_string(i),
+          sends + " cut at random points (seed " + std::to_string(seed) + ")",
+          {plan_kind::random, 0, seed});
+  }
+  under("merged", "consecutive " + sends + " merged into one write", {plan_kind::merged});
+  under("pipeline",
+        sends + " written ahead of " + (replies ? "the requests" : "the replies") +
+            ", as far as the script allows",
+        {plan_kind::pipeline});
+  return cases;
+}
+
+} // namespace detail
+
 std::string_view name_of(check_area area) {
   switch (area) {
   case check_area::segmentation:
@@ -382,6 +295,16 @@ std::string_view name_of(check_area area) {
     return "boundary";
   case check_area::latency:
     return "latency";
+  }
+  return {};
+}
+
+std::string_view name_of(client_oracle oracle) {
+  switch (oracle) {
+  case client_oracle::same_as_baseline:
+    return "same-as-baseline";
+  case client_oracle::ends_cleanly:
+    return "ends-cleanly";
   }
   return {};
 }
@@ -409,6 +332,7 @@ std::string_view name_of(bad_frame_policy policy) {
 
 std::vector<check_case> generate_matrix(const script& baseline, const framing_spec& spec,
                                         const matrix_options& options) {
+  if (baseline.role == script_role::server) return detail::client_matrix(baseline, spec, options);
   return generator(baseline, spec, options).run();
 }
 
