@@ -150,13 +150,13 @@ check_summary run_check_command(const std::string& script_path, const script& ba
                          target_args + framing_arg + " --plan " + to_string(r.which->plan);
     } else {
       report.replay[i] = settings.program + " check " + harness::shell_quote(script_path) + " " +
-                         target_args + framing_arg + " --only " +
+                         target_args + framing_arg + timeout_arg + " --only " +
                          harness::shell_quote(r.which->id) + " --seed " +
                          std::to_string(settings.matrix.seed);
     }
   }
   report.baseline_replay = settings.program + " run " + harness::shell_quote(script_path) + " " +
-                           target_args + framing_arg + " --plan whole";
+                           target_args + framing_arg + timeout_arg + " --plan whole";
 
   const auto doc = harness::to_document(report);
   report::write_human(out, doc, {settings.verbose, &out == &std::cout && isatty(STDOUT_FILENO)});

@@ -1,15 +1,20 @@
-// `tcpcheck demo`: the README's main command. `tcpcheck check` against two
-// servers for the seed articles' greeting protocol, both bundled in this
-// executable and spawned by it: a correct one, and one with the articles'
-// bug (one recv() taken as one message). The first passes every case; the
-// second fails the segmentation cases, each with its replay command.
+// `tcpcheck demo`: the README's main command. `tcpcheck check` for the seed
+// articles' greeting protocol, everything bundled in this executable:
+// against two servers it spawns, a correct one and one with the articles'
+// bug (one recv() taken as one message), and then, playing the server,
+// against two clients with the same pair of behaviours. The correct ones
+// pass every case; the naive ones fail the segmentation cases, each with
+// its replay command.
+#include "tcpcheck/harness/client_check.hpp"
 #include "tcpcheck/harness/report.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <unistd.h>
 
 #include "check_run.hpp"
@@ -22,10 +27,20 @@ namespace tcpcheck::cli {
 
 namespace {
 
+constexpr std::string_view command_name = "tcpcheck demo";
+
 struct demo_options {
   std::uint64_t seed = 1;
   std::size_t soak = 1000;
   bool verbose = false;
+};
+
+// A built-in script, parsed, with its spec and the file it is written to
+// (replay commands name it).
+struct demo_script {
+  script steps;
+  framing_spec spec;
+  std::string path;
 };
 
 std::string this_executable() {
@@ -39,101 +54,155 @@ std::string rule(std::string_view title) {
          std::string(70 - std::min<std::size_t>(66, title.size()), '=') + "\n";
 }
 
-int demo(const demo_options& o) {
-  constexpr std::string_view command = "tcpcheck demo";
+std::optional<demo_script> load(const char* text, const std::string& path) {
   script_error bad;
-  const auto baseline = parse_script(demo_greeting_script, bad);
-  if (!baseline) {
-    std::cerr << command
-              << ": the built-in script does not parse: " << bad.to_string("greeting.tcs") << '\n';
-    return exit_internal;
+  auto steps = parse_script(text, bad);
+  if (!steps) {
+    std::cerr << command_name << ": the built-in script does not parse: " << bad.to_string(path)
+              << '\n';
+    return std::nullopt;
   }
   spec_error bad_spec;
-  const auto spec = parse_framing_spec(baseline->framing.value_or(""), bad_spec);
+  auto spec = parse_framing_spec(steps->framing.value_or(""), bad_spec);
   if (!spec) {
-    std::cerr << command << ": the built-in script's framing: " << to_string(bad_spec) << '\n';
-    return exit_internal;
+    std::cerr << command_name << ": the built-in script's framing: " << to_string(bad_spec) << '\n';
+    return std::nullopt;
   }
+  std::ofstream(path) << text;
+  return demo_script{*std::move(steps), *std::move(spec), path};
+}
 
-  // Replay commands must work after the demo: the script and the failing
-  // cases' scripts go to a directory that stays.
+// Replay commands must work after the demo: the scripts and the failing
+// cases' scripts go to a directory that stays. Empty on failure.
+std::string make_demo_dir() {
   const char* tmp = std::getenv("TMPDIR");
   std::string dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/tcpcheck-demo-XXXXXX";
   if (!mkdtemp(dir.data())) {
-    std::cerr << command << ": cannot create a directory in " << (tmp ? tmp : "/tmp") << '\n';
-    return exit_io_error;
+    std::cerr << command_name << ": cannot create a directory in " << (tmp ? tmp : "/tmp") << '\n';
+    return {};
   }
-  const std::string script_path = dir + "/greeting.tcs";
-  std::ofstream(script_path) << demo_greeting_script;
+  return dir;
+}
 
-  const std::string self = this_executable();
-  std::cout << "tcpcheck demo: `tcpcheck check` on two servers for the seed articles' greeting "
-               "protocol\n"
-               "  greeting        a correct server: frames its input by lines\n"
+check_settings settings_for(const demo_options& o, const std::string& out_dir) {
+  check_settings settings;
+  settings.matrix.seed = o.seed;
+  settings.matrix.soak = o.soak;
+  settings.out_dir = out_dir;
+  settings.verbose = o.verbose;
+  settings.program = harness::shell_quote(this_executable());
+  return settings;
+}
+
+// What one side of the demo showed: the correct program passed, the naive
+// one failed segmentation cases (the sticky-packet bug).
+struct pair_outcome {
+  check_summary correct, naive;
+  bool as_expected() const {
+    const bool sticky_found =
+        std::any_of(naive.failed_ids.begin(), naive.failed_ids.end(),
+                    [](const std::string& id) { return id.rfind("segmentation/", 0) == 0; });
+    return correct.exit == exit_ok && sticky_found;
+  }
+};
+
+std::optional<pair_outcome> check_servers(const demo_script& s, const demo_options& o,
+                                          const std::string& dir, int& exit) {
+  pair_outcome outcome;
+  for (const std::string server : {"greeting", "naive-greeting"}) {
+    std::cout << rule("tcpcheck check against the server " + server);
+    target_arguments spawn;
+    spawn.spawn = harness::shell_quote(this_executable()) + " serve " + server + " --port {port}";
+    auto target = choose_target(spawn, command_name, exit);
+    if (!target) return std::nullopt;
+    const auto summary = run_check_command(s.path, s.steps, s.spec, peer_of(*target),
+                                           settings_for(o, dir + "/" + server), std::cout);
+    (server == "greeting" ? outcome.correct : outcome.naive) = summary;
+  }
+  return outcome;
+}
+
+pair_outcome check_clients(const demo_script& s, const demo_options& o, const std::string& dir) {
+  pair_outcome outcome;
+  for (const std::string client : {"greeting", "naive-greeting"}) {
+    std::cout << rule("tcpcheck check against the client " + client);
+    const std::string command_line =
+        harness::shell_quote(this_executable()) + " client " + client + " --port {port}";
+    std::string error;
+    harness::client_target target(*harness::target_process::split_command(command_line, error), {});
+    const check_peer peer{target, "client " + harness::shell_quote(command_line),
+                          "--client " + harness::shell_quote(command_line)};
+    const auto summary = run_check_command(s.path, s.steps, s.spec, peer,
+                                           settings_for(o, dir + "/client-" + client), std::cout);
+    (client == "greeting" ? outcome.correct : outcome.naive) = summary;
+  }
+  return outcome;
+}
+
+void say_what_it_showed(const pair_outcome& servers, const pair_outcome& clients,
+                        const std::string& dir) {
+  std::cout << rule("what the demo shows");
+  const auto line = [](std::string_view who, const pair_outcome& pair) {
+    std::cout << who << " greeting:       "
+              << (pair.correct.exit == exit_ok ? "every case passed" : "FAILED (unexpected)")
+              << '\n'
+              << who << " naive-greeting: " << pair.naive.failures << " failing case"
+              << (pair.naive.failures == 1 ? "" : "s")
+              << (pair.as_expected() ? "" : " (unexpected: the segmentation cases should fail)")
+              << '\n';
+  };
+  line("server", servers);
+  line("client", clients);
+  std::cout << "The naive server takes a name cut across two reads for two names (\"Hello, "
+               "Mi\" ...);\nthe naive client prints a greeting cut across two reads as two "
+               "lines. Each failure\nabove has a replay command; the scripts are in "
+            << dir << "\n";
+}
+
+int demo(const demo_options& o) {
+  const std::string dir = make_demo_dir();
+  if (dir.empty()) return exit_io_error;
+  const auto server_script = load(demo_greeting_script, dir + "/greeting.tcs");
+  const auto client_script = load(demo_client_greeting_script, dir + "/greeting-client.tcs");
+  if (!server_script || !client_script) return exit_internal;
+
+  std::cout << "tcpcheck demo: `tcpcheck check` for the seed articles' greeting protocol\n"
+               "  greeting        correct: frames its input by lines\n"
                "  naive-greeting  the seed articles' bug: takes each recv() as one message\n"
-               "Both are built into this executable and spawned by it on a free loopback port.\n"
-               "The conversation ("
-            << script_path << "):\n\n"
+               "First against two servers, then, tcpcheck playing the server, against two "
+               "clients.\nAll four are built into this executable and run by it on loopback.\n"
+               "The servers' conversation ("
+            << server_script->path << "):\n\n"
             << demo_greeting_script;
 
-  struct outcome {
-    std::string server;
-    check_summary summary;
-  };
-  std::vector<outcome> outcomes;
-  for (const std::string server : {"greeting", "naive-greeting"}) {
-    std::cout << rule("tcpcheck check against " + server);
-    target_arguments spawn;
-    spawn.spawn = harness::shell_quote(self) + " serve " + server + " --port {port}";
-    int exit = exit_ok;
-    auto target = choose_target(spawn, command, exit);
-    if (!target) return exit;
-    check_settings settings;
-    settings.matrix.seed = o.seed;
-    settings.matrix.soak = o.soak;
-    settings.out_dir = dir + "/" + server;
-    settings.verbose = o.verbose;
-    settings.program = harness::shell_quote(self);
-    outcomes.push_back({server, run_check_command(script_path, *baseline, *spec, peer_of(*target),
-                                                  settings, std::cout)});
-  }
-
-  std::cout << rule("what the demo shows");
-  const check_summary& good = outcomes[0].summary;
-  const check_summary& naive = outcomes[1].summary;
-  const bool sticky_found =
-      std::any_of(naive.failed_ids.begin(), naive.failed_ids.end(),
-                  [](const std::string& id) { return id.rfind("segmentation/", 0) == 0; });
-  std::cout << "greeting:       "
-            << (good.exit == exit_ok ? "every case passed" : "FAILED (unexpected)")
-            << "\nnaive-greeting: " << naive.failures << " failing case"
-            << (naive.failures == 1 ? "" : "s");
-  if (sticky_found)
-    std::cout << ", the sticky-packet bug: a name cut across two reads gets two greetings\n"
-                 "                (\"Hello, Mi\" ...), and the conversation falls out of step.\n"
-                 "Each failure above has a replay command; the scripts are in "
-              << dir << "\n";
-  else
-    std::cout << " (unexpected: the segmentation cases should have failed)\n";
-  return good.exit == exit_ok && sticky_found ? exit_ok : exit_failures;
+  int exit = exit_ok;
+  const auto servers = check_servers(*server_script, o, dir, exit);
+  if (!servers) return exit;
+  std::cout << rule("the clients' conversation, from the server's side") << "("
+            << client_script->path << ")\n\n"
+            << demo_client_greeting_script;
+  const auto clients = check_clients(*client_script, o, dir);
+  say_what_it_showed(*servers, clients, dir);
+  return servers->as_expected() && clients.as_expected() ? exit_ok : exit_failures;
 }
 
 } // namespace
 
 command add_demo(CLI::App& app) {
   auto* sub = app.add_subcommand(
-      "demo", "Run `tcpcheck check` on two bundled greeting servers, a correct one and one with "
-              "the seed articles' one-recv-one-message bug, and show the difference");
+      "demo", "Run `tcpcheck check` on two bundled greeting servers and two bundled greeting "
+              "clients, a correct one and one with the seed articles' one-recv-one-message "
+              "bug of each, and show the difference");
   auto o = std::make_shared<demo_options>();
   sub->add_option("--seed", o->seed, "Seed of the random segmentations")
       ->capture_default_str()
       ->check(unsigned_seed);
-  sub->add_option("--soak", o->soak, "Conversations in a row in the soak case")
+  sub->add_option("--soak", o->soak, "Conversations in a row in the servers' soak case")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
   sub->add_flag("--verbose,-v", o->verbose, "List every case, not only those that did not pass");
-  sub->footer("Exit codes: 0 the demo showed what it should (the correct server passed, the "
-              "naive one failed), 1 it did not, 3 a server could not be started.");
+  sub->footer("Exit codes: 0 the demo showed what it should (the correct server and client "
+              "passed, the naive ones failed), 1 it did not, 3 a server could not be started.");
   return [o] { return demo(*o); };
 }
 

@@ -11,6 +11,7 @@ namespace tcpcheck::cli {
 using command = std::function<int()>;
 
 command add_check(CLI::App& app);
+command add_client(CLI::App& app);
 command add_demo(CLI::App& app);
 command add_decode(CLI::App& app);
 command add_encode(CLI::App& app);

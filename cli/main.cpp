@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   add(add_lint);
   add(add_run);
   add(add_serve);
+  add(add_client);
 
   try {
     app.parse(argc, argv);

@@ -598,14 +598,14 @@ TEST(RunCheck, ASpawnedServersDeathIsPinnedOnTheCaseThatKilledIt) {
   for (const auto& r : o.results) {
     if (r.which->id == "boundary/long-frame") {
       EXPECT_EQ(r.status, case_status::fail) << r.summary;
-      ASSERT_TRUE(r.server_death) << r.summary;
-      EXPECT_EQ(r.server_death->how, "killed by signal 11 (SIGSEGV)");
+      ASSERT_TRUE(r.death) << r.summary;
+      EXPECT_EQ(r.death->how, "killed by signal 11 (SIGSEGV)");
       EXPECT_TRUE(contains(r.summary, "the server died")) << r.summary;
     } else {
       // Started again, the server passes the cases that do not crash it.
       EXPECT_TRUE(r.status == case_status::pass || r.status == case_status::warn)
           << r.which->id << ": " << r.summary;
-      EXPECT_FALSE(r.server_death) << r.which->id;
+      EXPECT_FALSE(r.death) << r.which->id;
     }
   }
   EXPECT_GE(process.starts(), 2u);
@@ -659,8 +659,8 @@ struct made_outcome {
     add("boundary/empty-frame", case_status::not_run, "the server could not be started again");
     {
       auto& r = add("concurrency/stalled-peer", case_status::fail, "the server died: killed");
-      r.server_death = process_death{.how = "killed by signal 11 (SIGSEGV)",
-                                     .sanitizer = "==1==ERROR: AddressSanitizer: SEGV <\"&'>\n"};
+      r.death = process_death{.how = "killed by signal 11 (SIGSEGV)",
+                              .sanitizer = "==1==ERROR: AddressSanitizer: SEGV <\"&'>\n"};
     }
     outcome.area_times = {{check_area::segmentation, 12ms}, {check_area::faults, 3ms}};
     report.script_path = "greeting <1>.tcs";

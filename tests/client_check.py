@@ -103,7 +103,8 @@ def seed_group(c, corpus):
             reasons=[("segmentation/bytewise", "output differs from the baseline")])
     c.check("seed 001's naive client, a slow server", script("seed001-welcome"),
             client("seed001_welcome_naive"), ["--only", "segmentation"], 1,
-            failing=["segmentation/slow-server"])
+            failing=["segmentation/slow-server"],
+            reasons=[("segmentation/slow-server", "output differs from the baseline")])
     c.check("seed 003's naive client (sleeps instead of framing), cut replies",
             script("seed003-hello"), client("seed003_hello_naive"),
             ["--only", "segmentation"], 1, failing=["segmentation/bytewise"],
@@ -124,7 +125,8 @@ def planted_group(c, planted, script):
             ["--only", "segmentation"], 1, failing=["segmentation/bytewise"],
             reasons=[("segmentation/bytewise", "output differs from the baseline")])
     c.check("a header read with a single recv(4)", script, client("short-header"),
-            ["--only", "segmentation/split-header"], 1, failing=["segmentation/split-header"])
+            ["--only", "segmentation/split-header"], 1, failing=["segmentation/split-header"],
+            reasons=[("segmentation/split-header", "planted_client: reply")])
     c.check("no timeout on a silent server", script, client("no-timeout"),
             ["--only", "faults/line-10/silent", "--retries", "0", "--client-timeout", "3000"], 1,
             failing=["faults/line-10/silent"],

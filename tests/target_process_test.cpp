@@ -301,6 +301,24 @@ TEST(TargetProcess, AServerThatNeverAcceptsTimesOut) {
   EXPECT_FALSE(server.running());
 }
 
+TEST(TargetProcess, AClientInheritsNoDescriptorOfTcpchecksButItsStdio) {
+  // A descriptor without close-on-exec, as Asio's accepted sockets are.
+  const int leaky = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(leaky, 3);
+  target_process client(
+      python("import os, sys\nprint(sorted(int(f) for f in os.listdir('/proc/self/fd')))\n"
+             "sys.exit(0)\n"),
+      quick_spawn());
+  std::string error;
+  ASSERT_TRUE(client.start_client(9, error)) << error;
+  ASSERT_TRUE(client.wait_for_exit(5000ms));
+  ::close(leaky);
+  // listdir opens one of its own, above 2: any other would be inherited.
+  const std::string listed = client.stdout_since(0);
+  EXPECT_EQ(listed.find(std::to_string(leaky) + ","), std::string::npos) << listed;
+  EXPECT_EQ(listed.rfind("[0, 1, 2, 3]", 0), 0u) << listed;
+}
+
 // ---------------------------------------------------------------------------
 // Deaths
 

@@ -99,9 +99,11 @@ public:
       if (auto death = where_.died(!a.passed)) {
         a.passed = false;
         a.summary = "the server died: " + death->how + (a.summary.empty() ? "" : "; " + a.summary);
-        if (!r.server_death) r.server_death = std::move(death);
-      } else if (a.death && !r.server_death) {
-        r.server_death = std::move(a.death); // its verdict already says how it ended
+        if (!r.death) r.death = std::move(death);
+      } else if (a.death && !a.passed && r.attempts == 1) {
+        // A client's, with the failure reported (the first): its verdict
+        // already says how it ended.
+        r.death = std::move(a.death);
       }
       if (a.passed) {
         r.status =

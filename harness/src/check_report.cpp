@@ -25,7 +25,7 @@ report::test_case to_case(const case_result& r, const std::string& replay,
     c.wire_log = r.failed_run->wire_log;
   }
   if (report::is_problem(c.state)) c.meaning = r.which->failure_hint;
-  c.death = r.server_death;
+  c.death = r.death;
   c.replay = replay;
   c.script_file = script_file;
   return c;

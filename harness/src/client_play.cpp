@@ -19,10 +19,6 @@ constexpr int polls_before_gone = 2;
 // How often the client's memory is looked at while it winds down.
 constexpr milliseconds end_poll{20};
 
-std::string mib_text(std::size_t kib) {
-  return std::to_string((kib + 1023) / 1024) + " MiB";
-}
-
 // The client process while it runs: started once tcpcheck listens, its
 // memory watched, stopped when it passes the bound.
 class watched_client {
@@ -41,8 +37,8 @@ public:
            mib_text(limits_.memory_kib) + " (stopped)";
   }
 
-  // Asked every 50 ms while the conversation runs: why to stop waiting
-  // for the client, or nothing.
+  // Asked now and then while the conversation runs (serve_script's
+  // client_gone): why to stop waiting for the client, or nothing.
   std::string gone() {
     if (!start_error_.empty()) return "the client could not be started: " + start_error_;
     look_at_memory();
@@ -65,14 +61,16 @@ public:
 private:
   void look_at_memory() {
     if (over_memory_) return;
-    if (const auto now = process_.sample()) peak_kib_ = std::max(peak_kib_, now->rss_kib);
+    if (const auto now = process_.sample())
+      peak_kib_ = std::max({peak_kib_, static_cast<std::size_t>(now->rss_kib),
+                            static_cast<std::size_t>(now->peak_rss_kib)});
     if (peak_kib_ <= limits_.memory_kib) return;
     over_memory_ = true;
     process_.stop();
   }
 
   target_process process_;
-  const client_limits& limits_;
+  client_limits limits_;
   std::string start_error_;
   std::size_t peak_kib_ = 0;
   bool over_memory_ = false;
@@ -86,6 +84,15 @@ bool ended_badly(const process_death& death, client_ending ending, bool passed) 
   return ending == client_ending::succeeds && passed && !death.clean;
 }
 
+// A client tcpcheck stopped: its stderr goes with the failure.
+void attach_stopped(watched_client& client, const std::string& how, client_outcome& out) {
+  auto death = client.process().death();
+  if (!death) return;
+  death->how = how;
+  death->who = "client";
+  out.death = std::move(death);
+}
+
 // How the client ended, once the conversation has.
 void judge_end(watched_client& client, const client_limits& limits, client_ending ending,
                const script& s, client_outcome& out) {
@@ -95,18 +102,20 @@ void judge_end(watched_client& client, const client_limits& limits, client_endin
   if (client.over_memory()) {
     out.ended = "stopped: resident memory over " + mib_text(limits.memory_kib);
     fail_after_conversation(v, s, client.memory_reason());
+    attach_stopped(client, out.ended, out);
     return;
   }
   if (!exited) {
     client.process().stop();
     const std::string within = std::to_string(limits.end_timeout.count()) + " ms";
-    out.ended = "still running " + within + " after the conversation (stopped)";
+    out.ended = "hung: still running " + within + " after the conversation (stopped)";
     if (v.passed)
       fail_after_conversation(v, s,
-                              "the client did not exit within " + within +
+                              "the client hung: it did not exit within " + within +
                                   " of the conversation's end (stopped)");
     else
       v.reason += "; and the client was still running " + within + " later (stopped)";
+    attach_stopped(client, out.ended, out);
     return;
   }
   auto death = client.process().death();
@@ -123,6 +132,10 @@ void judge_end(watched_client& client, const client_limits& limits, client_endin
 }
 
 } // namespace
+
+std::string mib_text(std::size_t kib) {
+  return std::to_string((kib + 1023) / 1024) + " MiB";
+}
 
 void fail_after_conversation(verdict& v, const script& s, std::string reason) {
   v.passed = false;
@@ -141,6 +154,7 @@ client_outcome play_client(const target& where, const std::vector<std::string>& 
   if (!argv.empty()) client = std::make_unique<watched_client>(argv, limits);
   const auto on_listening = [&](const target& bound) {
     out.describe = "a client of tcpcheck listening on " + to_string(bound);
+    out.port = bound.port;
     if (listening) listening(bound);
     if (!client) return;
     client->start(bound.port);

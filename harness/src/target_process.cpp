@@ -287,6 +287,10 @@ bool target_process::impl::launch(std::string& error) {
     if (devnull >= 0) ::dup2(devnull, 0);
     ::dup2(out_pipe[1], 1);
     ::dup2(err_pipe[1], 2);
+    // Nothing else of tcpcheck's goes to the program: a socket of another
+    // case inherited by a client would keep that case's connection open
+    // after tcpcheck closed it. (Asio's sockets are not close-on-exec.)
+    ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
     ::signal(SIGPIPE, SIG_DFL);
     ::execvpe(c_argv[0], c_argv.data(), c_env.data());
     const int code = errno;
@@ -527,6 +531,7 @@ std::optional<resource_sample> target_process::sample() const {
     std::string key;
     fields >> key;
     if (key == "VmRSS:") fields >> s.rss_kib;
+    if (key == "VmHWM:") fields >> s.peak_rss_kib;
     if (key == "Threads:") fields >> s.threads;
   }
   std::error_code ec;

@@ -7,6 +7,8 @@
 #include "tcpcheck/boundary_frames.hpp"
 #include "tcpcheck/check_matrix.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <utility>
 
 #include "matrix_areas.hpp"
@@ -19,9 +21,11 @@ namespace {
 using step_kind = script_step::kind;
 using expect_kind = expectation::kind;
 
-// Replies written this many bytes at a time at most, in the slow-server
-// case: a long conversation is trickled in about this many writes.
-constexpr std::size_t most_trickled_writes = 100;
+// The slow-server case trickles the replies in about this many writes, at
+// most, whatever the conversation's length...
+constexpr std::size_t most_trickled_writes = 200;
+// ...and takes about this long in all, the gap shortened to fit.
+constexpr duration trickle_time{2000};
 
 class client_generator {
 public:
@@ -55,20 +59,27 @@ private:
   // slow network delivers them. The client's output must not change.
   void slow_server() {
     std::size_t reply_bytes = 0;
+    std::size_t smallest = SIZE_MAX;
     for (std::size_t k = 0; k < baseline_.steps.size(); ++k)
       if (baseline_.steps[k].what == step_kind::send)
-        if (auto wire = wire_of(baseline_.steps[k], spec_at(baseline_, k, spec_)))
+        if (auto wire = wire_of(baseline_.steps[k], spec_at(baseline_, k, spec_))) {
           reply_bytes += wire->size();
-    const std::size_t piece =
-        std::max<std::size_t>(1, (reply_bytes + most_trickled_writes - 1) / most_trickled_writes);
+          smallest = std::min(smallest, wire->size());
+        }
+    // Pieces small enough to cut even the smallest reply in two.
+    const std::size_t piece = std::max<std::size_t>(
+        1, std::min((reply_bytes + most_trickled_writes - 1) / most_trickled_writes,
+                    smallest == SIZE_MAX ? 1 : smallest / 2));
+    const std::size_t writes = std::max<std::size_t>(1, (reply_bytes + piece - 1) / piece);
+    const duration gap =
+        std::clamp(trickle_time / static_cast<long>(writes), duration(1), options_.trickle_gap);
     check_case c;
     c.id = "segmentation/slow-server";
     c.title = "every reply trickled in writes of " + std::to_string(piece) + " byte" +
-              (piece == 1 ? "" : "s") + ", " + duration_text(options_.trickle_gap) +
-              " apart (a slow server)";
+              (piece == 1 ? "" : "s") + ", " + duration_text(gap) + " apart (a slow server)";
     c.steps = baseline_;
     c.plan = {delivery_plan::kind::chunk, piece};
-    c.write_gap = options_.trickle_gap;
+    c.write_gap = gap;
     cases_.push_back(std::move(c));
   }
 
@@ -86,12 +97,14 @@ private:
     }
   }
 
-  // The expect steps on `connection` from step k on, up to its next send:
-  // what the client sends before it waits for tcpcheck again.
+  // The expect steps on `connection` from step k on, up to tcpcheck's next
+  // send on any connection: what the client sends before it waits for
+  // tcpcheck again.
   std::vector<script_step> owed_from(std::size_t k, const std::string& connection) const {
     std::vector<script_step> owed;
     for (std::size_t i = k; i < baseline_.steps.size(); ++i) {
       const auto& step = baseline_.steps[i];
+      if (step.what == step_kind::send) break;
       if (step.connection != connection) continue;
       if (step.what != step_kind::expect || allows_silence(step)) break;
       owed.push_back(step);
@@ -100,11 +113,13 @@ private:
   }
 
   // Waits for the client to give up on the connection: it must close it
-  // (or exit, which closes it) within the client timeout.
-  script_step client_gives_up(const std::string& connection, bool any_frame_first) const {
-    std::vector<expectation> ends = {outcome(expect_kind::close), outcome(expect_kind::reset)};
-    if (any_frame_first) ends.push_back(outcome(expect_kind::any));
-    script_step wait = expect_one_of(connection, std::move(ends));
+  // (or exit, which closes it) within the client timeout. It may say
+  // something first (a goodbye, its next request), which ends the wait:
+  // then tcpcheck closes, and the client must still end.
+  script_step client_gives_up(const std::string& connection) const {
+    script_step wait =
+        expect_one_of(connection, {outcome(expect_kind::close), outcome(expect_kind::reset),
+                                   outcome(expect_kind::any)});
     wait.within = options_.client_wait;
     return wait;
   }
@@ -139,7 +154,7 @@ private:
     // The client sees the end of the replies while it can still send.
     auto half_close = prefix();
     half_close.push_back(step_on(connection, step_kind::shutdown));
-    half_close.push_back(client_gives_up(connection, true));
+    half_close.push_back(client_gives_up(connection));
     add_fault("half-close", "half-close (shutdown the write side, keep reading)",
               std::move(half_close), must_end);
 
@@ -149,7 +164,7 @@ private:
     if (!half)
       for (auto& step : owed_from(k, connection))
         silent.push_back(std::move(step));
-    silent.push_back(client_gives_up(connection, false));
+    silent.push_back(client_gives_up(connection));
     add_fault("silent", "go silent, keeping the connection open,", std::move(silent),
               "a server that says nothing must not hold the client forever: it needs a "
               "timeout of its own, shorter than " +

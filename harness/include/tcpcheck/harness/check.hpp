@@ -42,7 +42,7 @@ struct case_result {
   std::optional<run_result> failed_run; ///< the first failing conversation, wire log included
   /// The program under test, when it died during the case: a spawned
   /// server, or a client under test that ended badly (process_death::who).
-  std::optional<process_death> server_death;
+  std::optional<process_death> death;
 };
 
 /// One conversation of a script case, judged.

@@ -1,14 +1,16 @@
 // The conformance matrix of a `role server` script run against a client
 // under test: every case starts the client afresh, plays the case's script
 // for it and judges its end by the case's oracle (check_case::oracle). The
-// first segmentation case to pass (the baseline, which run_check runs
-// first) fixes what the client must print and how it must end under every
-// other cut of the same conversation.
+// baseline (segmentation/whole, which run_check runs before the rest) fixes
+// what the client must print under every other cut of the same
+// conversation: its standard output, the port tcpcheck listened on written
+// as "{port}", the latest spawn_options::output_limit bytes of it.
 #pragma once
 
 #include "tcpcheck/harness/check.hpp"
 #include "tcpcheck/harness/client_play.hpp"
 
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -43,13 +45,17 @@ private:
   };
   /// Judges a passing conversation against the baseline (or makes it the
   /// baseline): why it differs, or nothing.
-  std::string differs_from_baseline(const client_outcome& played);
+  std::string differs_from_baseline(const check_case& c, const client_outcome& played);
+  static constexpr const char* baseline_id = "segmentation/whole";
 
   std::vector<std::string> argv_;
   client_limits limits_;
   std::mutex mutex_;
   std::optional<reference> baseline_;
 };
+
+/// `text` with each `port` standing alone as a number written "{port}".
+std::string with_port_as_placeholder(std::string text, std::uint16_t port);
 
 /// Where two outputs first differ, for people: "at byte 17 (line 2):
 /// the baseline printed "hello world!", this run "hello wo"".

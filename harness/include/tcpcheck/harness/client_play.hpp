@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -45,7 +46,8 @@ struct client_outcome {
   std::optional<process_death> death;
   std::string ended;  ///< "exited with status 0", "still running (stopped)", ...
   std::string output; ///< its standard output (the latest spawn_options::output_limit bytes)
-  std::size_t peak_rss_kib = 0; ///< the most resident memory seen
+  std::size_t peak_rss_kib = 0; ///< the most resident memory seen (VmHWM)
+  std::uint16_t port = 0;       ///< where tcpcheck listened
   std::string describe;         ///< "client 'CMD' (tcpcheck listening on 127.0.0.1:PORT)"
   std::string start_error;      ///< the client could not be started (nothing else holds then)
 };
@@ -58,6 +60,9 @@ client_outcome play_client(const target& where, const std::vector<std::string>& 
                            const run_options& options, const client_limits& limits,
                            client_ending ending,
                            const std::function<void(const target&)>& listening = {});
+
+/// "12 MiB", rounded up.
+std::string mib_text(std::size_t kib);
 
 /// Fails `v` for what happened after the script's last step (the
 /// client's end): no line of the script is at fault.

@@ -32,6 +32,7 @@ namespace tcpcheck::harness {
 /// What /proc says of a process at one moment.
 struct resource_sample {
   std::uint64_t rss_kib = 0;
+  std::uint64_t peak_rss_kib = 0; ///< VmHWM: the most it has been resident, between samples too
   std::size_t open_fds = 0;
   std::size_t threads = 0;
 };
