@@ -368,7 +368,9 @@ TEST(ConversationMutator, EveryCaseEndsWithTheWholeLivenessProbe) {
           return ::testing::AssertionFailure() << "step " << i << " uses a probe connection";
         continue;
       }
-      if (!s.probe || s.mutated || s.origin_line != 0)
+      // A probe step names the baseline line it copies (the opening
+      // connect none): failures in the probe are told in the script's lines.
+      if (!s.probe || s.mutated || s.origin_line != s.step.line)
         return ::testing::AssertionFailure()
                << "probe step " << i << " is flagged probe=" << s.probe << " mutated=" << s.mutated
                << " origin=" << s.origin_line;

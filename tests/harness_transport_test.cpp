@@ -3,6 +3,7 @@
 #include "tcpcheck/harness/run.hpp"
 #include "tcpcheck/harness/transport.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <optional>
 #include <string>
@@ -27,6 +28,7 @@ struct scripted_peer {
   bool close_after_answers = false;                      // FIN after the first answered line
   bool reset_after_answers = false;                      // RST after the first answered line
   std::string client_line;                               // a partial line written so far
+  std::vector<std::string> closes; // "close" or "reset", as the runner ended each connection
 };
 
 class fake_transport final : public transport {
@@ -67,7 +69,8 @@ public:
 
   std::error_code shutdown_send() override { return {}; }
 
-  void close(bool) override {
+  void close(bool reset) override {
+    if (open_) peer_.closes.push_back(reset ? "reset" : "close");
     open_ = false;
     if (pending_) {
       auto done = std::move(pending_);
@@ -139,10 +142,9 @@ scripted_peer hello_peer() {
 }
 
 run_result run_with(scripted_peer& peer, std::string_view text,
-                    std::string_view plan_text = "whole") {
+                    std::string_view plan_text = "whole", run_options options = {}) {
   std::string error;
   const auto plan = parse_delivery_plan(plan_text, error);
-  run_options options;
   options.session.default_timeout = duration(500);
   options.session.write_gap = duration(0);
   const transport_factory make = [&peer](std::size_t, poster post) {
@@ -215,6 +217,91 @@ TEST(HarnessTransport, TimesOutWhenTheServerSaysNothing) {
   EXPECT_EQ(r.outcome.reason, "timed out");
   EXPECT_NE(r.outcome.got.find("3 bytes of an unfinished frame"), std::string::npos)
       << r.outcome.got;
+}
+
+// The runner's verdict comes after the script's last bytes are out.
+
+TEST(HarnessTransport, WritesEveryPieceOfALastSendBeforeTheVerdict) {
+  scripted_peer peer = hello_peer();
+  const auto r =
+      run_with(peer, "framing line\nexpect \"Server: Welcome!\"\nsend \"bye\"\n", "bytewise");
+  EXPECT_TRUE(r.outcome.passed) << to_string(r.outcome);
+  EXPECT_EQ(peer.written, (std::vector<std::string>{"b", "y", "e", "\n"}));
+}
+
+TEST(HarnessTransport, ResetsAsALastStepSaysAfterTheWritesBeforeIt) {
+  scripted_peer peer = hello_peer();
+  const auto r =
+      run_with(peer, "framing line\nexpect \"Server: Welcome!\"\nsend \"bye\"\nreset\n", "chunk:2");
+  EXPECT_TRUE(r.outcome.passed) << to_string(r.outcome);
+  EXPECT_EQ(peer.written, (std::vector<std::string>{"by", "e\n"}));
+  EXPECT_EQ(peer.closes, (std::vector<std::string>{"reset"}));
+}
+
+TEST(HarnessTransport, KeepsTheVerdictWhenAWriteAfterItFails) {
+  // The peer is gone after the script's last step (it may close then):
+  // what is left of the last send is dropped, and the run still ends.
+  scripted_peer peer = hello_peer();
+  peer.write_error = std::make_error_code(std::errc::broken_pipe);
+  const auto r =
+      run_with(peer, "framing line\nexpect \"Server: Welcome!\"\nsend \"bye\"\n", "bytewise");
+  EXPECT_TRUE(r.outcome.passed) << to_string(r.outcome);
+  EXPECT_EQ(peer.written, (std::vector<std::string>{"b"}));
+}
+
+TEST(HarnessTransport, KeepsTheHeadAndTheTailOfALongWireLogAndCountsTheRest) {
+  scripted_peer peer = hello_peer();
+  peer.read_size = 1; // a read event per byte of the replies
+  run_options options;
+  options.wire_log_events = 20;
+  const auto r = run_with(peer, hello_script, "whole", options);
+  EXPECT_TRUE(r.outcome.passed) << to_string(r.outcome);
+  ASSERT_EQ(r.wire_log.size(), 21u);
+  EXPECT_EQ(r.wire_log.front().what, wire_event::kind::connect);
+  const wire_event& gap = r.wire_log[10];
+  EXPECT_EQ(gap.what, wire_event::kind::dropped);
+  EXPECT_NE(gap.text.find("events not kept (wire log limit 20)"), std::string::npos) << gap.text;
+  // The tail holds the last events: the last byte of the last reply read.
+  const auto last_read =
+      std::find_if(r.wire_log.rbegin(), r.wire_log.rend(),
+                   [](const wire_event& e) { return e.what == wire_event::kind::read; });
+  ASSERT_NE(last_read, r.wire_log.rend());
+  EXPECT_LT(last_read - r.wire_log.rbegin(), 3);
+  EXPECT_EQ(std::string(as_text(last_read->bytes)), "\n");
+  for (std::size_t i = 1; i < r.wire_log.size(); ++i)
+    EXPECT_LE(r.wire_log[i - 1].at, r.wire_log[i].at) << i;
+}
+
+// The server's side (`role server`) over the same stream: the peer is the
+// client under test, its "greeting" what it sends once accepted.
+
+TEST(HarnessTransport, PlaysTheServerForAClientOverTheStream) {
+  scripted_peer peer;
+  peer.greeting = {"alice\n"};
+  const auto r = run_with(peer,
+                          "role server\nframing line\nexpect \"alice\"\n"
+                          "send \"Hello alice!\"\nclose\n",
+                          "bytewise");
+  EXPECT_TRUE(r.outcome.passed) << to_string(r.outcome);
+  std::string replied;
+  for (const auto& piece : peer.written)
+    replied += piece;
+  EXPECT_EQ(replied, "Hello alice!\n");
+  EXPECT_EQ(peer.written.size(), replied.size()); // a byte per write
+  EXPECT_EQ(peer.closes, (std::vector<std::string>{"close"}));
+  ASSERT_FALSE(r.wire_log.empty());
+  EXPECT_EQ(r.wire_log.front().what, wire_event::kind::accept);
+}
+
+TEST(HarnessTransport, FailsAClientThatSendsOtherThanTheServersScriptExpects) {
+  scripted_peer peer;
+  peer.greeting = {"bob\n"};
+  const auto r =
+      run_with(peer, "role server\nframing line\nexpect \"alice\"\nsend \"Hello alice!\"\n");
+  EXPECT_FALSE(r.outcome.passed);
+  EXPECT_EQ(r.outcome.line, 3u);
+  EXPECT_NE(r.outcome.reason.find("the client"), std::string::npos) << r.outcome.reason;
+  EXPECT_TRUE(peer.written.empty());
 }
 
 } // namespace

@@ -1143,6 +1143,45 @@ TEST(SessionFailure, MoreUnreadBytesThanTheLimitFailTheRun) {
   EXPECT_EQ(v.reason, "the server sent more than 10 bytes ahead of the script");
 }
 
+TEST(SessionFailure, AFloodOfEmptyFramesFailsTheRunByTheirCount) {
+  // Empty frames hold no bytes: the byte limit alone would never stop them.
+  session_options options;
+  options.most_unread_frames = 100;
+  conversation c("expect \"first\"\nsleep 1s\nexpect any 3\n", "line", "whole", {}, options);
+  c.run();
+  c.peer.reply(0, "first");
+  for (int i = 0; i < 100; ++i)
+    c.peer.reply(0, "");
+  c.run();
+  EXPECT_FALSE(c.s.finished()) << "100 unread frames are within the limit";
+  c.peer.reply(0, "");
+  const verdict& v = c.run();
+  ASSERT_TRUE(c.s.finished());
+  EXPECT_FALSE(v.passed);
+  EXPECT_EQ(v.line, 2u);
+  EXPECT_EQ(v.got, "101 frames not yet expected");
+  EXPECT_EQ(v.reason, "the server sent more than 100 frames ahead of the script");
+}
+
+TEST(SessionFailure, TheTranscriptKeepsItsLimitOfEntriesThenCountsAndTheFailure) {
+  session_options options;
+  options.transcript_entries = 20;
+  conversation c("expect \"first\"\nsleep 1s\nexpect any 3\n", "line", "whole", {}, options);
+  c.run();
+  c.peer.reply(0, "first");
+  for (int i = 0; i < 50; ++i)
+    c.peer.reply(0, "x");
+  c.run();
+  c.s.abort("stopped by the test");
+  const verdict& v = c.run();
+  ASSERT_TRUE(c.s.finished());
+  ASSERT_EQ(v.transcript.size(), 22u); // the limit, what it dropped, the failure
+  EXPECT_NE(v.transcript[20].text.find("more transcript entries not kept (limit 20)"),
+            std::string::npos)
+      << v.transcript[20].text;
+  EXPECT_EQ(v.transcript[21].text, "failed: stopped by the test");
+}
+
 TEST(SessionFailure, APayloadTheFramingCannotEncodeFailsItsSend) {
   conversation c("send \"ok\"\nsend \"two\\nlines\"\n");
   const verdict& v = c.run();

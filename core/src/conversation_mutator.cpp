@@ -794,8 +794,10 @@ conversation_mutator::conversation_mutator(script baseline, framing_spec spec,
 
 std::vector<case_step> conversation_mutator::probe() const {
   std::vector<case_step> out;
-  for (auto& step : detail::liveness_probe(baseline_, detail::probe_names(baseline_)))
-    out.push_back({std::move(step), 0, false, true});
+  for (auto& step : detail::liveness_probe(baseline_, detail::probe_names(baseline_))) {
+    const std::size_t line = step.line; // a copy of the baseline's step keeps its line
+    out.push_back({std::move(step), line, false, true});
+  }
   return out;
 }
 

@@ -152,6 +152,10 @@ std::vector<session_action> session::take_actions() {
 
 void session::note(std::size_t connection, transcript_entry::kind what, byte_view bytes,
                    std::string text) {
+  if (verdict_.transcript.size() >= options_.transcript_entries) {
+    ++transcript_dropped_;
+    return;
+  }
   transcript_entry e;
   e.what = what;
   e.connection = connection;
@@ -242,9 +246,25 @@ void session::fail(std::string expected, std::string got, std::string reason) {
   verdict_.expected = std::move(expected);
   verdict_.got = std::move(got);
   verdict_.reason = std::move(reason);
-  note(0, transcript_entry::kind::note, {}, "failed: " + verdict_.reason);
+  keep_last_note("failed: " + verdict_.reason);
   for (std::size_t i = 0; i < connections_.size(); ++i)
     if (connections_[i]->connected) actions_.push_back(action(session_action::kind::close, i));
+}
+
+// A note kept past the transcript's limit, after one that counts what
+// the limit dropped.
+void session::keep_last_note(std::string text) {
+  if (transcript_dropped_) {
+    transcript_entry dropped;
+    dropped.what = transcript_entry::kind::note;
+    dropped.text = std::to_string(transcript_dropped_) + " more transcript entries not kept " +
+                   "(limit " + std::to_string(options_.transcript_entries) + ")";
+    verdict_.transcript.push_back(std::move(dropped));
+  }
+  transcript_entry e;
+  e.what = transcript_entry::kind::note;
+  e.text = std::move(text);
+  verdict_.transcript.push_back(std::move(e));
 }
 
 void session::pass() {
@@ -754,6 +774,12 @@ void session::on_received(std::size_t connection, byte_view bytes) {
     fail("", std::to_string(conn.unread_bytes) + " bytes not yet expected",
          peer() + " sent more than " + std::to_string(options_.most_unread_bytes) +
              " bytes ahead of the script");
+    return;
+  }
+  if (conn.frames.size() > options_.most_unread_frames) {
+    fail("", std::to_string(conn.frames.size()) + " frames not yet expected",
+         peer() + " sent more than " + std::to_string(options_.most_unread_frames) +
+             " frames ahead of the script");
     return;
   }
   wake(connection);

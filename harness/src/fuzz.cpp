@@ -36,6 +36,17 @@ bool contains(const std::string& text, std::string_view part) {
   return text.find(part) != std::string::npos;
 }
 
+// "line 8 of the script: the server sent another frame than expected
+// (expected ..., got ...)": the line of the user's script the failing
+// step came from, not of the generated case.
+std::string failure_in_script_terms(const fuzz_case& c, const verdict& v) {
+  const std::size_t origin = v.step < c.steps.size() ? c.steps[v.step].origin_line : 0;
+  std::string text = "line " + std::to_string(origin ? origin : v.line) + ": " + v.reason;
+  if (!v.expected.empty() || !v.got.empty())
+    text += " (expected " + v.expected + ", got " + v.got + ")";
+  return text;
+}
+
 // What a case did to the server, from its verdict and the server's fate.
 // A failure before the probe is not the server's: after a mutation every
 // reply is accepted, so only a broken connection of the client's own
@@ -57,7 +68,8 @@ case_effect effect_of(const fuzz_case& c, const run_result& r, std::optional<pro
     return e;
   }
   if (v.passed || v.step < probe_start(c)) return e;
-  e.detail = "on a fresh connection afterwards, line " + std::to_string(v.line) + ": " + v.reason;
+  e.detail = (probe_start(c) == 0 ? "" : "on a fresh connection afterwards, ") +
+             failure_in_script_terms(c, v);
   if (contains(v.reason, "refused"))
     e.what = case_effect::kind::refused;
   else if (contains(v.reason, "reset"))

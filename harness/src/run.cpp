@@ -6,10 +6,12 @@
 // decision about the conversation is the session's.
 #include "tcpcheck/harness/run.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <charconv>
 #include <deque>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -23,6 +25,10 @@ namespace {
 
 using asio::ip::tcp;
 using clock = std::chrono::steady_clock;
+
+// How long writes still queued when a passing verdict came may wait for
+// room in the peer's window, beyond the gaps they were queued with.
+constexpr std::chrono::milliseconds drain_patience{1000};
 
 struct queued_op {
   session_action::kind what;
@@ -143,7 +149,8 @@ public:
          std::function<void(run_result)> done)
       : strand_(asio::make_strand(io)), make_(std::move(peer.make)), endpoints_(peer.endpoints),
         acceptor_(peer.acceptor), session_(s, spec, plan, with_conversation_id(options.session)),
-        options_(options), done_(std::move(done)), run_timer_(strand_), started_(clock::now()) {
+        options_(options), done_(std::move(done)), run_timer_(strand_), drain_timer_(strand_),
+        started_(clock::now()) {
     for (std::size_t i = 0; i < session_.connection_names().size(); ++i)
       connections_.push_back(std::make_unique<connection>(strand_));
   }
@@ -153,10 +160,9 @@ public:
       self->run_timer_.expires_after(self->options_.run_timeout);
       self->run_timer_.async_wait([self](std::error_code ec) {
         if (ec || self->ended_) return;
-        self->session_.abort(
+        self->cut_short(
             "the whole run took longer than " +
             duration_text(std::chrono::duration_cast<duration>(self->options_.run_timeout)));
-        self->pump();
       });
       self->session_.start();
       self->pump();
@@ -168,8 +174,7 @@ public:
   void stop(std::string reason) {
     asio::dispatch(strand_, [self = shared_from_this(), reason = std::move(reason)]() mutable {
       if (self->ended_) return;
-      self->session_.abort(std::move(reason));
-      self->pump();
+      self->cut_short(std::move(reason));
     });
   }
 
@@ -201,7 +206,34 @@ private:
     e.bytes.assign(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(kept));
     logged_ += kept;
     e.text = std::move(text);
-    result_.wire_log.push_back(std::move(e));
+    keep(std::move(e));
+  }
+
+  // The log's head goes to the result as it comes; past half the limit,
+  // events wait in the tail, the oldest counted out as new ones come.
+  void keep(wire_event e) {
+    const std::size_t half = std::max<std::size_t>(1, options_.wire_log_events / 2);
+    if (result_.wire_log.size() < half) {
+      result_.wire_log.push_back(std::move(e));
+      return;
+    }
+    log_tail_.push_back(std::move(e));
+    if (log_tail_.size() <= half) return;
+    if (dropped_events_++ == 0) first_dropped_at_ = log_tail_.front().at;
+    log_tail_.pop_front();
+  }
+
+  void close_log() {
+    if (dropped_events_) {
+      wire_event gap;
+      gap.what = wire_event::kind::dropped;
+      gap.at = first_dropped_at_;
+      gap.text = std::to_string(dropped_events_) + " events not kept (wire log limit " +
+                 std::to_string(options_.wire_log_events) + ")";
+      result_.wire_log.push_back(std::move(gap));
+    }
+    std::move(log_tail_.begin(), log_tail_.end(), std::back_inserter(result_.wire_log));
+    log_tail_.clear();
   }
 
   // Carries out what the session asked for, or ends the run.
@@ -209,7 +241,54 @@ private:
     if (ended_) return;
     for (auto& action : session_.take_actions())
       carry_out(std::move(action));
-    if (session_.finished()) end();
+    end_when_done();
+  }
+
+  // A conversation that passed ends once what it queued has gone out (a
+  // last reply, a closing reset): its verdict must not come before its
+  // last bytes. One that failed ends at once.
+  void end_when_done() {
+    if (ended_ || !session_.finished()) return;
+    if (session_.result().passed && writing() && !peer_gone_) {
+      start_drain_timer();
+      return;
+    }
+    end();
+  }
+
+  // A peer that stops reading would keep the last writes waiting for room
+  // until the run's timeout: they get a moment, then the verdict stands
+  // without them.
+  void start_drain_timer() {
+    if (draining_) return;
+    draining_ = true;
+    duration gaps{0}; // a trickled reply's pieces wait their gaps by design
+    for (const auto& conn : connections_)
+      for (const auto& op : conn->queue)
+        gaps += op.delay;
+    drain_timer_.expires_after(drain_patience + gaps);
+    drain_timer_.async_wait([self = shared_from_this()](std::error_code ec) {
+      if (ec || self->ended_) return;
+      self->peer_gone_ = true;
+      self->end();
+    });
+  }
+
+  bool writing() const {
+    return std::any_of(connections_.begin(), connections_.end(),
+                       [](const auto& conn) { return conn->busy || !conn->queue.empty(); });
+  }
+
+  // Ends the run as a failure, whether the session is still running or
+  // passed with writes still going out.
+  void cut_short(std::string reason) {
+    if (session_.finished()) {
+      drain_failure_ = std::move(reason) + " (the script's last writes were still going out)";
+      end();
+      return;
+    }
+    session_.abort(std::move(reason));
+    pump();
   }
 
   void carry_out(session_action action) {
@@ -356,12 +435,16 @@ private:
         self->connections_[c]->busy = false;
         if (ec) {
           self->log(wire_event::kind::error, c, {}, "write: " + ec.message());
+          // After the verdict, a peer that is gone (the script let it
+          // close) takes nothing more: stop sending, keep the verdict.
+          if (self->session_.finished()) self->peer_gone_ = true;
           self->session_.on_write_failed(c, ec.message());
         } else {
           self->log(wire_event::kind::write, c, *bytes);
         }
         self->pump();
         self->next_op(c);
+        self->end_when_done();
       });
       return;
     }
@@ -382,6 +465,7 @@ private:
     }
     conn.busy = false;
     next_op(c);
+    end_when_done();
   }
 
   void end() {
@@ -389,6 +473,7 @@ private:
     ended_ = true;
     std::error_code ignored;
     run_timer_.cancel();
+    drain_timer_.cancel();
     for (auto& [id, timer] : timers_)
       timer->cancel();
     timers_.clear();
@@ -398,7 +483,14 @@ private:
       // conversation is over.
       if (conn->link && conn->link->is_open()) conn->link->close(false);
     }
+    close_log();
     result_.outcome = session_.result();
+    if (!drain_failure_.empty() && result_.outcome.passed) {
+      result_.outcome.passed = false;
+      result_.outcome.step = session_.result().step;
+      result_.outcome.line = 0;
+      result_.outcome.reason = drain_failure_;
+    }
     result_.elapsed = now();
     result_.started = started_;
     asio::post(strand_, [self = shared_from_this()] { self->done_(std::move(self->result_)); });
@@ -412,13 +504,20 @@ private:
   run_options options_;
   std::function<void(run_result)> done_;
   asio::steady_timer run_timer_;
+  asio::steady_timer drain_timer_;
   clock::time_point started_;
   std::vector<std::unique_ptr<connection>> connections_;
   std::map<std::uint64_t, std::shared_ptr<asio::steady_timer>> timers_;
   run_result result_;
   std::size_t logged_ = 0;
+  std::deque<wire_event> log_tail_; ///< the latest events, once the log's head is full
+  std::size_t dropped_events_ = 0;
+  std::chrono::microseconds first_dropped_at_{0};
   bool ended_ = false;
   bool connected_once_ = false;
+  std::string drain_failure_; ///< why a run that passed was cut short while writing
+  bool peer_gone_ = false;    ///< a write failed, or draining took too long: the rest is dropped
+  bool draining_ = false;     ///< the verdict came with writes still going out
 };
 
 tcp::resolver::results_type resolve(asio::io_context& io, const target& where, std::string& error) {

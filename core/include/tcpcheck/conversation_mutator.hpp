@@ -53,9 +53,11 @@ struct mutator_options {
 /// One step of a case, with where it came from.
 struct case_step {
   script_step step;
-  std::size_t origin_line = 0; ///< the baseline line it came from; 0 for a probe or inserted step
-  bool mutated = false;        ///< its bytes or its place differ from the baseline's
-  bool probe = false;          ///< part of the liveness probe
+  /// The baseline line it came from (a probe's steps too); 0 for an
+  /// inserted step and the probe's opening connect.
+  std::size_t origin_line = 0;
+  bool mutated = false; ///< its bytes or its place differ from the baseline's
+  bool probe = false;   ///< part of the liveness probe
   /// The half-close, the last read and the pause after the mutations: they
   /// give the server the moment it needs to act on what it got before the
   /// probe starts, so minimizing keeps them.

@@ -41,7 +41,13 @@ struct session_options {
   duration connect_timeout{5000};
   duration write_gap{1};                     ///< pause between the writes of one cut send
   std::size_t most_unread_bytes = 16u << 20; ///< received but not yet expected: more fails the run
-  std::size_t transcript_bytes = 1u << 20;   ///< bytes of payload kept in the transcript
+  /// Frames received but not yet expected, on one connection: more fails
+  /// the run (a flood of empty frames holds no bytes, yet costs memory).
+  std::size_t most_unread_frames = 1u << 16;
+  std::size_t transcript_bytes = 1u << 20; ///< bytes of payload kept in the transcript
+  /// Entries kept in the transcript; later ones are counted, not kept (the
+  /// failure's own note always is).
+  std::size_t transcript_entries = 10000;
 };
 
 /// What the session asks its driver to do, in order.
@@ -139,6 +145,7 @@ private:
   void wait(duration timeout);
   void wake(std::size_t connection); // an event on `connection`: re-check a waiting expect
   void fail(std::string expected, std::string got, std::string reason);
+  void keep_last_note(std::string text);
   void pass();
   session_action open_action(std::size_t connection) const; // connect, or accept
   std::string peer() const; // "the server", or "the client" tcpcheck plays the server for
@@ -175,6 +182,7 @@ private:
   bool finished_ = false;
   std::uint64_t sends_ = 0;
   std::size_t transcript_bytes_ = 0;
+  std::size_t transcript_dropped_ = 0; ///< entries past transcript_entries
   std::vector<session_action> actions_;
   verdict verdict_;
 };

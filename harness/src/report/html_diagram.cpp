@@ -40,6 +40,7 @@ direction direction_of(kind k) {
   case kind::accept:
   case kind::accepted:
   case kind::error:
+  case kind::dropped:
     return direction::at_client;
   }
   return direction::at_client;
@@ -62,6 +63,8 @@ std::string css_class_of(kind k) {
     return "mark accept";
   case kind::error:
     return "mark error";
+  case kind::dropped:
+    return "mark dropped";
   default:
     return std::string("arrow fault ") + detail::event_name(k);
   }
@@ -82,17 +85,19 @@ std::string words_of(const harness::wire_event& e) {
   case kind::read:
     return "read " + std::to_string(e.size) + " B";
   case kind::peer_fin:
-    return "FIN: the server closed";
+    return "FIN: the peer closed";
   case kind::peer_rst:
-    return "RST from the server";
+    return "RST from the peer";
   case kind::shutdown:
-    return "shutdown: FIN, the client stops sending";
+    return "shutdown: FIN, tcpcheck stops sending";
   case kind::close:
     return "close: FIN";
   case kind::reset:
     return "reset: RST";
   case kind::error:
     return "error";
+  case kind::dropped:
+    return e.text;
   }
   return "?";
 }
@@ -235,8 +240,13 @@ void write_sequence_diagram(std::ostream& out, const std::vector<harness::wire_e
       << number(diagram_width) << "\" height=\"" << number(height) << "\" viewBox=\"0 0 "
       << number(diagram_width) << ' ' << number(height)
       << "\" role=\"img\" aria-label=\"sequence diagram of the conversation\">\n";
-  write_lane(out, "client", client_x, "client (tcpcheck)", connections_text(log), bottom);
-  write_lane(out, "server", server_x, "server", server_label, bottom);
+  // tcpcheck is drawn on the left whichever side it plays: the client
+  // (it connects) or, for a `role server` script, the server (it accepts).
+  const bool serving = std::any_of(
+      log.begin(), log.end(), [](const harness::wire_event& e) { return e.what == kind::accept; });
+  write_lane(out, "client", client_x, serving ? "server (tcpcheck)" : "client (tcpcheck)",
+             connections_text(log), bottom);
+  write_lane(out, "server", server_x, serving ? "client" : "server", server_label, bottom);
   double y = lanes_top + row_height;
   for (const row& r : rows) {
     write_row(out, log, r, y);

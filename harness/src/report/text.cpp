@@ -114,6 +114,8 @@ const char* event_name(harness::wire_event::kind k) {
     return "reset";
   case kind::error:
     return "error";
+  case kind::dropped:
+    return "dropped";
   }
   return "?";
 }

@@ -48,7 +48,8 @@ struct wire_event {
     shutdown,
     close,
     reset,
-    error
+    error,
+    dropped ///< `text` says how many events the log did not keep (run_options::wire_log_events)
   };
   kind what = kind::write;
   std::chrono::microseconds at{0};
@@ -62,6 +63,9 @@ struct run_options {
   session_options session;
   std::chrono::milliseconds run_timeout{60000}; ///< the whole run, whatever the script says
   std::size_t wire_log_bytes = 1u << 20;        ///< bytes of payload kept in the wire log
+  /// Events kept in the wire log: the first half and the last half of a
+  /// longer run, the ones between counted in a `dropped` event.
+  std::size_t wire_log_events = 20000;
 };
 
 struct run_result {
