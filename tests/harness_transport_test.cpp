@@ -208,6 +208,14 @@ TEST(HarnessTransport, ReportsARefusedConnectionAsUnreachable) {
   EXPECT_NE(r.outcome.reason.find("cannot connect"), std::string::npos) << r.outcome.reason;
 }
 
+TEST(HarnessTransport, ReportsAResetDuringTheHandshakeAsTheServersFailureNotUnreachable) {
+  scripted_peer peer = hello_peer();
+  peer.connect_error = std::make_error_code(std::errc::connection_reset);
+  const auto r = run_with(peer, hello_script);
+  EXPECT_FALSE(r.outcome.passed);
+  EXPECT_FALSE(r.unreachable) << r.outcome.reason;
+}
+
 TEST(HarnessTransport, TimesOutWhenTheServerSaysNothing) {
   scripted_peer peer = hello_peer();
   peer.answer = [](const std::string&) { return std::string("Hel"); }; // never finishes the line

@@ -30,6 +30,12 @@ using clock = std::chrono::steady_clock;
 // room in the peer's window, beyond the gaps they were queued with.
 constexpr std::chrono::milliseconds drain_patience{1000};
 
+// Whether a failed connect was answered by a peer (reset) rather than
+// refused or never answered.
+bool answered(const std::error_code& ec) {
+  return ec == asio::error::connection_reset || ec == std::errc::connection_reset;
+}
+
 struct queued_op {
   session_action::kind what;
   byte_buffer bytes;
@@ -340,7 +346,11 @@ private:
       if (ec) {
         self->log(wire_event::kind::error, c, {},
                   std::string(accepting ? "accept: " : "connect: ") + ec.message());
-        if (c == 0 && !self->connected_once_ && !accepting) self->result_.unreachable = true;
+        // Unreachable: nothing answered. A reset during the handshake came
+        // from something that took the connection (a server that accepts
+        // and resets): that is the server's failure, not a missing target.
+        if (c == 0 && !self->connected_once_ && !accepting && !answered(ec))
+          self->result_.unreachable = true;
         self->session_.on_connect_failed(c, ec.message());
         self->pump();
         return;
