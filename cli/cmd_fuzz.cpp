@@ -45,6 +45,7 @@ struct fuzz_cli {
   harness::fuzz_options options;
   unsigned max_seconds = 60;
   unsigned timeout_ms = 0;
+  unsigned hang_timeout_ms = 10000;
   unsigned quiet_ms = 25;
   bool no_progress = false;
 };
@@ -259,6 +260,7 @@ int fuzz(fuzz_cli& o) {
   // fuzzing default.
   if (o.merge && o.max_time_option->count() == 0) o.max_seconds = 604800;
   o.options.max_time = std::chrono::seconds(o.max_seconds);
+  o.options.hang_timeout = std::chrono::milliseconds(o.hang_timeout_ms);
   progress_line progress(!o.no_progress, this_command);
   bool announced = false;
   const auto show = [&](const harness::fuzz_progress& p) {
@@ -320,6 +322,11 @@ command add_fuzz(CLI::App& app) {
                   "Milliseconds each expect waits (overrides the script's 'timeout'); a "
                   "server that does not answer the probe within it hangs")
       ->check(CLI::Range(1u, 86400000u));
+  sub->add_option("--hang-timeout", o->hang_timeout_ms,
+                  "Milliseconds every wait of a case that seems to hang is given when it is "
+                  "replayed: a server that answers then only delayed is no finding")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 600000u));
   sub->add_option("--quiet", o->quiet_ms,
                   "Milliseconds of silence a mutated exchange accepts as an answer")
       ->capture_default_str()

@@ -3,6 +3,9 @@
 
   fuzz_server.py --tcpcheck BIN --script S --spawn CMD --expect-none -- ARGS
       no findings, exit code 0
+  fuzz_server.py ... --expect-none --expect-delays -- ARGS
+      no findings, and at least one apparent hang found to be a delay
+      (answered when replayed with longer timeouts)
   fuzz_server.py ... --expect KIND [--expect KIND ...] [--most-sends N] -- ARGS
       exit code 1; a finding of each KIND ("died", "hang", ...), each
       minimized to at most N sends (default 2), each replayed with
@@ -27,6 +30,7 @@ def main() -> int:
     group.add_argument("--expect-none", action="store_true")
     group.add_argument("--expect", action="append", metavar="KIND")
     parser.add_argument("--most-sends", type=int, default=2)
+    parser.add_argument("--expect-delays", action="store_true")
     parser.add_argument("rest", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     extra = args.rest[1:] if args.rest[:1] == ["--"] else args.rest
@@ -57,6 +61,9 @@ def main() -> int:
                     problems.append(f"{f['signature']}: not confirmed")
                 # The written script reproduces the finding on a fresh server.
                 problems += replay_fails(args.tcpcheck, f, args.spawn)
+        if args.expect_delays and report["fuzz"]["delays"] < 1:
+            problems.append("no apparent hang was found to be a delay: "
+                            f"{report['fuzz']['delays']} delays")
     for p in problems:
         print("FAIL:", p)
     if not problems:

@@ -370,7 +370,8 @@ private:
     report("confirming");
     for (const std::size_t i : suspects) {
       if (time_is_up()) return false;
-      const case_effect again = replay(cases[i]);
+      case_effect again = replay(cases[i]);
+      if (again.what == case_effect::kind::hang && !still_hangs(cases[i], again)) continue;
       if (again.what == case_effect::kind::none) continue;
       record(cases[i], again, first_run + i, /*confirmed=*/true);
       // One finding per round: the round's other suspects were most likely
@@ -455,6 +456,40 @@ private:
     return e ? *std::move(e) : case_effect{};
   }
 
+  // A case that seemed to hang, replayed with every wait at least
+  // --hang-timeout: a server that answers then only delays (it throttles,
+  // it is slow to start a worker), which is no finding; later hangs at the
+  // same line are taken for the same delay. One that still does not answer
+  // is a hang, and its finding says how long it was given.
+  bool still_hangs(const fuzz_case& c, case_effect& hang) {
+    const std::string signature = signature_of(hang, c);
+    if (delay_signatures_.count(signature)) {
+      ++outcome_.delays;
+      return false;
+    }
+    auto patient = try_to_script(c, baseline_of(c));
+    if (!patient || !recover()) return true;
+    const duration longest = std::chrono::duration_cast<duration>(options_.hang_timeout);
+    patient->timeout = std::max(patient->timeout.value_or(longest), longest);
+    for (auto& step : patient->steps)
+      if (step.within) step.within = std::max(*step.within, longest);
+    run_options options = options_.run;
+    options.session.connect_timeout = std::max(options.session.connect_timeout, longest);
+    options.run_timeout = std::max(options.run_timeout, 3 * options_.hang_timeout);
+    const run_result r =
+        run_script(where_.where(), *patient, mutators_.front()->spec(), {}, options);
+    auto death = where_.died(!r.outcome.passed);
+    const case_effect e = effect_of(c, r, std::move(death));
+    healthy_ = e.what == case_effect::kind::none;
+    if (e.what == case_effect::kind::none) {
+      delay_signatures_.insert(signature);
+      ++outcome_.delays;
+      return false;
+    }
+    hang.detail += "; no answer either when every wait was " + duration_text(longest);
+    return true;
+  }
+
   // Whether the minimized case fails alone once more. A trial of the
   // minimizer can take a death that came late, from the trial before, for
   // its own, and keep a case without the step that mattered: its script
@@ -524,6 +559,7 @@ private:
   const clock::time_point started_;
   clock::duration fuzzing_time_{0};
   bool healthy_ = true;
+  std::set<std::string> delay_signatures_; ///< apparent hangs found to be delays
   std::size_t guided_round_ = 0;
   fuzz_outcome outcome_;
   fuzz_guidance guidance_;

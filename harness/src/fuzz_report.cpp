@@ -111,6 +111,7 @@ report::document to_document(const fuzz_report& in) {
   f.stopped = o.stopped_because;
   f.unreachable = o.unreachable;
   f.corpus = o.corpus.size();
+  f.delays = o.delays;
   f.guidance = o.guidance;
   doc.fuzz = std::move(f);
   return doc;

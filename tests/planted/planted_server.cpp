@@ -1,6 +1,6 @@
 // A len:u16be echo server with one planted bug, for tcpcheck's live-fuzzing tests.
 //
-//   planted_server --bug none|length|pattern|hang [--port N]
+//   planted_server --bug none|length|pattern|hang|delay [--port N]
 //
 // Binds 127.0.0.1:N (0: any free port), prints "listening on 127.0.0.1:PORT",
 // and serves each client on a thread of its own with blocking sockets. The
@@ -15,6 +15,9 @@
 //   pattern  a payload holding the bytes DE AD 'F' 'Z' aborts (SIGABRT)
 //   hang     the payload "stall" keeps the lock every thread takes before
 //            serving, forever: no client, old or new, gets another answer
+//   delay    no bug, a throttle: the payload "stall" keeps that lock for
+//            1.5 s, then answers (every client waits meanwhile), as a
+//            server that delays logins after a failed one does
 //
 // SIGTERM and SIGINT end it (their default action); a client idle for 30 s
 // is dropped.
@@ -22,6 +25,7 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -38,7 +42,10 @@
 
 namespace {
 
-enum class bug { none, length, pattern, hang };
+enum class bug { none, length, pattern, hang, delay };
+
+// How long the delay "bug" keeps every client waiting.
+constexpr auto throttle = std::chrono::milliseconds(1500);
 
 // A correct server's limit: a longer length field closes the connection.
 constexpr std::size_t largest_payload = 1024;
@@ -114,6 +121,7 @@ void serve(int fd, bug planted) {
       for (;;)
         ::pause();
     }
+    if (planted == bug::delay && frame == "stall") std::this_thread::sleep_for(throttle);
     gate.unlock();
 
     if (frame == "bye") {
@@ -127,7 +135,8 @@ void serve(int fd, bug planted) {
 int usage(const char* why) {
   std::fprintf(
       stderr,
-      "planted_server: %s\nusage: planted_server --bug none|length|pattern|hang [--port N]\n", why);
+      "planted_server: %s\nusage: planted_server --bug none|length|pattern|hang|delay [--port N]\n",
+      why);
   return 2;
 }
 
@@ -149,6 +158,8 @@ int main(int argc, char** argv) {
         planted = bug::pattern;
       else if (value == "hang")
         planted = bug::hang;
+      else if (value == "delay")
+        planted = bug::delay;
       else
         return usage(("unknown bug '" + std::string(value) + "'").c_str());
     } else if (arg == "--port") {

@@ -293,6 +293,10 @@ void write_fuzz_header(std::ostream& out, const document& doc) {
   out << "seed " << doc.seed.value_or(0) << ": " << f.runs << " runs in "
       << duration_text(doc.elapsed) << " (" << rate << " exec/s), " << findings << " finding"
       << (findings == 1 ? "" : "s") << "; stopped: " << f.stopped << "\n";
+  if (f.delays)
+    out << "delays: " << f.delays << " case" << (f.delays == 1 ? "" : "s")
+        << " seemed to hang but were answered when given longer (--hang-timeout): "
+        << "delays, not findings\n";
   write_guidance(out, f);
 }
 

@@ -174,6 +174,7 @@ json fuzz_json(const document& doc, const fuzz_facts& f) {
           {"exec_per_second", static_cast<std::uint64_t>(f.exec_per_second + 0.5)},
           {"stopped", f.stopped},
           {"unreachable", f.unreachable},
+          {"delays", f.delays},
           {"guidance", guidance_json(f)}};
 }
 

@@ -58,6 +58,11 @@ struct fuzz_options {
   feedback_kind feedback = feedback_kind::coverage;
   coverage_channel* coverage = nullptr; ///< the spawned server's map, if any
   std::vector<fuzz_case> corpus;        ///< loaded entries (--corpus), run first
+  /// A case that seems to hang is replayed with every wait at least this
+  /// long before it is called a hang: a server that answers then only
+  /// delayed (throttling, a slow worker start) is counted in
+  /// fuzz_outcome::delays, and later hangs at the same line with it.
+  std::chrono::milliseconds hang_timeout{10000};
   /// Cases per round; 0: 64 x jobs (a round waits for its slowest case),
   /// with coverage from 2 x jobs, growing by half each round.
   std::size_t round_size = 0;
@@ -125,6 +130,10 @@ struct fuzz_outcome {
       stopped_because; ///< "runs done", "time is up", "the target broke and cannot be restarted"
   guidance_summary guidance;
   std::vector<corpus_entry> corpus; ///< at the end, loaded entries first
+  /// Apparent hangs that were answered when replayed with longer waits
+  /// (fuzz_options::hang_timeout): a deliberate delay (a login throttled
+  /// after a failure), not a finding.
+  std::size_t delays = 0;
 };
 
 /// Fuzzes `where` with cases of `mutators` (one per seed script, all with

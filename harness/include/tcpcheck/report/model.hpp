@@ -123,6 +123,7 @@ struct fuzz_facts {
   std::string stopped; ///< why the run ended
   bool unreachable = false;
   std::size_t corpus = 0;
+  std::size_t delays = 0; ///< apparent hangs answered given longer timeouts
   harness::guidance_summary guidance;
 };
 
