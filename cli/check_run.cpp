@@ -72,6 +72,54 @@ private:
   bool ready_ = false;
 };
 
+// The failing cases' replay commands (and scripts) in `report`, whose
+// outcome is set; the failures counted.
+check_summary add_replays(harness::check_report& report, const std::string& script_path,
+                          const script& baseline, const framing_spec& spec, const check_peer& peer,
+                          const check_settings& settings) {
+  // Replay commands: a generated script for the script cases, this very
+  // check narrowed to the case for the rest.
+  const std::string framing_arg = settings.framing_override.empty()
+                                      ? std::string()
+                                      : " --framing " + harness::shell_quote(to_string(spec));
+  // Timing options matter to the failures that depend on timing. (A
+  // --timeout is in the generated scripts' own timeout line.)
+  const std::string target_args =
+      peer.replay_arguments +
+      (settings.gap_ms != 1 ? " --gap " + std::to_string(settings.gap_ms) : "");
+  const std::string timeout_arg =
+      baseline.timeout ? " --timeout " + std::to_string(baseline.timeout->count()) : "";
+  const harness::check_outcome& outcome = *report.outcome;
+  report.replay.resize(outcome.results.size());
+  report.script_file.resize(outcome.results.size());
+  replay_files files(settings.out_dir);
+  check_summary summary;
+  for (std::size_t i = 0; i < outcome.results.size(); ++i) {
+    const auto& r = outcome.results[i];
+    if (r.status != harness::case_status::fail && r.status != harness::case_status::flaky) continue;
+    ++summary.failures;
+    summary.failed_ids.push_back(r.which->id);
+    // A client's case is judged against the baseline run with it (and
+    // started by the check): it is replayed by the check, narrowed to it.
+    if (r.which->runner == case_runner::script && baseline.role == script_role::client) {
+      const std::string path = files.write(*r.which);
+      if (path.empty()) continue;
+      report.script_file[i] = path;
+      report.replay[i] = settings.program + " run " + harness::shell_quote(path) + " " +
+                         target_args + framing_arg + " --plan " + to_string(r.which->plan);
+    } else {
+      report.replay[i] = settings.program + " check " + harness::shell_quote(script_path) + " " +
+                         target_args + framing_arg + timeout_arg + " --only " +
+                         harness::shell_quote(r.which->id) + " --seed " +
+                         std::to_string(settings.matrix.seed);
+    }
+  }
+  report.baseline_replay = settings.program + " run " + harness::shell_quote(script_path) + " " +
+                           target_args + framing_arg + timeout_arg + " --plan whole";
+
+  return summary;
+}
+
 } // namespace
 
 void list_cases(const std::vector<check_case>& cases, std::ostream& out) {
@@ -113,50 +161,13 @@ check_summary run_check_command(const std::string& script_path, const script& ba
       harness::run_check(gate, cases, spec, peer.checked, options);
   progress.finish();
 
-  // Replay commands: a generated script for the script cases, this very
-  // check narrowed to the case for the rest.
-  const std::string framing_arg = settings.framing_override.empty()
-                                      ? std::string()
-                                      : " --framing " + harness::shell_quote(to_string(spec));
-  // Timing options matter to the failures that depend on timing. (A
-  // --timeout is in the generated scripts' own timeout line.)
-  const std::string target_args =
-      peer.replay_arguments +
-      (settings.gap_ms != 1 ? " --gap " + std::to_string(settings.gap_ms) : "");
-  const std::string timeout_arg =
-      baseline.timeout ? " --timeout " + std::to_string(baseline.timeout->count()) : "";
   harness::check_report report;
   report.script_path = script_path;
   report.target = peer.describe;
   report.framing = to_string(spec);
   report.seed = settings.matrix.seed;
   report.outcome = &outcome;
-  report.replay.resize(outcome.results.size());
-  report.script_file.resize(outcome.results.size());
-  replay_files files(settings.out_dir);
-  check_summary summary;
-  for (std::size_t i = 0; i < outcome.results.size(); ++i) {
-    const auto& r = outcome.results[i];
-    if (r.status != harness::case_status::fail && r.status != harness::case_status::flaky) continue;
-    ++summary.failures;
-    summary.failed_ids.push_back(r.which->id);
-    // A client's case is judged against the baseline run with it (and
-    // started by the check): it is replayed by the check, narrowed to it.
-    if (r.which->runner == case_runner::script && baseline.role == script_role::client) {
-      const std::string path = files.write(*r.which);
-      if (path.empty()) continue;
-      report.script_file[i] = path;
-      report.replay[i] = settings.program + " run " + harness::shell_quote(path) + " " +
-                         target_args + framing_arg + " --plan " + to_string(r.which->plan);
-    } else {
-      report.replay[i] = settings.program + " check " + harness::shell_quote(script_path) + " " +
-                         target_args + framing_arg + timeout_arg + " --only " +
-                         harness::shell_quote(r.which->id) + " --seed " +
-                         std::to_string(settings.matrix.seed);
-    }
-  }
-  report.baseline_replay = settings.program + " run " + harness::shell_quote(script_path) + " " +
-                           target_args + framing_arg + timeout_arg + " --plan whole";
+  check_summary summary = add_replays(report, script_path, baseline, spec, peer, settings);
 
   const auto doc = harness::to_document(report);
   report::write_human(out, doc, {settings.verbose, &out == &std::cout && isatty(STDOUT_FILENO)});

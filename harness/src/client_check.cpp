@@ -56,15 +56,14 @@ std::string client_target::differs_from_baseline(const check_case& c,
   // run_check runs the gate (segmentation/whole) before any other case,
   // and nothing else when it fails.
   if (c.id == baseline_id) {
-    if (!baseline_) baseline_ = reference{played.ended, std::move(output)};
+    if (!baseline_output_) baseline_output_ = std::move(output);
     return {};
   }
-  if (!baseline_) return "no baseline run to compare with (" + std::string(baseline_id) + ")";
-  if (played.ended != baseline_->ended)
-    return "the client " + played.ended + ", but " + baseline_->ended + " in the baseline";
-  if (output != baseline_->output)
+  if (!baseline_output_)
+    return "no baseline run to compare with (" + std::string(baseline_id) + ")";
+  if (output != *baseline_output_)
     return "the client's output differs from the baseline's " +
-           first_difference(baseline_->output, output);
+           first_difference(*baseline_output_, output);
   return {};
 }
 

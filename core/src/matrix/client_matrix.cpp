@@ -84,17 +84,8 @@ private:
   }
 
   void faults() {
-    for (std::size_t k = 0; k < baseline_.steps.size(); ++k) {
-      const script_step& step = baseline_.steps[k];
-      if (step.what != step_kind::send && step.what != step_kind::expect) continue;
-      if (!open_after(baseline_, k)) continue;
-      const std::string at = "line-" + std::to_string(step.line);
-      add_faults(at, "just before line " + std::to_string(step.line), k, std::nullopt);
-      if (step.what == step_kind::send)
-        if (auto half = half_frame(step, spec_at(baseline_, k, spec_)))
-          add_faults(at + "-mid", "in the middle of the reply of line " + std::to_string(step.line),
-                     k, std::move(half));
-    }
+    for (const auto& point : fault_points(baseline_, spec_, "reply"))
+      add_faults(point);
   }
 
   // The expect steps on `connection` from step k on, up to tcpcheck's next
@@ -126,15 +117,13 @@ private:
 
   // Four faults at one point: the conversation up to step k (and half of
   // the reply's frame), then the fault; then the client must end.
-  void add_faults(const std::string& at, const std::string& where, std::size_t k,
-                  const std::optional<byte_buffer>& half) {
+  void add_faults(const fault_point& point) {
+    const std::size_t k = point.k;
+    const std::string& at = point.at;
+    const std::string& where = point.where;
+    const std::optional<byte_buffer>& half = point.half;
     const std::string& connection = baseline_.steps[k].connection;
-    const auto prefix = [&] {
-      std::vector<script_step> steps(baseline_.steps.begin(),
-                                     baseline_.steps.begin() + static_cast<std::ptrdiff_t>(k));
-      if (half) steps.push_back(send_raw(connection, *half));
-      return steps;
-    };
+    const auto prefix = [&] { return point.prefix(baseline_); };
     const auto add_fault = [&](const std::string& name, const std::string& what,
                                std::vector<script_step> steps, const std::string& hint) {
       add_ending("faults/" + at + "/" + name, check_area::faults,

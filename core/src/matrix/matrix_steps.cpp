@@ -101,6 +101,31 @@ framing_spec spec_at(const script& baseline, std::size_t k, const framing_spec& 
       baseline.steps, k, spec, [](const script_step& s) -> const auto& { return s; });
 }
 
+std::vector<script_step> fault_point::prefix(const script& baseline) const {
+  std::vector<script_step> steps(baseline.steps.begin(),
+                                 baseline.steps.begin() + static_cast<std::ptrdiff_t>(k));
+  if (half) steps.push_back(send_raw(baseline.steps[k].connection, *half));
+  return steps;
+}
+
+std::vector<fault_point> fault_points(const script& baseline, const framing_spec& spec,
+                                      const std::string& frame_word) {
+  std::vector<fault_point> points;
+  for (std::size_t k = 0; k < baseline.steps.size(); ++k) {
+    const script_step& step = baseline.steps[k];
+    if (step.what != step_kind::send && step.what != step_kind::expect) continue;
+    if (!open_after(baseline, k)) continue;
+    const std::string line = std::to_string(step.line);
+    points.push_back({k, "line-" + line, "just before line " + line, std::nullopt});
+    if (step.what != step_kind::send) continue;
+    if (auto half = half_frame(step, spec_at(baseline, k, spec)))
+      points.push_back({k, "line-" + line + "-mid",
+                        "in the middle of the " + frame_word + " of line " + line,
+                        std::move(half)});
+  }
+  return points;
+}
+
 field_values first_send_fields(const script& baseline, const framing_spec& spec) {
   for (const auto& step : baseline.steps) {
     if (step.connection != "main") continue;

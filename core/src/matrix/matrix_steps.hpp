@@ -46,6 +46,23 @@ bool open_after(const script& baseline, std::size_t k);
 /// The framing step `k` of `baseline` reads and writes with.
 framing_spec spec_at(const script& baseline, std::size_t k, const framing_spec& spec);
 
+/// A point of the baseline where the matrix puts its faults: just before
+/// step `k`, or, with `half`, after the first half of that send's frame.
+struct fault_point {
+  std::size_t k = 0;
+  std::string at;    ///< for ids: "line-7", "line-7-mid"
+  std::string where; ///< for titles: "just before line 7", "in the middle of the frame of line 7"
+  std::optional<byte_buffer> half;
+  /// The baseline's steps before k, then the half frame, if any.
+  std::vector<script_step> prefix(const script& baseline) const;
+};
+
+/// Every send and expect on an open connection, and the middle of every
+/// send whose frame is known, in order. `frame_word` names a send's frame
+/// in titles ("frame", or "reply" when tcpcheck plays the server).
+std::vector<fault_point> fault_points(const script& baseline, const framing_spec& spec,
+                                      const std::string& frame_word);
+
 /// The header fields of main's first send that sets any, before main's
 /// framing changes: what boundary frames carry (a real message type).
 field_values first_send_fields(const script& baseline, const framing_spec& spec);

@@ -38,20 +38,17 @@ public:
   }
 
 private:
-  // How the baseline's client ended and what it printed.
-  struct reference {
-    std::string ended;
-    std::string output;
-  };
   /// Judges a passing conversation against the baseline (or makes it the
-  /// baseline): why it differs, or nothing.
+  /// baseline): why its output differs, or nothing. (Its exit status
+  /// cannot differ: a passing invariance case, the baseline included,
+  /// exited with status 0.)
   std::string differs_from_baseline(const check_case& c, const client_outcome& played);
   static constexpr const char* baseline_id = "segmentation/whole";
 
   std::vector<std::string> argv_;
   client_limits limits_;
   std::mutex mutex_;
-  std::optional<reference> baseline_;
+  std::optional<std::string> baseline_output_;
 };
 
 /// `text` with each `port` standing alone as a number written "{port}".
