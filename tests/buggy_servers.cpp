@@ -348,8 +348,8 @@ void buggy_server::stop() {
 }
 
 struct recording_server::impl {
-  explicit impl(std::string hello)
-      : greeting(std::move(hello)),
+  impl(std::string hello, std::chrono::milliseconds pause)
+      : greeting(std::move(hello)), read_pause(pause),
         server(false, [this](client& c, std::size_t index) { serve(c, index); }) {}
 
   void serve(client& c, std::size_t index) {
@@ -360,6 +360,7 @@ struct recording_server::impl {
     std::vector<std::uint8_t> buffer(64 * 1024);
     bool open = c.send_all(greeting);
     while (open) {
+      if (read_pause.count() > 0) std::this_thread::sleep_for(read_pause);
       const std::ptrdiff_t n = c.recv_once(buffer.data(), buffer.size());
       if (n <= 0) break;
       {
@@ -375,6 +376,7 @@ struct recording_server::impl {
   }
 
   const std::string greeting;
+  const std::chrono::milliseconds read_pause;
   mutable std::mutex mutex;
   mutable std::condition_variable changed;
   std::vector<std::vector<std::size_t>> reads;
@@ -382,8 +384,8 @@ struct recording_server::impl {
   listener server; // last: its threads use the members above
 };
 
-recording_server::recording_server(std::string greeting)
-    : impl_(std::make_unique<impl>(std::move(greeting))) {}
+recording_server::recording_server(std::string greeting, std::chrono::milliseconds read_pause)
+    : impl_(std::make_unique<impl>(std::move(greeting), read_pause)) {}
 
 recording_server::~recording_server() {
   stop();

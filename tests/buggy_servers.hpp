@@ -68,8 +68,10 @@ private:
 /// so its first writes are not merged by a server that was slow to start.
 class recording_server {
 public:
-  /// Binds 127.0.0.1:0; throws std::system_error.
-  explicit recording_server(std::string greeting = {});
+  /// Binds 127.0.0.1:0; throws std::system_error. With a `read_pause`, the
+  /// server sleeps that long before each recv(): a slow reader.
+  explicit recording_server(std::string greeting = {},
+                            std::chrono::milliseconds read_pause = std::chrono::milliseconds{0});
   ~recording_server();
   recording_server(const recording_server&) = delete;
   recording_server& operator=(const recording_server&) = delete;

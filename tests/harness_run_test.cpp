@@ -10,6 +10,7 @@
 #include "tcpcheck/delivery_plan.hpp"
 #include "tcpcheck/frame_encoder.hpp"
 #include "tcpcheck/framing_spec.hpp"
+#include "tcpcheck/harness/peer_unread.hpp"
 #include "tcpcheck/harness/reference_server.hpp"
 #include "tcpcheck/script.hpp"
 #include "tcpcheck/session.hpp"
@@ -109,14 +110,11 @@ run_options quick() {
 }
 
 // For tests whose verdict depends on each piece of a cut send reaching the
-// server as a read of its own: a write gap that holds even on a busy
-// machine, where the server's thread may wake a few milliseconds late.
-// Writes far enough apart that the server reads each alone, even on a busy
-// machine (at 10 ms, a loaded CI machine merged some).
+// server as a read of its own. The driver holds each piece back until the
+// server has read the one before, so the default 1 ms gap holds even on a
+// busy machine (before it did, a loaded CI machine merged pieces 10 ms apart).
 run_options spaced() {
-  run_options o = quick();
-  o.session.write_gap = 40ms;
-  return o;
+  return quick();
 }
 
 run_result run(std::uint16_t port, const script& s, std::string_view plan,
@@ -651,6 +649,49 @@ TEST(WritePieces, SplitHeaderEndsAReadInsideTheLengthField) {
 TEST(WritePieces, SplitHeaderEndsAReadJustBeforeTheDelimiter) {
   const recording r = record(parse(line_messages), "split-header");
   EXPECT_EQ(r.reads, (std::vector<std::size_t>{15, 1, 1, 1, 22, 1}));
+}
+
+// The peer's receive queue, seen from this end of a loopback connection.
+TEST(PeerUnread, CountsWhatThePeerHasNotReadYet) {
+  const int listening = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof address;
+  ASSERT_EQ(::bind(listening, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(listening, 1), 0);
+  ASSERT_EQ(::getsockname(listening, reinterpret_cast<sockaddr*>(&address), &size), 0);
+  const int ours = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_EQ(::connect(ours, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  const int theirs = ::accept(listening, nullptr, nullptr);
+  ASSERT_GE(theirs, 0);
+
+  EXPECT_EQ(unread_by_peer(ours), std::optional<std::size_t>(0));
+  ASSERT_EQ(::send(ours, "hello", 5, 0), 5);
+  EXPECT_TRUE(eventually([&] { return unread_by_peer(ours) == std::optional<std::size_t>(5); }));
+  char buffer[3];
+  ASSERT_EQ(::recv(theirs, buffer, sizeof buffer, 0), 3);
+  EXPECT_EQ(unread_by_peer(ours), std::optional<std::size_t>(2));
+  EXPECT_EQ(unread_by_peer(theirs), std::optional<std::size_t>(0));
+  // A socket with no peer has no queue to tell.
+  EXPECT_EQ(unread_by_peer(listening), std::nullopt);
+  ::close(ours);
+  ::close(theirs);
+  ::close(listening);
+}
+
+// A server that sleeps 20 ms before each recv() reads far slower than the
+// 1 ms gap between the pieces: the driver waits until it has read each
+// piece (its receive queue, seen on loopback) before writing the next.
+TEST(WritePieces, ReachASlowReaderAsReadsOfTheirOwn) {
+  const script s = parse(lenprefix_messages);
+  byte_buffer greeting;
+  ASSERT_FALSE(encode_frame(spec_of(s), as_bytes("ready"), greeting));
+  recording_server server(std::string(as_text(greeting)), 20ms);
+  const run_result result = run(server.port(), s, "split-header", quick());
+  EXPECT_TRUE(result.outcome.passed) << to_string(result.outcome);
+  EXPECT_TRUE(server.wait_until_ended(1, 5s));
+  EXPECT_EQ(server.reads(0), (std::vector<std::size_t>{2, 2 + 12, 2, 2 + 14}));
 }
 
 TEST(WritePieces, WholeSendsReachTheServerAsOneReadEach) {

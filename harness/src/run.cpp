@@ -6,6 +6,8 @@
 // decision about the conversation is the session's.
 #include "tcpcheck/harness/run.hpp"
 
+#include "tcpcheck/harness/peer_unread.hpp"
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -29,6 +31,11 @@ using clock = std::chrono::steady_clock;
 // How long writes still queued when a passing verdict came may wait for
 // room in the peer's window, beyond the gaps they were queued with.
 constexpr std::chrono::milliseconds drain_patience{1000};
+// How long the next piece of a cut send waits for the peer to read the one
+// before, and how often it looks. A peer that reads nothing for that long
+// is not waited for again on that connection.
+constexpr std::chrono::milliseconds peer_read_patience{500};
+constexpr std::chrono::microseconds peer_read_poll{500};
 
 // Whether a failed connect was answered by a peer (reset) rather than
 // refused or never answered.
@@ -86,6 +93,10 @@ public:
     socket_.close(ignored);
   }
   bool is_open() const override { return socket_.is_open(); }
+  std::optional<std::size_t> peer_unread() const override {
+    if (!socket_.is_open()) return std::nullopt;
+    return unread_by_peer(const_cast<tcp::socket&>(socket_).native_handle());
+  }
 
 private:
   tcp::socket socket_;
@@ -192,6 +203,7 @@ private:
     asio::steady_timer gap;
     std::deque<queued_op> queue;
     bool busy = false;
+    bool watch_peer_reads = true; // until the peer once reads nothing for peer_read_patience
     // Small on purpose: ten thousand sessions at once must fit in memory;
     // a larger reply simply takes several reads.
     std::array<std::uint8_t, 4 * 1024> buffer{};
@@ -269,9 +281,11 @@ private:
     if (draining_) return;
     draining_ = true;
     duration gaps{0}; // a trickled reply's pieces wait their gaps by design
-    for (const auto& conn : connections_)
+    for (const auto& conn : connections_) {
       for (const auto& op : conn->queue)
         gaps += op.delay;
+      if (conn->watch_peer_reads) gaps += peer_read_patience;
+    }
     drain_timer_.expires_after(drain_patience + gaps);
     drain_timer_.async_wait([self = shared_from_this()](std::error_code ec) {
       if (ec || self->ended_) return;
@@ -420,11 +434,32 @@ private:
       conn.gap.expires_after(conn.queue.front().delay);
       conn.gap.async_wait([self = shared_from_this(), c](std::error_code ec) {
         if (ec || self->ended_) return;
-        self->do_op(c);
+        self->do_op_once_read(c, std::chrono::microseconds{0});
       });
       return;
     }
     do_op(c);
+  }
+
+  // A later piece of a cut send goes out once the peer has read the pieces
+  // before it, where its receive queue can be seen: each piece is then a
+  // read of its own however slowly the peer reads, not only while it reads
+  // faster than the gap.
+  void do_op_once_read(std::size_t c, std::chrono::microseconds waited) {
+    connection& conn = *connections_[c];
+    const bool watched = conn.watch_peer_reads && conn.link &&
+                         conn.queue.front().what == session_action::kind::write;
+    const auto unread = watched ? conn.link->peer_unread() : std::nullopt;
+    if (!unread || *unread == 0) return do_op(c);
+    if (waited >= peer_read_patience) {
+      conn.watch_peer_reads = false; // a peer busy elsewhere, or not reading at all
+      return do_op(c);
+    }
+    conn.gap.expires_after(peer_read_poll);
+    conn.gap.async_wait([self = shared_from_this(), c, waited](std::error_code ec) {
+      if (ec || self->ended_) return;
+      self->do_op_once_read(c, waited + peer_read_poll);
+    });
   }
 
   void do_op(std::size_t c) {

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <system_error>
 
@@ -39,6 +40,9 @@ public:
   /// Pending operations complete with operation_aborted.
   virtual void close(bool reset) = 0;
   virtual bool is_open() const = 0;
+  /// Bytes written that the peer has received and not read yet, where that
+  /// can be seen (a peer on this host); nothing otherwise.
+  virtual std::optional<std::size_t> peer_unread() const { return std::nullopt; }
 };
 
 /// Queues a function on the runner's strand.

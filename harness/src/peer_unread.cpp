@@ -1,0 +1,98 @@
+// unread_by_peer: one exact lookup of the peer's socket through
+// NETLINK_SOCK_DIAG. The peer's socket is the one whose own address is our
+// remote address and whose remote address is ours.
+#include "tcpcheck/harness/peer_unread.hpp"
+
+#include <array>
+#include <cstring>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace tcpcheck::harness {
+
+namespace {
+
+struct diag_request {
+  nlmsghdr header;
+  inet_diag_req_v2 body;
+};
+
+// Copies a socket address's port and address into the diag id's fields.
+bool copy_address(const sockaddr_storage& from, __be16& port, __be32 (&address)[4]) {
+  if (from.ss_family == AF_INET) {
+    const auto& v4 = reinterpret_cast<const sockaddr_in&>(from);
+    port = v4.sin_port;
+    std::memcpy(address, &v4.sin_addr, sizeof v4.sin_addr);
+    return true;
+  }
+  if (from.ss_family == AF_INET6) {
+    const auto& v6 = reinterpret_cast<const sockaddr_in6&>(from);
+    port = v6.sin6_port;
+    std::memcpy(address, &v6.sin6_addr, sizeof v6.sin6_addr);
+    return true;
+  }
+  return false;
+}
+
+// The request for the socket at the other end of `fd`.
+std::optional<diag_request> request_for_peer_of(int fd) {
+  sockaddr_storage local{}, remote{};
+  socklen_t local_size = sizeof local, remote_size = sizeof remote;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_size) != 0 ||
+      ::getpeername(fd, reinterpret_cast<sockaddr*>(&remote), &remote_size) != 0 ||
+      local.ss_family != remote.ss_family)
+    return std::nullopt;
+  diag_request r{};
+  r.header.nlmsg_len = sizeof r;
+  r.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  r.header.nlmsg_flags = NLM_F_REQUEST;
+  r.body.sdiag_family = static_cast<__u8>(local.ss_family);
+  r.body.sdiag_protocol = IPPROTO_TCP;
+  r.body.idiag_states = ~0u;
+  r.body.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+  r.body.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+  // Seen from the peer, its source is our remote end.
+  if (!copy_address(remote, r.body.id.idiag_sport, r.body.id.idiag_src) ||
+      !copy_address(local, r.body.id.idiag_dport, r.body.id.idiag_dst))
+    return std::nullopt;
+  return r;
+}
+
+// Closes the netlink socket on every path.
+struct owned_fd {
+  int fd;
+  ~owned_fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+} // namespace
+
+std::optional<std::size_t> unread_by_peer(int fd) {
+  const auto request = request_for_peer_of(fd);
+  if (!request) return std::nullopt;
+  const owned_fd diag{::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG)};
+  if (diag.fd < 0) return std::nullopt;
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  if (::sendto(diag.fd, &*request, sizeof *request, 0, reinterpret_cast<sockaddr*>(&kernel),
+               sizeof kernel) != static_cast<ssize_t>(sizeof *request))
+    return std::nullopt;
+  // The kernel answers while it handles the request: the reply is queued
+  // before sendto() returns, so this read never waits.
+  alignas(nlmsghdr) std::array<char, 8192> reply{};
+  const ssize_t got = ::recv(diag.fd, reply.data(), reply.size(), MSG_DONTWAIT);
+  if (got < static_cast<ssize_t>(NLMSG_LENGTH(sizeof(inet_diag_msg)))) return std::nullopt;
+  const auto* header = reinterpret_cast<const nlmsghdr*>(reply.data());
+  if (header->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+      header->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg)))
+    return std::nullopt; // NLMSG_ERROR: no such socket here
+  const auto* found = static_cast<const inet_diag_msg*>(NLMSG_DATA(header));
+  return found->idiag_rqueue;
+}
+
+} // namespace tcpcheck::harness
