@@ -89,6 +89,17 @@ check_summary add_replays(harness::check_report& report, const std::string& scri
       (settings.gap_ms != 1 ? " --gap " + std::to_string(settings.gap_ms) : "");
   const std::string timeout_arg =
       baseline.timeout ? " --timeout " + std::to_string(baseline.timeout->count()) : "";
+  // The counts are in the ids of the cases they shape (soak/sequential-M).
+  const matrix_options defaults;
+  const std::string runner_args =
+      (settings.matrix.soak != defaults.soak ? " --soak " + std::to_string(settings.matrix.soak)
+                                             : "") +
+      (settings.matrix.parallel != defaults.parallel
+           ? " --parallel " + std::to_string(settings.matrix.parallel)
+           : "") +
+      (settings.soak_time_ms != check_settings{}.soak_time_ms
+           ? " --soak-time " + std::to_string(settings.soak_time_ms)
+           : "");
   const harness::check_outcome& outcome = *report.outcome;
   report.replay.resize(outcome.results.size());
   report.script_file.resize(outcome.results.size());
@@ -109,7 +120,8 @@ check_summary add_replays(harness::check_report& report, const std::string& scri
                          target_args + framing_arg + " --plan " + to_string(r.which->plan);
     } else {
       report.replay[i] = settings.program + " check " + harness::shell_quote(script_path) + " " +
-                         target_args + framing_arg + timeout_arg + " --only " +
+                         target_args + framing_arg + timeout_arg +
+                         (r.which->runner == case_runner::script ? "" : runner_args) + " --only " +
                          harness::shell_quote(r.which->id) + " --seed " +
                          std::to_string(settings.matrix.seed);
     }
@@ -147,6 +159,7 @@ check_summary run_check_command(const std::string& script_path, const script& ba
   options.jobs = settings.jobs;
   options.run.session.write_gap = duration(settings.gap_ms);
   options.run.run_timeout = std::chrono::milliseconds(settings.case_timeout_ms);
+  options.soak_time = std::chrono::milliseconds(settings.soak_time_ms);
   progress_line progress(settings.progress, command);
   std::size_t failing = 0;
   options.progress = [&](const harness::case_result& r, std::size_t done, std::size_t total) {

@@ -24,6 +24,7 @@ struct check_settings {
   std::size_t jobs = 8;
   unsigned gap_ms = 1;
   unsigned case_timeout_ms = 60000;
+  unsigned soak_time_ms = 5000;
   std::string framing_override; ///< --framing, repeated in replay commands
   std::string out_dir;          ///< where failing cases' scripts go; empty: a new temporary one
   report_files reports;

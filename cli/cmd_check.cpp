@@ -135,13 +135,19 @@ command add_check(CLI::App& app) {
   sub->add_option("--soak", s.matrix.soak, "Conversations in a row in soak/sequential-M")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
+  sub->add_option("--soak-time", s.soak_time_ms,
+                  "Milliseconds after which the soak and latency cases start no new "
+                  "conversation (they also stop at their first failure)")
+      ->capture_default_str()
+      ->check(CLI::Range(100u, 3600000u));
   sub->add_option("--random-plans", s.matrix.random_plans,
                   "Random segmentations (seeds from --seed)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000));
   sub->add_option("--on-bad-frame", o->on_bad_frame,
                   "What a server may do with a frame that breaks the spec: close-or-ignore, "
-                  "close, reply or ignore")
+                  "close, reply or ignore (under close-or-ignore, a frame one byte over max "
+                  "that is answered is a warning)")
       ->capture_default_str();
   sub->add_option("--quiet", o->quiet_ms, "Milliseconds of silence that count as ignoring a frame")
       ->capture_default_str()

@@ -294,9 +294,9 @@ void drop_everything(client& c) {
 struct buggy_server::impl {
   explicit impl(server_bug bug)
       : server(bug == server_bug::one_client_at_a_time,
-               [this, bug](client& c, std::size_t) { serve(bug, c); }) {}
+               [this, bug](client& c, std::size_t index) { serve(bug, c, index); }) {}
 
-  void serve(server_bug bug, client& c) {
+  void serve(server_bug bug, client& c, std::size_t index) {
     switch (bug) {
     case server_bug::one_read_is_one_message:
       one_read_hello(c);
@@ -317,6 +317,13 @@ struct buggy_server::impl {
       return;
     case server_bug::never_answers:
       drop_everything(c);
+      return;
+    case server_bug::silent_after_two:
+      if (index < 2) {
+        hello(c);
+      } else {
+        drop_everything(c);
+      }
       return;
     }
   }

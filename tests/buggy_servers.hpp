@@ -17,6 +17,8 @@
 //                             accepting and drops every connection (seed
 //                             000's `except: break` around the accept loop)
 //   never_answers             accepts, reads and drops, never writes
+//   silent_after_two          hello to its first two connections, then as
+//                             never_answers (a server whose workers run out)
 //
 // Every server binds 127.0.0.1 on a free port. stop() is idempotent and
 // bounded: every blocking wait also watches a wake-up pipe, and every send
@@ -38,6 +40,7 @@ enum class server_bug {
   one_client_at_a_time,
   dies_on_reset,
   never_answers,
+  silent_after_two, ///< serves the hello protocol to two connections, then never answers
 };
 
 class buggy_server {

@@ -573,8 +573,9 @@ TEST(CheckMatrix, BoundaryCasesAllowWhatTheBadFramePolicySays) {
   const script s = script_of(hello_text);
   const framing_spec spec = spec_of("line,max=64");
   const auto frames = boundary_frames(spec);
-  const auto breaking = std::find_if(frames.begin(), frames.end(),
-                                     [](const boundary_frame& f) { return f.breaks_spec; });
+  const auto breaking = std::find_if(frames.begin(), frames.end(), [](const boundary_frame& f) {
+    return f.breaks_spec && !f.over_max;
+  });
   const auto valid = std::find_if(frames.begin(), frames.end(),
                                   [](const boundary_frame& f) { return !f.breaks_spec; });
   ASSERT_NE(breaking, frames.end());
@@ -602,6 +603,45 @@ TEST(CheckMatrix, BoundaryCasesAllowWhatTheBadFramePolicySays) {
     const auto good = before_probe(find_case(cases, "boundary/" + valid->name).steps, s);
     ASSERT_EQ(good.size(), 3u);
     EXPECT_EQ(kinds_of(good[2]), (std::vector<k>{k::any, k::close, k::reset, k::silence}));
+  }
+}
+
+// A frame one byte over max that the server answers may only mean that the
+// server counts its limit differently: any answer passes the expect, and
+// the case carries the warning. The strict policies keep their outcomes.
+TEST(CheckMatrix, AnAnsweredFrameOneOverMaxIsAWarningUnderTheDefaultPolicyOnly) {
+  const script s = script_of(hello_text);
+  for (const std::string spec_text : {"line,max=64", "len:u32be,max=100"}) {
+    SCOPED_TRACE(spec_text);
+    const framing_spec spec = spec_of(spec_text);
+    const auto frames = boundary_frames(spec);
+    const auto over = std::find_if(frames.begin(), frames.end(),
+                                   [](const boundary_frame& f) { return f.name == "one-over"; });
+    ASSERT_NE(over, frames.end());
+    EXPECT_TRUE(over->over_max);
+    EXPECT_EQ(std::count_if(frames.begin(), frames.end(),
+                            [](const boundary_frame& f) { return f.over_max; }),
+              1);
+
+    using k = expect_kind;
+    const auto lenient = generate_matrix(s, spec, {});
+    const check_case& warned = find_case(lenient, "boundary/one-over");
+    EXPECT_EQ(kinds_of(before_probe(warned.steps, s)[2]),
+              (std::vector<k>{k::any, k::close, k::reset, k::silence}));
+    EXPECT_NE(warned.warn_if_answered.find("one byte over the spec's max="), std::string::npos);
+    // Room to read an answer as long as the frame (an echo).
+    ASSERT_TRUE(warned.spec.has_value());
+    EXPECT_GE(warned.spec->max, 2 * over->wire.size());
+    EXPECT_EQ(warned.warn_if_answered.find("max-of=field") != std::string::npos,
+              spec_text.starts_with("len"));
+
+    const auto strict = generate_matrix(s, spec, {.on_bad_frame = bad_frame_policy::close});
+    const check_case& failed = find_case(strict, "boundary/one-over");
+    EXPECT_EQ(kinds_of(before_probe(failed.steps, s)[2]), (std::vector<k>{k::close, k::reset}));
+    EXPECT_TRUE(failed.warn_if_answered.empty());
+    EXPECT_FALSE(failed.spec.has_value());
+    for (const auto& c : lenient)
+      EXPECT_TRUE(c.id == "boundary/one-over" || c.warn_if_answered.empty()) << c.id;
   }
 }
 

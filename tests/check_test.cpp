@@ -369,6 +369,39 @@ TEST(RunCheck, EveryCasePassesAgainstTheReferenceGreetingServer) {
 // ---------------------------------------------------------------------------
 // The seed articles' bugs
 
+// The greeting server answers a line of any length. Against a spec whose
+// max it does not know, the frame one byte over max is answered: under the
+// default --on-bad-frame a warning that names the likely spec mistake,
+// under `close` a failure.
+TEST(RunCheck, AnAnsweredFrameOneOverMaxWarnsUnlessThePolicyIsStrict) {
+  reference_server server(reference_protocol::greeting);
+  fixed_target where(loopback(server.port()));
+  std::string text(greeting_text);
+  text.replace(text.find("framing line"), 12, "framing line,max=32");
+  const script baseline = script_of(text);
+  const framing_spec spec = spec_of(baseline);
+  case_selection only_one_over;
+  only_one_over.only = {"boundary/one-over"};
+
+  for (const auto policy : {bad_frame_policy::close_or_ignore, bad_frame_policy::close}) {
+    SCOPED_TRACE(std::string(name_of(policy)));
+    matrix_options m = small_matrix();
+    m.on_bad_frame = policy;
+    const auto all = generate_matrix(baseline, spec, m);
+    const auto selected = select_cases(all, only_one_over);
+    ASSERT_EQ(selected.size(), 1u);
+    const check_outcome o = run_check(all.front(), selected, spec, where, quick_check());
+    ASSERT_EQ(o.results.size(), 1u);
+    const case_result& r = o.results.front();
+    if (policy == bad_frame_policy::close_or_ignore) {
+      EXPECT_EQ(r.status, case_status::warn) << r.summary;
+      EXPECT_TRUE(contains(r.summary, "answered a frame one byte over the spec's max=32"))
+          << r.summary;
+    } else {
+      EXPECT_EQ(r.status, case_status::fail) << r.summary;
+    }
+  }
+}
 TEST(RunCheck, BytewiseSegmentationCatchesAServerThatTakesOneReadAsOneMessage) {
   buggy_server server(server_bug::one_read_is_one_message);
   const check_setup setup(hello_text, {"segmentation/bytewise"});
@@ -412,6 +445,58 @@ TEST(RunCheck, TheStalledPeerCatchesAServerThatServesOneClientAtATime) {
   ASSERT_NE(failed, nullptr) << r.summary;
   EXPECT_TRUE(failed->connection.starts_with("probe")) << to_string(*failed);
   EXPECT_FALSE(r.which->failure_hint.empty());
+}
+
+// A server gone silent would keep a soak of 20 waiting a timeout for each
+// conversation left: the case stops at its first failure, and says so.
+TEST(RunCheck, ASoakStopsAtItsFirstFailure) {
+  buggy_server server(server_bug::silent_after_two);
+  const check_setup setup(hello_text, {"soak"});
+  fixed_target where(loopback(server.port()));
+
+  const check_outcome o = setup.run(where);
+
+  EXPECT_EQ(o.baseline.status, case_status::pass) << o.baseline.summary;
+  ASSERT_EQ(o.results.size(), 1u);
+  const case_result& r = o.results[0];
+  EXPECT_EQ(r.status, case_status::fail) << r.summary;
+  // The gate had the first connection, the soak the second (passed) and
+  // the third (silent), and no more.
+  EXPECT_TRUE(contains(r.summary, "1 of 2 conversations passed")) << r.summary;
+  EXPECT_TRUE(contains(r.summary, "20 planned; stopped at the first failure")) << r.summary;
+  EXPECT_EQ(server.accepted(), 3u);
+}
+
+// Soak and latency start no new conversation after --soak-time: against a
+// correct server they pass, saying how many ran.
+TEST(RunCheck, SoakAndLatencyStopAtTheSoakTime) {
+  reference_server server(reference_protocol::greeting);
+  fixed_target where(loopback(server.port()));
+  const script baseline = script_of(greeting_text);
+  const framing_spec spec = spec_of(baseline);
+  matrix_options m = small_matrix();
+  m.soak = 1000000;
+  m.latency_runs = 1000000;
+  const auto all = generate_matrix(baseline, spec, m);
+  case_selection selection;
+  selection.only = {"soak", "latency"};
+  const auto selected = select_cases(all, selection);
+  ASSERT_EQ(selected.size(), 2u);
+  check_options options = quick_check();
+  options.soak_time = 300ms;
+
+  const check_outcome o = run_check(all.front(), selected, spec, where, options);
+
+  ASSERT_EQ(o.results.size(), 2u);
+  for (const auto& r : o.results) {
+    SCOPED_TRACE(r.which->id);
+    EXPECT_TRUE(r.status == case_status::pass || r.status == case_status::warn) << r.summary;
+    std::string said = r.summary;
+    for (const auto& d : r.details)
+      said += "\n" + d;
+    EXPECT_TRUE(contains(said, "1000000 planned; stopped at --soak-time 300 ms")) << said;
+  }
+  EXPECT_LT(o.elapsed, 20s);
 }
 
 TEST(RunCheck, ParallelConversationsShowAServerThatAnswersOneClientAtATime) {

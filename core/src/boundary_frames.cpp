@@ -77,14 +77,15 @@ class builder {
 public:
   builder(const framing_spec& spec, const field_values& fields) : spec_(spec), fields_(fields) {}
 
-  void add(std::string name, std::string description, byte_buffer wire) {
+  void add(std::string name, std::string description, byte_buffer wire, bool over_max = false) {
     if (wire.empty()) return;
     // Classify: a frame the decoder neither refuses nor completes (a length
     // field promising more than was sent) also breaks the spec, for the
     // server is left waiting.
     const auto log = decode_in_pieces(spec_, wire, {}, /*finish=*/false);
     const bool breaks = static_cast<bool>(log.error.code) || log.frames.empty();
-    frames_.push_back({std::move(name), std::move(description), std::move(wire), breaks});
+    frames_.push_back(
+        {std::move(name), std::move(description), std::move(wire), breaks, breaks && over_max});
   }
 
   // The empty frame, the largest allowed and one byte over, for any kind
@@ -110,7 +111,7 @@ public:
         encoded(spec_, payload_of(*largest), fields_));
     if (auto over = one_over(*largest))
       add("one-over", "one byte more than the spec allows (" + size_text(*largest + 1) + ")",
-          std::move(*over));
+          std::move(*over), /*over_max=*/true);
   }
 
   std::vector<boundary_frame> take() { return std::move(frames_); }

@@ -58,6 +58,21 @@ std::vector<std::size_t> exchange_lines(const script& s, const std::string& conn
   return lines;
 }
 
+// Whether the peer sent a frame on "main" after the script's last send there.
+bool answered_last_send(const script& s, const verdict& v) {
+  const auto names = s.connections();
+  const auto main = std::find(names.begin(), names.end(), "main");
+  if (main == names.end()) return false;
+  const auto connection = static_cast<std::size_t>(main - names.begin());
+  bool answered = false;
+  for (const auto& e : v.transcript) {
+    if (e.connection != connection) continue;
+    if (e.what == transcript_entry::kind::sent) answered = false;
+    if (e.what == transcript_entry::kind::received_frame) answered = true;
+  }
+  return answered;
+}
+
 // The most spans covering one moment.
 std::size_t most_at_once(std::vector<std::pair<clock::time_point, clock::time_point>> spans) {
   std::vector<std::pair<clock::time_point, int>> edges;
@@ -150,13 +165,16 @@ private:
     attempt a;
     run_options options = options_.run;
     if (c.write_gap) options.session.write_gap = *c.write_gap;
-    played_case played = where_.play(c, spec_, options);
+    played_case played = where_.play(c, c.spec ? *c.spec : spec_, options);
     a.passed = played.result.outcome.passed;
     a.details = std::move(played.details);
     a.death = std::move(played.death);
     if (!a.passed) {
       a.summary = failure_line(played.result.outcome);
       a.failed_run = std::move(played.result);
+    } else if (!c.warn_if_answered.empty() && answered_last_send(c.steps, played.result.outcome)) {
+      a.warn = true;
+      a.summary = c.warn_if_answered;
     }
     return a;
   }
@@ -164,26 +182,51 @@ private:
   // Runs the baseline `count` times, `at_once` at a time; returns the
   // failures and keeps the first failing run.
   struct batch {
+    std::size_t ran = 0;
     std::size_t failures = 0;
     std::optional<run_result> first_failure;
     microseconds wall{0};
+    bool out_of_time = false; ///< stopped at --soak-time
   };
+  // How a batch may end before `count`: a soak or latency case stops at its
+  // first failure (a server gone silent would make each of the rest wait a
+  // timeout) and at --soak-time.
+  enum class batch_bound { none, first_failure_or_time };
   batch run_batch(const check_case& c, std::size_t count, std::size_t at_once, std::size_t threads,
-                  const std::function<void(const run_result&)>& each = {}) {
+                  const std::function<void(const run_result&)>& each = {},
+                  batch_bound bound = batch_bound::none) {
     batch b;
     std::mutex mutex;
+    std::atomic<bool> stop{false};
     const auto started = clock::now();
     run_many(
         where_.where(), c.steps, spec_, c.plan, count, threads, options_.run,
         [&](std::size_t, run_result r) {
           std::lock_guard lock(mutex);
+          ++b.ran;
           if (each) each(r);
-          if (r.outcome.passed) return;
-          if (b.failures++ == 0) b.first_failure = std::move(r);
+          if (!r.outcome.passed && b.failures++ == 0) b.first_failure = std::move(r);
+          if (bound == batch_bound::none || stop) return;
+          b.out_of_time = b.failures == 0 && clock::now() - started >= options_.soak_time;
+          stop = b.failures > 0 || b.out_of_time;
         },
-        at_once);
+        at_once, &stop);
     b.wall = duration_cast<microseconds>(clock::now() - started);
     return b;
+  }
+
+  // "412 of 1000 conversations passed in 5000.12 ms (stopped at --soak-time
+  // 5 s)" or, after a failure, "2 of 3 conversations passed (1000 planned;
+  // stopped at the first failure)".
+  std::string batch_summary(const check_case& c, const batch& b) const {
+    std::string text = std::to_string(b.ran - b.failures) + " of " + std::to_string(b.ran) +
+                       " conversations passed in " + ms_text(b.wall);
+    if (b.ran < c.count)
+      text += " (" + std::to_string(c.count) + " planned; stopped at " +
+              (b.failures ? std::string("the first failure")
+                          : "--soak-time " + std::to_string(options_.soak_time.count()) + " ms") +
+              ")";
+    return text;
   }
 
   attempt run_parallel(const check_case& c) {
@@ -244,10 +287,9 @@ private:
   attempt run_soak(const check_case& c) {
     attempt a;
     const auto before = where_.sample();
-    const batch b = run_batch(c, c.count, 1, 1);
+    const batch b = run_batch(c, c.count, 1, 1, {}, batch_bound::first_failure_or_time);
     const auto after = where_.sample();
-    a.summary = std::to_string(c.count - b.failures) + " of " + std::to_string(c.count) +
-                " conversations passed in " + ms_text(b.wall);
+    a.summary = batch_summary(c, b);
     if (before && after) {
       const auto growth = [](std::int64_t from, std::int64_t to, const char* what) {
         return std::string(what) + " " + std::to_string(from) + " -> " + std::to_string(to);
@@ -285,15 +327,17 @@ private:
   attempt run_latency(const check_case& c) {
     attempt a;
     latency_collector collector;
-    const batch b =
-        run_batch(c, c.count, 1, 1, [&](const run_result& r) { collector.add(r.wire_log); });
+    const batch b = run_batch(
+        c, c.count, 1, 1, [&](const run_result& r) { collector.add(r.wire_log); },
+        batch_bound::first_failure_or_time);
     if (b.failures) {
-      a.summary = std::to_string(b.failures) + " of " + std::to_string(c.count) +
-                  " conversations failed; the first: " + failure_line(b.first_failure->outcome);
+      a.summary =
+          batch_summary(c, b) + "; the first failure: " + failure_line(b.first_failure->outcome);
       a.failed_run = b.first_failure;
       return a;
     }
     a.passed = true;
+    a.details.push_back(batch_summary(c, b));
     const auto names = c.steps.connections();
     std::size_t slow = 0;
     microseconds worst{0};

@@ -761,10 +761,10 @@ void run_sessions(const target& where, std::size_t count,
 void run_many(const target& where, const script& s, const framing_spec& spec,
               const delivery_plan& plan, std::size_t count, std::size_t threads,
               const run_options& options, const std::function<void(std::size_t, run_result)>& done,
-              std::size_t concurrency) {
+              std::size_t concurrency, const std::atomic<bool>* stop) {
   run_sessions(
       where, count, [&s](std::size_t) -> const script& { return s; }, spec, plan, threads, options,
-      done, concurrency);
+      done, concurrency, stop);
 }
 
 void run_each(const target& where, const std::vector<script>& scripts, const framing_spec& spec,

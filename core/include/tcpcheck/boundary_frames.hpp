@@ -27,6 +27,9 @@ struct boundary_frame {
   byte_buffer wire;        ///< the bytes to send, header and delimiter included
   /// tcpcheck's decoder refuses these bytes, or they never complete a frame.
   bool breaks_spec = false;
+  /// Breaks the spec by its size alone: one byte over `max` ("one-over").
+  /// A server that answers it may only count its limit differently.
+  bool over_max = false;
 };
 
 struct boundary_limits {

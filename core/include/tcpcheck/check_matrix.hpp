@@ -86,6 +86,14 @@ struct check_case {
   std::string failure_hint;
   client_oracle oracle = client_oracle::same_as_baseline; ///< `role server` scripts only
   std::optional<duration> write_gap; ///< the pause between writes, when not the run's
+  /// When not empty: a passing run in which the server answered on "main"
+  /// after the script's last send there is a warning, saying this (a frame
+  /// one byte over the spec's max, answered: the server's limit may only be
+  /// counted differently from the spec's).
+  std::string warn_if_answered;
+  /// The spec to run with, when not the check's: with warn_if_answered, a
+  /// larger max, so that an answer as long as the frame (an echo) is read.
+  std::optional<framing_spec> spec;
 };
 
 struct matrix_options {

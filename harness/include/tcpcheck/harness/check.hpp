@@ -112,6 +112,9 @@ struct check_options {
   std::size_t retries = 2; ///< re-runs of a failing case
   std::size_t jobs = 8;    ///< cases side by side on a fixed target
   std::size_t threads = 2; ///< I/O threads of the parallel and soak runners
+  /// Soak and latency cases start no new conversation after this long (nor
+  /// after their first failure), and say how many ran.
+  std::chrono::milliseconds soak_time{5000};
   /// Called (from any thread, one call at a time) as each case ends.
   std::function<void(const case_result&, std::size_t done, std::size_t total)> progress;
 };

@@ -102,11 +102,12 @@ run_result serve_script(const target& where, const script& s, const framing_spec
 /// Runs `count` sessions of the same script on `threads` threads, at most
 /// `concurrency` at once (0: all at once), starting the next as one ends,
 /// and calls `done` (from any of those threads, one call at a time) as each
-/// ends. Returns when all have ended.
+/// ends. Returns when all have ended. Once `*stop` is true no further
+/// session starts, as in run_each.
 void run_many(const target& where, const script& s, const framing_spec& spec,
               const delivery_plan& plan, std::size_t count, std::size_t threads,
               const run_options& options, const std::function<void(std::size_t, run_result)>& done,
-              std::size_t concurrency = 0);
+              std::size_t concurrency = 0, const std::atomic<bool>* stop = nullptr);
 
 /// As run_many, but session i runs `scripts[i]` (fuzz cases, replays).
 /// Once `*stop` is true no further session starts (those running end as
