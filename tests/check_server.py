@@ -10,6 +10,9 @@ only says what must come out:
       every case passes (warnings allowed), exit code 0
   check_server.py ... --expect-failure GLOB [--expect-failure GLOB ...]
       exit code 1, and for each GLOB some failing (or flaky) case matches it
+  check_server.py ... --expect-one-connection
+      also: the report says the server serves one connection, and no case
+      calls its clean exits a death
 
 Anything after `--` goes to `tcpcheck check` as it is.
 """
@@ -31,6 +34,7 @@ def main() -> int:
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--expect-pass", action="store_true")
     group.add_argument("--expect-failure", action="append", metavar="GLOB")
+    parser.add_argument("--expect-one-connection", action="store_true")
     parser.add_argument("rest", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     extra = args.rest[1:] if args.rest[:1] == ["--"] else args.rest
@@ -70,6 +74,12 @@ def main() -> int:
         return 1 if problems else 0
 
     problems = []
+    if args.expect_one_connection:
+        if not report["check"].get("serves_one_connection"):
+            problems.append("the report does not say the server serves one connection")
+        died = [c["id"] for c in cases if "the server died" in json.dumps(c)]
+        if died:
+            problems.append("cases that call the server's exit a death: " + ", ".join(died))
     if done.returncode != 1:
         problems.append(f"exit code {done.returncode}, expected 1 (failures found)")
     for glob in args.expect_failure:

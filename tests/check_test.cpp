@@ -514,6 +514,64 @@ TEST(RunCheck, ParallelConversationsShowAServerThatAnswersOneClientAtATime) {
   EXPECT_NE(r.summary.find("serializes clients"), std::string::npos) << r.summary;
 }
 
+// The greeting protocol, threaded, behind a listen backlog of 1 and an
+// accept loop that takes a connection every 50 ms: a burst of connects
+// overflows the accept queue, and the kernel drops the handshakes it has no
+// room for until they are retransmitted, a second later or more.
+std::vector<std::string> small_backlog_greeting_server() {
+  return {"python3", "-c",
+          "import socket, sys, threading, time\n"
+          "def serve(c):\n"
+          "    try:\n"
+          "        c.sendall(b'Welcome!\\n')\n"
+          "        for line in c.makefile('rb'):\n"
+          "            name = line.rstrip(b'\\r\\n')\n"
+          "            if name == b'exit':\n"
+          "                c.sendall(b'Good bye!\\n')\n"
+          "                break\n"
+          "            c.sendall(b'Hello, ' + name + b'\\n')\n"
+          "    except OSError:\n"
+          "        pass\n"
+          "    c.close()\n"
+          "s = socket.socket()\n"
+          "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+          "s.bind(('127.0.0.1', int(sys.argv[1])))\n"
+          "s.listen(1)\n"
+          "while True:\n"
+          "    c, _ = s.accept()\n"
+          "    threading.Thread(target=serve, args=(c,), daemon=True).start()\n"
+          "    time.sleep(0.05)\n",
+          "{port}"};
+}
+
+// A burst that overflows the listen backlog is a finding of its own (a
+// warning naming the backlog), not a server that serializes its clients.
+TEST(RunCheck, ABacklogOverflowIsReportedAsSuchNotAsSerialization) {
+  target_process process(small_backlog_greeting_server());
+  std::string error;
+  ASSERT_TRUE(process.start(error)) << error;
+  spawned_target where(process);
+  // Waits long enough for a handshake retransmitted once (after 1 s).
+  std::string text(greeting_text);
+  text.replace(text.find("timeout 1s"), 10, "timeout 3s");
+  const check_setup setup(text, {"concurrency/parallel-*"});
+  check_options options = quick_check();
+  options.run.session.connect_timeout = 3s;
+
+  const check_outcome o = setup.run(where, options);
+
+  ASSERT_EQ(o.results.size(), 1u);
+  const case_result& r = o.results[0];
+  // A warning, or (when a client waited out the script's timeout for its
+  // retransmits) a failure that names the overflow.
+  std::string said = r.summary;
+  for (const auto& d : r.details)
+    said += "\n" + d;
+  EXPECT_TRUE(r.status == case_status::warn || r.status == case_status::fail) << said;
+  EXPECT_TRUE(contains(said, "overflowed the server's listen backlog (1)")) << said;
+  EXPECT_FALSE(contains(said, "serializes")) << said;
+}
+
 TEST(RunCheck, ParallelConversationsPassAgainstAConcurrentServer) {
   reference_server server(reference_protocol::hello);
   const check_setup setup(hello_text, {"concurrency/parallel-*"});
@@ -663,6 +721,93 @@ std::vector<std::string> crashing_greeting_server() {
           "    os._exit(0)\n"
           "server.serve_forever()\n",
           "{port}"};
+}
+
+// The greeting protocol served to one connection, after which the program
+// exits with status 0, as seed 000's first server does; a line longer than
+// 1000 bytes crashes it (SIGSEGV).
+std::vector<std::string> one_connection_greeting_server() {
+  return {"python3", "-c",
+          "import os, signal, socket, sys\n"
+          "s = socket.socket()\n"
+          "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+          "s.bind(('127.0.0.1', int(sys.argv[1])))\n"
+          "s.listen(1)\n"
+          "c, _ = s.accept()\n"
+          "try:\n"
+          "    c.sendall(b'Welcome!\\n')\n"
+          "    for line in c.makefile('rb'):\n"
+          "        if len(line) > 1000:\n"
+          "            os.kill(os.getpid(), signal.SIGSEGV)\n"
+          "        name = line.rstrip(b'\\r\\n')\n"
+          "        if name == b'exit':\n"
+          "            c.sendall(b'Good bye!\\n')\n"
+          "            break\n"
+          "        c.sendall(b'Hello, ' + name + b'\\n')\n"
+          "except OSError:\n"
+          "    pass\n",
+          "{port}"};
+}
+
+// Against a server that serves one connection and exits, the check starts
+// it again for each case instead of calling every case a death, narrows the
+// cases that go on to a fresh conversation, skips those that need several,
+// and still pins a crash on the case that caused it.
+TEST(RunCheck, AServerThatServesOneConnectionIsStartedAgainForEachCase) {
+  target_process process(one_connection_greeting_server());
+  std::string error;
+  ASSERT_TRUE(process.start(error)) << error;
+  spawned_target where(process);
+  const check_setup setup(greeting_text, {"segmentation/bytewise", "faults/*/rst", "concurrency",
+                                          "soak", "latency", "boundary"});
+
+  const check_outcome o = setup.run(where);
+
+  EXPECT_EQ(o.baseline.status, case_status::pass) << o.baseline.summary;
+  EXPECT_TRUE(o.serves_one_connection);
+  std::size_t narrowed = 0;
+  for (const auto& r : o.results) {
+    SCOPED_TRACE(r.which->id + ": " + r.summary);
+    if (r.which->id == "boundary/long-frame") {
+      EXPECT_EQ(r.status, case_status::fail);
+      ASSERT_TRUE(r.death);
+      EXPECT_EQ(r.death->how, "killed by signal 11 (SIGSEGV)");
+    } else if (r.which->area == check_area::concurrency || r.which->runner != case_runner::script) {
+      EXPECT_EQ(r.status, case_status::skipped);
+    } else {
+      EXPECT_TRUE(r.status == case_status::pass || r.status == case_status::warn);
+      EXPECT_FALSE(r.death);
+    }
+    if (r.which->steps.connections().size() == 1 && !r.details.empty() &&
+        contains(r.details.front(), "left out: the server serves one connection"))
+      ++narrowed;
+  }
+  // The faults and boundary frames, each then a fresh conversation.
+  EXPECT_GE(narrowed, 5u);
+  // Once for the baseline, then once before each case that ran.
+  const auto ran = std::count_if(o.results.begin(), o.results.end(), [](const case_result& r) {
+    return r.status != case_status::skipped;
+  });
+  EXPECT_EQ(process.starts(), static_cast<std::size_t>(ran) + 1);
+
+  check_report report;
+  report.outcome = &o;
+  std::ostringstream human;
+  const auto doc = to_document(report);
+  report::write_human(human, doc, {});
+  EXPECT_TRUE(contains(human.str(), "serves one connection and exits")) << human.str();
+  const report::counts n = report::count(doc.cases);
+  EXPECT_EQ(n.fail, 1u);
+  EXPECT_EQ(n.not_run, 0u);
+  EXPECT_GE(n.skipped, 3u); // parallel, stalled-peer, soak, latency
+  std::ostringstream json_text, junit;
+  report::write_json(json_text, doc);
+  report::write_junit(junit, doc);
+  const auto j = nlohmann::json::parse(json_text.str());
+  EXPECT_EQ(j["check"]["serves_one_connection"], true);
+  EXPECT_EQ(j["check"]["skipped"], n.skipped);
+  EXPECT_TRUE(contains(junit.str(), "<skipped message=\"it needs several conversations"))
+      << junit.str();
 }
 
 TEST(RunCheck, ASpawnedServersDeathIsPinnedOnTheCaseThatKilledIt) {

@@ -174,10 +174,32 @@ TEST(LatencyCollector, NothingCollectedSummarizesToNothing) {
   EXPECT_TRUE(summary_of({{write_at(10), write_at(20)}}).empty());
 }
 
-TEST(SlowExchange, TheExplanationNamesNagleAndTheMissingNoDelay) {
-  const std::string why = explain_slow_exchange();
+// Nagle's pattern: the reply's first piece at once, the next a delayed ACK
+// (40 ms) later. Counted per sample; the reply in one late piece is not it.
+TEST(LatencyCollector, CountsRepliesWhosePiecesAreHeldBackByADelayedAck) {
+  latency_collector collector;
+  for (int run = 0; run < 3; ++run) // at once, then 40 ms later
+    collector.add({write_at(0), read_at(50), read_at(40050)});
+  collector.add({write_at(0), read_at(40000)});                 // one late piece
+  collector.add({write_at(0), read_at(50), read_at(600)});      // pieces close together
+  collector.add({write_at(0), read_at(35000), read_at(75000)}); // a late first piece
+  const auto stats = collector.summarize();
+  ASSERT_EQ(stats.size(), 1u);
+  EXPECT_EQ(stats[0].samples, 6u);
+  EXPECT_EQ(stats[0].held_back, 3u);
+}
+
+TEST(SlowExchange, NagleIsNamedOnlyWhenMostSamplesShowItsPattern) {
+  exchange_stats nagle{.median = std::chrono::milliseconds(40), .samples = 10, .held_back = 9};
+  const std::string why = explain_slow_exchange(nagle);
   EXPECT_NE(why.find("Nagle"), std::string::npos) << why;
   EXPECT_NE(why.find("TCP_NODELAY"), std::string::npos) << why;
+
+  // PostgreSQL's first exchange: a backend started, the reply in one write.
+  exchange_stats slow{.median = std::chrono::milliseconds(40), .samples = 10, .held_back = 2};
+  const std::string other = explain_slow_exchange(slow);
+  EXPECT_NE(other.find("slow to answer"), std::string::npos) << other;
+  EXPECT_EQ(other.find("TCP_NODELAY"), std::string::npos) << other;
 }
 
 } // namespace

@@ -10,8 +10,8 @@
 #include "tcpcheck/delivery_plan.hpp"
 #include "tcpcheck/frame_encoder.hpp"
 #include "tcpcheck/framing_spec.hpp"
-#include "tcpcheck/harness/peer_unread.hpp"
 #include "tcpcheck/harness/reference_server.hpp"
+#include "tcpcheck/harness/socket_diag.hpp"
 #include "tcpcheck/script.hpp"
 #include "tcpcheck/session.hpp"
 
@@ -651,16 +651,27 @@ TEST(WritePieces, SplitHeaderEndsAReadJustBeforeTheDelimiter) {
   EXPECT_EQ(r.reads, (std::vector<std::size_t>{15, 1, 1, 1, 22, 1}));
 }
 
-// The peer's receive queue, seen from this end of a loopback connection.
-TEST(PeerUnread, CountsWhatThePeerHasNotReadYet) {
-  const int listening = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+// A socket listening on 127.0.0.1 with `backlog`, and its port.
+std::pair<int, std::uint16_t> listening_socket(int backlog) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t size = sizeof address;
-  ASSERT_EQ(::bind(listening, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  ASSERT_EQ(::listen(listening, 1), 0);
-  ASSERT_EQ(::getsockname(listening, reinterpret_cast<sockaddr*>(&address), &size), 0);
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::listen(fd, backlog) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0)
+    throw std::runtime_error("cannot listen on 127.0.0.1");
+  return {fd, ntohs(address.sin_port)};
+}
+
+// The peer's receive queue, seen from this end of a loopback connection.
+TEST(PeerUnread, CountsWhatThePeerHasNotReadYet) {
+  const auto [listening, port] = listening_socket(1);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(port);
   const int ours = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ASSERT_EQ(::connect(ours, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
   const int theirs = ::accept(listening, nullptr, nullptr);
@@ -677,6 +688,37 @@ TEST(PeerUnread, CountsWhatThePeerHasNotReadYet) {
   EXPECT_EQ(unread_by_peer(listening), std::nullopt);
   ::close(ours);
   ::close(theirs);
+  ::close(listening);
+}
+
+// The kernel's view of a listening socket: its backlog.
+TEST(ListenBacklog, IsTheBacklogTheServerAskedFor) {
+  const auto [listening, port] = listening_socket(7);
+  EXPECT_EQ(listen_backlog("127.0.0.1", port), std::optional<std::size_t>(7));
+  ::close(listening);
+  EXPECT_EQ(listen_backlog("127.0.0.1", port), std::nullopt);
+  EXPECT_EQ(listen_backlog("not an address", port), std::nullopt);
+}
+
+// Connects to a listener that accepts nothing and has room for one: the
+// kernel drops the other handshakes and counts each (for the whole network
+// namespace, in /proc/net/netstat).
+TEST(ListenOverflows, CountAHandshakeDroppedForAFullAcceptQueue) {
+  const auto before = listen_overflows();
+  ASSERT_TRUE(before.has_value());
+  const auto [listening, port] = listening_socket(0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(port);
+  std::vector<int> clients;
+  for (int i = 0; i < 4; ++i) {
+    clients.push_back(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    ::connect(clients.back(), reinterpret_cast<sockaddr*>(&address), sizeof address);
+  }
+  EXPECT_TRUE(eventually([&] { return listen_overflows() > before; }, 3000ms));
+  for (const int fd : clients)
+    ::close(fd);
   ::close(listening);
 }
 
@@ -857,6 +899,34 @@ TEST(WireLog, RecordsEachWriteAndReadWithItsSizeAndBytes) {
   });
   ASSERT_NE(fin, log.end());
   EXPECT_GT(static_cast<std::size_t>(fin - log.begin()), last_read);
+}
+
+// An echo can only send back what was written: at every read the log has
+// shown at least as many bytes written as read. (Logged when its handler
+// ran, a write came after the reply to it now and then.)
+TEST(WireLog, ShowsEachWriteBeforeTheReplyToIt) {
+  reference_server server(reference_protocol::echo);
+  const script s = parse(R"(# checks: echo, one byte at a time
+framing line
+timeout 2s
+
+send "abcdefgh"
+expect "abcdefgh"
+send "ijklmnop"
+expect "ijklmnop"
+)");
+  for (int round = 0; round < 20; ++round) {
+    const run_result r = run(server.port(), s, "bytewise");
+    ASSERT_TRUE(r.outcome.passed) << to_string(r.outcome);
+    std::size_t written = 0, read = 0;
+    for (const auto& e : r.wire_log) {
+      if (e.what == wire_event::kind::write) written += e.size;
+      if (e.what != wire_event::kind::read) continue;
+      read += e.size;
+      ASSERT_LE(read, written) << "round " << round << ": a reply logged before its write";
+    }
+    EXPECT_EQ(written, 18u); // two lines of 8 bytes and their LFs
+  }
 }
 
 TEST(WireLog, TagsEachEventWithItsConnection) {

@@ -2,11 +2,13 @@
 #include "tcpcheck/harness/check.hpp"
 
 #include "tcpcheck/harness/exchange_latency.hpp"
+#include "tcpcheck/harness/socket_diag.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace tcpcheck::harness {
@@ -91,14 +93,58 @@ std::size_t most_at_once(std::vector<std::pair<clock::time_point, clock::time_po
   return most;
 }
 
+// A connect that took about a SYN retransmit (1 s on Linux): the server's
+// accept queue was full and its SYN was dropped.
+bool held_back_by_backlog(const std::vector<wire_event>& log) {
+  constexpr auto syn_retransmit = std::chrono::milliseconds(900);
+  std::optional<microseconds> connecting;
+  for (const auto& e : log) {
+    if (e.what == wire_event::kind::connect) connecting = e.at;
+    if (e.what == wire_event::kind::connected && connecting && e.at - *connecting >= syn_retransmit)
+      return true;
+  }
+  return false;
+}
+
+// Whether a case means something against a server that serves one
+// connection: one script, not a race between clients.
+bool fits_one_connection(const check_case& c) {
+  return c.runner == case_runner::script && c.area != check_area::concurrency;
+}
+
+// The case with only the steps of its first connection, when it has steps
+// on others; nothing when it has none.
+std::optional<check_case> on_first_connection(const check_case& c) {
+  const auto names = c.steps.connections();
+  if (names.size() < 2) return std::nullopt;
+  check_case narrowed = c;
+  std::erase_if(narrowed.steps.steps,
+                [&](const script_step& step) { return step.connection != names.front(); });
+  return narrowed;
+}
+
 class runner {
 public:
-  runner(const framing_spec& spec, check_target& where, const check_options& options)
-      : spec_(spec), where_(where), options_(options) {}
+  /// Narrowed cases are kept in `narrowed`, whose elements do not move:
+  /// their results point at them.
+  runner(const framing_spec& spec, check_target& where, const check_options& options,
+         std::deque<check_case>& narrowed)
+      : spec_(spec), where_(where), options_(options), narrowed_(narrowed) {}
 
-  case_result run(const check_case& c) {
+  case_result run(const check_case& given) {
     case_result r;
-    r.which = &c;
+    r.which = &given;
+    if (where_.serves_one_connection() && !fits_one_connection(given)) {
+      r.status = case_status::skipped;
+      r.summary = "it needs several conversations, and the server serves one "
+                  "connection and exits";
+      return r;
+    }
+    // Against a server that serves one connection, a case on several (a
+    // fault or a frame, then a fresh conversation) runs on its first alone,
+    // judged by its own steps and by how the server ends.
+    const bool narrowed = where_.serves_one_connection() && keep_narrowed(given, r);
+    const check_case& c = *r.which;
     const auto started = clock::now();
     std::string why;
     for (std::size_t n = 0; n <= options_.retries; ++n) {
@@ -142,6 +188,9 @@ public:
     }
     if (r.status == case_status::fail && r.attempts > 1)
       r.details.push_back("failed all " + std::to_string(r.attempts) + " attempts");
+    if (narrowed)
+      r.details.insert(r.details.begin(), "the conversation on another connection after it was "
+                                          "left out: the server serves one connection");
     r.elapsed = duration_cast<microseconds>(clock::now() - started);
     return r;
   }
@@ -248,6 +297,8 @@ private:
     // cannot tell that apart from a slow client (a sanitizer build, a busy
     // machine), overlap can.
     std::vector<std::pair<clock::time_point, clock::time_point>> spans;
+    std::size_t held_back = 0;
+    const auto overflows_before = listen_overflows();
     const batch b = run_batch(c, c.count, c.count, options_.threads, [&](const run_result& r) {
       std::optional<clock::time_point> first, last;
       for (const auto& e : r.wire_log)
@@ -256,23 +307,42 @@ private:
           last = r.started + e.at;
         }
       if (first) spans.emplace_back(*first, *last);
+      held_back += held_back_by_backlog(r.wire_log) ? 1 : 0;
     });
+    const auto overflows_after = listen_overflows();
+    const std::uint64_t overflows =
+        overflows_before && overflows_after ? *overflows_after - *overflows_before : 0;
     const std::size_t overlap = most_at_once(spans);
     const microseconds serial = alone * static_cast<long>(c.count);
     a.details.push_back(std::to_string(c.count) + " at once took " + ms_text(b.wall) +
                         "; one alone takes " + ms_text(alone) + " (" + ms_text(serial) + " for " +
                         std::to_string(c.count) + " in a row); at most " + std::to_string(overlap) +
                         " were being answered at the same moment");
+    const std::string overflow =
+        held_back || overflows ? backlog_overflow_text(c, held_back, overflows) : "";
     if (b.failures) {
       a.summary =
           std::to_string(b.failures) + " of " + std::to_string(c.count) +
           " parallel conversations failed; the first: " + failure_line(b.first_failure->outcome);
+      if (!overflow.empty()) a.details.push_back(overflow);
       a.failed_run = b.first_failure;
       return a;
     }
-    // Two may seem to overlap for a server that serves one at a time: the
-    // client reads one's goodbye and the next one's greeting in either order.
-    if (spans.size() >= 4 && overlap <= 2) {
+    if (!overflow.empty()) {
+      // A finding of its own, and the retransmits' second makes the timing
+      // say nothing about serialization.
+      a.passed = true;
+      a.warn = true;
+      a.summary = overflow;
+      a.details.push_back("whether the server serializes clients is not judged from this run");
+      return a;
+    }
+    // Serial: no two answered at the same moment, and all at once not
+    // clearly faster than one after another. Both: overlap alone misjudges
+    // conversations too short to overlap, time alone a busy machine. (Two
+    // may seem to overlap for a server that serves one at a time: the client
+    // reads one's goodbye and the next one's greeting in either order.)
+    if (spans.size() >= 4 && overlap <= 2 && b.wall * 2 >= serial) {
       a.summary = "the server serializes clients: of " + std::to_string(c.count) +
                   " conversations started at once, it answered one at a time (" + ms_text(b.wall) +
                   " in all)";
@@ -282,6 +352,28 @@ private:
     a.summary = std::to_string(c.count) + " conversations at once in " + ms_text(b.wall) +
                 ", up to " + std::to_string(overlap) + " answered side by side";
     return a;
+  }
+
+  // A burst larger than the server's listen backlog: the kernel dropped
+  // the handshakes it had no room for, and those clients waited a second
+  // for a retransmit. `held_back`: connects seen taking that long;
+  // `overflows`: the kernel's count of full accept queues meanwhile.
+  std::string backlog_overflow_text(const check_case& c, std::size_t held_back,
+                                    std::uint64_t overflows) const {
+    const target t = where_.where();
+    const auto backlog = listen_backlog(t.host == "localhost" ? "127.0.0.1" : t.host, t.port);
+    std::string text = std::to_string(c.count) +
+                       " connections at once overflowed the server's "
+                       "listen backlog" +
+                       (backlog ? " (" + std::to_string(*backlog) + ")" : std::string()) + ": ";
+    if (overflows)
+      text += "the kernel found the accept queue full " + std::to_string(overflows) + " time" +
+              (overflows == 1 ? "" : "s");
+    if (held_back)
+      text += std::string(overflows ? ", and " : "") + std::to_string(held_back) +
+              " connects waited about a second";
+    return text + "; a larger backlog (listen(fd, N), net.core.somaxconn) takes such a burst "
+                  "without the clients waiting for retransmits";
   }
 
   attempt run_soak(const check_case& c) {
@@ -341,6 +433,7 @@ private:
     const auto names = c.steps.connections();
     std::size_t slow = 0;
     microseconds worst{0};
+    std::optional<exchange_stats> slowest;
     for (const auto& e : collector.summarize()) {
       const std::string name = e.connection < names.size() ? names[e.connection] : "?";
       const auto lines = exchange_lines(c.steps, name);
@@ -349,24 +442,42 @@ private:
                                     : "exchange " + std::to_string(e.ordinal);
       const bool is_slow = e.median >= slow_exchange;
       slow += is_slow ? 1 : 0;
+      if (is_slow && (!slowest || e.median > slowest->median)) slowest = e;
       worst = std::max(worst, e.median);
       a.details.push_back((is_slow ? "SLOW " : "") + where + (name == "main" ? "" : " on " + name) +
                           ": median " + ms_text(e.median) + ", p99 " + ms_text(e.p99) + " (" +
-                          std::to_string(e.samples) + " samples)");
+                          std::to_string(e.samples) + " samples" +
+                          (is_slow ? ", " + std::to_string(e.held_back) +
+                                         " with the reply in pieces held back ~40 ms"
+                                   : "") +
+                          ")");
     }
-    if (slow) {
+    if (slowest) {
       a.warn = true;
       a.summary = std::to_string(slow) + " exchange" + (slow == 1 ? "" : "s") +
-                  " keep taking tens of milliseconds: " + explain_slow_exchange();
+                  " keep taking tens of milliseconds: " + explain_slow_exchange(*slowest);
     } else {
       a.summary = "slowest median exchange " + ms_text(worst);
     }
     return a;
   }
 
+  // Keeps `c` narrowed to its first connection, if it has others, as the
+  // case `r` is the result of.
+  bool keep_narrowed(const check_case& c, case_result& r) {
+    auto narrowed = on_first_connection(c);
+    if (!narrowed) return false;
+    const std::lock_guard lock(narrowed_mutex_);
+    narrowed_.push_back(std::move(*narrowed));
+    r.which = &narrowed_.back();
+    return true;
+  }
+
   const framing_spec& spec_;
   check_target& where_;
   const check_options& options_;
+  std::deque<check_case>& narrowed_;
+  std::mutex narrowed_mutex_;
 };
 
 bool measures_time(const check_case& c) {
@@ -387,6 +498,8 @@ std::string_view name_of(case_status status) {
     return "warn";
   case case_status::not_run:
     return "not run";
+  case case_status::skipped:
+    return "skipped";
   }
   return {};
 }
@@ -397,7 +510,9 @@ played_case check_target::play(const check_case& c, const framing_spec& spec,
 }
 
 bool spawned_target::ready(std::string& why) {
-  if (!process_.running() && !process_.start(why)) {
+  // A server that serves one connection and is still running has served
+  // it (and not yet noticed the close): each case gets a fresh one.
+  if ((one_connection_ || !process_.running()) && !process_.start(why)) {
     why = "the server could not be started again: " + why;
     return false;
   }
@@ -417,6 +532,11 @@ std::optional<process_death> spawned_target::died(bool case_failed) {
   constexpr auto poll = std::chrono::milliseconds(2);
   auto deadline = clock::now() + settle;
   if (case_failed && process_.running() && !process_.listening()) deadline += grace;
+  // One that serves one connection ends after each case: its way of ending
+  // (a signal, a sanitizer report) is the case's to report. Whether it is
+  // one is seen after the first case (the baseline), which it passed.
+  if (one_connection_ || (first_case_ && !case_failed)) deadline += grace;
+  first_case_ = false;
   bool reporting = false;
   while (process_.running()) {
     if (!reporting && !find_sanitizer_report(process_.stderr_since(case_mark_)).empty()) {
@@ -430,7 +550,14 @@ std::optional<process_death> spawned_target::died(bool case_failed) {
     std::this_thread::sleep_for(poll);
   }
   case_mark_ = process_.stderr_mark();
-  return process_.death();
+  auto death = process_.death();
+  // Status 0 after a case that passed (the baseline, first): it serves one
+  // connection and exits, which is its design, not a death.
+  if (death && death->clean && (one_connection_ || !case_failed)) {
+    one_connection_ = true;
+    return std::nullopt;
+  }
+  return death;
 }
 
 check_outcome run_check(const check_case& baseline, const std::vector<check_case>& cases,
@@ -443,7 +570,7 @@ check_outcome run_check(const check_case& baseline, const std::vector<check_case
     out.results[i].which = &cases[i];
   out.resources_before = where.sample();
 
-  runner run(spec, where, options);
+  runner run(spec, where, options, out.narrowed);
   std::mutex progress_mutex;
   std::size_t done = 0;
   const auto report = [&](const case_result& r) {
@@ -498,6 +625,7 @@ check_outcome run_check(const check_case& baseline, const std::vector<check_case
     out.area_times.emplace_back(area, duration_cast<milliseconds>(clock::now() - area_started));
   }
   out.resources_after = where.sample();
+  out.serves_one_connection = where.serves_one_connection();
   out.elapsed = duration_cast<milliseconds>(clock::now() - started);
   return out;
 }

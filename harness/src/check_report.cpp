@@ -65,6 +65,8 @@ report::status to_status(case_status s) {
     return report::status::warn;
   case case_status::not_run:
     return report::status::not_run;
+  case case_status::skipped:
+    return report::status::skipped;
   }
   return report::status::not_run;
 }
@@ -91,6 +93,7 @@ report::document to_document(const check_report& in) {
   f.resources_before = o.resources_before;
   f.resources_after = o.resources_after;
   f.unreachable = o.unreachable;
+  f.serves_one_connection = o.serves_one_connection;
   doc.check = std::move(f);
   return doc;
 }

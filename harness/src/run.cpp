@@ -6,7 +6,7 @@
 // decision about the conversation is the session's.
 #include "tcpcheck/harness/run.hpp"
 
-#include "tcpcheck/harness/peer_unread.hpp"
+#include "tcpcheck/harness/socket_diag.hpp"
 
 #include <algorithm>
 #include <array>
@@ -475,6 +475,9 @@ private:
     switch (op.what) {
     case session_action::kind::write: {
       auto bytes = std::make_shared<byte_buffer>(std::move(op.bytes));
+      // Logged as it is issued: a reply can come before the write's
+      // completion handler runs, and the log must show the write first.
+      log(wire_event::kind::write, c, *bytes);
       conn.link->async_write(*bytes, [self = shared_from_this(), c, bytes](std::error_code ec) {
         if (self->ended_) return;
         self->connections_[c]->busy = false;
@@ -484,8 +487,6 @@ private:
           // close) takes nothing more: stop sending, keep the verdict.
           if (self->session_.finished()) self->peer_gone_ = true;
           self->session_.on_write_failed(c, ec.message());
-        } else {
-          self->log(wire_event::kind::write, c, *bytes);
         }
         self->pump();
         self->next_op(c);

@@ -237,12 +237,14 @@ const char* status_class(status s) {
   case status::warn:
     return "warn";
   case status::not_run:
+  case status::skipped: // drawn as not run; its summary says why
     return "not_run";
   }
   return "unknown";
 }
 
 std::string status_words(status s) {
+  if (s == status::skipped) return "skipped";
   return s == status::not_run ? "not run" : status_class(s);
 }
 
@@ -299,7 +301,9 @@ void write_counts(std::ostream& out, const document& doc) {
       << " pass</span><span class=\"fail-text\">" << n.fail
       << " fail</span><span class=\"flaky-text\">" << n.flaky
       << " flaky</span><span class=\"warn-text\">" << n.warn
-      << " warn</span><span class=\"not_run-text\">" << n.not_run << " not run</span></p>\n";
+      << " warn</span><span class=\"not_run-text\">" << n.not_run << " not run</span>";
+  if (n.skipped) out << "<span class=\"not_run-text\">" << n.skipped << " skipped</span>";
+  out << "</p>\n";
 }
 
 void write_banners(std::ostream& out, const document& doc) {
@@ -343,6 +347,7 @@ void write_check_facts(std::ostream& out, const check_facts& facts) {
   out << "<dl class=\"facts check-facts\">\n";
   if (!facts.baseline_status.empty())
     fact(out, "baseline", text(facts.baseline_status) + " in " + ms_text(facts.baseline_elapsed));
+  if (facts.serves_one_connection) fact(out, "server", text(std::string(one_connection_note)));
   if (facts.resources_before) fact(out, "server before", resources_text(*facts.resources_before));
   if (facts.resources_after) fact(out, "server after", resources_text(*facts.resources_after));
   out << "</dl>\n";
@@ -369,6 +374,7 @@ counts count_of(const document& doc, const std::vector<std::size_t>& members) {
     n.flaky += s == status::flaky;
     n.warn += s == status::warn;
     n.not_run += s == status::not_run;
+    n.skipped += s == status::skipped;
   }
   return n;
 }
@@ -383,6 +389,7 @@ std::string area_counts_text(const counts& n) {
   add(n.flaky, "flaky");
   add(n.warn, "warn");
   add(n.not_run, "not run");
+  add(n.skipped, "skipped");
   return s;
 }
 

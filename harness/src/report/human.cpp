@@ -135,6 +135,8 @@ std::string mark_of(status s, const painter& p) {
     return p("33", "warn   ");
   case status::not_run:
     return p("90", "not run");
+  case status::skipped:
+    return p("90", "skipped");
   }
   return {};
 }
@@ -208,6 +210,7 @@ void write_matrix(std::ostream& out, const document& doc, human_options o, const
   if (doc.check->baseline_status == name_of(status::flaky))
     if (const test_case* base = find_case(doc, doc.check->baseline_id))
       out << p("1;33", "The baseline conversation is flaky") << ": " << base->summary << "\n";
+  if (doc.check->serves_one_connection) out << one_connection_note << "\n";
   for (const auto& area : areas_of(doc.cases))
     write_area(out, doc, area, o.verbose, p);
   bool headed = false;
@@ -228,8 +231,8 @@ void write_check_summary(std::ostream& out, const document& doc, const painter& 
   out << "\n"
       << (c.all_passed() ? p("1;32", "PASS") : p("1;31", "FAIL")) << "  " << c.pass << " pass, "
       << c.fail << " fail, " << c.flaky << " flaky, " << c.warn << " warn, " << c.not_run
-      << " not run in " << duration_text(doc.elapsed) << " (baseline "
-      << f.baseline_elapsed.count() / 1000 << " ms";
+      << " not run" << (c.skipped ? ", " + std::to_string(c.skipped) + " skipped" : "") << " in "
+      << duration_text(doc.elapsed) << " (baseline " << f.baseline_elapsed.count() / 1000 << " ms";
   for (const auto& [area, ms] : f.area_times)
     out << ", " << area << " " << duration_text(ms);
   out << ")\n";

@@ -121,11 +121,13 @@ json check_json(const document& doc, const check_facts& f) {
             {"baseline", f.baseline_status},
             {"baseline_elapsed_us", f.baseline_elapsed.count()},
             {"unreachable", f.unreachable},
+            {"serves_one_connection", f.serves_one_connection},
             {"pass", n.pass},
             {"fail", n.fail},
             {"flaky", n.flaky},
             {"warn", n.warn},
-            {"not_run", n.not_run}};
+            {"not_run", n.not_run},
+            {"skipped", n.skipped}};
   if (f.resources_before && f.resources_after) {
     j["resources_before"] = resources_json(*f.resources_before);
     j["resources_after"] = resources_json(*f.resources_after);

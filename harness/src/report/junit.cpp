@@ -42,6 +42,7 @@ void write_case(std::ostream& out, const test_case& c) {
     out << ">\n    <system-out>" << xml_text(c.summary) << "</system-out>\n  </testcase>\n";
     return;
   case status::not_run:
+  case status::skipped:
     out << ">\n    <skipped message=\"" << xml_text(c.summary) << "\"/>\n  </testcase>\n";
     return;
   case status::fail:
@@ -64,7 +65,8 @@ void write_junit(std::ostream& out, const document& doc) {
     std::chrono::microseconds total{0};
     for (const auto i : indexes) {
       failures += is_problem(doc.cases[i].state) ? 1 : 0;
-      skipped += doc.cases[i].state == status::not_run ? 1 : 0;
+      skipped +=
+          doc.cases[i].state == status::not_run || doc.cases[i].state == status::skipped ? 1 : 0;
       total += doc.cases[i].elapsed;
     }
     out << "<testsuite name=\"" << xml_text(area) << "\" tests=\"" << indexes.size()

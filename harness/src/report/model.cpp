@@ -17,6 +17,8 @@ std::string_view name_of(status s) {
     return "warn";
   case status::not_run:
     return "not run";
+  case status::skipped:
+    return "skipped";
   }
   return "?";
 }
@@ -51,6 +53,9 @@ counts count(const std::vector<test_case>& cases) {
       break;
     case status::not_run:
       ++c.not_run;
+      break;
+    case status::skipped:
+      ++c.skipped;
       break;
     }
   }

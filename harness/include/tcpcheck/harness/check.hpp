@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <string>
@@ -28,6 +29,7 @@ enum class case_status {
   flaky,   ///< failed, then passed on a re-run: never a pass
   warn,    ///< passed, with a finding worth reading (slow exchanges, resource growth)
   not_run, ///< the baseline failed, or the server could not be started
+  skipped, ///< does not apply to this target (a server that serves one connection)
 };
 
 std::string_view name_of(case_status status);
@@ -73,6 +75,9 @@ public:
   /// A fresh server (a spawned one is stopped and started again); false
   /// (and why) when there is no way to get one.
   virtual bool restart(std::string& why) = 0;
+  /// Whether the server has shown that it serves one connection and exits
+  /// (seed 000's first server): it is then started again for each case.
+  virtual bool serves_one_connection() const { return false; }
 };
 
 class fixed_target final : public check_target {
@@ -101,10 +106,15 @@ public:
   std::optional<resource_sample> sample() const override { return process_.sample(); }
   bool one_at_a_time() const override { return true; }
   bool restart(std::string& why) override { return process_.start(why); }
+  bool serves_one_connection() const override { return one_connection_; }
 
 private:
   target_process& process_;
   std::size_t case_mark_ = 0; ///< stderr written before the current case
+  /// It exited with status 0 after a case that passed: a server that serves
+  /// one connection. Its clean exits are no deaths from then on.
+  bool one_connection_ = false;
+  bool first_case_ = true;
 };
 
 struct check_options {
@@ -127,6 +137,12 @@ struct check_outcome {
   std::vector<std::pair<check_area, std::chrono::milliseconds>> area_times;
   std::optional<resource_sample> resources_before, resources_after;
   bool unreachable = false; ///< the baseline could not connect at all
+  /// The server served one connection and exited (status 0): started again
+  /// for each case; the cases that need a second connection were narrowed
+  /// to their first, or skipped (concurrency, soak, latency).
+  bool serves_one_connection = false;
+  /// The narrowed cases, which their results point at (case_result::which).
+  std::deque<check_case> narrowed;
 };
 
 /// Runs `cases` (a selection of a matrix) against `where`, with `baseline`

@@ -25,6 +25,9 @@ struct exchange_stats {
   std::chrono::microseconds median{0};
   std::chrono::microseconds p99{0};
   std::size_t samples = 0;
+  /// Samples whose reply came in pieces, a prompt first piece and a later
+  /// one held back for about a delayed ACK (Nagle's pattern).
+  std::size_t held_back = 0;
 };
 
 /// Collects exchanges from wire logs: on each connection, writes followed
@@ -40,6 +43,7 @@ private:
     std::size_t connection = 0;
     std::size_t ordinal = 0;
     std::vector<std::chrono::microseconds> times;
+    std::size_t held_back = 0;
   };
   std::vector<series> series_;
 };
@@ -48,9 +52,15 @@ private:
 /// `slow` or more on loopback.
 inline constexpr std::chrono::milliseconds slow_exchange{20};
 
-/// "the reply to a send arrives after ~40 ms: likely a reply written in
-/// several small writes with Nagle's algorithm on (no TCP_NODELAY), each
-/// waiting for the client's delayed ACK"
-std::string explain_slow_exchange();
+/// The pause between two pieces of one reply that a delayed ACK explains:
+/// Linux delays an ACK by 40 ms at least and 200 ms at most.
+inline constexpr std::chrono::milliseconds held_back_least{30};
+inline constexpr std::chrono::milliseconds held_back_most{250};
+
+/// Why an exchange is slow. Nagle's algorithm with the client's delayed
+/// ACK only when most of its samples show the pattern (a reply in pieces,
+/// the later held back about 40 ms); otherwise the server is slow to
+/// answer, for a reason the wire cannot tell.
+std::string explain_slow_exchange(const exchange_stats& slow);
 
 } // namespace tcpcheck::harness

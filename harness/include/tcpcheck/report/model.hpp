@@ -33,9 +33,10 @@ enum class status {
   flaky,   ///< failed, then passed on a re-run: never a pass
   warn,    ///< passed, with something worth reading
   not_run, ///< the baseline failed, or the server could not be started
+  skipped, ///< does not apply to this target (a server that serves one connection)
 };
 
-/// "pass", "FAIL", "FLAKY", "warn", "not run": as reports have always written them.
+/// "pass", "FAIL", "FLAKY", "warn", "not run", "skipped": as reports have always written them.
 std::string_view name_of(status s);
 inline bool is_problem(status s) {
   return s == status::fail || s == status::flaky;
@@ -114,7 +115,15 @@ struct check_facts {
   std::chrono::microseconds baseline_elapsed{0};
   std::optional<harness::resource_sample> resources_before, resources_after;
   bool unreachable = false;
+  bool serves_one_connection = false; ///< started again for each case
 };
+
+/// Said once in a check's reports about a server that serves one connection.
+inline constexpr std::string_view one_connection_note =
+    "The server serves one connection and exits (status 0): it was started again for each "
+    "case; a case that goes on to a fresh conversation ran without it, judged by its own "
+    "steps and how the server ended, and the cases that need several conversations were "
+    "skipped.";
 
 /// `fuzz`'s facts about the whole run.
 struct fuzz_facts {
@@ -140,7 +149,7 @@ struct document {
 };
 
 struct counts {
-  std::size_t pass = 0, fail = 0, flaky = 0, warn = 0, not_run = 0;
+  std::size_t pass = 0, fail = 0, flaky = 0, warn = 0, not_run = 0, skipped = 0;
   bool all_passed() const noexcept { return fail == 0 && flaky == 0 && not_run == 0; }
 };
 

@@ -1,14 +1,17 @@
-// unread_by_peer: one exact lookup of the peer's socket through
-// NETLINK_SOCK_DIAG. The peer's socket is the one whose own address is our
-// remote address and whose remote address is ours.
-#include "tcpcheck/harness/peer_unread.hpp"
+// Exact lookups of one socket through NETLINK_SOCK_DIAG: the peer of a
+// connection (the socket whose own address is our remote address and whose
+// remote address is ours), or a listener (found by its address and port).
+#include "tcpcheck/harness/socket_diag.hpp"
 
+#include <arpa/inet.h>
 #include <array>
 #include <cstring>
+#include <fstream>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <sstream>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -70,17 +73,14 @@ struct owned_fd {
   }
 };
 
-} // namespace
-
-std::optional<std::size_t> unread_by_peer(int fd) {
-  const auto request = request_for_peer_of(fd);
-  if (!request) return std::nullopt;
+// Sends one lookup and reads its answer: the socket found, or nothing.
+std::optional<inet_diag_msg> look_up(const diag_request& request) {
   const owned_fd diag{::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG)};
   if (diag.fd < 0) return std::nullopt;
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
-  if (::sendto(diag.fd, &*request, sizeof *request, 0, reinterpret_cast<sockaddr*>(&kernel),
-               sizeof kernel) != static_cast<ssize_t>(sizeof *request))
+  if (::sendto(diag.fd, &request, sizeof request, 0, reinterpret_cast<sockaddr*>(&kernel),
+               sizeof kernel) != static_cast<ssize_t>(sizeof request))
     return std::nullopt;
   // The kernel answers while it handles the request: the reply is queued
   // before sendto() returns, so this read never waits.
@@ -91,8 +91,55 @@ std::optional<std::size_t> unread_by_peer(int fd) {
   if (header->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
       header->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg)))
     return std::nullopt; // NLMSG_ERROR: no such socket here
-  const auto* found = static_cast<const inet_diag_msg*>(NLMSG_DATA(header));
+  inet_diag_msg found;
+  std::memcpy(&found, NLMSG_DATA(header), sizeof found);
+  return found;
+}
+
+} // namespace
+
+std::optional<std::size_t> unread_by_peer(int fd) {
+  const auto request = request_for_peer_of(fd);
+  if (!request) return std::nullopt;
+  const auto found = look_up(*request);
+  if (!found) return std::nullopt;
   return found->idiag_rqueue;
+}
+
+std::optional<std::size_t> listen_backlog(const std::string& address, std::uint16_t port) {
+  diag_request r{};
+  r.header.nlmsg_len = sizeof r;
+  r.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  r.header.nlmsg_flags = NLM_F_REQUEST;
+  r.body.sdiag_protocol = IPPROTO_TCP;
+  r.body.idiag_states = 1u << 10; // TCP_LISTEN
+  r.body.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+  r.body.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+  r.body.id.idiag_sport = htons(port);
+  if (::inet_pton(AF_INET, address.c_str(), r.body.id.idiag_src) == 1)
+    r.body.sdiag_family = AF_INET;
+  else if (::inet_pton(AF_INET6, address.c_str(), r.body.id.idiag_src) == 1)
+    r.body.sdiag_family = AF_INET6;
+  else
+    return std::nullopt;
+  const auto found = look_up(r);
+  // A listener's queues: accepted-not-yet (rqueue) and the most (wqueue).
+  if (!found || found->idiag_state != 10) return std::nullopt;
+  return found->idiag_wqueue;
+}
+
+std::optional<std::uint64_t> listen_overflows() {
+  // Two "TcpExt:" lines: the counters' names, then their values.
+  std::ifstream netstat("/proc/net/netstat");
+  std::string names, values;
+  while (std::getline(netstat, names))
+    if (names.starts_with("TcpExt:")) break;
+  if (!std::getline(netstat, values) || !values.starts_with("TcpExt:")) return std::nullopt;
+  std::istringstream name_words(names), value_words(values);
+  std::string name, value;
+  while (name_words >> name && value_words >> value)
+    if (name == "ListenOverflows") return std::stoull(value);
+  return std::nullopt;
 }
 
 } // namespace tcpcheck::harness

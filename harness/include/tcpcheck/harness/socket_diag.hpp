@@ -1,0 +1,37 @@
+// What the kernel's socket diagnostics (NETLINK_SOCK_DIAG, what `ss` uses)
+// tell about a socket on this host: the peer's unread bytes, a listener's
+// backlog.
+//
+// A cut send promises that each piece reaches the peer as a read of its
+// own. A pause between the writes keeps that promise only while the peer
+// reads faster than the pause; a peer slowed by a sanitizer or a busy
+// machine reads two pieces at once. On loopback the peer's socket is on
+// this host and its receive queue can be seen: the driver waits for it to
+// be empty before writing the next piece, so the promise holds however
+// slow the peer is.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace tcpcheck::harness {
+
+/// Bytes that the peer of the connected TCP socket `fd` has received and
+/// not read, or nothing when that cannot be known: the peer is not on this
+/// host, the connection is gone, or the kernel does not answer.
+std::optional<std::size_t> unread_by_peer(int fd);
+
+/// The backlog of the socket listening on `address`:`port` (numeric, IPv4
+/// or IPv6) on this host: how many connections may wait to be accepted
+/// before the kernel drops new SYNs. Nothing when no socket listens there.
+std::optional<std::size_t> listen_backlog(const std::string& address, std::uint16_t port);
+
+/// How many times, in this network namespace, a connection found a
+/// listener's accept queue full (TcpExt ListenOverflows in
+/// /proc/net/netstat): its SYN or its handshake's last ACK was dropped,
+/// and the client waited for a retransmit. Nothing when it cannot be read.
+std::optional<std::uint64_t> listen_overflows();
+
+} // namespace tcpcheck::harness
