@@ -667,7 +667,9 @@ std::pair<int, std::uint16_t> listening_socket(int backlog) {
 
 // The peer's receive queue, seen from this end of a loopback connection.
 TEST(PeerUnread, CountsWhatThePeerHasNotReadYet) {
-  const auto [listening, port] = listening_socket(1);
+  const auto bound = listening_socket(1);
+  const int listening = bound.first;
+  const std::uint16_t port = bound.second;
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -691,13 +693,36 @@ TEST(PeerUnread, CountsWhatThePeerHasNotReadYet) {
   ::close(listening);
 }
 
-// The kernel's view of a listening socket: its backlog.
-TEST(ListenBacklog, IsTheBacklogTheServerAskedFor) {
-  const auto [listening, port] = listening_socket(7);
-  EXPECT_EQ(listen_backlog("127.0.0.1", port), std::optional<std::size_t>(7));
+// The kernel's view of a listening socket: its backlog, and the
+// connections waiting to be accepted, full past the backlog.
+TEST(AcceptQueue, HoldsTheBacklogAndTheConnectionsWaiting) {
+  const auto bound = listening_socket(1);
+  const int listening = bound.first;
+  const std::uint16_t port = bound.second;
+  const auto empty = accept_queue_of("127.0.0.1", port);
+  ASSERT_TRUE(empty.has_value());
+  EXPECT_EQ(empty->backlog, 1u);
+  EXPECT_EQ(empty->waiting, 0u);
+  EXPECT_FALSE(empty->full());
+
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(port);
+  std::vector<int> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.push_back(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    ::connect(clients.back(), reinterpret_cast<sockaddr*>(&address), sizeof address);
+  }
+  EXPECT_TRUE(eventually([&] {
+    const auto queue = accept_queue_of("127.0.0.1", port);
+    return queue && queue->waiting == 2 && queue->full();
+  }));
+  for (const int fd : clients)
+    ::close(fd);
   ::close(listening);
-  EXPECT_EQ(listen_backlog("127.0.0.1", port), std::nullopt);
-  EXPECT_EQ(listen_backlog("not an address", port), std::nullopt);
+  EXPECT_EQ(accept_queue_of("127.0.0.1", port), std::nullopt);
+  EXPECT_EQ(accept_queue_of("not an address", port), std::nullopt);
 }
 
 // Connects to a listener that accepts nothing and has room for one: the
@@ -706,7 +731,9 @@ TEST(ListenBacklog, IsTheBacklogTheServerAskedFor) {
 TEST(ListenOverflows, CountAHandshakeDroppedForAFullAcceptQueue) {
   const auto before = listen_overflows();
   ASSERT_TRUE(before.has_value());
-  const auto [listening, port] = listening_socket(0);
+  const auto bound = listening_socket(0);
+  const int listening = bound.first;
+  const std::uint16_t port = bound.second;
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);

@@ -345,6 +345,8 @@ private:
     if (conn.link && conn.link->is_open()) conn.link->close(false);
     conn.queue.clear();
     conn.busy = false;
+    conn.gap.cancel(); // a pause for the old link's next piece
+    conn.watch_peer_reads = true;
     std::string error;
     conn.link = make_link(c, endpoint, accepting, error);
     if (!conn.link) {
@@ -434,7 +436,7 @@ private:
       conn.gap.expires_after(conn.queue.front().delay);
       conn.gap.async_wait([self = shared_from_this(), c](std::error_code ec) {
         if (ec || self->ended_) return;
-        self->do_op_once_read(c, std::chrono::microseconds{0});
+        self->do_op_once_read(c, clock::now() + peer_read_patience);
       });
       return;
     }
@@ -445,20 +447,21 @@ private:
   // before it, where its receive queue can be seen: each piece is then a
   // read of its own however slowly the peer reads, not only while it reads
   // faster than the gap.
-  void do_op_once_read(std::size_t c, std::chrono::microseconds waited) {
+  void do_op_once_read(std::size_t c, clock::time_point give_up_at) {
     connection& conn = *connections_[c];
+    if (conn.queue.empty()) return; // the connection was opened anew meanwhile
     const bool watched = conn.watch_peer_reads && conn.link &&
                          conn.queue.front().what == session_action::kind::write;
     const auto unread = watched ? conn.link->peer_unread() : std::nullopt;
     if (!unread || *unread == 0) return do_op(c);
-    if (waited >= peer_read_patience) {
+    if (clock::now() >= give_up_at) {
       conn.watch_peer_reads = false; // a peer busy elsewhere, or not reading at all
       return do_op(c);
     }
     conn.gap.expires_after(peer_read_poll);
-    conn.gap.async_wait([self = shared_from_this(), c, waited](std::error_code ec) {
+    conn.gap.async_wait([self = shared_from_this(), c, give_up_at](std::error_code ec) {
       if (ec || self->ended_) return;
-      self->do_op_once_read(c, waited + peer_read_poll);
+      self->do_op_once_read(c, give_up_at);
     });
   }
 

@@ -106,7 +106,7 @@ std::optional<std::size_t> unread_by_peer(int fd) {
   return found->idiag_rqueue;
 }
 
-std::optional<std::size_t> listen_backlog(const std::string& address, std::uint16_t port) {
+std::optional<accept_queue> accept_queue_of(const std::string& address, std::uint16_t port) {
   diag_request r{};
   r.header.nlmsg_len = sizeof r;
   r.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
@@ -125,7 +125,7 @@ std::optional<std::size_t> listen_backlog(const std::string& address, std::uint1
   const auto found = look_up(r);
   // A listener's queues: accepted-not-yet (rqueue) and the most (wqueue).
   if (!found || found->idiag_state != 10) return std::nullopt;
-  return found->idiag_wqueue;
+  return accept_queue{found->idiag_rqueue, found->idiag_wqueue};
 }
 
 std::optional<std::uint64_t> listen_overflows() {

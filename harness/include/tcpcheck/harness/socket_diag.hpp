@@ -23,10 +23,18 @@ namespace tcpcheck::harness {
 /// host, the connection is gone, or the kernel does not answer.
 std::optional<std::size_t> unread_by_peer(int fd);
 
-/// The backlog of the socket listening on `address`:`port` (numeric, IPv4
-/// or IPv6) on this host: how many connections may wait to be accepted
-/// before the kernel drops new SYNs. Nothing when no socket listens there.
-std::optional<std::size_t> listen_backlog(const std::string& address, std::uint16_t port);
+/// A listening socket's accept queue: the connections waiting to be
+/// accepted, and its backlog. The queue is full past the backlog: the kernel
+/// then drops new handshakes, and their clients wait for a retransmit.
+struct accept_queue {
+  std::size_t waiting = 0;
+  std::size_t backlog = 0;
+  bool full() const { return waiting > backlog; }
+};
+
+/// The accept queue of the socket listening on `address`:`port` (numeric,
+/// IPv4 or IPv6) on this host; nothing when no socket listens there.
+std::optional<accept_queue> accept_queue_of(const std::string& address, std::uint16_t port);
 
 /// How many times, in this network namespace, a connection found a
 /// listener's accept queue full (TcpExt ListenOverflows in
