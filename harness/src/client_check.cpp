@@ -86,9 +86,15 @@ played_case client_target::play(const check_case& c, const framing_spec& spec,
                                : std::string()));
   }
   verdict& v = played.result.outcome;
-  if (invariant && v.passed)
+  if (invariant && v.passed) {
     if (auto why = differs_from_baseline(c, played); !why.empty())
       fail_after_conversation(v, c.steps, std::move(why));
+  } else if (invariant && played.start_error.empty() && c.id != baseline_id) {
+    // A conversation that failed may also have changed what the client
+    // printed: both are findings, and which one comes first is timing.
+    if (auto why = differs_from_baseline(c, played); !why.empty())
+      out.details.push_back("also: " + std::move(why));
+  }
   out.result = std::move(played.result);
   out.death = std::move(played.death);
   return out;
