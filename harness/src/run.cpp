@@ -35,7 +35,11 @@ constexpr std::chrono::milliseconds drain_patience{1000};
 // before, and how often it looks. A peer that reads nothing for that long
 // is not waited for again on that connection.
 constexpr std::chrono::milliseconds peer_read_patience{500};
-constexpr std::chrono::microseconds peer_read_poll{500};
+// The first look comes soon (most peers read within a millisecond), later
+// ones ever less often: many connections waiting on slow peers (clients
+// under a sanitizer, cases side by side) must not load the machine.
+constexpr std::chrono::microseconds peer_read_first_poll{250};
+constexpr std::chrono::microseconds peer_read_slowest_poll{8000};
 
 // Whether a failed connect was answered by a peer (reset) rather than
 // refused or never answered.
@@ -436,7 +440,7 @@ private:
       conn.gap.expires_after(conn.queue.front().delay);
       conn.gap.async_wait([self = shared_from_this(), c](std::error_code ec) {
         if (ec || self->ended_) return;
-        self->do_op_once_read(c, clock::now() + peer_read_patience);
+        self->do_op_once_read(c, clock::now() + peer_read_patience, peer_read_first_poll);
       });
       return;
     }
@@ -447,7 +451,8 @@ private:
   // before it, where its receive queue can be seen: each piece is then a
   // read of its own however slowly the peer reads, not only while it reads
   // faster than the gap.
-  void do_op_once_read(std::size_t c, clock::time_point give_up_at) {
+  void do_op_once_read(std::size_t c, clock::time_point give_up_at,
+                       std::chrono::microseconds poll) {
     connection& conn = *connections_[c];
     if (conn.queue.empty()) return; // the connection was opened anew meanwhile
     const bool watched = conn.watch_peer_reads && conn.link &&
@@ -458,10 +463,10 @@ private:
       conn.watch_peer_reads = false; // a peer busy elsewhere, or not reading at all
       return do_op(c);
     }
-    conn.gap.expires_after(peer_read_poll);
-    conn.gap.async_wait([self = shared_from_this(), c, give_up_at](std::error_code ec) {
+    conn.gap.expires_after(poll);
+    conn.gap.async_wait([self = shared_from_this(), c, give_up_at, poll](std::error_code ec) {
       if (ec || self->ended_) return;
-      self->do_op_once_read(c, give_up_at);
+      self->do_op_once_read(c, give_up_at, std::min(poll * 2, peer_read_slowest_poll));
     });
   }
 
