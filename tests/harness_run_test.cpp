@@ -665,6 +665,21 @@ std::pair<int, std::uint16_t> listening_socket(int backlog) {
   return {fd, ntohs(address.sin_port)};
 }
 
+// `count` non-blocking connects to 127.0.0.1:`port`, not waited for: their
+// SYNs are out, whatever the listener's queue does with them.
+std::vector<int> connects_without_waiting(std::uint16_t port, int count) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(port);
+  std::vector<int> clients;
+  for (int i = 0; i < count; ++i) {
+    clients.push_back(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    ::connect(clients.back(), reinterpret_cast<sockaddr*>(&address), sizeof address);
+  }
+  return clients;
+}
+
 // The peer's receive queue, seen from this end of a loopback connection.
 TEST(PeerUnread, CountsWhatThePeerHasNotReadYet) {
   const auto bound = listening_socket(1);
@@ -705,15 +720,7 @@ TEST(AcceptQueue, HoldsTheBacklogAndTheConnectionsWaiting) {
   EXPECT_EQ(empty->waiting, 0u);
   EXPECT_FALSE(empty->full());
 
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(port);
-  std::vector<int> clients;
-  for (int i = 0; i < 3; ++i) {
-    clients.push_back(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    ::connect(clients.back(), reinterpret_cast<sockaddr*>(&address), sizeof address);
-  }
+  const std::vector<int> clients = connects_without_waiting(port, 3);
   EXPECT_TRUE(eventually([&] {
     const auto queue = accept_queue_of("127.0.0.1", port);
     return queue && queue->waiting == 2 && queue->full();
@@ -734,15 +741,7 @@ TEST(ListenOverflows, CountAHandshakeDroppedForAFullAcceptQueue) {
   const auto bound = listening_socket(0);
   const int listening = bound.first;
   const std::uint16_t port = bound.second;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(port);
-  std::vector<int> clients;
-  for (int i = 0; i < 4; ++i) {
-    clients.push_back(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    ::connect(clients.back(), reinterpret_cast<sockaddr*>(&address), sizeof address);
-  }
+  const std::vector<int> clients = connects_without_waiting(port, 4);
   EXPECT_TRUE(eventually([&] { return listen_overflows() > before; }, 3000ms));
   for (const int fd : clients)
     ::close(fd);
