@@ -59,7 +59,7 @@ command add_client(CLI::App& app) {
   sub->add_option("--port", o->port, "Port to connect to")->required()->check(CLI::Range(1, 65535));
   sub->footer("Reads the welcome, sends \"Michael\", \"Tracy\", \"Sarah\" and \"exit\", prints "
               "every message it reads, and waits for the server to close. Exit codes: 0 done, "
-              "1 the server misbehaved (closed, reset, silent for 2 s, a line over 64 KiB), "
+              "1 the server misbehaved (closed, reset, silent for 4 s, a line over 64 KiB), "
               "2 bad usage, 3 cannot connect.");
   return [o] { return client(*o); };
 }

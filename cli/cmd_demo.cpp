@@ -6,6 +6,7 @@
 // pass every case; the naive ones fail the segmentation cases, each with
 // its replay command.
 #include "tcpcheck/harness/client_check.hpp"
+#include "tcpcheck/harness/reference_client.hpp"
 #include "tcpcheck/harness/report.hpp"
 
 #include <algorithm>
@@ -84,6 +85,14 @@ std::string make_demo_dir() {
   return dir;
 }
 
+// The reference clients give a silent server 4 s: twice that to end after
+// a conversation leaves a sanitizer build on a busy machine room to be slow.
+harness::client_limits demo_client_limits() {
+  harness::client_limits limits;
+  limits.end_timeout = 2 * harness::reference_client_limits{}.silence_limit;
+  return limits;
+}
+
 check_settings settings_for(const demo_options& o, const std::string& out_dir) {
   check_settings settings;
   settings.matrix.seed = o.seed;
@@ -91,6 +100,7 @@ check_settings settings_for(const demo_options& o, const std::string& out_dir) {
   settings.out_dir = out_dir;
   settings.verbose = o.verbose;
   settings.program = harness::shell_quote(this_executable());
+  settings.matrix.client_wait = demo_client_limits().end_timeout; // role server scripts only
   return settings;
 }
 
@@ -129,9 +139,11 @@ pair_outcome check_clients(const demo_script& s, const demo_options& o, const st
     const std::string command_line =
         harness::shell_quote(this_executable()) + " client " + client + " --port {port}";
     std::string error;
-    harness::client_target target(*harness::target_process::split_command(command_line, error), {});
+    harness::client_target target(*harness::target_process::split_command(command_line, error),
+                                  demo_client_limits());
     const check_peer peer{target, "client " + harness::shell_quote(command_line),
-                          "--client " + harness::shell_quote(command_line)};
+                          "--client " + harness::shell_quote(command_line) + " --client-timeout " +
+                              std::to_string(demo_client_limits().end_timeout.count())};
     const auto summary = run_check_command(s.path, s.steps, s.spec, peer,
                                            settings_for(o, dir + "/client-" + client), std::cout);
     (client == "greeting" ? outcome.correct : outcome.naive) = summary;
