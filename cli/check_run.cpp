@@ -39,8 +39,10 @@ public:
   std::string write(const check_case& c) {
     if (!ensure_dir()) return {};
     const std::string path = (std::filesystem::path(dir_) / file_name_of(c.id)).string();
+    const auto steps = case_script(c);
+    if (!steps) return {};
     const bool ok = write_output_file(path, "replay script", command,
-                                      [&](std::ostream& out) { out << to_string(c.steps); });
+                                      [&](std::ostream& out) { out << to_string(*steps); });
     return ok ? path : std::string();
   }
 

@@ -37,7 +37,7 @@ using expect_kind = expectation::kind;
 // Helpers
 
 std::vector<check_case> matrix_of(const script& s, const matrix_options& options = {}) {
-  return generate_matrix(s, spec_of(s), options);
+  return test::with_scripts_made(generate_matrix(s, spec_of(s), options));
 }
 
 const check_case& find_case(const std::vector<check_case>& cases, std::string_view id) {
@@ -339,6 +339,38 @@ TEST(CheckMatrix, GeneratedScriptsAreCanonicalEvenForAScrappyBaseline) {
   EXPECT_EQ(*again, rst.steps);
 }
 
+// A thousand exchanges: the faults give about six cases a step, each as
+// long as the conversation up to its point. Made at once, their scripts
+// held half a million steps here (a 1,000-step script took 2.9 GiB); the
+// cases must hold a bounded number of baseline copies, and make a fault's
+// script only when asked.
+TEST(CheckMatrix, CasesHoldStepsLinearInTheBaselinesLength) {
+  std::string text = "framing line\nexpect \"welcome\"\n";
+  for (int i = 0; i < 500; ++i)
+    text += "send \"n" + std::to_string(i) + "\"\nexpect \"hello n" + std::to_string(i) + "\"\n";
+  const script s = script_of(text);
+  const auto cases = generate_matrix(s, spec_of(s), {});
+  std::size_t held = 0;
+  std::size_t faults = 0;
+  for (const auto& c : cases) {
+    held += c.steps.steps.size();
+    if (c.area != check_area::faults) continue;
+    ++faults;
+    EXPECT_TRUE(c.steps.steps.empty()) << c.id;
+    EXPECT_TRUE(c.make_steps) << c.id;
+  }
+  EXPECT_GT(faults, 4 * 1000u);
+  EXPECT_LT(held, 30 * s.steps.size());
+
+  // Made when asked: the conversation cut before its step, and the probe.
+  const std::string at = "faults/line-" + std::to_string(s.steps[700].line) + "/rst";
+  const auto made = case_script(find_case(cases, at));
+  ASSERT_TRUE(made);
+  auto expected = baseline_steps(s, 700);
+  expected.push_back(on("main", step_kind::reset));
+  EXPECT_EQ(before_probe(*made, s), expected);
+}
+
 // ---------------------------------------------------------------------------
 // Faults
 
@@ -543,7 +575,7 @@ TEST(CheckMatrix, TheStalledPeerSendsHalfAFrameThenAnotherClientRunsTheBaseline)
 TEST(CheckMatrix, BoundaryCasesSendEachBoundaryFrameAfterTheServersOpening) {
   const script s = script_of(hello_text);
   const framing_spec spec = spec_of("line,max=64");
-  const auto cases = generate_matrix(s, spec, {});
+  const auto cases = test::with_scripts_made(generate_matrix(s, spec, {}));
   const auto frames = boundary_frames(spec);
   ASSERT_FALSE(frames.empty());
 
@@ -591,7 +623,8 @@ TEST(CheckMatrix, BoundaryCasesAllowWhatTheBadFramePolicySays) {
   const duration quiet{150};
   for (const auto& [policy, kinds] : allowed) {
     SCOPED_TRACE(std::string(name_of(policy)));
-    const auto cases = generate_matrix(s, spec, {.on_bad_frame = policy, .quiet = quiet});
+    const auto cases =
+        test::with_scripts_made(generate_matrix(s, spec, {.on_bad_frame = policy, .quiet = quiet}));
 
     const auto bad = before_probe(find_case(cases, "boundary/" + breaking->name).steps, s);
     ASSERT_EQ(bad.size(), 3u);
@@ -624,7 +657,7 @@ TEST(CheckMatrix, AnAnsweredFrameOneOverMaxIsAWarningUnderTheDefaultPolicyOnly) 
               1);
 
     using k = expect_kind;
-    const auto lenient = generate_matrix(s, spec, {});
+    const auto lenient = test::with_scripts_made(generate_matrix(s, spec, {}));
     const check_case& warned = find_case(lenient, "boundary/one-over");
     EXPECT_EQ(kinds_of(before_probe(warned.steps, s)[2]),
               (std::vector<k>{k::any, k::close, k::reset, k::silence}));
@@ -635,7 +668,8 @@ TEST(CheckMatrix, AnAnsweredFrameOneOverMaxIsAWarningUnderTheDefaultPolicyOnly) 
     EXPECT_EQ(warned.warn_if_answered.find("max-of=field") != std::string::npos,
               spec_text.starts_with("len"));
 
-    const auto strict = generate_matrix(s, spec, {.on_bad_frame = bad_frame_policy::close});
+    const auto strict = test::with_scripts_made(
+        generate_matrix(s, spec, {.on_bad_frame = bad_frame_policy::close}));
     const check_case& failed = find_case(strict, "boundary/one-over");
     EXPECT_EQ(kinds_of(before_probe(failed.steps, s)[2]), (std::vector<k>{k::close, k::reset}));
     EXPECT_TRUE(failed.warn_if_answered.empty());
@@ -647,7 +681,7 @@ TEST(CheckMatrix, AnAnsweredFrameOneOverMaxIsAWarningUnderTheDefaultPolicyOnly) 
 
 TEST(CheckMatrix, BoundaryCasesEndWithAFreshConversation) {
   const script s = script_of(two_clients_text);
-  const auto cases = generate_matrix(s, spec_of("len:u32be,max=100"), {});
+  const auto cases = test::with_scripts_made(generate_matrix(s, spec_of("len:u32be,max=100"), {}));
   std::size_t boundary = 0;
   for (const auto& c : cases) {
     if (c.area != check_area::boundary) continue;

@@ -31,7 +31,7 @@ expect close
 
 std::vector<check_case> client_cases(const matrix_options& options = {}) {
   const script s = script_of(greeting_client);
-  return generate_matrix(s, spec_of(s), options);
+  return test::with_scripts_made(generate_matrix(s, spec_of(s), options));
 }
 
 const check_case* find(const std::vector<check_case>& cases, const std::string& id) {
@@ -188,7 +188,7 @@ TEST(ClientMatrix, TheSlowServerCutsEvenTheSmallestReplyAndTakesAboutTwoSeconds)
   for (int i = 0; i < 60; ++i)
     text += "expect \"q\"\nsend \"" + std::string(i == 0 ? 3 : 40, 'a') + "\"\n";
   const script s = script_of(text);
-  const auto cases = generate_matrix(s, spec_of(s), {});
+  const auto cases = test::with_scripts_made(generate_matrix(s, spec_of(s), {}));
   const check_case* slow = find(cases, "segmentation/slow-server");
   ASSERT_NE(slow, nullptr);
   EXPECT_EQ(slow->plan.chunk, 2u); // "aaa\n" is 4 bytes: cut in two
@@ -209,7 +209,7 @@ other: send "hi"
 expect "a2"
 send "done"
 )");
-  const auto cases = generate_matrix(s, spec_of(s), {});
+  const auto cases = test::with_scripts_made(generate_matrix(s, spec_of(s), {}));
   const check_case* silent = find(cases, "faults/line-3/silent");
   ASSERT_NE(silent, nullptr);
   const auto& steps = silent->steps.steps;

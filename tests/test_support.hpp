@@ -1,6 +1,7 @@
 // Helpers the tests share: scripts and specs from text, payload lists, and split grinding.
 #pragma once
 
+#include "tcpcheck/check_matrix.hpp"
 #include "tcpcheck/decode_log.hpp"
 #include "tcpcheck/error.hpp"
 #include "tcpcheck/framing_spec.hpp"
@@ -52,5 +53,9 @@ std::vector<std::string> payloads(const decode_log& log);
 /// go on to assert what it should be.
 decode_log grind(const framing_spec& spec, std::string_view stream, bool finish = true);
 decode_log grind(std::string_view spec_text, std::string_view stream, bool finish = true);
+
+/// The cases with the scripts of those made when they run (the faults)
+/// made now, so that a test can look at every case's steps.
+std::vector<check_case> with_scripts_made(std::vector<check_case> cases);
 
 } // namespace tcpcheck::test

@@ -184,9 +184,24 @@ public:
          std::deque<check_case>& narrowed)
       : spec_(spec), where_(where), options_(options), narrowed_(narrowed) {}
 
-  case_result run(const check_case& given) {
+  case_result run(const check_case& listed) {
     case_result r;
-    r.which = &given;
+    r.which = &listed;
+    // A case whose script is made when it runs has it only meanwhile: the
+    // result points at the listed case.
+    std::optional<check_case> made;
+    if (listed.make_steps) {
+      auto steps = listed.make_steps();
+      if (!steps) {
+        r.status = case_status::skipped;
+        r.summary = "its script cannot be made: the cut leaves a step needing what it removed";
+        return r;
+      }
+      made = listed;
+      made->make_steps = nullptr;
+      made->steps = *std::move(steps);
+    }
+    const check_case& given = made ? *made : listed;
     if (where_.serves_one_connection() && !fits_one_connection(given)) {
       r.status = case_status::skipped;
       r.summary = "it needs several conversations, and the server serves one "
@@ -197,7 +212,7 @@ public:
     // fault or a frame, then a fresh conversation) runs on its first alone,
     // judged by its own steps and by how the server ends.
     const bool narrowed = where_.serves_one_connection() && keep_narrowed(given, r);
-    const check_case& c = *r.which;
+    const check_case& c = narrowed ? *r.which : given;
     const auto started = clock::now();
     std::string why;
     for (std::size_t n = 0; n <= options_.retries; ++n) {

@@ -27,6 +27,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -78,7 +79,15 @@ struct check_case {
   check_area area = check_area::segmentation;
   std::string title; ///< one line for people
   case_runner runner = case_runner::script;
-  script steps; ///< the script to run (for `script`), else the baseline
+  /// The script to run (for `script`), else the baseline; empty while
+  /// `make_steps` is set.
+  script steps;
+  /// For a case whose script is made only when it runs: the faults, one
+  /// case per point of the baseline and each as long as the baseline up to
+  /// it, would take memory quadratic in the baseline's length if made at
+  /// once. nullopt for the rare cut that leaves a step needing what the cut
+  /// removed (a value captured on another connection). See case_script.
+  std::function<std::optional<script>()> make_steps;
   delivery_plan plan;
   std::size_t count = 1; ///< conversations, for the runners other than `script`
   /// Why a failure matters, when the verdict alone does not say it:
@@ -95,6 +104,10 @@ struct check_case {
   /// larger max, so that an answer as long as the frame (an echo) is read.
   std::optional<framing_spec> spec;
 };
+
+/// The script `c` runs: its steps, or those `make_steps` makes (nullopt
+/// when they cannot be made).
+std::optional<script> case_script(const check_case& c);
 
 struct matrix_options {
   std::uint64_t seed = 1;         ///< the random plans' seeds derive from it
@@ -115,7 +128,10 @@ struct matrix_options {
 /// The matrix for `baseline` (a parsed script) framed by `spec`, in a fixed
 /// order: the baseline itself (segmentation/whole) first, then area by area.
 /// Every generated script is canonical: printed and parsed back, so its
-/// line numbers are those of the file `check` writes for replay.
+/// line numbers are those of the file `check` writes for replay. The
+/// cases hold what they need to make their scripts (the baseline is
+/// shared, not copied): memory grows with the baseline's length, not with
+/// its square.
 std::vector<check_case> generate_matrix(const script& baseline, const framing_spec& spec,
                                         const matrix_options& options);
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <fnmatch.h>
+#include <memory>
 #include <set>
 #include <stdexcept>
 #include <utility>
@@ -22,10 +23,47 @@ namespace {
 using namespace detail;
 using step_kind = script_step::kind;
 
+enum class fault { rst, fin, half_close, silent };
+
+// The steps of a fault case: the conversation up to the point, the fault,
+// then the liveness probe.
+std::vector<script_step> fault_steps(const script& baseline, const probe_names& rename,
+                                     const fault_point& point, fault kind) {
+  const std::string& connection = baseline.steps[point.k].connection;
+  std::vector<script_step> steps = point.prefix(baseline);
+  switch (kind) {
+  case fault::rst:
+    steps.push_back(step_on(connection, step_kind::reset));
+    break;
+  case fault::fin:
+    steps.push_back(step_on(connection, step_kind::close));
+    break;
+  case fault::half_close:
+    // Half-close and keep reading: the replies already owed must still come.
+    steps.push_back(step_on(connection, step_kind::shutdown));
+    // (Not an expected silence: a server may well close once it sees the
+    // client's FIN, and the silence was the open conversation's.)
+    if (!point.half)
+      for (std::size_t i = point.k; i < baseline.steps.size(); ++i) {
+        const auto& owed = baseline.steps[i];
+        if (owed.connection != connection) continue;
+        if (owed.what != step_kind::expect || allows_silence(owed)) break;
+        steps.push_back(owed);
+      }
+    break;
+  case fault::silent: // the connection stays open and says nothing while the probe runs
+    break;
+  }
+  for (auto& probe_step : liveness_probe(baseline, rename))
+    steps.push_back(std::move(probe_step));
+  return steps;
+}
+
 class generator {
 public:
   generator(const script& baseline, const framing_spec& spec, const matrix_options& options)
-      : baseline_(baseline), spec_(spec), options_(options), rename_(baseline) {}
+      : shared_baseline_(std::make_shared<const script>(baseline)), baseline_(*shared_baseline_),
+        spec_(spec), options_(options), rename_(baseline) {}
 
   std::vector<check_case> run() {
     segmentation();
@@ -73,49 +111,29 @@ private:
   }
 
   // Four faults at one point: the conversation up to step k (and half of
-  // its frame), then the fault, then the liveness probe.
+  // its frame), then the fault, then the liveness probe. Their scripts are
+  // made when they run (check_case::make_steps).
   void add_faults(const fault_point& point) {
-    const std::size_t k = point.k;
-    const std::string& at = point.at;
-    const std::string& where = point.where;
-    const std::optional<byte_buffer>& half = point.half;
-    const std::string& connection = baseline_.steps[k].connection;
-    const auto prefix = [&] { return point.prefix(baseline_); };
-    const auto add_fault = [&](const std::string& name, const std::string& what,
-                               std::vector<script_step> steps) {
-      for (auto& probe_step : liveness_probe(baseline_, rename_))
-        steps.push_back(std::move(probe_step));
-      const std::string title = what + " " + where + ", then a fresh conversation";
-      add_generated("faults/" + at + "/" + name, check_area::faults, title,
-                    canonical(baseline_, std::move(steps), "tcpcheck check: " + title),
-                    "after the fault the server no longer served a fresh conversation");
+    const auto shared = std::make_shared<const fault_point>(point);
+    add_fault(shared, fault::rst, "rst", "reset the connection (RST)");
+    add_fault(shared, fault::fin, "fin", "close the connection (FIN)");
+    add_fault(shared, fault::half_close, "half-close",
+              "half-close (shutdown the write side, keep reading)");
+    add_fault(shared, fault::silent, "silent", "go silent, keeping the connection open,");
+  }
+
+  void add_fault(const std::shared_ptr<const fault_point>& point, fault kind,
+                 const std::string& name, const std::string& what) {
+    check_case c;
+    c.id = "faults/" + point->at + "/" + name;
+    c.area = check_area::faults;
+    c.title = what + " " + point->where + ", then a fresh conversation";
+    c.failure_hint = "after the fault the server no longer served a fresh conversation";
+    c.make_steps = [baseline = shared_baseline_, rename = rename_, point, kind, title = c.title] {
+      return canonical(*baseline, fault_steps(*baseline, rename, *point, kind),
+                       "tcpcheck check: " + title);
     };
-
-    auto rst = prefix();
-    rst.push_back(step_on(connection, step_kind::reset));
-    add_fault("rst", "reset the connection (RST)", std::move(rst));
-
-    auto fin = prefix();
-    fin.push_back(step_on(connection, step_kind::close));
-    add_fault("fin", "close the connection (FIN)", std::move(fin));
-
-    // Half-close and keep reading: the replies already owed must still come.
-    auto half_close = prefix();
-    half_close.push_back(step_on(connection, step_kind::shutdown));
-    // (Not an expected silence: a server may well close once it sees the
-    // client's FIN, and the silence was the open conversation's.)
-    if (!half)
-      for (std::size_t i = k; i < baseline_.steps.size(); ++i) {
-        const auto& owed = baseline_.steps[i];
-        if (owed.connection != connection) continue;
-        if (owed.what != step_kind::expect || allows_silence(owed)) break;
-        half_close.push_back(owed);
-      }
-    add_fault("half-close", "half-close (shutdown the write side, keep reading)",
-              std::move(half_close));
-
-    // Silent: the connection stays open and says nothing while the probe runs.
-    add_fault("silent", "go silent, keeping the connection open,", prefix());
+    cases_.push_back(std::move(c));
   }
 
   void concurrency() {
@@ -246,6 +264,8 @@ private:
             outcome(k::silence, options_.quiet)};
   }
 
+  // Shared with the fault cases, which make their scripts from it.
+  const std::shared_ptr<const script> shared_baseline_;
   const script& baseline_;
   const framing_spec& spec_;
   const matrix_options& options_;
@@ -349,6 +369,11 @@ std::string_view name_of(bad_frame_policy policy) {
     return "ignore";
   }
   return {};
+}
+
+std::optional<script> case_script(const check_case& c) {
+  if (c.make_steps) return c.make_steps();
+  return c.steps;
 }
 
 std::vector<check_case> generate_matrix(const script& baseline, const framing_spec& spec,

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <utility>
 
 #include "matrix_areas.hpp"
@@ -27,10 +28,71 @@ constexpr std::size_t most_trickled_writes = 200;
 // ...and takes about this long in all, the gap shortened to fit.
 constexpr duration trickle_time{2000};
 
+// The expect steps on `connection` from step k on, up to tcpcheck's next
+// send on any connection: what the client sends before it waits for
+// tcpcheck again.
+std::vector<script_step> owed_from(const script& baseline, std::size_t k,
+                                   const std::string& connection) {
+  std::vector<script_step> owed;
+  for (std::size_t i = k; i < baseline.steps.size(); ++i) {
+    const auto& step = baseline.steps[i];
+    if (step.what == step_kind::send) break;
+    if (step.connection != connection) continue;
+    if (step.what != step_kind::expect || allows_silence(step)) break;
+    owed.push_back(step);
+  }
+  return owed;
+}
+
+// Waits for the client to give up on the connection: it must close it
+// (or exit, which closes it) within the client timeout. It may say
+// something first (a goodbye, its next request), which ends the wait:
+// then tcpcheck closes, and the client must still end.
+script_step client_gives_up(const std::string& connection, duration client_wait) {
+  script_step wait =
+      expect_one_of(connection, {outcome(expect_kind::close), outcome(expect_kind::reset),
+                                 outcome(expect_kind::any)});
+  wait.within = client_wait;
+  return wait;
+}
+
+enum class fault { rst, fin, half_close, silent };
+
+// The steps of a fault case: the conversation up to the point, then the
+// fault, then the wait for the client to give up where it must.
+std::vector<script_step> fault_steps(const script& baseline, duration client_wait,
+                                     const fault_point& point, fault kind) {
+  const std::string& connection = baseline.steps[point.k].connection;
+  std::vector<script_step> steps = point.prefix(baseline);
+  switch (kind) {
+  case fault::rst:
+    steps.push_back(step_on(connection, step_kind::reset));
+    break;
+  case fault::fin:
+    steps.push_back(step_on(connection, step_kind::close));
+    break;
+  case fault::half_close:
+    // The client sees the end of the replies while it can still send.
+    steps.push_back(step_on(connection, step_kind::shutdown));
+    steps.push_back(client_gives_up(connection, client_wait));
+    break;
+  case fault::silent:
+    // A server that accepts (and reads) but never answers: a client
+    // without a timeout of its own waits forever.
+    if (!point.half)
+      for (auto& step : owed_from(baseline, point.k, connection))
+        steps.push_back(std::move(step));
+    steps.push_back(client_gives_up(connection, client_wait));
+    break;
+  }
+  return steps;
+}
+
 class client_generator {
 public:
   client_generator(const script& baseline, const framing_spec& spec, const matrix_options& options)
-      : baseline_(baseline), spec_(spec), options_(options) {}
+      : shared_baseline_(std::make_shared<const script>(baseline)), baseline_(*shared_baseline_),
+        spec_(spec), options_(options) {}
 
   std::vector<check_case> run() {
     cases_ = segmentation_cases(baseline_, spec_, options_);
@@ -88,76 +150,37 @@ private:
       add_faults(point);
   }
 
-  // The expect steps on `connection` from step k on, up to tcpcheck's next
-  // send on any connection: what the client sends before it waits for
-  // tcpcheck again.
-  std::vector<script_step> owed_from(std::size_t k, const std::string& connection) const {
-    std::vector<script_step> owed;
-    for (std::size_t i = k; i < baseline_.steps.size(); ++i) {
-      const auto& step = baseline_.steps[i];
-      if (step.what == step_kind::send) break;
-      if (step.connection != connection) continue;
-      if (step.what != step_kind::expect || allows_silence(step)) break;
-      owed.push_back(step);
-    }
-    return owed;
-  }
-
-  // Waits for the client to give up on the connection: it must close it
-  // (or exit, which closes it) within the client timeout. It may say
-  // something first (a goodbye, its next request), which ends the wait:
-  // then tcpcheck closes, and the client must still end.
-  script_step client_gives_up(const std::string& connection) const {
-    script_step wait =
-        expect_one_of(connection, {outcome(expect_kind::close), outcome(expect_kind::reset),
-                                   outcome(expect_kind::any)});
-    wait.within = options_.client_wait;
-    return wait;
-  }
-
   // Four faults at one point: the conversation up to step k (and half of
-  // the reply's frame), then the fault; then the client must end.
+  // the reply's frame), then the fault; then the client must end. Their
+  // scripts are made when they run (check_case::make_steps).
   void add_faults(const fault_point& point) {
-    const std::size_t k = point.k;
-    const std::string& at = point.at;
-    const std::string& where = point.where;
-    const std::optional<byte_buffer>& half = point.half;
-    const std::string& connection = baseline_.steps[k].connection;
-    const auto prefix = [&] { return point.prefix(baseline_); };
-    const auto add_fault = [&](const std::string& name, const std::string& what,
-                               std::vector<script_step> steps, const std::string& hint) {
-      add_ending("faults/" + at + "/" + name, check_area::faults,
-                 what + " " + where + "; the client must end", std::move(steps), hint);
-    };
+    const auto shared = std::make_shared<const fault_point>(point);
     const std::string must_end = "after the server's fault the client must end within the client "
                                  "timeout, by exiting, not by a signal";
-
-    auto rst = prefix();
-    rst.push_back(step_on(connection, step_kind::reset));
-    add_fault("rst", "reset the connection (RST)", std::move(rst), must_end);
-
-    auto fin = prefix();
-    fin.push_back(step_on(connection, step_kind::close));
-    add_fault("fin", "close the connection (FIN)", std::move(fin), must_end);
-
-    // The client sees the end of the replies while it can still send.
-    auto half_close = prefix();
-    half_close.push_back(step_on(connection, step_kind::shutdown));
-    half_close.push_back(client_gives_up(connection));
-    add_fault("half-close", "half-close (shutdown the write side, keep reading)",
-              std::move(half_close), must_end);
-
-    // A server that accepts (and reads) but never answers: a client
-    // without a timeout of its own waits forever.
-    auto silent = prefix();
-    if (!half)
-      for (auto& step : owed_from(k, connection))
-        silent.push_back(std::move(step));
-    silent.push_back(client_gives_up(connection));
-    add_fault("silent", "go silent, keeping the connection open,", std::move(silent),
+    add_fault(shared, fault::rst, "rst", "reset the connection (RST)", must_end);
+    add_fault(shared, fault::fin, "fin", "close the connection (FIN)", must_end);
+    add_fault(shared, fault::half_close, "half-close",
+              "half-close (shutdown the write side, keep reading)", must_end);
+    add_fault(shared, fault::silent, "silent", "go silent, keeping the connection open,",
               "a server that says nothing must not hold the client forever: it needs a "
               "timeout of its own, shorter than " +
                   duration_text(options_.client_wait));
+  }
+
+  void add_fault(const std::shared_ptr<const fault_point>& point, fault kind,
+                 const std::string& name, const std::string& what, std::string hint) {
+    check_case c;
+    c.id = "faults/" + point->at + "/" + name;
+    c.area = check_area::faults;
+    c.title = what + " " + point->where + "; the client must end";
+    c.failure_hint = std::move(hint);
+    c.oracle = client_oracle::ends_cleanly;
+    c.make_steps = [baseline = shared_baseline_, wait = options_.client_wait, point, kind,
+                    title = c.title] {
+      return canonical(*baseline, fault_steps(*baseline, wait, *point, kind),
+                       "tcpcheck check: " + title);
+    };
+    cases_.push_back(std::move(c));
   }
 
   void boundary() {
@@ -176,6 +199,8 @@ private:
     }
   }
 
+  // Shared with the fault cases, which make their scripts from it.
+  const std::shared_ptr<const script> shared_baseline_;
   const script& baseline_;
   const framing_spec& spec_;
   const matrix_options& options_;
