@@ -1127,20 +1127,53 @@ TEST(SessionFailure, TheServerBreakingTheFramingFailsTheStep) {
 TEST(SessionFailure, MoreUnreadBytesThanTheLimitFailTheRun) {
   session_options options;
   options.most_unread_bytes = 10;
-  conversation c("expect \"first\"\nsleep 1s\nexpect any 3\n", "line", "whole", {}, options);
+  conversation c("expect \"first\"\nsleep 1s\nexpect any 3\n", "line,max=8", "whole", {}, options);
   c.run();
   c.peer.reply(0, "first");
-  c.peer.reply(0, "12345");
-  c.peer.reply(0, "67890");
+  c.peer.reply(0, "12345678");
+  c.peer.reply(0, "87654321");
+  c.peer.reply(0, "12");
   c.run();
-  EXPECT_FALSE(c.s.finished()) << "10 unread bytes are within the limit";
+  EXPECT_FALSE(c.s.finished()) << "18 unread bytes are within the limit, 10 and a frame of max=8";
   c.peer.reply(0, "x");
   const verdict& v = c.run();
   ASSERT_TRUE(c.s.finished());
   EXPECT_FALSE(v.passed);
   EXPECT_EQ(v.line, 2u);
-  EXPECT_EQ(v.got, "11 bytes not yet expected");
-  EXPECT_EQ(v.reason, "the server sent more than 10 bytes ahead of the script");
+  EXPECT_EQ(v.got, "19 bytes not yet expected");
+  EXPECT_EQ(v.reason, "the server sent more than 18 bytes ahead of the script (10, and room for a "
+                      "frame of the spec's max=8)");
+}
+
+TEST(SessionFailure, AFrameTheSpecAllowsIsJudgedHoweverLargeTheUnreadBound) {
+  // A 20 MiB frame under max=64M was refused by the 16 MiB bound.
+  session_options options;
+  options.most_unread_bytes = 10;
+  const std::string large(100, 'x');
+  for (const std::string script : {"expect any\n", "sleep 1s\nexpect any\n"}) {
+    SCOPED_TRACE(script);
+    conversation c(script, "line,max=100", "whole", {}, options);
+    c.run();
+    c.peer.reply(0, large);
+    c.run();
+    if (!c.s.finished()) c.peer.fire_last_timer(); // the sleep ends
+    const verdict& v = c.run();
+    ASSERT_TRUE(c.s.finished());
+    EXPECT_TRUE(v.passed) << v.reason;
+  }
+}
+
+TEST(SessionFailure, FramesTheScriptWaitsForDoNotCountAgainstTheBound) {
+  // "expect any 1000000" takes a flood of frames as they come, even when
+  // one read brings more than the bound on frames not yet expected.
+  session_options options;
+  options.most_unread_frames = 100;
+  conversation c("expect any 500\n", "line", "whole", {}, options);
+  c.run();
+  c.peer.reply_raw(0, std::string(500, '\n'));
+  const verdict& v = c.run();
+  ASSERT_TRUE(c.s.finished());
+  EXPECT_TRUE(v.passed) << v.reason;
 }
 
 TEST(SessionFailure, AFloodOfEmptyFramesFailsTheRunByTheirCount) {

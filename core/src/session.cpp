@@ -770,19 +770,26 @@ void session::on_received(std::size_t connection, byte_view bytes) {
   conn.bytes_arrived = true;
   if (changes_framing_) conn.kept.insert(conn.kept.end(), bytes.begin(), bytes.end());
   decode(connection, bytes);
-  if (conn.unread_bytes > options_.most_unread_bytes) {
+  // The script takes what it waits for first: only frames it has not
+  // taken count against the bounds ("expect any 1000000" takes a flood of
+  // frames as they come).
+  wake(connection);
+  if (finished_) return;
+  // Room for one frame as large as the spec allows on top of the bound: a
+  // frame the spec allows is judged, not refused.
+  const std::uint64_t most_bytes = options_.most_unread_bytes + conn.spec.max;
+  if (conn.unread_bytes > most_bytes) {
     fail("", std::to_string(conn.unread_bytes) + " bytes not yet expected",
-         peer() + " sent more than " + std::to_string(options_.most_unread_bytes) +
-             " bytes ahead of the script");
+         peer() + " sent more than " + std::to_string(most_bytes) + " bytes ahead of the script (" +
+             std::to_string(options_.most_unread_bytes) +
+             ", and room for a frame of the spec's max=" + std::to_string(conn.spec.max) + ")");
     return;
   }
   if (conn.frames.size() > options_.most_unread_frames) {
     fail("", std::to_string(conn.frames.size()) + " frames not yet expected",
          peer() + " sent more than " + std::to_string(options_.most_unread_frames) +
              " frames ahead of the script");
-    return;
   }
-  wake(connection);
 }
 
 void session::wake(std::size_t connection) {
