@@ -261,6 +261,12 @@ int fuzz(fuzz_cli& o) {
   if (o.merge && o.max_time_option->count() == 0) o.max_seconds = 604800;
   o.options.max_time = std::chrono::seconds(o.max_seconds);
   o.options.hang_timeout = std::chrono::milliseconds(o.hang_timeout_ms);
+  if (o.timeout_ms) o.options.run.session.connect_timeout = duration(o.timeout_ms);
+  // A case is a seed mutated, with steps repeated or spliced in from
+  // another seed: room for twice the longest seed's waits.
+  for (const auto& s : scripts)
+    o.options.run.run_timeout =
+        std::max(o.options.run.run_timeout, 2 * harness::run_limit_for(s, o.options.run));
   progress_line progress(!o.no_progress, this_command);
   bool announced = false;
   const auto show = [&](const harness::fuzz_progress& p) {

@@ -89,6 +89,7 @@ int run(const run_options_cli& o) {
   harness::run_options options;
   if (o.timeout_ms) options.session.connect_timeout = duration(o.timeout_ms);
   options.session.write_gap = duration(o.gap_ms);
+  options.run_timeout = harness::run_limit_for(*s, options);
 
   if (!peer_fits_role(*s, o.target, o.client, command_name)) return exit_usage;
   const bool serving = s->role == script_role::server;

@@ -202,6 +202,23 @@ const std::map<std::string, reference_protocol, std::less<>>& corpus_servers() {
   return table;
 }
 
+TEST(RunLimit, CoversEveryWaitOfTheScriptInARowAndNeverLessThanTheDefault) {
+  using std::chrono::milliseconds;
+  const run_options defaults;
+  const script quick = parse("framing line\ntimeout 2s\nsend \"a\"\nexpect \"a\"\n");
+  EXPECT_EQ(run_limit_for(quick, defaults), defaults.run_timeout);
+
+  // A --timeout of 30 s: two expects at it, one within 10 s, a sleep, a
+  // connect at its timeout, and the margin of 5 s.
+  const script slow = parse("framing line\ntimeout 30s\nconnect\nsend \"a\"\n"
+                            "expect \"a\"\nsleep 1s\nexpect any within 10s\n"
+                            "send \"b\"\nexpect \"b\"\n");
+  run_options options;
+  options.session.connect_timeout = milliseconds(30000);
+  EXPECT_EQ(run_limit_for(slow, options),
+            milliseconds(30000 + 30000 + 1000 + 10000 + 30000 + 5000));
+}
+
 TEST(CorpusScripts, EachHasAReferenceServerInTheTable) {
   std::set<std::string> found;
   for (const auto& entry : std::filesystem::directory_iterator(TCPCHECK_SCRIPTS_DIR))

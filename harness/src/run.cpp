@@ -712,6 +712,24 @@ run_result serve_script(const target& where, const script& s, const framing_spec
   return result;
 }
 
+std::chrono::milliseconds run_limit_for(const script& s, const run_options& options) {
+  using kind = script_step::kind;
+  // Beyond the waits: writes, their gaps, a slow machine.
+  constexpr duration margin{5000};
+  const duration expect_default = s.timeout.value_or(options.session.default_timeout);
+  duration longest = margin;
+  for (const auto& step : s.steps) {
+    if (step.what == kind::expect || step.what == kind::sync)
+      longest += step.within.value_or(expect_default);
+    else if (step.what == kind::connect)
+      longest += options.session.connect_timeout;
+    else if (step.what == kind::sleep)
+      longest += step.pause;
+  }
+  return std::max(options.run_timeout,
+                  std::chrono::duration_cast<std::chrono::milliseconds>(longest));
+}
+
 run_result run_script(const target& where, const script& s, const framing_spec& spec,
                       const delivery_plan& plan, const run_options& options) {
   run_result result;

@@ -82,6 +82,13 @@ struct run_result {
 run_result run_script_with(const transport_factory& make, const script& s, const framing_spec& spec,
                            const delivery_plan& plan, const run_options& options = {});
 
+/// The run limit for `s`: the longest a run of it may take when every step
+/// waits as long as it may (an expect its timeout, a connect the connect
+/// timeout, a sleep its pause), one after another, and a margin; never
+/// less than `options.run_timeout`. A --timeout of minutes is then not cut
+/// short by the default limit.
+std::chrono::milliseconds run_limit_for(const script& s, const run_options& options);
+
 /// Runs one script against `where` and blocks until its verdict.
 run_result run_script(const target& where, const script& s, const framing_spec& spec,
                       const delivery_plan& plan, const run_options& options = {});
