@@ -319,6 +319,21 @@ TEST(TargetProcess, AClientInheritsNoDescriptorOfTcpchecksButItsStdio) {
   EXPECT_EQ(listed.rfind("[0, 1, 2, 3]", 0), 0u) << listed;
 }
 
+// PR_SET_PDEATHSIG fires when the thread that forked ends: a program
+// started from a worker thread that then ended was killed with it.
+TEST(TargetProcess, AProgramOutlivesTheThreadThatStartedIt) {
+  target_process client(python("import time\ntime.sleep(30)\n"), quick_spawn());
+  std::string error;
+  bool started = false;
+  std::thread worker([&] { started = client.start_client(9, error); });
+  worker.join();
+  ASSERT_TRUE(started) << error;
+  std::this_thread::sleep_for(300ms); // a SIGKILL on the thread's end would have come
+  EXPECT_TRUE(client.running());
+  client.stop();
+  EXPECT_FALSE(client.running());
+}
+
 // ---------------------------------------------------------------------------
 // Deaths
 

@@ -9,11 +9,15 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <csignal>
 #include <cstring>
+#include <deque>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <future>
 #include <mutex>
 #include <netinet/in.h>
 #include <poll.h>
@@ -250,6 +254,75 @@ struct target_process::impl {
   void wait_for_pipes(std::chrono::milliseconds limit);
 };
 
+namespace {
+
+// Where every program tcpcheck starts is forked. PR_SET_PDEATHSIG fires
+// when the thread that forked ends, not the process: a case's worker that
+// ended would take the server it (re)started with it. This thread lives
+// as long as tcpcheck, and ends with it (its static's destructor), which
+// is when the programs should go.
+class fork_thread {
+public:
+  static fork_thread& instance() {
+    static fork_thread thread;
+    return thread;
+  }
+
+  pid_t run(std::function<pid_t()> call) {
+    std::packaged_task<pid_t()> task(std::move(call));
+    auto forked = task.get_future();
+    {
+      const std::lock_guard lock(mutex_);
+      tasks_.push_back(std::move(task));
+    }
+    ready_.notify_one();
+    return forked.get();
+  }
+
+  ~fork_thread() {
+    {
+      const std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    ready_.notify_one();
+    thread_.join();
+  }
+
+  fork_thread(const fork_thread&) = delete;
+  fork_thread& operator=(const fork_thread&) = delete;
+
+private:
+  fork_thread() : thread_([this] { serve(); }) {}
+
+  void serve() {
+    for (;;) {
+      std::packaged_task<pid_t()> task;
+      {
+        std::unique_lock lock(mutex_);
+        ready_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+        if (tasks_.empty()) return;
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      task();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::packaged_task<pid_t()>> tasks_;
+  bool stopping_ = false;
+  std::thread thread_; // last: it starts once the rest is ready
+};
+
+// Runs `fork_and_exec` (whose child only execs or exits) on the fork thread.
+template <class Call>
+pid_t on_fork_thread(Call fork_and_exec) {
+  return fork_thread::instance().run(std::move(fork_and_exec));
+}
+
+} // namespace
+
 bool target_process::impl::launch(std::string& error) {
   argv = argv_template;
   for (auto& arg : argv)
@@ -277,8 +350,13 @@ bool target_process::impl::launch(std::string& error) {
     return error = std::strerror(errno), false;
   }
   const pid_t parent = ::getpid();
-  const pid_t child = ::fork();
-  if (child == 0) {
+  int fork_error = 0;
+  const pid_t child = on_fork_thread([&] {
+    const pid_t forked = ::fork();
+    if (forked != 0) {
+      fork_error = errno;
+      return forked;
+    }
     // Only async-signal-safe calls from here to exec.
     ::setpgid(0, 0);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL); // tcpcheck killed: the server goes too
@@ -296,12 +374,12 @@ bool target_process::impl::launch(std::string& error) {
     const int code = errno;
     [[maybe_unused]] auto n = ::write(exec_pipe[1], &code, sizeof code);
     ::_exit(127);
-  }
+  });
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
   ::close(exec_pipe[1]);
   if (child < 0) {
-    error = std::string("cannot fork: ") + std::strerror(errno);
+    error = std::string("cannot fork: ") + std::strerror(fork_error);
     for (int fd : {out_pipe[0], err_pipe[0], exec_pipe[0]})
       ::close(fd);
     return false;
