@@ -268,6 +268,22 @@ TEST(OneReadIsOneMessage, PassesWhenEachNameArrivesInOneRead) {
   }
 }
 
+// Two sends in a row, as written: each a read of its own for the server,
+// not one read of both (the merged plan's business), however the server's
+// thread is scheduled.
+TEST(OneReadIsOneMessage, PassesTwoSendsInARowUnderWhole) {
+  buggy_server server(server_bug::one_read_is_one_message);
+  const script s = parse("framing line\ntimeout 2s\nexpect \"Server: Welcome!\"\n"
+                         "expect \"What's your name?\"\nsend \"Michael\"\nsend \"Tracy\"\n"
+                         "expect \"Hello Michael!\"\nexpect \"What's your name?\"\n"
+                         "expect \"Hello Tracy!\"\nexpect \"What's your name?\"\n"
+                         "send \"exit\"\nexpect \"Good bye!\"\nexpect close\n");
+  for (int i = 0; i < 20; ++i) {
+    const run_result r = run(server.port(), s, "whole");
+    ASSERT_TRUE(r.outcome.passed) << "run " << i << ": " << to_string(r.outcome);
+  }
+}
+
 TEST(OneReadIsOneMessage, FailsBytewiseAtTheFirstGreeting) {
   buggy_server server(server_bug::one_read_is_one_message);
   const script s = load("hello");

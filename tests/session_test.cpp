@@ -470,7 +470,28 @@ TEST(SessionPlans, BytewiseWritesOneByteAtATimeWithTheWriteGapBetween) {
   std::vector<duration> delays;
   for (const auto& a : c.peer.actions)
     if (a.what == session_action::kind::write) delays.push_back(a.delay);
-  EXPECT_EQ(delays, (std::vector<duration>{0ms, 7ms, 7ms, 7ms, 0ms, 7ms, 7ms}));
+  EXPECT_EQ(delays, (std::vector<duration>{0ms, 7ms, 7ms, 7ms, 7ms, 7ms, 7ms}));
+}
+
+// Two sends in a row under whole were written back to back, and the peer
+// could read them as one: the baseline of a server that takes one read as
+// one message failed. Merged and pipeline put sends in one read on purpose.
+TEST(SessionPlans, ASendRightAfterAnotherWaitsTheWriteGapExceptWhenMergedOrPipelined) {
+  session_options options;
+  options.write_gap = 7ms;
+  const auto delays_under = [&](const char* plan) {
+    conversation c("send \"a\"\nsend \"b\"\nexpect \"x\"\nsend \"c\"\n", "line", plan, {}, options);
+    c.run();
+    c.peer.reply(0, "x");
+    c.run();
+    std::vector<duration> delays;
+    for (const auto& a : c.peer.actions)
+      if (a.what == session_action::kind::write) delays.push_back(a.delay);
+    return delays;
+  };
+  EXPECT_EQ(delays_under("whole"), (std::vector<duration>{0ms, 7ms, 0ms}));
+  EXPECT_EQ(delays_under("merged"), (std::vector<duration>{0ms, 0ms}));
+  EXPECT_EQ(delays_under("pipeline"), (std::vector<duration>{0ms, 0ms, 0ms}));
 }
 
 TEST(SessionPlans, SendsHexAndRawPayloadsAsWritten) {

@@ -428,6 +428,14 @@ void session::send_step(std::size_t index) {
       sent_ahead_[j] = true;
     }
   }
+  // A send right after another on this connection waits the write gap too
+  // (and the driver, as for a cut send's pieces, for the peer to have read
+  // the last): consecutive sends reach the peer as reads of their own.
+  // Sends in one read are the merged and pipeline plans' business.
+  const bool after_a_send = index > 0 && script_.steps[index - 1].what == script_step::kind::send &&
+                            connection_of(script_.steps[index - 1]) == c &&
+                            plan_.what != delivery_plan::kind::merged &&
+                            plan_.what != delivery_plan::kind::pipeline;
   const auto cuts = plan_cuts(plan_, spec, wire, framed, sends_++);
   std::size_t from = 0;
   for (std::size_t i = 0; i <= cuts.size(); ++i) {
@@ -436,7 +444,7 @@ void session::send_step(std::size_t index) {
     session_action write = action(session_action::kind::write, c);
     write.bytes.assign(wire.begin() + static_cast<std::ptrdiff_t>(from),
                        wire.begin() + static_cast<std::ptrdiff_t>(to));
-    write.delay = from == 0 ? duration{0} : options_.write_gap;
+    write.delay = from == 0 && !after_a_send ? duration{0} : options_.write_gap;
     note(c, transcript_entry::kind::sent, write.bytes);
     actions_.push_back(std::move(write));
     from = to;
