@@ -601,6 +601,26 @@ TEST(CheckMatrix, BoundaryCasesSendEachBoundaryFrameAfterTheServersOpening) {
   }
 }
 
+// too-long=discard: the server skips a frame over max and goes on, so
+// after the frame the rest of main's conversation must pass as written.
+TEST(CheckMatrix, ASpecThatDiscardsTooLongFramesGetsARecoveryCase) {
+  const script s = script_of(hello_text);
+  EXPECT_FALSE(has_case(generate_matrix(s, spec_of("line,max=64"), {}),
+                        "boundary/too-long-recovery"));
+
+  const auto cases = test::with_scripts_made(
+      generate_matrix(s, spec_of("line,max=64,too-long=discard"), {}));
+  const check_case& c = find_case(cases, "boundary/too-long-recovery");
+  const auto steps = before_probe(c.steps, s);
+  ASSERT_EQ(steps.size(), s.steps.size() + 1);
+  EXPECT_EQ(steps[0], comparable(s.steps[0])); // the greeting first
+  EXPECT_EQ(steps[1].what, step_kind::send);
+  EXPECT_TRUE(steps[1].raw);
+  EXPECT_EQ(sent_text(steps[1]).size(), 66u); // 65 bytes and the delimiter
+  for (std::size_t i = 1; i < s.steps.size(); ++i)
+    EXPECT_EQ(steps[i + 1], comparable(s.steps[i])) << i;
+}
+
 TEST(CheckMatrix, BoundaryCasesAllowWhatTheBadFramePolicySays) {
   const script s = script_of(hello_text);
   const framing_spec spec = spec_of("line,max=64");

@@ -215,7 +215,29 @@ private:
         cases_.back().warn_if_answered = over_max_answered();
         cases_.back().spec = reading_answers_to(frame);
       }
+      if (frame.over_max && spec_.too_long == too_long_policy::discard)
+        add_too_long_recovery(opening, frame);
     }
+  }
+
+  // The spec discards a frame over max (too-long=discard): after one, the
+  // rest of main's conversation on the same connection must go on as if
+  // the frame had never come.
+  void add_too_long_recovery(const std::vector<script_step>& opening, const boundary_frame& frame) {
+    std::vector<script_step> steps = opening;
+    steps.push_back(send_raw("main", frame.wire));
+    std::size_t on_main = 0;
+    for (const auto& step : baseline_.steps)
+      if (step.connection == "main" && on_main++ >= opening.size()) steps.push_back(step);
+    for (auto& probe_step : liveness_probe(baseline_, rename_))
+      steps.push_back(std::move(probe_step));
+    const std::string title = "send " + frame.description +
+                              " (too-long=discard: skipped), then the rest of the conversation "
+                              "on the same connection";
+    add_generated("boundary/too-long-recovery", check_area::boundary, title,
+                  canonical(baseline_, std::move(steps), "tcpcheck check: " + title),
+                  "the spec says too-long=discard: after a frame over max, the frames that follow "
+                  "on the connection must be answered as if it had never come");
   }
 
   // The spec with room to read an answer to `frame` that repeats it (an
