@@ -23,37 +23,25 @@ namespace {
 using namespace detail;
 using step_kind = script_step::kind;
 
-enum class fault { rst, fin, half_close, silent };
-
 // The steps of a fault case: the conversation up to the point, the fault,
 // then the liveness probe.
 std::vector<script_step> fault_steps(const script& baseline, const probe_names& rename,
                                      const fault_point& point, fault kind) {
-  const std::string& connection = baseline.steps[point.k].connection;
-  std::vector<script_step> steps = point.prefix(baseline);
-  switch (kind) {
-  case fault::rst:
-    steps.push_back(step_on(connection, step_kind::reset));
-    break;
-  case fault::fin:
-    steps.push_back(step_on(connection, step_kind::close));
-    break;
-  case fault::half_close:
-    // Half-close and keep reading: the replies already owed must still come.
-    steps.push_back(step_on(connection, step_kind::shutdown));
-    // (Not an expected silence: a server may well close once it sees the
-    // client's FIN, and the silence was the open conversation's.)
-    if (!point.half)
-      for (std::size_t i = point.k; i < baseline.steps.size(); ++i) {
-        const auto& owed = baseline.steps[i];
-        if (owed.connection != connection) continue;
-        if (owed.what != step_kind::expect || allows_silence(owed)) break;
-        steps.push_back(owed);
-      }
-    break;
-  case fault::silent: // the connection stays open and says nothing while the probe runs
-    break;
+  std::vector<script_step> steps = cut_by(baseline, point, kind);
+  if (kind == fault::half_close && !point.half) {
+    // Half-close and keep reading: the replies already owed must still
+    // come. (Not an expected silence: a server may well close once it sees
+    // the client's FIN, and the silence was the open conversation's.)
+    const std::string& connection = baseline.steps[point.k].connection;
+    for (std::size_t i = point.k; i < baseline.steps.size(); ++i) {
+      const auto& owed = baseline.steps[i];
+      if (owed.connection != connection) continue;
+      if (owed.what != step_kind::expect || allows_silence(owed)) break;
+      steps.push_back(owed);
+    }
   }
+  // The silent fault: the connection stays open and says nothing while
+  // the probe runs.
   for (auto& probe_step : liveness_probe(baseline, rename))
     steps.push_back(std::move(probe_step));
   return steps;

@@ -56,35 +56,23 @@ script_step client_gives_up(const std::string& connection, duration client_wait)
   return wait;
 }
 
-enum class fault { rst, fin, half_close, silent };
-
 // The steps of a fault case: the conversation up to the point, then the
 // fault, then the wait for the client to give up where it must.
 std::vector<script_step> fault_steps(const script& baseline, duration client_wait,
                                      const fault_point& point, fault kind) {
   const std::string& connection = baseline.steps[point.k].connection;
-  std::vector<script_step> steps = point.prefix(baseline);
-  switch (kind) {
-  case fault::rst:
-    steps.push_back(step_on(connection, step_kind::reset));
-    break;
-  case fault::fin:
-    steps.push_back(step_on(connection, step_kind::close));
-    break;
-  case fault::half_close:
-    // The client sees the end of the replies while it can still send.
-    steps.push_back(step_on(connection, step_kind::shutdown));
-    steps.push_back(client_gives_up(connection, client_wait));
-    break;
-  case fault::silent:
+  std::vector<script_step> steps = cut_by(baseline, point, kind);
+  if (kind == fault::silent && !point.half) {
     // A server that accepts (and reads) but never answers: a client
     // without a timeout of its own waits forever.
-    if (!point.half)
-      for (auto& step : owed_from(baseline, point.k, connection))
-        steps.push_back(std::move(step));
-    steps.push_back(client_gives_up(connection, client_wait));
-    break;
+    for (auto& step : owed_from(baseline, point.k, connection))
+      steps.push_back(std::move(step));
   }
+  // Then the client must give up: after a half-close it sees the end of
+  // the replies while it can still send; after silence, only a timeout of
+  // its own ends its wait.
+  if (kind == fault::half_close || kind == fault::silent)
+    steps.push_back(client_gives_up(connection, client_wait));
   return steps;
 }
 

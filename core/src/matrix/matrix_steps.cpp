@@ -136,6 +136,25 @@ field_values first_send_fields(const script& baseline, const framing_spec& spec)
   return {};
 }
 
+std::vector<script_step> cut_by(const script& baseline, const fault_point& point, fault kind) {
+  const std::string& connection = baseline.steps[point.k].connection;
+  std::vector<script_step> steps = point.prefix(baseline);
+  switch (kind) {
+  case fault::rst:
+    steps.push_back(step_on(connection, step_kind::reset));
+    break;
+  case fault::fin:
+    steps.push_back(step_on(connection, step_kind::close));
+    break;
+  case fault::half_close:
+    steps.push_back(step_on(connection, step_kind::shutdown));
+    break;
+  case fault::silent:
+    break;
+  }
+  return steps;
+}
+
 std::vector<script_step> opening_of_main(const script& baseline) {
   std::vector<script_step> opening;
   for (const auto& step : baseline.steps) {

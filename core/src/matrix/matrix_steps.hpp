@@ -57,6 +57,13 @@ struct fault_point {
   std::vector<script_step> prefix(const script& baseline) const;
 };
 
+/// The four faults the matrix puts at each point.
+enum class fault { rst, fin, half_close, silent };
+
+/// The baseline cut at `point` (its prefix), then the fault itself on the
+/// point's connection: a reset, a close, a shutdown; nothing for silence.
+std::vector<script_step> cut_by(const script& baseline, const fault_point& point, fault kind);
+
 /// Every send and expect on an open connection, and the middle of every
 /// send whose frame is known, in order. `frame_word` names a send's frame
 /// in titles ("frame", or "reply" when tcpcheck plays the server).
