@@ -106,10 +106,8 @@ int replay(const replay_cli& o) {
       return exit_io_error;
     }
     run.where = where.where();
-    harness::run_options options;
-    if (o.timeout_ms) options.session.connect_timeout = duration(o.timeout_ms);
-    options.run_timeout = harness::run_limit_for(s.steps, options);
-    run.result = harness::run_script(where.where(), s.steps, s.spec, {}, options);
+    run.result = harness::run_script(where.where(), s.steps, s.spec, {},
+                                     run_options_for(s.steps, o.timeout_ms));
     unreachable |= run.result.unreachable;
     if (auto death = where.died(!run.result.outcome.passed)) {
       if (run.result.outcome.passed) {

@@ -86,10 +86,8 @@ int run(const run_options_cli& o) {
     std::cerr << "tcpcheck run: --plan: " << error << '\n';
     return exit_usage;
   }
-  harness::run_options options;
-  if (o.timeout_ms) options.session.connect_timeout = duration(o.timeout_ms);
+  harness::run_options options = run_options_for(*s, o.timeout_ms);
   options.session.write_gap = duration(o.gap_ms);
-  options.run_timeout = harness::run_limit_for(*s, options);
 
   if (!peer_fits_role(*s, o.target, o.client, command_name)) return exit_usage;
   const bool serving = s->role == script_role::server;

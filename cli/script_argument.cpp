@@ -40,4 +40,11 @@ std::optional<framing_spec> script_framing(const script& s, const std::string& p
   return parse_spec_argument(text, std::cerr);
 }
 
+harness::run_options run_options_for(const script& s, unsigned timeout_ms) {
+  harness::run_options options;
+  if (timeout_ms) options.session.connect_timeout = duration(timeout_ms);
+  options.run_timeout = harness::run_limit_for(s, options);
+  return options;
+}
+
 } // namespace tcpcheck::cli

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "tcpcheck/framing_spec.hpp"
+#include "tcpcheck/harness/run.hpp"
 #include "tcpcheck/script.hpp"
 
 #include <optional>
@@ -24,5 +25,10 @@ bool plays_the_client(const script& s, const std::string& path, std::string_view
 /// script's `framing` line. On failure prints why and returns nullopt.
 std::optional<framing_spec> script_framing(const script& s, const std::string& path,
                                            const std::string& override, std::string_view command);
+
+/// The run options of `s` under `--timeout MS` (0 when not given): the
+/// connect timeout, and a run limit long enough for every wait of the
+/// script (harness::run_limit_for). `run` and `replay` use them.
+harness::run_options run_options_for(const script& s, unsigned timeout_ms);
 
 } // namespace tcpcheck::cli

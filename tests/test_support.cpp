@@ -127,11 +127,9 @@ bool contains(const byte_buffer& haystack, const byte_buffer& needle) {
 
 std::vector<check_case> with_scripts_made(std::vector<check_case> cases) {
   for (auto& c : cases) {
-    if (!c.make_steps) continue;
-    auto steps = c.make_steps();
-    if (!steps) throw std::invalid_argument("the script of '" + c.id + "' cannot be made");
-    c.steps = *std::move(steps);
-    c.make_steps = nullptr;
+    auto made = with_script_made(c);
+    if (!made) throw std::invalid_argument("the script of '" + c.id + "' cannot be made");
+    c = *std::move(made);
   }
   return cases;
 }

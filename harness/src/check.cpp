@@ -189,19 +189,13 @@ public:
     r.which = &listed;
     // A case whose script is made when it runs has it only meanwhile: the
     // result points at the listed case.
-    std::optional<check_case> made;
-    if (listed.make_steps) {
-      auto steps = listed.make_steps();
-      if (!steps) {
-        r.status = case_status::skipped;
-        r.summary = "its script cannot be made: the cut leaves a step needing what it removed";
-        return r;
-      }
-      made = listed;
-      made->make_steps = nullptr;
-      made->steps = *std::move(steps);
+    const std::optional<check_case> made = with_script_made(listed);
+    if (!made) {
+      r.status = case_status::skipped;
+      r.summary = "its script cannot be made: the cut leaves a step needing what it removed";
+      return r;
     }
-    const check_case& given = made ? *made : listed;
+    const check_case& given = *made;
     if (where_.serves_one_connection() && !fits_one_connection(given)) {
       r.status = case_status::skipped;
       r.summary = "it needs several conversations, and the server serves one "
@@ -346,6 +340,40 @@ private:
     return text;
   }
 
+  // The parallel batch, and what was seen while it ran.
+  struct burst {
+    batch b;
+    std::size_t spans = 0;   ///< conversations that received anything
+    std::size_t overlap = 0; ///< the most being answered at one moment
+    /// Connects that waited a SYN retransmit in this very batch.
+    std::size_t held_back = 0;
+    /// The kernel's count of full accept queues meanwhile, counted only
+    /// when this server's queue was seen full (the count covers every
+    /// listener on the host).
+    std::uint64_t overflows = 0;
+  };
+
+  burst run_burst(const check_case& c) {
+    // Each conversation's span (answered_span): a server that serves one
+    // client at a time answers the next only once the last is done, so no
+    // two spans overlap; timing alone cannot tell that apart from a slow
+    // client (a sanitizer build, a busy machine), overlap can.
+    std::vector<std::pair<clock::time_point, clock::time_point>> spans;
+    burst seen;
+    const auto overflows_before = listen_overflows();
+    full_queue_watch watch(where_.where());
+    seen.b = run_batch(c, c.count, c.count, options_.threads, [&](const run_result& r) {
+      if (const auto span = answered_span(r)) spans.push_back(*span);
+      seen.held_back += held_back_by_backlog(r.wire_log) ? 1 : 0;
+    });
+    const auto overflows_after = listen_overflows();
+    if (watch.stop() && overflows_before && overflows_after)
+      seen.overflows = *overflows_after - *overflows_before;
+    seen.spans = spans.size();
+    seen.overlap = most_at_once(std::move(spans));
+    return seen;
+  }
+
   attempt run_parallel(const check_case& c) {
     attempt a;
     // One conversation alone, the fastest of three: the yardstick.
@@ -359,35 +387,17 @@ private:
       }
       alone = std::min(alone, one.elapsed);
     }
-    // Each conversation's active span: from the first byte it received to
-    // the last. A server that serves one client at a time answers the next
-    // only once the last is done, so no two spans overlap; timing alone
-    // cannot tell that apart from a slow client (a sanitizer build, a busy
-    // machine), overlap can.
-    std::vector<std::pair<clock::time_point, clock::time_point>> spans;
-    std::size_t held_back = 0;
-    const auto overflows_before = listen_overflows();
-    full_queue_watch watch(where_.where());
-    const batch b = run_batch(c, c.count, c.count, options_.threads, [&](const run_result& r) {
-      if (const auto span = answered_span(r)) spans.push_back(*span);
-      held_back += held_back_by_backlog(r.wire_log) ? 1 : 0;
-    });
-    const auto overflows_after = listen_overflows();
-    const bool seen_full = watch.stop();
-    // The kernel's count covers every listener here: it counts only when
-    // this server's queue was seen full meanwhile.
-    const std::uint64_t overflows =
-        seen_full && overflows_before && overflows_after ? *overflows_after - *overflows_before : 0;
-    const std::size_t overlap = most_at_once(spans);
+    const burst seen = run_burst(c);
+    const batch& b = seen.b;
+    const std::size_t overlap = seen.overlap;
     const microseconds serial = alone * static_cast<long>(c.count);
     a.details.push_back(std::to_string(c.count) + " at once took " + ms_text(b.wall) +
                         "; one alone takes " + ms_text(alone) + " (" + ms_text(serial) + " for " +
                         std::to_string(c.count) + " in a row); at most " + std::to_string(overlap) +
                         " were being answered at the same moment");
-    const std::string overflow =
-        held_back || overflows ? backlog_overflow_text(c, held_back, overflows) : "";
-    // (held_back alone: connects that waited a SYN retransmit in this very
-    // batch; overflows only with this server's queue seen full.)
+    const std::string overflow = seen.held_back || seen.overflows
+                                     ? backlog_overflow_text(c, seen.held_back, seen.overflows)
+                                     : "";
     if (b.failures) {
       a.summary =
           std::to_string(b.failures) + " of " + std::to_string(c.count) +
@@ -414,7 +424,7 @@ private:
     // conversations too short to overlap, time alone a busy machine. (Two
     // are allowed to seem to overlap: the margin costs little, as a server
     // that serves clients side by side overlaps far more.)
-    if (spans.size() >= 4 && overlap <= 2 && b.wall * 2 >= serial) {
+    if (seen.spans >= 4 && overlap <= 2 && b.wall * 2 >= serial) {
       a.summary = "the server serializes clients: of " + std::to_string(c.count) +
                   " conversations started at once, it answered one at a time (" + ms_text(b.wall) +
                   " in all)";

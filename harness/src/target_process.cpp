@@ -315,12 +315,6 @@ private:
   std::thread thread_; // last: it starts once the rest is ready
 };
 
-// Runs `fork_and_exec` (whose child only execs or exits) on the fork thread.
-template <class Call>
-pid_t on_fork_thread(Call fork_and_exec) {
-  return fork_thread::instance().run(std::move(fork_and_exec));
-}
-
 } // namespace
 
 bool target_process::impl::launch(std::string& error) {
@@ -351,7 +345,8 @@ bool target_process::impl::launch(std::string& error) {
   }
   const pid_t parent = ::getpid();
   int fork_error = 0;
-  const pid_t child = on_fork_thread([&] {
+  // The child only execs or exits.
+  const pid_t child = fork_thread::instance().run([&] {
     const pid_t forked = ::fork();
     if (forked != 0) {
       fork_error = errno;

@@ -109,6 +109,10 @@ struct check_case {
 /// when they cannot be made).
 std::optional<script> case_script(const check_case& c);
 
+/// `c` with its script made, ready to run (`make_steps` cleared); nullopt
+/// when the script cannot be made.
+std::optional<check_case> with_script_made(check_case c);
+
 struct matrix_options {
   std::uint64_t seed = 1;         ///< the random plans' seeds derive from it
   std::size_t random_plans = 4;   ///< segmentation/random-1 ... -N

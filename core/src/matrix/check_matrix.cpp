@@ -386,6 +386,15 @@ std::optional<script> case_script(const check_case& c) {
   return c.steps;
 }
 
+std::optional<check_case> with_script_made(check_case c) {
+  if (!c.make_steps) return c;
+  auto steps = c.make_steps();
+  if (!steps) return std::nullopt;
+  c.steps = *std::move(steps);
+  c.make_steps = nullptr;
+  return c;
+}
+
 std::vector<check_case> generate_matrix(const script& baseline, const framing_spec& spec,
                                         const matrix_options& options) {
   if (baseline.role == script_role::server) return detail::client_matrix(baseline, spec, options);
