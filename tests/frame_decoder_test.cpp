@@ -819,6 +819,32 @@ TEST(FrameDecoder, GrowsItsBufferOnlyWithTheBytesThatArrived) {
   EXPECT_EQ(decoder.buffered(), 0u);
 }
 
+// Doubling would copy nearly the whole frame on its last step (a 1 GiB
+// frame held twice); once a quarter of a frame of known size is in, the
+// buffer takes the frame's size in one step, and never more.
+TEST(FrameDecoder, GivesAFrameOfKnownSizeItsSizeOnceAQuarterHasArrived) {
+  const std::size_t size = 400000;
+  frame_decoder decoder(spec_of("len:u32be,max=1M"));
+  std::error_code ec;
+  std::size_t frames = 0;
+  const auto on_frame = [&](const frame& f) { frames += f.payload.size() == size; };
+  const std::string wire = field(4, byte_order::big, size) + std::string(size, 'q');
+  std::size_t largest = 0, largest_early = 0;
+  {
+    const allocation_watch watch;
+    for (std::size_t at = 0; at < wire.size() && !ec; at += 4096) {
+      decoder.consume(as_bytes(wire).subspan(at, std::min<std::size_t>(4096, wire.size() - at)),
+                      on_frame, ec);
+      if (at < size / 8) largest_early = watch.largest();
+    }
+    largest = watch.largest();
+  }
+  EXPECT_FALSE(ec);
+  EXPECT_EQ(frames, 1u);
+  EXPECT_LT(largest_early, size / 2) << "reserved on the length field's say-so";
+  EXPECT_EQ(largest, size + 4) << "grown past the frame's size";
+}
+
 TEST(FrameDecoder, SkipsADiscardedLengthPrefixedFrameWithoutBufferingIt) {
   frame_decoder decoder(spec_of("len:u32be,max=1K,too-long=discard"));
   std::error_code ec;
@@ -1421,6 +1447,71 @@ TEST(FrameDecoder, LineCrlfFindsABareLineFeedAfterManyBlocksWhereverTheStreamIsC
   EXPECT_EQ(log.error.code, error::bare_line_feed);
   EXPECT_EQ(log.error.offset, bare);
   expect_same_at_every_cut(spec, stream, log);
+}
+
+} // namespace tcpcheck
+
+namespace tcpcheck {
+namespace {
+
+// Takes every frame's payload as its own buffer, noting where the payload
+// lay when it was handed out.
+byte_buffer buffer_of(const std::string& text) {
+  return byte_buffer(text.begin(), text.end());
+}
+
+struct taken_frame {
+  byte_buffer bytes;
+  const std::uint8_t* handed_at = nullptr;
+};
+
+std::vector<taken_frame> take_all(frame_decoder& decoder, const std::vector<std::string>& pieces) {
+  std::vector<taken_frame> taken;
+  std::error_code ec;
+  for (const auto& piece : pieces) {
+    decoder.consume(
+        as_bytes(piece),
+        [&](const frame& f) {
+          taken.push_back({decoder.take(f.payload), f.payload.data()});
+        },
+        ec);
+    EXPECT_FALSE(ec) << ec.message();
+  }
+  return taken;
+}
+
+} // namespace
+
+// A frame gathered across reads is handed over in the decoder's own buffer,
+// its header shifted off: a frame of the spec's max is held once, not twice.
+TEST(FrameDecoder, TakeGivesAwayTheBufferOfALargeFrameThatStraddledReads) {
+  frame_decoder decoder(spec_of("len:u32be,max=1M"));
+  const std::string payload(200000, 'x');
+  const std::string wire = field(4, byte_order::big, payload.size()) + payload;
+  const std::string small = field(4, byte_order::big, 3) + "end";
+
+  const auto taken = take_all(
+      decoder, {wire.substr(0, 70000), wire.substr(70000) + small.substr(0, 2), small.substr(2)});
+
+  ASSERT_EQ(taken.size(), 2u);
+  EXPECT_EQ(taken[0].bytes, buffer_of(payload));
+  // Handed out 4 bytes into the gathered buffer, which the frame now owns.
+  EXPECT_EQ(taken[0].handed_at - taken[0].bytes.data(), 4);
+  // The decoder goes on with the next frame, which straddled too.
+  EXPECT_EQ(taken[1].bytes, buffer_of("end"));
+  EXPECT_EQ(decoder.buffered(), 0u);
+}
+
+TEST(FrameDecoder, TakeCopiesSmallFramesAndFramesInTheInput) {
+  frame_decoder decoder(spec_of("line"));
+  const std::string long_line(100000, 'y');
+  const auto taken = take_all(decoder, {"a\nb", "c\n" + long_line + "\n"});
+  ASSERT_EQ(taken.size(), 3u);
+  EXPECT_EQ(taken[0].bytes, buffer_of("a"));
+  EXPECT_EQ(taken[1].bytes, buffer_of("bc"));
+  EXPECT_EQ(taken[2].bytes, buffer_of(long_line));
+  // A view into the input stays the input's: the frame is a copy.
+  EXPECT_NE(taken[2].bytes.data(), taken[2].handed_at);
 }
 
 } // namespace tcpcheck

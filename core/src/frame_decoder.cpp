@@ -13,6 +13,9 @@
 #include <algorithm>
 #include <bit>
 #include <cstdint>
+#include <cstring>
+#include <functional>
+#include <span>
 #include <string>
 #include <type_traits>
 
@@ -89,6 +92,50 @@ void frame_decoder::compact() {
   if (buffer_head_ == 0) return;
   buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(buffer_head_));
   buffer_head_ = 0;
+}
+
+// Doubling the buffer copies it whole on each step, and the last step may
+// come when nearly the whole frame is in: for a moment, the frame twice.
+// A frame whose size its header told (a length prefix, fixed:N) is given
+// its whole size instead once a quarter of it has arrived: the copy is then
+// of that quarter, and a length field's claim reserves nothing until the
+// bytes bear it out.
+void frame_decoder::reserve_for_frame(std::size_t holding) {
+  if (buffer_wants_ == 0 || buffer_.capacity() >= holding) return;
+  const bool size_known = spec_.kind == framing_kind::length_prefixed ||
+                          spec_.kind == framing_kind::varint || spec_.kind == framing_kind::fixed;
+  const std::size_t frame_size = buffer_.size() + buffer_wants_;
+  if (size_known && holding <= frame_size && holding >= frame_size / 4) buffer_.reserve(frame_size);
+}
+
+bool frame_decoder::in_buffer(byte_view part) const {
+  const std::less_equal<const std::uint8_t*> at_or_before;
+  return !part.empty() && at_or_before(buffer_.data(), part.data()) &&
+         at_or_before(part.data() + part.size(), buffer_.data() + buffer_.size());
+}
+
+byte_buffer frame_decoder::take(byte_view part) {
+  // Below this a copy costs less than the allocation the buffer would need
+  // again for the next straddling frame.
+  constexpr std::size_t give_away_from = std::size_t{64} << 10;
+  const auto copied = [&] { return byte_buffer(part.begin(), part.end()); };
+  if (part.size() < give_away_from || !in_buffer(part)) return copied();
+  // Other frames of the batch may lie in the buffer too (at the end of the
+  // stream): they must stay where they are.
+  const auto frames = std::span(batch_.frames).first(batch_.count);
+  if (std::count_if(frames.begin(), frames.end(),
+                    [&](const frame& f) { return in_buffer(f.payload); }) > 1)
+    return copied();
+  const auto from = static_cast<std::size_t>(part.data() - buffer_.data());
+  const std::size_t to = from + part.size();
+  byte_buffer given = std::move(buffer_);
+  // What follows the frame is still to be decoded: the decoder keeps it.
+  buffer_.assign(given.begin() + static_cast<std::ptrdiff_t>(std::max(to, buffer_head_)),
+                 given.end());
+  buffer_head_ = 0;
+  given.resize(to);
+  given.erase(given.begin(), given.begin() + static_cast<std::ptrdiff_t>(from));
+  return given;
 }
 
 void frame_decoder::emit(byte_view payload, std::uint64_t offset, std::uint64_t wire_size) {
@@ -205,7 +252,17 @@ std::size_t frame_decoder::extend_buffer(const Probe& probe, byte_view input,
   // geometrically so rescanning the buffer stays linear overall.
   std::size_t want = buffer_wants_ != 0 ? buffer_wants_ : std::max<std::size_t>(256, had);
   want = std::min({want, input.size(), buffer_cap_ > had ? buffer_cap_ - had : std::size_t{1}});
+  reserve_for_frame(had + want);
   buffer_.insert(buffer_.end(), input.begin(), input.begin() + static_cast<std::ptrdiff_t>(want));
+  // Growing geometrically does not help when the input comes in small
+  // reads (4 KiB from a socket): a line of megabytes would be rescanned
+  // from its start at each. A line ends only at a line feed, so new bytes
+  // without one, the line still within max, leave the answer need_more.
+  if (spec_.kind == framing_kind::line && buffer_.size() <= spec_.max &&
+      std::memchr(input.data(), '\n', want) == nullptr) {
+    buffer_wants_ = 0;
+    return want;
+  }
   const probe_result r = probe(buffer_.data(), buffer_.size(), false, false);
   buffer_wants_ = 0;
   switch (r.status) {

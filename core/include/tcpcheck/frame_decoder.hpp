@@ -66,6 +66,14 @@ public:
   /// Forgets all state, including a sticky error: ready for a new stream.
   void reset();
 
+  /// `part` (a piece of the payload of the frame being handed to on_frame)
+  /// as a buffer of its own. A large frame that straddled inputs was
+  /// gathered in the decoder's buffer: that buffer is given away rather
+  /// than copied, so a frame of the spec's max costs its size once, not
+  /// twice. Smaller frames, and views into the input, are copied. Call only
+  /// from on_frame; the frame's views are then no longer valid.
+  byte_buffer take(byte_view part);
+
   const framing_spec& spec() const noexcept { return spec_; }
   bool failed() const noexcept { return static_cast<bool>(error_.code); }
   /// The sticky error, with its offset and reason; empty while none.
@@ -74,6 +82,8 @@ public:
   std::uint64_t offset() const noexcept { return stream_offset_; }
   /// Bytes held for a frame that is not complete yet.
   std::size_t buffered() const noexcept { return buffer_.size() - buffer_head_; }
+  /// Those bytes (for telling what came before a stream broke off).
+  byte_view pending() const noexcept { return byte_view(buffer_).subspan(buffer_head_); }
   /// Frames skipped under too-long=discard.
   std::uint64_t discarded_frames() const noexcept { return discarded_; }
 
@@ -112,6 +122,8 @@ private:
   void start_discarding();
 
   void compact();
+  bool in_buffer(byte_view part) const;
+  void reserve_for_frame(std::size_t holding);
   void emit(byte_view payload, std::uint64_t offset, std::uint64_t wire_size);
   void fail(tcpcheck::error code, std::uint64_t offset, std::string reason);
   std::string too_long_reason(std::uint64_t value, std::uint64_t total) const;
