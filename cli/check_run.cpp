@@ -113,8 +113,10 @@ check_summary add_replays(harness::check_report& report, const std::string& scri
     ++summary.failures;
     summary.failed_ids.push_back(r.which->id);
     // A client's case is judged against the baseline run with it (and
-    // started by the check): it is replayed by the check, narrowed to it.
-    if (r.which->runner == case_runner::script && baseline.role == script_role::client) {
+    // started by the check), and `run` does not read as a slow reader: those
+    // are replayed by the check, narrowed to them.
+    if (r.which->runner == case_runner::script && baseline.role == script_role::client &&
+        !r.which->slow_reader) {
       const std::string path = files.write(*r.which);
       if (path.empty()) continue;
       report.script_file[i] = path;
@@ -162,6 +164,7 @@ check_summary run_check_command(const std::string& script_path, const script& ba
   options.run.session.write_gap = duration(settings.gap_ms);
   options.run.run_timeout = std::chrono::milliseconds(settings.case_timeout_ms);
   options.soak_time = std::chrono::milliseconds(settings.soak_time_ms);
+  options.memory_budget = memory_bytes(settings.memory_mib);
   progress_line progress(settings.progress, command);
   std::size_t failing = 0;
   options.progress = [&](const harness::case_result& r, std::size_t done, std::size_t total) {

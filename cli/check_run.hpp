@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "memory_option.hpp"
 #include "report_files.hpp"
 #include "target_argument.hpp"
 
@@ -25,6 +26,7 @@ struct check_settings {
   unsigned gap_ms = 1;
   unsigned case_timeout_ms = 60000;
   unsigned soak_time_ms = 5000;
+  unsigned memory_mib = default_memory_mib;
   std::string framing_override; ///< --framing, repeated in replay commands
   std::string out_dir;          ///< where failing cases' scripts go; empty: a new temporary one
   report_files reports;

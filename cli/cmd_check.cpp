@@ -85,7 +85,7 @@ int check(check_cli& o) {
   if (!peer_fits_role(*s, o.target, o.client, command)) return exit_usage;
   if (s->role == script_role::server) return check_client(o, *s, *spec);
   int exit = exit_ok;
-  auto target = choose_target(o.target, command, exit);
+  auto target = choose_target(o.target, command, exit, {}, if_not_listening::report_unreachable);
   if (!target) return exit;
   return run_check_command(o.script_path, *s, *spec, peer_of(*target), settings, std::cout).exit;
 }
@@ -159,6 +159,7 @@ command add_check(CLI::App& app) {
                   "Milliseconds one conversation may take in all, whatever its steps say")
       ->capture_default_str()
       ->check(CLI::Range(1u, 86400000u));
+  add_memory_option(*sub, s.memory_mib);
   sub->add_option("--gap", s.gap_ms, "Milliseconds between the writes of a cut send")
       ->capture_default_str()
       ->check(CLI::Range(0u, 60000u));

@@ -18,6 +18,7 @@
 #include "corpus_directory.hpp"
 #include "exit_codes.hpp"
 #include "input_file.hpp"
+#include "memory_option.hpp"
 #include "option_checks.hpp"
 #include "progress_line.hpp"
 #include "report_files.hpp"
@@ -47,6 +48,7 @@ struct fuzz_cli {
   unsigned timeout_ms = 0;
   unsigned hang_timeout_ms = 10000;
   unsigned quiet_ms = 25;
+  unsigned memory_mib = default_memory_mib;
   bool no_progress = false;
 };
 
@@ -252,7 +254,8 @@ int fuzz(fuzz_cli& o) {
   harness::spawn_options spawning;
   const auto channel = attach_coverage(o, spawning);
   int exit = exit_ok;
-  auto target = choose_target(o.target, this_command, exit, spawning);
+  auto target =
+      choose_target(o.target, this_command, exit, spawning, if_not_listening::report_unreachable);
   if (!target) return exit;
   harness::check_target& where = *target->checked;
 
@@ -261,6 +264,7 @@ int fuzz(fuzz_cli& o) {
   if (o.merge && o.max_time_option->count() == 0) o.max_seconds = 604800;
   o.options.max_time = std::chrono::seconds(o.max_seconds);
   o.options.hang_timeout = std::chrono::milliseconds(o.hang_timeout_ms);
+  o.options.memory_budget = memory_bytes(o.memory_mib);
   if (o.timeout_ms) o.options.run.session.connect_timeout = duration(o.timeout_ms);
   // A case is a seed mutated, with steps repeated or spliced in from
   // another seed: room for twice the longest seed's waits.
@@ -319,6 +323,7 @@ command add_fuzz(CLI::App& app) {
   sub->add_option("--jobs,-j", o->options.jobs, "Cases side by side")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
+  add_memory_option(*sub, o->memory_mib);
   sub->add_option("--dict", o->dictionary_path,
                   "A dictionary of words to insert (libFuzzer format: one \"word\" per line), "
                   "besides the script's own literals");

@@ -12,6 +12,7 @@
 #include "client_argument.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "memory_option.hpp"
 #include "option_checks.hpp"
 #include "report_files.hpp"
 #include "script_argument.hpp"
@@ -31,6 +32,7 @@ struct run_options_cli {
   std::uint64_t seed = 1;
   unsigned timeout_ms = 0;
   unsigned gap_ms = 1;
+  unsigned memory_mib = default_memory_mib;
   report_files reports;
   bool verbose = false;
 };
@@ -86,7 +88,8 @@ int run(const run_options_cli& o) {
     std::cerr << "tcpcheck run: --plan: " << error << '\n';
     return exit_usage;
   }
-  harness::run_options options = run_options_for(*s, o.timeout_ms);
+  harness::run_options options =
+      harness::within_budget(run_options_for(*s, o.timeout_ms), memory_bytes(o.memory_mib), 1);
   options.session.write_gap = duration(o.gap_ms);
 
   if (!peer_fits_role(*s, o.target, o.client, command_name)) return exit_usage;
@@ -94,7 +97,8 @@ int run(const run_options_cli& o) {
   if (serving) return run_against_client(o, *s, *spec, *plan, options);
 
   int exit = exit_ok;
-  const auto chosen = choose_target(o.target, command_name, exit);
+  const auto chosen =
+      choose_target(o.target, command_name, exit, {}, if_not_listening::report_unreachable);
   if (!chosen) return exit;
 
   harness::run_report report;
@@ -149,6 +153,7 @@ command add_run(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0u, 60000u));
   add_report_options(*sub, o->reports, "the verdict, every step and the wire log");
+  add_memory_option(*sub, o->memory_mib);
   sub->add_flag("--verbose,-v", o->verbose, "Show every step and the wire log");
   sub->footer("Exit codes: 0 passed, 1 the server (or client) failed a check, 2 bad usage, "
               "script or spec, 3 the target could not be reached (or --listen could not listen).");

@@ -44,7 +44,8 @@ std::string chosen_target::replay_arguments() const {
 }
 
 std::optional<chosen_target> choose_target(const target_arguments& a, std::string_view command,
-                                           int& exit, harness::spawn_options options) {
+                                           int& exit, harness::spawn_options options,
+                                           if_not_listening policy) {
   std::string error;
   if (a.target.empty() == a.spawn.empty()) {
     std::cerr << command << ": give the server with --target HOST:PORT or --spawn \"CMD {port}\"\n";
@@ -76,7 +77,11 @@ std::optional<chosen_target> choose_target(const target_arguments& a, std::strin
   if (!chosen.process->start(error)) {
     std::cerr << command << ": --spawn: " << error << '\n';
     exit = exit_io_error;
-    return std::nullopt;
+    if (policy == if_not_listening::give_up) return std::nullopt;
+    // Nothing listens there: the command's reports say so.
+    chosen.where = chosen.process->where();
+    chosen.checked = std::make_unique<harness::fixed_target>(chosen.where);
+    return chosen;
   }
   chosen.where = chosen.process->where();
   chosen.checked = std::make_unique<harness::spawned_target>(*chosen.process);

@@ -38,6 +38,14 @@ struct chosen_target {
   std::string replay_arguments() const;
 };
 
+/// What to do when a spawned server does not start listening.
+enum class if_not_listening {
+  give_up, ///< print why, set exit 3, choose nothing
+  /// Print why, and choose its address all the same: the command runs,
+  /// finds the target unreachable and says so in its reports (exit 3).
+  report_unreachable,
+};
+
 /// Parses the target, or starts the spawned server and waits until it
 /// listens. On failure prints why (prefixed with `command`) and sets
 /// `exit` (2: bad arguments, 3: the server could not be started).
@@ -45,6 +53,7 @@ struct chosen_target {
 /// a hook before each start); its startup timeout comes from `arguments`.
 std::optional<chosen_target> choose_target(const target_arguments& arguments,
                                            std::string_view command, int& exit,
-                                           harness::spawn_options spawning = {});
+                                           harness::spawn_options spawning = {},
+                                           if_not_listening policy = if_not_listening::give_up);
 
 } // namespace tcpcheck::cli

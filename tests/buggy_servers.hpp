@@ -19,6 +19,10 @@
 //   never_answers             accepts, reads and drops, never writes
 //   silent_after_two          hello to its first two connections, then as
 //                             never_answers (a server whose workers run out)
+//   ignores_short_send        hello, read correctly, but each answer goes out
+//                             with one non-blocking send() whose count is
+//                             ignored: what the socket buffer has no room for
+//                             is lost (the "partial send")
 //
 // Every server binds 127.0.0.1 on a free port. stop() is idempotent and
 // bounded: every blocking wait also watches a wake-up pipe, and every send
@@ -41,6 +45,7 @@ enum class server_bug {
   dies_on_reset,
   never_answers,
   silent_after_two, ///< serves the hello protocol to two connections, then never answers
+  ignores_short_send,
 };
 
 class buggy_server {

@@ -307,11 +307,14 @@ TEST(CheckMatrix, RunnerCasesCountWhatTheOptionsSay) {
   EXPECT_EQ(latency.steps, s);
 }
 
+// (The slow reader's script holds megabytes, more than a script file may:
+// it is never written; the check replays it, narrowed to it.)
 TEST(CheckMatrix, EveryGeneratedScriptRoundTripsThroughItsText) {
   for (const std::string_view text : {hello_text, two_clients_text}) {
     const script s = script_of(text);
     for (const auto& c : matrix_of(s)) {
-      if (c.runner != case_runner::script || c.area == check_area::segmentation) continue;
+      if (c.runner != case_runner::script || c.area == check_area::segmentation || c.slow_reader)
+        continue;
       script_error error;
       const auto again = parse_script(to_string(c.steps), error);
       ASSERT_TRUE(again) << c.id << ": " << error.to_string(c.id) << "\n" << to_string(c.steps);
@@ -605,11 +608,11 @@ TEST(CheckMatrix, BoundaryCasesSendEachBoundaryFrameAfterTheServersOpening) {
 // after the frame the rest of main's conversation must pass as written.
 TEST(CheckMatrix, ASpecThatDiscardsTooLongFramesGetsARecoveryCase) {
   const script s = script_of(hello_text);
-  EXPECT_FALSE(has_case(generate_matrix(s, spec_of("line,max=64"), {}),
-                        "boundary/too-long-recovery"));
+  EXPECT_FALSE(
+      has_case(generate_matrix(s, spec_of("line,max=64"), {}), "boundary/too-long-recovery"));
 
-  const auto cases = test::with_scripts_made(
-      generate_matrix(s, spec_of("line,max=64,too-long=discard"), {}));
+  const auto cases =
+      test::with_scripts_made(generate_matrix(s, spec_of("line,max=64,too-long=discard"), {}));
   const check_case& c = find_case(cases, "boundary/too-long-recovery");
   const auto steps = before_probe(c.steps, s);
   ASSERT_EQ(steps.size(), s.steps.size() + 1);
@@ -619,6 +622,55 @@ TEST(CheckMatrix, ASpecThatDiscardsTooLongFramesGetsARecoveryCase) {
   EXPECT_EQ(sent_text(steps[1]).size(), 66u); // 65 bytes and the delimiter
   for (std::size_t i = 1; i < s.steps.size(); ++i)
     EXPECT_EQ(steps[i + 1], comparable(s.steps[i])) << i;
+}
+
+// The partial send from the server's side: main's echo ("alice" answered
+// "Hello, alice") grown to fill frames of the spec's max and written until
+// the answers reach 8 MiB, each answer expected in turn, then the probe.
+TEST(CheckMatrix, AnEchoOnMainGetsASlowReaderCaseThatFillsTheSpecsMax) {
+  const script s = script_of(two_clients_text);
+  const auto cases = test::with_scripts_made(generate_matrix(s, spec_of("line,max=64K"), {}));
+  const check_case& c = find_case(cases, "boundary/slow-reader");
+  EXPECT_TRUE(c.slow_reader);
+  EXPECT_EQ(c.area, check_area::boundary);
+
+  const std::size_t before = 5;                       // main's greeting and b's exchange
+  const std::size_t grown = 65536 - 7 - 64;           // "Hello, " and a margin within max
+  const std::size_t times = (8u << 20) / (grown + 7); // answers of 8 MiB in all
+  ASSERT_GE(c.steps.steps.size(), before + 2 * times + 1);
+  for (std::size_t i = 0; i < before; ++i)
+    EXPECT_EQ(comparable(c.steps.steps[i]), comparable(s.steps[i])) << i;
+  for (std::size_t i = 0; i < times; ++i) {
+    const script_step& send = c.steps.steps[before + i];
+    ASSERT_EQ(send.what, step_kind::send) << i;
+    EXPECT_EQ(send.connection, "main");
+    const std::string text = sent_text(send);
+    EXPECT_EQ(text.size(), grown);
+    EXPECT_EQ(text.find('\n'), std::string::npos);
+    const script_step& expect = c.steps.steps[before + times + i];
+    ASSERT_EQ(expect.what, step_kind::expect) << i;
+    ASSERT_EQ(kinds_of(expect), (std::vector<expect_kind>{expect_kind::exact, expect_kind::close,
+                                                          expect_kind::reset}));
+    const auto answer = literal_payload(expect.alternatives[0].text);
+    ASSERT_TRUE(answer);
+    EXPECT_EQ(std::string(as_text(*answer)), "Hello, " + text);
+    EXPECT_GE(expect.within.value_or(duration{0}), duration{5000});
+  }
+  // Then the probe, on connections of its own.
+  const script_step& after = c.steps.steps[before + 2 * times];
+  EXPECT_NE(after.connection, "main");
+  EXPECT_NE(after.connection, "b");
+}
+
+TEST(CheckMatrix, NoSlowReaderCaseWithoutAnEchoOrRoomToGrowIt) {
+  // hello_text's answer is a regex; raw has no frames to repeat; max=1K
+  // leaves too little room.
+  EXPECT_FALSE(has_case(generate_matrix(script_of(hello_text), spec_of("line"), {}),
+                        "boundary/slow-reader"));
+  const script s = script_of(two_clients_text);
+  EXPECT_TRUE(has_case(generate_matrix(s, spec_of("line"), {}), "boundary/slow-reader"));
+  EXPECT_FALSE(has_case(generate_matrix(s, spec_of("raw"), {}), "boundary/slow-reader"));
+  EXPECT_FALSE(has_case(generate_matrix(s, spec_of("line,max=1K"), {}), "boundary/slow-reader"));
 }
 
 TEST(CheckMatrix, BoundaryCasesAllowWhatTheBadFramePolicySays) {

@@ -610,6 +610,83 @@ TEST(RunCheck, AResetFaultCatchesAServerThatDiesOnAReset) {
   EXPECT_TRUE(server.dead());
 }
 
+// The partial send: answers of 8 MiB read slowly. A server that sends each
+// answer once without waiting for room loses what its buffer did not take;
+// the same conversation served correctly passes.
+TEST(RunCheck, ASlowReaderCatchesAServerThatIgnoresAShortSend) {
+  const check_setup setup(hello_text, {"boundary/slow-reader"});
+  ASSERT_EQ(setup.selected.size(), 1u);
+  {
+    buggy_server server(server_bug::ignores_short_send);
+    fixed_target where(loopback(server.port()));
+    const check_outcome o = setup.run(where);
+    EXPECT_EQ(o.baseline.status, case_status::pass) << o.baseline.summary;
+    ASSERT_EQ(o.results.size(), 1u);
+    EXPECT_EQ(o.results[0].status, case_status::fail) << o.results[0].summary;
+    ASSERT_TRUE(o.results[0].failed_run);
+    EXPECT_NE(o.results[0].failed_run->outcome.got.find("bytes of an unfinished frame"),
+              std::string::npos)
+        << o.results[0].failed_run->outcome.got;
+  }
+  // Hello served right (its bug needs a client's reset, which this case
+  // never sends).
+  buggy_server correct(server_bug::dies_on_reset);
+  fixed_target where(loopback(correct.port()));
+  const check_outcome o = setup.run(where);
+  ASSERT_EQ(o.results.size(), 1u);
+  EXPECT_EQ(o.results[0].status, case_status::pass) << o.results[0].summary;
+  EXPECT_FALSE(correct.dead());
+}
+
+// A server that answers "go" with 2,000 lines of 100 bytes at once, then
+// "done": what a script that pauses holds of its reply before taking it.
+std::vector<std::string> burst_server() {
+  return {"python3", "-c",
+          "import socket, sys, threading\n"
+          "def serve(c):\n"
+          "    try:\n"
+          "        c.sendall(b'Welcome!\\n')\n"
+          "        c.makefile('rb').readline()\n"
+          "        c.sendall(b''.join(b'%099d\\n' % i for i in range(2000)) + b'done\\n')\n"
+          "        c.recv(1)\n"
+          "    except OSError:\n"
+          "        pass\n"
+          "    c.close()\n"
+          "s = socket.socket()\n"
+          "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+          "s.bind(('127.0.0.1', int(sys.argv[1])))\n"
+          "s.listen(16)\n"
+          "while True:\n"
+          "    c, _ = s.accept()\n"
+          "    threading.Thread(target=serve, args=(c,), daemon=True).start()\n",
+          "{port}"};
+}
+
+// The cases side by side share the memory budget: with 1 MiB for 4 jobs,
+// each conversation may hold 64 KiB ahead of its script, which the
+// 200 KB burst exceeds; the default budget holds it.
+TEST(RunCheck, TheCasesSideBySideShareTheMemoryBudget) {
+  target_process process(burst_server());
+  std::string error;
+  ASSERT_TRUE(process.start(error)) << error;
+  fixed_target where(process.where()); // cases side by side, unlike a spawned target
+  const check_setup setup("framing line\ntimeout 2s\n"
+                          "expect \"Welcome!\"\nsend \"go\"\nsleep 500ms\n"
+                          "expect any 2000\nexpect \"done\"\nclose\n",
+                          {"segmentation/whole"});
+  check_options options = quick_check();
+
+  const check_outcome roomy = setup.run(where, options);
+  EXPECT_EQ(roomy.baseline.status, case_status::pass) << roomy.baseline.summary;
+
+  options.memory_budget = 1u << 20;
+  const check_outcome tight = setup.run(where, options);
+  EXPECT_EQ(tight.baseline.status, case_status::fail);
+  EXPECT_NE(tight.baseline.summary.find("more than 65536 bytes ahead of the script"),
+            std::string::npos)
+      << tight.baseline.summary;
+}
+
 // ---------------------------------------------------------------------------
 // The baseline gate
 
@@ -749,6 +826,12 @@ std::vector<std::string> one_connection_greeting_server() {
           "{port}"};
 }
 
+// The boundary cases whose lines of a megabyte or more crash the servers
+// below.
+bool crashes_it(const case_result& r) {
+  return r.which->id == "boundary/long-frame" || r.which->id == "boundary/slow-reader";
+}
+
 // Against a server that serves one connection and exits, the check starts
 // it again for each case instead of calling every case a death, narrows the
 // cases that go on to a fresh conversation, skips those that need several,
@@ -768,7 +851,7 @@ TEST(RunCheck, AServerThatServesOneConnectionIsStartedAgainForEachCase) {
   std::size_t narrowed = 0;
   for (const auto& r : o.results) {
     SCOPED_TRACE(r.which->id + ": " + r.summary);
-    if (r.which->id == "boundary/long-frame") {
+    if (crashes_it(r)) {
       EXPECT_EQ(r.status, case_status::fail);
       ASSERT_TRUE(r.death);
       EXPECT_EQ(r.death->how, "killed by signal 11 (SIGSEGV)");
@@ -797,7 +880,7 @@ TEST(RunCheck, AServerThatServesOneConnectionIsStartedAgainForEachCase) {
   report::write_human(human, doc, {});
   EXPECT_TRUE(contains(human.str(), "serves one connection and exits")) << human.str();
   const report::counts n = report::count(doc.cases);
-  EXPECT_EQ(n.fail, 1u);
+  EXPECT_EQ(n.fail, 2u); // long-frame, slow-reader
   EXPECT_EQ(n.not_run, 0u);
   EXPECT_GE(n.skipped, 3u); // parallel, stalled-peer, soak, latency
   std::ostringstream json_text, junit;
@@ -826,7 +909,7 @@ TEST(RunCheck, ASpawnedServersDeathIsPinnedOnTheCaseThatKilledIt) {
 
   EXPECT_EQ(o.baseline.status, case_status::pass) << o.baseline.summary;
   for (const auto& r : o.results) {
-    if (r.which->id == "boundary/long-frame") {
+    if (crashes_it(r)) {
       EXPECT_EQ(r.status, case_status::fail) << r.summary;
       ASSERT_TRUE(r.death) << r.summary;
       EXPECT_EQ(r.death->how, "killed by signal 11 (SIGSEGV)");

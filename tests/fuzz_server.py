@@ -6,6 +6,10 @@
   fuzz_server.py ... --expect-none --expect-delays -- ARGS
       no findings, and at least one apparent hang found to be a delay
       (answered when replayed with longer timeouts)
+  fuzz_server.py ... --expect-none --within SECONDS --no-delays -- ARGS
+      no findings, over within SECONDS by the report's clock, and no apparent
+      hang called a delay (a confirmation cut short at --max-time proves
+      nothing either way)
   fuzz_server.py ... --expect KIND [--expect KIND ...] [--most-sends N] -- ARGS
       exit code 1; a finding of each KIND ("died", "hang", ...), each
       minimized to at most N sends (default 2), each replayed with
@@ -31,6 +35,8 @@ def main() -> int:
     group.add_argument("--expect", action="append", metavar="KIND")
     parser.add_argument("--most-sends", type=int, default=2)
     parser.add_argument("--expect-delays", action="store_true")
+    parser.add_argument("--no-delays", action="store_true")
+    parser.add_argument("--within", type=float, metavar="SECONDS")
     parser.add_argument("rest", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     extra = args.rest[1:] if args.rest[:1] == ["--"] else args.rest
@@ -61,6 +67,10 @@ def main() -> int:
                     problems.append(f"{f['signature']}: not confirmed")
                 # The written script reproduces the finding on a fresh server.
                 problems += replay_fails(args.tcpcheck, f, args.spawn)
+        if args.no_delays and report["fuzz"]["delays"] > 0:
+            problems.append(f"{report['fuzz']['delays']} apparent hangs called delays")
+        if args.within is not None and report["fuzz"]["elapsed_ms"] > args.within * 1000:
+            problems.append(f"took {report['fuzz']['elapsed_ms']} ms, more than {args.within} s")
         if args.expect_delays and report["fuzz"]["delays"] < 1:
             problems.append("no apparent hang was found to be a delay: "
                             f"{report['fuzz']['delays']} delays")

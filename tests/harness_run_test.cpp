@@ -190,6 +190,93 @@ private:
   int fd_ = -1;
 };
 
+// A server for one connection that says "bye" and closes at once: what
+// the client writes after that reaches a socket that is gone, and the
+// server's kernel answers with a reset.
+class bye_server {
+public:
+  bye_server() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof address;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<const sockaddr*>(&address), size) != 0 ||
+        ::listen(fd_, 1) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size) != 0)
+      throw std::runtime_error("bye_server: cannot listen");
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] {
+      const int client = ::accept(fd_, nullptr, nullptr);
+      if (client < 0) return;
+      (void)::send(client, "bye\n", 4, MSG_NOSIGNAL);
+      ::close(client);
+    });
+  }
+  ~bye_server() {
+    ::shutdown(fd_, SHUT_RDWR); // wakes an accept still waiting
+    thread_.join();
+    ::close(fd_);
+  }
+  bye_server(const bye_server&) = delete;
+  bye_server& operator=(const bye_server&) = delete;
+  std::uint16_t port() const { return port_; }
+
+private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+TEST(KeepPayload, CutsBytesFirstOnesFirstAndKeepsEveryEventAndSize) {
+  run_result r;
+  for (int i = 0; i < 3; ++i) {
+    wire_event e;
+    e.what = wire_event::kind::read;
+    e.bytes.assign(40000, 'r');
+    e.size = e.bytes.size();
+    r.wire_log.push_back(e);
+    transcript_entry t;
+    t.what = transcript_entry::kind::received_frame;
+    t.bytes.assign(40000, 't');
+    r.outcome.transcript.push_back(t);
+  }
+
+  keep_payload(r, 64000, "a test's share");
+
+  ASSERT_EQ(r.wire_log.size(), 3u);
+  EXPECT_EQ(r.wire_log[0].bytes.size(), 40000u);
+  EXPECT_EQ(r.wire_log[1].bytes.size(), 24000u);
+  EXPECT_EQ(r.wire_log[2].bytes.size(), 0u);
+  for (const auto& e : r.wire_log)
+    EXPECT_EQ(e.size, 40000u); // what was read, kept or not
+  ASSERT_EQ(r.outcome.transcript.size(), 3u);
+  EXPECT_EQ(r.outcome.transcript[1].bytes.size(), 24000u);
+  EXPECT_EQ(r.outcome.transcript[0].text, "");
+  EXPECT_EQ(r.outcome.transcript[1].text, "16000 more bytes not kept (a test's share)");
+  EXPECT_EQ(r.outcome.transcript[2].text, "40000 more bytes not kept (a test's share)");
+}
+
+TEST(PeerReset, AResetAfterTheFinIsSeenAndTheCloseBeforeItStillHolds) {
+  bye_server server;
+  // The sleep lets the reset arrive before the step that expects it.
+  const script s = parse("framing line\ntimeout 2s\nexpect \"bye\"\nexpect close\n"
+                         "send \"late\"\nsleep 200ms\nexpect reset\n");
+
+  const run_result r = run_script(loopback(server.port()), s, spec_of(s), {}, quick());
+
+  EXPECT_TRUE(r.outcome.passed) << to_string(r.outcome);
+  const auto fin = std::find_if(r.wire_log.begin(), r.wire_log.end(), [](const wire_event& e) {
+    return e.what == wire_event::kind::peer_fin;
+  });
+  ASSERT_NE(fin, r.wire_log.end());
+  const auto rst = std::find_if(fin, r.wire_log.end(), [](const wire_event& e) {
+    return e.what == wire_event::kind::peer_rst;
+  });
+  ASSERT_NE(rst, r.wire_log.end()) << "the reset after the FIN went unseen";
+  EXPECT_TRUE(rst->text.starts_with("after its FIN")) << rst->text;
+}
+
 // ---------------------------------------------------------------------------
 // The corpus scripts pass against their reference servers, under every plan
 

@@ -21,7 +21,7 @@ namespace {
 struct scripted_peer {
   std::size_t read_size = 4096;     // most bytes one read hands over
   std::error_code connect_error;    // refuse the connection
-  std::error_code write_error;      // fail every write
+  std::error_code write_error;      // fail every write (and end the stream, as a socket does)
   std::vector<std::string> written; // what the client wrote, one entry per write
   std::deque<std::string> greeting; // sent on connect
   std::function<std::string(const std::string&)> answer; // reply to one line
@@ -62,6 +62,10 @@ public:
         if (peer_.close_after_answers) ending_ = asio::error::make_error_code(asio::error::eof);
         if (peer_.reset_after_answers) ending_ = std::make_error_code(std::errc::connection_reset);
       }
+    } else {
+      // The reset that failed the write ends the read side too; the write
+      // took its error, so the reader sees the end of the stream.
+      ending_ = asio::error::make_error_code(asio::error::eof);
     }
     post_([done = std::move(done), ec = peer_.write_error] { done(ec); });
     deliver();

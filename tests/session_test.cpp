@@ -222,7 +222,10 @@ private:
       break;
     case session_action::kind::write:
       if (fail_writes) {
+        // As a socket: the write fails because the peer reset, which its
+        // read side then reports too, after what came before it.
         session_.on_write_failed(c, *fail_writes);
+        reset(c);
         break;
       }
       server_receives(c, a.bytes);
@@ -905,6 +908,20 @@ TEST(SessionExpect, AnyFailsAsAnEarlyCloseWhenTheServerClosesBeforeItsFrames) {
   EXPECT_EQ(v.reason, "the server closed the connection");
 }
 
+TEST(SessionExpect, AResetAfterTheCloseLeavesTheCloseThatCameFirst) {
+  // FIN, then RST (for data written after the FIN), both while the script
+  // sleeps: the close it then expects did happen, and so did the reset.
+  conversation c("sleep 1s\nexpect close\nexpect reset\n", "line", "whole", server_model{});
+  c.run();
+  c.peer.close(0);
+  c.peer.reset(0);
+  c.run();
+  c.peer.fire_last_timer(); // the sleep ends
+  const verdict& v = c.run();
+  ASSERT_TRUE(c.s.finished());
+  EXPECT_TRUE(v.passed) << to_string(v);
+}
+
 TEST(SessionExpect, ClosePassesWhenTheServerClosesWithoutAFrame) {
   server_model quits;
   quits.on_frame = [](fake_peer& p, std::size_t c, const std::string&) { p.close(c); };
@@ -1091,6 +1108,19 @@ TEST(SessionFailure, ATimeoutNamesTheStepAndWhatCame) {
   EXPECT_EQ(v.got, "nothing within 2s");
 }
 
+TEST(SessionFailure, AResetShowsTheBytesOfTheFrameItCutShort) {
+  // Under raw framing the whole stream is one frame until its end: bytes
+  // before a reset were hidden behind "a reset (RST)".
+  conversation c("expect \"hello\"\n", "raw", "whole", server_model{});
+  c.run();
+  c.peer.reply_raw(0, "hel");
+  c.peer.reset(0);
+  const verdict& v = c.run();
+  ASSERT_TRUE(c.s.finished());
+  EXPECT_FALSE(v.passed);
+  EXPECT_EQ(v.got, "a reset (RST) after 3 bytes of an unfinished frame: \"hel\"");
+}
+
 TEST(SessionFailure, ATimeoutCountsTheBytesOfAnUnfinishedFrame) {
   conversation c("expect \"Hello\"\n");
   c.run();
@@ -1103,7 +1133,7 @@ TEST(SessionFailure, ATimeoutCountsTheBytesOfAnUnfinishedFrame) {
   const verdict& v = c.s.result();
   ASSERT_TRUE(c.s.finished());
   EXPECT_EQ(v.reason, "timed out");
-  EXPECT_EQ(v.got, "nothing within 5s (3 bytes of an unfinished frame)");
+  EXPECT_EQ(v.got, "nothing within 5s, only 3 bytes of an unfinished frame: \"Hel\"");
 }
 
 TEST(SessionFailure, TheServerClosingEarlyFailsTheStep) {
@@ -1155,15 +1185,15 @@ TEST(SessionFailure, MoreUnreadBytesThanTheLimitFailTheRun) {
   c.peer.reply(0, "87654321");
   c.peer.reply(0, "12");
   c.run();
-  EXPECT_FALSE(c.s.finished()) << "18 unread bytes are within the limit, 10 and a frame of max=8";
+  EXPECT_FALSE(c.s.finished()) << "18 unread bytes are within the limit, 10 besides one frame";
   c.peer.reply(0, "x");
   const verdict& v = c.run();
   ASSERT_TRUE(c.s.finished());
   EXPECT_FALSE(v.passed);
   EXPECT_EQ(v.line, 2u);
   EXPECT_EQ(v.got, "19 bytes not yet expected");
-  EXPECT_EQ(v.reason, "the server sent more than 18 bytes ahead of the script (10, and room for a "
-                      "frame of the spec's max=8)");
+  EXPECT_EQ(v.reason, "the server sent more than 10 bytes ahead of the script (besides one frame, "
+                      "which may be as large as the spec's max=8)");
 }
 
 TEST(SessionFailure, AFrameTheSpecAllowsIsJudgedHoweverLargeTheUnreadBound) {
@@ -1182,6 +1212,27 @@ TEST(SessionFailure, AFrameTheSpecAllowsIsJudgedHoweverLargeTheUnreadBound) {
     ASSERT_TRUE(c.s.finished());
     EXPECT_TRUE(v.passed) << v.reason;
   }
+}
+
+TEST(SessionFailure, SmallFramesMeetTheBoundHoweverLargeTheSpecsMax) {
+  // The room for one frame of the spec's max is not room for many small
+  // ones: under a memory budget's share, 8 MiB of max would let each
+  // session hold 8 MiB of a flood.
+  session_options options;
+  options.most_unread_bytes = 10;
+  conversation c("expect \"first\"\nsleep 1s\nexpect any 4\n", "line,max=1000", "whole", {},
+                 options);
+  c.run();
+  c.peer.reply(0, "first");
+  for (int i = 0; i < 3; ++i)
+    c.peer.reply(0, "12345");
+  c.run();
+  EXPECT_FALSE(c.s.finished()) << "15 bytes: 10 besides one frame";
+  c.peer.reply(0, "12345");
+  const verdict& v = c.run();
+  ASSERT_TRUE(c.s.finished());
+  EXPECT_FALSE(v.passed);
+  EXPECT_EQ(v.got, "20 bytes not yet expected");
 }
 
 TEST(SessionFailure, FramesTheScriptWaitsForDoNotCountAgainstTheBound) {
@@ -1443,6 +1494,17 @@ TEST(SessionConnections, AFailedWriteOnAConnectionWithNoStepsLeftChangesNothing)
   c.peer.run();
   ASSERT_TRUE(c.s.finished());
   EXPECT_TRUE(c.s.result().passed) << to_string(c.s.result());
+}
+
+TEST(SessionConnections, AFailedWriteLetsTheFramesThatCameBeforeItBeJudged) {
+  // The server answered "err" and reset before reading the send: its answer
+  // is judged first, then the reset the script expects.
+  conversation c("expect \"hi\"\nsend \"x\"\nexpect \"err\"\nexpect reset\n", "line", "whole",
+                 answering({}, {"hi", "err"}));
+  c.peer.fail_writes = "connection reset by peer";
+  const verdict& v = c.run();
+  ASSERT_TRUE(c.s.finished());
+  EXPECT_TRUE(v.passed) << to_string(v);
 }
 
 TEST(SessionConnections, AFailedWriteStillFailsWhenTheNextExpectWantsAFrame) {

@@ -180,9 +180,11 @@ class runner {
 public:
   /// Narrowed cases are kept in `narrowed`, whose elements do not move:
   /// their results point at them.
+  /// `jobs` cases run side by side.
   runner(const framing_spec& spec, check_target& where, const check_options& options,
-         std::deque<check_case>& narrowed)
-      : spec_(spec), where_(where), options_(options), narrowed_(narrowed) {}
+         std::size_t jobs, std::deque<check_case>& narrowed)
+      : spec_(spec), where_(where), options_(options), side_by_side_(shared_by(jobs)),
+        narrowed_(narrowed) {}
 
   case_result run(const check_case& listed) {
     case_result r;
@@ -246,6 +248,7 @@ public:
         r.summary = std::move(a.summary);
         r.details = std::move(a.details);
         r.failed_run = std::move(a.failed_run);
+        if (r.failed_run) keep_within_share(*r.failed_run);
       }
     }
     if (r.status == case_status::fail && r.attempts > 1)
@@ -274,8 +277,9 @@ private:
 
   attempt run_script_case(const check_case& c) {
     attempt a;
-    run_options options = options_.run;
+    run_options options = side_by_side_;
     if (c.write_gap) options.session.write_gap = *c.write_gap;
+    if (c.slow_reader) options.read_pause = std::chrono::microseconds(250);
     played_case played = where_.play(c, c.spec ? *c.spec : spec_, options);
     a.passed = played.result.outcome.passed;
     a.details = std::move(played.details);
@@ -311,7 +315,7 @@ private:
     std::atomic<bool> stop{false};
     const auto started = clock::now();
     run_many(
-        where_.where(), c.steps, spec_, c.plan, count, threads, options_.run,
+        where_.where(), c.steps, spec_, c.plan, count, threads, shared_by(at_once),
         [&](std::size_t, run_result r) {
           std::lock_guard lock(mutex);
           ++b.ran;
@@ -555,9 +559,27 @@ private:
     return true;
   }
 
+  // Every failing case keeps its run for the reports. Against a server
+  // that fails them all with floods, 70 runs of a megabyte of wire log
+  // each, and reports of them, would outgrow the memory budget: the first
+  // failures keep what their run kept, later ones 64 KiB of payload each
+  // (their events and sizes all kept, the bytes cut, as the report says).
+  void keep_within_share(run_result& failed) {
+    constexpr std::size_t kept_whole = 8, later_bytes = std::size_t{64} << 10;
+    if (failures_kept_++ < kept_whole) return;
+    keep_payload(failed, later_bytes, "a later failure's share of the report");
+  }
+
+  // The limits of one of `sessions` conversations running at once.
+  run_options shared_by(std::size_t sessions) const {
+    return within_budget(options_.run, options_.memory_budget, sessions);
+  }
+
   const framing_spec& spec_;
   check_target& where_;
   const check_options& options_;
+  const run_options side_by_side_; // a script case's limits: one of `jobs` sessions
+  std::atomic<std::size_t> failures_kept_{0};
   std::deque<check_case>& narrowed_;
   std::mutex narrowed_mutex_;
 };
@@ -652,7 +674,8 @@ check_outcome run_check(const check_case& baseline, const std::vector<check_case
     out.results[i].which = &cases[i];
   out.resources_before = where.sample();
 
-  runner run(spec, where, options, out.narrowed);
+  const std::size_t jobs = where.one_at_a_time() ? 1 : std::max<std::size_t>(1, options.jobs);
+  runner run(spec, where, options, jobs, out.narrowed);
   std::mutex progress_mutex;
   std::size_t done = 0;
   const auto report = [&](const case_result& r) {
@@ -677,7 +700,6 @@ check_outcome run_check(const check_case& baseline, const std::vector<check_case
   std::vector<check_area> areas;
   for (const auto& c : cases)
     if (std::find(areas.begin(), areas.end(), c.area) == areas.end()) areas.push_back(c.area);
-  const std::size_t jobs = where.one_at_a_time() ? 1 : std::max<std::size_t>(1, options.jobs);
   for (const check_area area : areas) {
     const auto area_started = clock::now();
     std::vector<std::size_t> side_by_side;

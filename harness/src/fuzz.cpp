@@ -179,6 +179,15 @@ public:
 private:
   bool time_is_up() const { return clock::now() - started_ >= options_.max_time; }
 
+  // Each case's limits, with its run cut at --max-time: a round waits for
+  // its slowest case, and a confirmation gives every wait --hang-timeout;
+  // neither may carry the command past its bound.
+  run_options bounded(run_options options) const {
+    const auto left = duration_cast<milliseconds>(started_ + options_.max_time - clock::now());
+    options.run_timeout = std::clamp(left, milliseconds{1}, options.run_timeout);
+    return options;
+  }
+
   fuzz_outcome finish() {
     outcome_.elapsed = duration_cast<milliseconds>(clock::now() - started_);
     outcome_.guidance = guidance_.summary(outcome_.runs, outcome_.elapsed);
@@ -215,7 +224,8 @@ private:
       if (transcripts) transcripts->assign(group.size(), {});
       std::atomic<bool> refused{false};
       run_each(
-          where_.where(), scripts, mutators_.front()->spec(), {}, options_.threads, options_.run,
+          where_.where(), scripts, mutators_.front()->spec(), {}, options_.threads,
+          bounded(options_.run),
           [&](std::size_t i, run_result r) {
             refused = refused || r.unreachable;
             if (transcripts) (*transcripts)[i] = std::move(r.outcome.transcript);
@@ -310,7 +320,8 @@ private:
     const auto round_started = clock::now();
     guidance_.begin_round(count);
     run_each(
-        where_.where(), scripts, mutators_.front()->spec(), {}, options_.threads, options_.run,
+        where_.where(), scripts, mutators_.front()->spec(), {}, options_.threads,
+        bounded(options_.run),
         [&](std::size_t i, run_result result) {
           r.ran[i] = true;
           guidance_.observe(i, cases[i], result.outcome.transcript, result.started, result.elapsed);
@@ -371,7 +382,10 @@ private:
     for (const std::size_t i : suspects) {
       if (time_is_up()) return false;
       case_effect again = replay(cases[i]);
-      if (again.what == case_effect::kind::hang && !still_hangs(cases[i], again)) continue;
+      const bool hangs = again.what == case_effect::kind::hang && still_hangs(cases[i], again);
+      // A replay cut short by --max-time proves nothing.
+      if (time_is_up()) return false;
+      if (again.what == case_effect::kind::hang && !hangs) continue;
       if (again.what == case_effect::kind::none) continue;
       record(cases[i], again, first_run + i, /*confirmed=*/true);
       // One finding per round: the round's other suspects were most likely
@@ -432,7 +446,7 @@ private:
   bool still_serves() {
     const fuzz_case plain = plain_case(0);
     const run_result r = run_script(where_.where(), to_script(plain, baseline_of(plain)),
-                                    mutators_.front()->spec(), {}, options_.run);
+                                    mutators_.front()->spec(), {}, bounded(options_.run));
     return r.outcome.passed;
   }
 
@@ -442,8 +456,8 @@ private:
   std::optional<case_effect> try_replay(const fuzz_case& c) {
     const auto as_script = try_to_script(c, baseline_of(c));
     if (!as_script || !recover()) return std::nullopt;
-    const run_result r =
-        run_script(where_.where(), *as_script, mutators_.front()->spec(), {}, options_.run);
+    const run_result r = run_script(where_.where(), *as_script, mutators_.front()->spec(), {},
+                                    bounded(options_.run));
     auto death = where_.died(!r.outcome.passed);
     case_effect e = r.unreachable ? case_effect{case_effect::kind::refused, r.outcome.reason, {}}
                                   : effect_of(c, r, std::move(death));
@@ -477,7 +491,8 @@ private:
     options.session.connect_timeout = std::max(options.session.connect_timeout, longest);
     options.run_timeout = std::max(options.run_timeout, 3 * options_.hang_timeout);
     const run_result r =
-        run_script(where_.where(), *patient, mutators_.front()->spec(), {}, options);
+        run_script(where_.where(), *patient, mutators_.front()->spec(), {}, bounded(options));
+    if (time_is_up()) return true; // cut short at --max-time: no verdict, and the caller stops
     auto death = where_.died(!r.outcome.passed);
     const case_effect e = effect_of(c, r, std::move(death));
     healthy_ = e.what == case_effect::kind::none;
@@ -485,6 +500,14 @@ private:
       delay_signatures_.insert(signature);
       ++outcome_.delays;
       return false;
+    }
+    if (e.what != case_effect::kind::hang) {
+      // Given longer, it failed otherwise (a frame too long that was still
+      // arriving): that is the finding, under its own kind.
+      hang = e;
+      hang.detail +=
+          " (when every wait was " + duration_text(longest) + "; at first it seemed to hang)";
+      return true;
     }
     hang.detail += "; no answer either when every wait was " + duration_text(longest);
     return true;
@@ -611,7 +634,9 @@ fuzz_outcome run_fuzz(const std::vector<const conversation_mutator*>& mutators, 
                       const fuzz_options& options,
                       const std::function<void(const fuzz_progress&)>& progress) {
   if (mutators.empty()) throw std::invalid_argument("run_fuzz: no seed script");
-  return fuzzer(mutators, where, options, progress).run();
+  fuzz_options shared = options;
+  shared.run = within_budget(options.run, options.memory_budget, options.jobs);
+  return fuzzer(mutators, where, shared, progress).run();
 }
 
 fuzz_outcome run_fuzz(const conversation_mutator& mutator, check_target& where,

@@ -16,6 +16,7 @@
 #include <iterator>
 #include <map>
 #include <mutex>
+#include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
 
@@ -100,6 +101,25 @@ public:
   std::optional<std::size_t> peer_unread() const override {
     if (!socket_.is_open()) return std::nullopt;
     return unread_by_peer(const_cast<tcp::socket&>(socket_).native_handle());
+  }
+  void async_wait_failure(done_handler done) override {
+    socket_.async_wait(tcp::socket::wait_error, [this, done = std::move(done)](std::error_code ec) {
+      if (!ec) { // the pending error, which SO_ERROR gives once
+        int error = 0;
+        socklen_t size = sizeof error;
+        if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_ERROR, &error, &size) == 0)
+          ec = std::error_code(error != 0 ? error : ECONNRESET, std::system_category());
+      }
+      done(ec);
+    });
+  }
+  void shrink_receive_buffer() override {
+    // Fixed, it no longer grows with the traffic (to 6 MiB by Linux's
+    // defaults). Not smaller: a window under loopback's 64 KiB segment makes
+    // the sender wait for its persist timer, 200 ms a segment.
+    constexpr int window = 128 * 1024;
+    std::error_code ignored;
+    socket_.set_option(asio::socket_base::receive_buffer_size(window), ignored);
   }
 
 private:
@@ -201,10 +221,11 @@ public:
 
 private:
   struct connection {
-    explicit connection(strand_type& strand) : gap(strand) {}
+    explicit connection(strand_type& strand) : gap(strand), read_pause(strand) {}
     std::unique_ptr<transport> link;            // made anew by each connect
     tcp::resolver::results_type other_endpoint; // `connect HOST:PORT`: where link goes
     asio::steady_timer gap;
+    asio::steady_timer read_pause; // run_options::read_pause
     std::deque<queued_op> queue;
     bool busy = false;
     bool watch_peer_reads = true; // until the peer once reads nothing for peer_read_patience
@@ -350,6 +371,7 @@ private:
     conn.queue.clear();
     conn.busy = false;
     conn.gap.cancel(); // a pause for the old link's next piece
+    conn.read_pause.cancel();
     conn.watch_peer_reads = true;
     std::string error;
     conn.link = make_link(c, endpoint, accepting, error);
@@ -378,6 +400,7 @@ private:
       self->connected_once_ = true;
       self->log(accepting ? wire_event::kind::accepted : wire_event::kind::connected, c);
       self->session_.on_connected(c);
+      if (self->options_.read_pause.count() > 0) link->shrink_receive_buffer();
       self->read(c);
       self->pump();
     });
@@ -403,6 +426,17 @@ private:
   }
 
   void read(std::size_t c) {
+    if (options_.read_pause.count() == 0) return read_now(c);
+    connection& conn = *connections_[c];
+    conn.read_pause.expires_after(options_.read_pause);
+    conn.read_pause.async_wait(
+        [self = shared_from_this(), c, link = conn.link.get()](std::error_code ec) {
+          if (ec || self->ended_ || self->connections_[c]->link.get() != link) return;
+          self->read_now(c);
+        });
+  }
+
+  void read_now(std::size_t c) {
     connection& conn = *connections_[c];
     transport* link = conn.link.get();
     link->async_read_some(
@@ -423,6 +457,7 @@ private:
           if (ec == asio::error::eof) {
             self->log(wire_event::kind::peer_fin, c);
             self->session_.on_peer_closed(c);
+            self->watch_after_fin(c);
           } else if (ec != asio::error::operation_aborted && ec != asio::error::bad_descriptor) {
             // A reset, or any other end the peer caused: the session judges it.
             self->log(wire_event::kind::peer_rst, c, {}, ec.message());
@@ -430,6 +465,19 @@ private:
           }
           self->pump();
         });
+  }
+
+  // A peer that closed may still reset the connection (data written after
+  // its FIN reaches a socket that is gone): logged and judged, not lost.
+  void watch_after_fin(std::size_t c) {
+    transport* link = connections_[c]->link.get();
+    link->async_wait_failure([self = shared_from_this(), c, link](std::error_code ec) {
+      if (self->ended_ || self->connections_[c]->link.get() != link) return;
+      if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) return;
+      self->log(wire_event::kind::peer_rst, c, {}, "after its FIN: " + ec.message());
+      self->session_.on_peer_reset(c);
+      self->pump();
+    });
   }
 
   void next_op(std::size_t c) {
@@ -533,6 +581,7 @@ private:
     timers_.clear();
     for (auto& conn : connections_) {
       conn->gap.cancel();
+      conn->read_pause.cancel();
       // Writes still queued when the verdict came are not sent: the
       // conversation is over.
       if (conn->link && conn->link->is_open()) conn->link->close(false);
@@ -710,6 +759,26 @@ run_result serve_script(const target& where, const script& s, const framing_spec
   if (client_gone) look();
   io.run();
   return result;
+}
+
+void keep_payload(run_result& r, std::size_t most_bytes, std::string_view why) {
+  std::size_t room = most_bytes;
+  for (auto& e : r.wire_log) {
+    const std::size_t keep = std::min(room, e.bytes.size());
+    e.bytes.resize(keep);
+    e.bytes.shrink_to_fit();
+    room -= keep;
+  }
+  room = most_bytes;
+  for (auto& e : r.outcome.transcript) {
+    const std::size_t keep = std::min(room, e.bytes.size());
+    if (keep < e.bytes.size())
+      e.text += (e.text.empty() ? "" : "; ") + std::to_string(e.bytes.size() - keep) +
+                " more bytes not kept (" + std::string(why) + ")";
+    e.bytes.resize(keep);
+    e.bytes.shrink_to_fit();
+    room -= keep;
+  }
 }
 
 std::chrono::milliseconds run_limit_for(const script& s, const run_options& options) {

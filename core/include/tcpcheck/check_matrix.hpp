@@ -103,6 +103,11 @@ struct check_case {
   /// The spec to run with, when not the check's: with warn_if_answered, a
   /// larger max, so that an answer as long as the frame (an echo) is read.
   std::optional<framing_spec> spec;
+  /// Read as a slow client does: through a small receive buffer, with a
+  /// pause before each read, so that the server's writes meet a full
+  /// window (boundary/slow-reader). `tcpcheck run` does not read so: such
+  /// a case is replayed by the check, narrowed to it.
+  bool slow_reader = false;
 };
 
 /// The script `c` runs: its steps, or those `make_steps` makes (nullopt

@@ -15,6 +15,7 @@
 #include "liveness_probe.hpp"
 #include "matrix_areas.hpp"
 #include "matrix_steps.hpp"
+#include "slow_reader.hpp"
 
 namespace tcpcheck {
 
@@ -206,6 +207,30 @@ private:
       if (frame.over_max && spec_.too_long == too_long_policy::discard)
         add_too_long_recovery(opening, frame);
     }
+    add_slow_reader();
+  }
+
+  // boundary/slow-reader (slow_reader.hpp). Its script holds megabytes:
+  // made when it runs.
+  void add_slow_reader() {
+    const auto shape = slow_reader_shape_of(baseline_, spec_);
+    if (!shape) return;
+    check_case c;
+    c.id = "boundary/slow-reader";
+    c.area = check_area::boundary;
+    const bool once = shape->times == 1;
+    c.title = "the send of line " + std::to_string(shape->line) + " grown to " +
+              std::to_string(shape->text_bytes) + " bytes" +
+              (once ? "" : " and written " + std::to_string(shape->times) + " times at once") +
+              ", " + (once ? "its answer" : "the answers") +
+              " read slowly through a small receive buffer; then a fresh conversation";
+    c.failure_hint = "answers to a slow reader came short or garbled: the server ignores how much "
+                     "a send() took (a partial send) once its socket buffer is full";
+    c.slow_reader = true;
+    c.make_steps = [baseline = shared_baseline_, spec = spec_, rename = rename_] {
+      return slow_reader_script(*baseline, spec, liveness_probe(*baseline, rename));
+    };
+    cases_.push_back(std::move(c));
   }
 
   // The spec discards a frame over max (too-long=discard): after one, the

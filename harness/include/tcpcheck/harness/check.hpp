@@ -9,6 +9,7 @@
 #pragma once
 
 #include "tcpcheck/check_matrix.hpp"
+#include "tcpcheck/harness/memory_budget.hpp"
 #include "tcpcheck/harness/run.hpp"
 #include "tcpcheck/harness/target_process.hpp"
 
@@ -118,7 +119,10 @@ private:
 };
 
 struct check_options {
-  run_options run;         ///< every conversation's limits
+  run_options run; ///< every conversation's limits
+  /// Shared by the conversations that run at once: the cases side by side,
+  /// or a parallel case's conversations (memory_budget.hpp).
+  std::size_t memory_budget = default_memory_budget;
   std::size_t retries = 2; ///< re-runs of a failing case
   std::size_t jobs = 8;    ///< cases side by side on a fixed target
   std::size_t threads = 2; ///< I/O threads of the parallel and soak runners

@@ -17,6 +17,7 @@
 #include "tcpcheck/conversation_mutator.hpp"
 #include "tcpcheck/fuzzing/fuzz_corpus.hpp"
 #include "tcpcheck/harness/check.hpp"
+#include "tcpcheck/harness/memory_budget.hpp"
 #include "tcpcheck/harness/run.hpp"
 
 #include <chrono>
@@ -47,8 +48,9 @@ struct fuzz_options {
   std::size_t jobs = 64;                     ///< cases side by side (most of a case is waiting)
   std::size_t threads = 2;                   ///< I/O threads
   run_options run;                           ///< each case's limits
-  std::size_t minimize_budget = 150;         ///< replays per finding
-  std::size_t max_findings = 0;              ///< stop once this many are found (0: never)
+  std::size_t memory_budget = default_memory_budget; ///< shared by the `jobs` cases at once
+  std::size_t minimize_budget = 150;                 ///< replays per finding
+  std::size_t max_findings = 0;                      ///< stop once this many are found (0: never)
   /// Cases that end with the liveness probe, one in this many (1: all).
   /// A dead server is seen at once, from its process or refused connects;
   /// a hung one by the next probe. Replays always probe.

@@ -66,6 +66,10 @@ struct run_options {
   /// Events kept in the wire log: the first half and the last half of a
   /// longer run, the ones between counted in a `dropped` event.
   std::size_t wire_log_events = 20000;
+  /// Above zero: read as a slow client does, through a small receive buffer
+  /// that does not grow and with this pause before each read (of at most
+  /// 4 KiB), so that the peer's writes meet a full window.
+  std::chrono::microseconds read_pause{0};
 };
 
 struct run_result {
@@ -76,6 +80,11 @@ struct run_result {
       started;              ///< when the run began (wire_event::at counts from it)
   bool unreachable = false; ///< the target refused or never answered the first connect
 };
+
+/// Cuts what `r` keeps of payload to `most_bytes` in its wire log and as
+/// many in its transcript, first ones first; events, entries and sizes
+/// stay, and each transcript entry cut says so, naming `why`.
+void keep_payload(run_result& r, std::size_t most_bytes, std::string_view why);
 
 /// Runs one script over connections that `make` provides (an in-memory
 /// stream in tests), with real timers; blocks until its verdict.

@@ -43,6 +43,14 @@ public:
   /// Bytes written that the peer has received and not read yet, where that
   /// can be seen (a peer on this host); nothing otherwise.
   virtual std::optional<std::size_t> peer_unread() const { return std::nullopt; }
+  /// Takes what the peer sends through a small receive buffer that does
+  /// not grow (a slow client's window); nothing where there is none.
+  virtual void shrink_receive_buffer() {}
+  /// After the peer's FIN, reading has nothing more to tell: calls `done`
+  /// when the connection fails later all the same (the peer's RST, for data
+  /// sent after its FIN), with the error; operation_aborted when closed.
+  /// Where that cannot be watched, `done` is never called.
+  virtual void async_wait_failure(done_handler done) { (void)done; }
 };
 
 /// Queues a function on the runner's strand.
