@@ -10,6 +10,7 @@
 #include "tcpcheck/delivery_plan.hpp"
 #include "tcpcheck/frame_encoder.hpp"
 #include "tcpcheck/framing_spec.hpp"
+#include "tcpcheck/harness/memory_budget.hpp"
 #include "tcpcheck/harness/reference_server.hpp"
 #include "tcpcheck/harness/socket_diag.hpp"
 #include "tcpcheck/script.hpp"
@@ -190,12 +191,13 @@ private:
   int fd_ = -1;
 };
 
-// A server for one connection that says "bye" and closes at once: what
-// the client writes after that reaches a socket that is gone, and the
-// server's kernel answers with a reset.
-class bye_server {
+// A server for one connection that sends `text`, then closes at once
+// (`close_at_once`) or once the client has closed. Closed at once, what the
+// client writes after that reaches a socket that is gone, and the server's
+// kernel answers with a reset.
+class one_shot_server {
 public:
-  bye_server() {
+  explicit one_shot_server(std::string text, bool close_at_once) : text_(std::move(text)) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -206,27 +208,56 @@ public:
         ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size) != 0)
       throw std::runtime_error("bye_server: cannot listen");
     port_ = ntohs(address.sin_port);
-    thread_ = std::thread([this] {
+    thread_ = std::thread([this, close_at_once] {
       const int client = ::accept(fd_, nullptr, nullptr);
       if (client < 0) return;
-      (void)::send(client, "bye\n", 4, MSG_NOSIGNAL);
+      (void)::send(client, text_.data(), text_.size(), MSG_NOSIGNAL);
+      char byte = 0;
+      if (!close_at_once)
+        while (::recv(client, &byte, 1, 0) > 0) {
+        }
       ::close(client);
     });
   }
-  ~bye_server() {
+  ~one_shot_server() {
     ::shutdown(fd_, SHUT_RDWR); // wakes an accept still waiting
     thread_.join();
     ::close(fd_);
   }
-  bye_server(const bye_server&) = delete;
-  bye_server& operator=(const bye_server&) = delete;
+  one_shot_server(const one_shot_server&) = delete;
+  one_shot_server& operator=(const one_shot_server&) = delete;
   std::uint16_t port() const { return port_; }
 
 private:
+  std::string text_;
   int fd_ = -1;
   std::uint16_t port_ = 0;
   std::thread thread_;
 };
+
+// A frame beyond the session's own share is read only with what the
+// budget's pool lends: with nothing to lend, the read waits (and the wait's
+// timeout says so); with enough, the frame is read and judged.
+TEST(MemoryPool, ReadsBeyondTheSharesWaitForWhatThePoolLends) {
+  const std::string line(1u << 20, 'x');
+  const script s = parse("framing line\ntimeout 1s\nexpect any\nclose\n");
+  for (const std::size_t lent : {std::size_t{0}, std::size_t{2} << 20}) {
+    SCOPED_TRACE(lent);
+    one_shot_server server(line + "\n", false);
+    run_options options = quick();
+    options.own_bytes = 64u << 10;
+    options.pool = std::make_shared<memory_pool>(lent);
+
+    const run_result r = run_script(loopback(server.port()), s, spec_of(s), {}, options);
+
+    EXPECT_EQ(r.outcome.passed, lent > 0) << to_string(r.outcome);
+    const bool held_back =
+        std::any_of(r.wire_log.begin(), r.wire_log.end(),
+                    [](const wire_event& e) { return e.text.starts_with("read held back"); });
+    EXPECT_EQ(held_back, lent == 0);
+    EXPECT_EQ(options.pool->free(), lent) << "what was borrowed is given back";
+  }
+}
 
 TEST(KeepPayload, CutsBytesFirstOnesFirstAndKeepsEveryEventAndSize) {
   run_result r;
@@ -258,7 +289,7 @@ TEST(KeepPayload, CutsBytesFirstOnesFirstAndKeepsEveryEventAndSize) {
 }
 
 TEST(PeerReset, AResetAfterTheFinIsSeenAndTheCloseBeforeItStillHolds) {
-  bye_server server;
+  one_shot_server server("bye\n", true);
   // The sleep lets the reset arrive before the step that expects it.
   const script s = parse("framing line\ntimeout 2s\nexpect \"bye\"\nexpect close\n"
                          "send \"late\"\nsleep 200ms\nexpect reset\n");

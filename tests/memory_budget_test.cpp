@@ -63,5 +63,24 @@ TEST(MemoryBudget, TheFloorsHoldHoweverManyShareIt) {
   EXPECT_EQ(within_budget(run_options{}, mib, 0).session.most_unread_bytes, mib / 4);
 }
 
+TEST(MemoryBudget, SharingCutsHalfTheBudgetIntoSharesAndLendsTheOtherHalf) {
+  const auto pool = pool_for(default_memory_budget);
+  EXPECT_EQ(pool->free(), default_memory_budget / 2);
+  const run_options shared = sharing(run_options{}, default_memory_budget, 64, pool);
+  EXPECT_EQ(shared.pool, pool);
+  EXPECT_EQ(shared.own_bytes, shared.session.most_unread_bytes);
+  EXPECT_LE(most_held(shared) * 64, default_memory_budget / 2);
+}
+
+TEST(MemoryPool, LendsAllOrNothingAndTakesItBack) {
+  memory_pool pool(100);
+  EXPECT_TRUE(pool.borrow(60));
+  EXPECT_FALSE(pool.borrow(41)) << "nothing is lent in part";
+  EXPECT_EQ(pool.free(), 40u);
+  EXPECT_TRUE(pool.borrow(40));
+  pool.give_back(100);
+  EXPECT_EQ(pool.free(), 100u);
+}
+
 } // namespace
 } // namespace tcpcheck::harness

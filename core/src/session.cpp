@@ -807,6 +807,13 @@ void session::change_framing(std::size_t connection, const std::string& spec_tex
   }
 }
 
+std::size_t session::held_bytes() const noexcept {
+  std::size_t held = 0;
+  for (const auto& conn : connections_)
+    held += conn->unread_bytes + conn->decoder.buffered();
+  return held;
+}
+
 void session::on_received(std::size_t connection, byte_view bytes) {
   if (finished_ || connection >= connections_.size() || bytes.empty()) return;
   connection_state& conn = *connections_[connection];

@@ -572,12 +572,15 @@ private:
 
   // The limits of one of `sessions` conversations running at once.
   run_options shared_by(std::size_t sessions) const {
-    return within_budget(options_.run, options_.memory_budget, sessions);
+    return sharing(options_.run, options_.memory_budget, sessions, pool_);
   }
 
   const framing_spec& spec_;
   check_target& where_;
   const check_options& options_;
+  // Lent to the conversations that hold more than their share: one pool
+  // for the whole check, whatever runs at once.
+  const std::shared_ptr<memory_pool> pool_ = pool_for(options_.memory_budget);
   const run_options side_by_side_; // a script case's limits: one of `jobs` sessions
   std::atomic<std::size_t> failures_kept_{0};
   std::deque<check_case>& narrowed_;

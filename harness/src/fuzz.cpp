@@ -635,7 +635,8 @@ fuzz_outcome run_fuzz(const std::vector<const conversation_mutator*>& mutators, 
                       const std::function<void(const fuzz_progress&)>& progress) {
   if (mutators.empty()) throw std::invalid_argument("run_fuzz: no seed script");
   fuzz_options shared = options;
-  shared.run = within_budget(options.run, options.memory_budget, options.jobs);
+  shared.run =
+      sharing(options.run, options.memory_budget, options.jobs, pool_for(options.memory_budget));
   return fuzzer(mutators, where, shared, progress).run();
 }
 

@@ -18,6 +18,30 @@ void cut(std::size_t& bound, std::size_t share, std::size_t floor) {
 
 } // namespace
 
+bool memory_pool::borrow(std::size_t bytes) {
+  std::size_t free = free_.load();
+  do {
+    if (free < bytes) return false;
+  } while (!free_.compare_exchange_weak(free, free - bytes));
+  return true;
+}
+
+void memory_pool::give_back(std::size_t bytes) {
+  free_ += bytes;
+}
+
+run_options sharing(run_options options, std::size_t budget_bytes, std::size_t sessions_at_once,
+                    std::shared_ptr<memory_pool> pool) {
+  options = within_budget(std::move(options), budget_bytes / 2, sessions_at_once);
+  options.own_bytes = options.session.most_unread_bytes;
+  options.pool = std::move(pool);
+  return options;
+}
+
+std::shared_ptr<memory_pool> pool_for(std::size_t budget_bytes) {
+  return std::make_shared<memory_pool>(budget_bytes - budget_bytes / 2);
+}
+
 run_options within_budget(run_options options, std::size_t budget_bytes,
                           std::size_t sessions_at_once) {
   const std::size_t share = budget_bytes / std::max<std::size_t>(1, sessions_at_once);

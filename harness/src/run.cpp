@@ -6,6 +6,7 @@
 // decision about the conversation is the session's.
 #include "tcpcheck/harness/run.hpp"
 
+#include "tcpcheck/harness/memory_budget.hpp"
 #include "tcpcheck/harness/socket_diag.hpp"
 
 #include <algorithm>
@@ -225,7 +226,8 @@ private:
     std::unique_ptr<transport> link;            // made anew by each connect
     tcp::resolver::results_type other_endpoint; // `connect HOST:PORT`: where link goes
     asio::steady_timer gap;
-    asio::steady_timer read_pause; // run_options::read_pause
+    asio::steady_timer read_pause; // run_options::read_pause, or a read the pool held back
+    bool read_pause_noted = false; // the wire log says a read was held back
     std::deque<queued_op> queue;
     bool busy = false;
     bool watch_peer_reads = true; // until the peer once reads nothing for peer_read_patience
@@ -425,9 +427,42 @@ private:
     return std::make_unique<socket_transport>(strand_, conn.other_endpoint);
   }
 
+  // What the session holds beyond its own share is borrowed from the
+  // budget's pool; false when the pool lends no more (the read waits).
+  bool may_read() {
+    if (!options_.pool) return true;
+    const std::size_t held = session_.held_bytes();
+    if (held <= options_.own_bytes + borrowed_) return true;
+    const std::size_t more = held - options_.own_bytes - borrowed_;
+    if (!options_.pool->borrow(more)) return false;
+    borrowed_ += more;
+    return true;
+  }
+
+  // Said once per connection: a verdict reached while reads waited names
+  // the wait, so a timeout is not taken for the server's alone.
+  void note_held_back(std::size_t c) {
+    connections_[c]->read_pause_noted = true;
+    log(wire_event::kind::error, c, {},
+        "read held back: the memory budget's pool (--memory) has nothing left to lend; "
+        "reading again as other conversations end");
+  }
+
   void read(std::size_t c) {
-    if (options_.read_pause.count() == 0) return read_now(c);
     connection& conn = *connections_[c];
+    if (!may_read()) {
+      // Asked again soon: other sessions give back as they end. The
+      // session's own timeouts still run meanwhile.
+      if (!conn.read_pause_noted) note_held_back(c);
+      conn.read_pause.expires_after(std::chrono::milliseconds(5));
+      conn.read_pause.async_wait(
+          [self = shared_from_this(), c, link = conn.link.get()](std::error_code ec) {
+            if (ec || self->ended_ || self->connections_[c]->link.get() != link) return;
+            self->read(c);
+          });
+      return;
+    }
+    if (options_.read_pause.count() == 0) return read_now(c);
     conn.read_pause.expires_after(options_.read_pause);
     conn.read_pause.async_wait(
         [self = shared_from_this(), c, link = conn.link.get()](std::error_code ec) {
@@ -579,6 +614,8 @@ private:
     for (auto& [id, timer] : timers_)
       timer->cancel();
     timers_.clear();
+    if (options_.pool && borrowed_ > 0) options_.pool->give_back(borrowed_);
+    borrowed_ = 0;
     for (auto& conn : connections_) {
       conn->gap.cancel();
       conn->read_pause.cancel();
@@ -618,6 +655,7 @@ private:
   std::chrono::microseconds first_dropped_at_{0};
   bool ended_ = false;
   bool connected_once_ = false;
+  std::size_t borrowed_ = 0;  // from options_.pool, given back at the end
   std::string drain_failure_; ///< why a run that passed was cut short while writing
   bool peer_gone_ = false;    ///< a write failed, or draining took too long: the rest is dropped
   bool draining_ = false;     ///< the verdict came with writes still going out

@@ -115,6 +115,9 @@ public:
   std::vector<session_action> take_actions();
 
   bool finished() const noexcept { return finished_; }
+  /// Bytes received and held: frames not yet taken, and those of frames
+  /// not complete yet (what a memory budget counts).
+  std::size_t held_bytes() const noexcept;
   const verdict& result() const noexcept { return verdict_; }
   const script& steps() const noexcept { return script_; }
   const std::vector<std::string>& connection_names() const noexcept { return names_; }

@@ -8,17 +8,36 @@
 // flooding server would each fill them; so a command that runs many
 // sessions at once gives each its share of one budget instead.
 //
-// The budget covers what peers can make a session hold. Two things stand
-// outside it, on purpose: a frame the spec allows (one of the spec's `max`
-// per connection, so that such a frame is judged, never refused), and the
-// process itself (code, the scripts, the corpus, a report being written).
+// Half the budget is cut into the sessions' shares; the other half is a
+// pool. What a session holds beyond its share (a frame as large as the
+// spec allows: it is judged, never refused) is borrowed from the pool, and
+// a session that cannot borrow reads no more until it can: its peer waits,
+// as TCP makes it, and every wait keeps its timeout. Outside the budget:
+// the process itself (code, the scripts, the corpus, a report being
+// written).
 #pragma once
 
 #include "tcpcheck/harness/run.hpp"
 
+#include <atomic>
 #include <cstddef>
+#include <memory>
 
 namespace tcpcheck::harness {
+
+/// The part of a budget that no session owns, lent to the sessions that
+/// hold more than their share. Thread-safe.
+class memory_pool {
+public:
+  explicit memory_pool(std::size_t bytes) : free_(bytes) {}
+  /// Takes `bytes` from the pool, all or nothing.
+  bool borrow(std::size_t bytes);
+  void give_back(std::size_t bytes);
+  std::size_t free() const { return free_.load(); }
+
+private:
+  std::atomic<std::size_t> free_;
+};
 
 /// The default budget: 256 MiB, shared by all the sessions that run at once.
 inline constexpr std::size_t default_memory_budget = std::size_t{256} << 20;
@@ -33,5 +52,15 @@ inline constexpr std::size_t default_memory_budget = std::size_t{256} << 20;
 /// judged in full.
 run_options within_budget(run_options options, std::size_t budget_bytes,
                           std::size_t sessions_at_once);
+
+/// `options` for one of `sessions_at_once` sessions that share
+/// `budget_bytes`: its bounds cut to its share of half the budget
+/// (within_budget), and `pool` (made with pool_for) to borrow from for what
+/// it holds beyond the bytes its share lets it hold ahead of the script.
+run_options sharing(run_options options, std::size_t budget_bytes, std::size_t sessions_at_once,
+                    std::shared_ptr<memory_pool> pool);
+
+/// The pool of a budget shared by sessions: its other half.
+std::shared_ptr<memory_pool> pool_for(std::size_t budget_bytes);
 
 } // namespace tcpcheck::harness

@@ -17,12 +17,15 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace tcpcheck::harness {
+
+class memory_pool;
 
 struct target {
   std::string host; ///< a name or an address ("127.0.0.1", "::1", "localhost")
@@ -70,6 +73,11 @@ struct run_options {
   /// that does not grow and with this pause before each read (of at most
   /// 4 KiB), so that the peer's writes meet a full window.
   std::chrono::microseconds read_pause{0};
+  /// With a pool (memory_budget.hpp): what the session holds beyond
+  /// `own_bytes` (received frames and an unfinished one) is borrowed from
+  /// it, and while it lends no more the session reads nothing.
+  std::shared_ptr<memory_pool> pool;
+  std::size_t own_bytes = SIZE_MAX;
 };
 
 struct run_result {
