@@ -514,34 +514,46 @@ TEST(RunCheck, ParallelConversationsShowAServerThatAnswersOneClientAtATime) {
   EXPECT_NE(r.summary.find("serializes clients"), std::string::npos) << r.summary;
 }
 
+// A Python server on 127.0.0.1:{port} that serves each connection `c` on a
+// thread of its own with `serve_body` (the body of `def serve(c)`, then
+// closes it), behind a listen backlog of `backlog`, running
+// `after_accept` in its accept loop after each connection.
+std::vector<std::string> threaded_python_server(const std::string& serve_body, int backlog,
+                                                const std::string& after_accept = "") {
+  return {"python3", "-c",
+          "import socket, sys, threading, time\n"
+          "def serve(c):\n" +
+              serve_body +
+              "    c.close()\n"
+              "s = socket.socket()\n"
+              "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+              "s.bind(('127.0.0.1', int(sys.argv[1])))\n"
+              "s.listen(" +
+              std::to_string(backlog) +
+              ")\n"
+              "while True:\n"
+              "    c, _ = s.accept()\n"
+              "    threading.Thread(target=serve, args=(c,), daemon=True).start()\n" +
+              after_accept,
+          "{port}"};
+}
+
 // The greeting protocol, threaded, behind a listen backlog of 1 and an
 // accept loop that takes a connection every 50 ms: a burst of connects
 // overflows the accept queue, and the kernel drops the handshakes it has no
 // room for until they are retransmitted, a second later or more.
 std::vector<std::string> small_backlog_greeting_server() {
-  return {"python3", "-c",
-          "import socket, sys, threading, time\n"
-          "def serve(c):\n"
-          "    try:\n"
-          "        c.sendall(b'Welcome!\\n')\n"
-          "        for line in c.makefile('rb'):\n"
-          "            name = line.rstrip(b'\\r\\n')\n"
-          "            if name == b'exit':\n"
-          "                c.sendall(b'Good bye!\\n')\n"
-          "                break\n"
-          "            c.sendall(b'Hello, ' + name + b'\\n')\n"
-          "    except OSError:\n"
-          "        pass\n"
-          "    c.close()\n"
-          "s = socket.socket()\n"
-          "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
-          "s.bind(('127.0.0.1', int(sys.argv[1])))\n"
-          "s.listen(1)\n"
-          "while True:\n"
-          "    c, _ = s.accept()\n"
-          "    threading.Thread(target=serve, args=(c,), daemon=True).start()\n"
-          "    time.sleep(0.05)\n",
-          "{port}"};
+  return threaded_python_server("    try:\n"
+                                "        c.sendall(b'Welcome!\\n')\n"
+                                "        for line in c.makefile('rb'):\n"
+                                "            name = line.rstrip(b'\\r\\n')\n"
+                                "            if name == b'exit':\n"
+                                "                c.sendall(b'Good bye!\\n')\n"
+                                "                break\n"
+                                "            c.sendall(b'Hello, ' + name + b'\\n')\n"
+                                "    except OSError:\n"
+                                "        pass\n",
+                                1, "    time.sleep(0.05)\n");
 }
 
 // A burst that overflows the listen backlog is a finding of its own (a
@@ -641,25 +653,15 @@ TEST(RunCheck, ASlowReaderCatchesAServerThatIgnoresAShortSend) {
 // A server that answers "go" with 2,000 lines of 100 bytes at once, then
 // "done": what a script that pauses holds of its reply before taking it.
 std::vector<std::string> burst_server() {
-  return {"python3", "-c",
-          "import socket, sys, threading\n"
-          "def serve(c):\n"
-          "    try:\n"
-          "        c.sendall(b'Welcome!\\n')\n"
-          "        c.makefile('rb').readline()\n"
-          "        c.sendall(b''.join(b'%099d\\n' % i for i in range(2000)) + b'done\\n')\n"
-          "        c.recv(1)\n"
-          "    except OSError:\n"
-          "        pass\n"
-          "    c.close()\n"
-          "s = socket.socket()\n"
-          "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
-          "s.bind(('127.0.0.1', int(sys.argv[1])))\n"
-          "s.listen(16)\n"
-          "while True:\n"
-          "    c, _ = s.accept()\n"
-          "    threading.Thread(target=serve, args=(c,), daemon=True).start()\n",
-          "{port}"};
+  return threaded_python_server(
+      "    try:\n"
+      "        c.sendall(b'Welcome!\\n')\n"
+      "        c.makefile('rb').readline()\n"
+      "        c.sendall(b''.join(b'%099d\\n' % i for i in range(2000)) + b'done\\n')\n"
+      "        c.recv(1)\n"
+      "    except OSError:\n"
+      "        pass\n",
+      16);
 }
 
 // The cases side by side share the memory budget: with 1 MiB for 4 jobs,
