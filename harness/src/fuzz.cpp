@@ -380,12 +380,21 @@ private:
     }
     report("confirming");
     for (const std::size_t i : suspects) {
+      // A round or a replay cut short by --max-time proves nothing.
       if (time_is_up()) return false;
       case_effect again = replay(cases[i]);
-      const bool hangs = again.what == case_effect::kind::hang && still_hangs(cases[i], again);
-      // A replay cut short by --max-time proves nothing.
       if (time_is_up()) return false;
-      if (again.what == case_effect::kind::hang && !hangs) continue;
+      if (again.what == case_effect::kind::hang) {
+        const bool hangs = still_hangs(cases[i], again);
+        if (time_is_up()) {
+          // It hung again when replayed; the replay with longer waits was
+          // cut short. Reported, as not confirmed, rather than lost.
+          again.detail += "; not confirmed with longer waits: --max-time ran out";
+          record(cases[i], again, first_run + i, /*confirmed=*/false);
+          return false;
+        }
+        if (!hangs) continue;
+      }
       if (again.what == case_effect::kind::none) continue;
       record(cases[i], again, first_run + i, /*confirmed=*/true);
       // One finding per round: the round's other suspects were most likely
