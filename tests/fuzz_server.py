@@ -60,14 +60,12 @@ def main() -> int:
                     problems.append(f"unexpected finding: {f['signature']}")
                 elif not f["confirmed"] and "--max-time ran out" not in json.dumps(f):
                     problems.append(f"{f['signature']}: not confirmed, and not for lack of time")
-        else:
-            problems += expect_exit(code, args.expect_none)
-        if args.expect_cut_short:
-            pass
         elif args.expect_none:
+            problems += expect_exit(code, True)
             for f in findings:
                 problems.append(f"unexpected finding: {f['signature']}")
         else:
+            problems += expect_exit(code, False)
             kinds = [f["kind"] for f in findings]
             for kind in args.expect:
                 if kind not in kinds:

@@ -449,25 +449,26 @@ private:
   }
 
   void read(std::size_t c) {
-    connection& conn = *connections_[c];
     if (!may_read()) {
       // Asked again soon: other sessions give back as they end. The
       // session's own timeouts still run meanwhile.
-      if (!conn.read_pause_noted) note_held_back(c);
-      conn.read_pause.expires_after(std::chrono::milliseconds(5));
-      conn.read_pause.async_wait(
-          [self = shared_from_this(), c, link = conn.link.get()](std::error_code ec) {
-            if (ec || self->ended_ || self->connections_[c]->link.get() != link) return;
-            self->read(c);
-          });
-      return;
+      if (!connections_[c]->read_pause_noted) note_held_back(c);
+      return after_read_pause(c, std::chrono::milliseconds(5), &driver::read);
     }
     if (options_.read_pause.count() == 0) return read_now(c);
-    conn.read_pause.expires_after(options_.read_pause);
+    after_read_pause(c, options_.read_pause, &driver::read_now);
+  }
+
+  // Calls `then(c)` after `pause`, unless the run ends or the connection
+  // is opened anew meanwhile.
+  void after_read_pause(std::size_t c, std::chrono::microseconds pause,
+                        void (driver::*then)(std::size_t)) {
+    connection& conn = *connections_[c];
+    conn.read_pause.expires_after(pause);
     conn.read_pause.async_wait(
-        [self = shared_from_this(), c, link = conn.link.get()](std::error_code ec) {
+        [self = shared_from_this(), c, link = conn.link.get(), then](std::error_code ec) {
           if (ec || self->ended_ || self->connections_[c]->link.get() != link) return;
-          self->read_now(c);
+          ((*self).*then)(c);
         });
   }
 
