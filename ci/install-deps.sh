@@ -1,12 +1,23 @@
 #!/usr/bin/env bash
 # Installs everything tcpcheck needs to build, test and fuzz on Debian 12.
 # Idempotent: packages already present are left alone, so a second run is a no-op.
+#
+#   ci/install-deps.sh               everything: build, tests, benchmarks, fuzzing
+#   ci/install-deps.sh --build-only  what ci/build-package.sh needs (the Dockerfile)
 set -euo pipefail
 
-packages=(
+# What building the Debian package takes: the compiler, the libraries, help2man
+# for the man pages; dpkg-dev (in build-essential) for cpack's dependency list.
+# GoogleTest is there so that the package has the testing library.
+build_packages=(
   build-essential cmake ninja-build pkg-config
   libasio-dev libcli11-dev libre2-dev nlohmann-json3-dev
   googletest libgtest-dev libgmock-dev
+  help2man
+)
+
+packages=(
+  "${build_packages[@]}"
   libbenchmark-dev
   clang-14 libclang-rt-14-dev clang-format
   # real servers and the seed articles' Python servers, for corpus/scripts/
@@ -19,6 +30,12 @@ packages=(
   # the HTML report's tests render it in a real headless browser
   chromium
 )
+
+case "${1:-}" in
+  "") ;;
+  --build-only) packages=("${build_packages[@]}") ;;
+  *) echo "install-deps: unknown argument '$1' (--build-only, or nothing)" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

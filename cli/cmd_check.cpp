@@ -148,7 +148,8 @@ command add_check(CLI::App& app) {
                   "What a server may do with a frame that breaks the spec: close-or-ignore, "
                   "close, reply or ignore (under close-or-ignore, a frame one byte over max "
                   "that is answered is a warning)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::IsMember({"close-or-ignore", "close", "reply", "ignore"}));
   sub->add_option("--quiet", o->quiet_ms, "Milliseconds of silence that count as ignoring a frame")
       ->capture_default_str()
       ->check(CLI::Range(1u, 60000u));

@@ -54,7 +54,8 @@ command add_client(CLI::App& app) {
   sub->add_option("PROTOCOL", o->protocol,
                   "greeting, or naive-greeting (the seed articles' one-recv-one-message bug, "
                   "kept on purpose)")
-      ->required();
+      ->required()
+      ->check(CLI::IsMember({"greeting", "naive-greeting"}));
   sub->add_option("--host", o->host, "Loopback address to connect to")->capture_default_str();
   sub->add_option("--port", o->port, "Port to connect to")->required()->check(CLI::Range(1, 65535));
   sub->footer("Reads the welcome, sends \"Michael\", \"Tracy\", \"Sarah\" and \"exit\", prints "

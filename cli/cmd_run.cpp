@@ -139,9 +139,9 @@ command add_run(CLI::App& app) {
   sub->add_option("--framing,-f", o->framing, "Framing spec; overrides the script's 'framing' line")
       ->check(non_empty_spec);
   sub->add_option("--plan,-p", o->plan,
-                  "How sends are cut into writes: whole, bytewise, chunk:N, random[:SEED], "
-                  "split-header, merged, pipeline")
-      ->capture_default_str();
+                  "How sends are cut into writes; random without a seed takes --seed")
+      ->capture_default_str()
+      ->check(delivery_plan_check());
   sub->add_option("--seed", o->seed, "Seed for --plan random")
       ->capture_default_str()
       ->check(unsigned_seed);

@@ -59,7 +59,8 @@ command add_serve(CLI::App& app) {
   sub->add_option("PROTOCOL", o->protocol,
                   "echo, greeting, hello, lenprefix, or naive-greeting (the seed articles' "
                   "one-recv-one-message bug, kept on purpose)")
-      ->required();
+      ->required()
+      ->check(CLI::IsMember({"echo", "greeting", "hello", "lenprefix", "naive-greeting"}));
   sub->add_option("--bind", o->bind, "Address to listen on (loopback unless told otherwise)")
       ->capture_default_str();
   sub->add_option("--port", o->port, "Port to listen on (0: any free port, printed)")

@@ -1,10 +1,14 @@
 // tcpcheck's entry point: builds the subcommands, parses, maps failures to exit codes.
+#include "tcpcheck/version.hpp"
+
 #include <exception>
 #include <iostream>
 #include <malloc.h>
 #include <map>
+#include <string_view>
 
 #include "commands.hpp"
+#include "completion.hpp"
 #include "exit_codes.hpp"
 
 int main(int argc, char** argv) {
@@ -20,7 +24,7 @@ int main(int argc, char** argv) {
                "tcpcheck"};
   app.footer(exit_codes_help);
   app.require_subcommand(1);
-  app.set_version_flag("--version", "tcpcheck 0.1.0");
+  app.set_version_flag("--version", "tcpcheck " + std::string(tcpcheck::version));
 
   std::map<CLI::App*, command> commands;
   const auto add = [&](command (*adder)(CLI::App&)) {
@@ -39,6 +43,11 @@ int main(int argc, char** argv) {
   add(add_serve);
   add(add_client);
 
+  if (argc >= 2 && std::string_view(argv[1]) == complete_argument) {
+    for (const auto& completion : completions(app, {argv + 2, argv + argc}))
+      std::cout << completion << '\n';
+    return exit_ok;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

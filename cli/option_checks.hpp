@@ -1,9 +1,26 @@
 // Checks of option values that CLI11's own validators do not say well.
 #pragma once
 
+#include "tcpcheck/delivery_plan.hpp"
+
 #include <string>
 
+#include <CLI/CLI.hpp>
+
 namespace tcpcheck::cli {
+
+/// The check of `--plan`. Its description lists the plans in braces, as
+/// CLI11's IsMember does, so that `--help` shows them and the shell
+/// completion offers them (completion.cpp reads the braces).
+inline CLI::Validator delivery_plan_check() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        if (text == "random") return ""; // seeded by --seed
+        std::string error;
+        return parse_delivery_plan(text, error) ? "" : error;
+      },
+      "{whole,bytewise,chunk:N,random[:SEED],split-header,merged,pipeline}", "plan");
+}
 
 /// The check of a `--framing` that overrides a script's: an empty spec is
 /// refused ("" is not "no override").

@@ -34,6 +34,8 @@ install(TARGETS ${tcpcheck_installed_targets} EXPORT tcpcheckTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY core/include/ coverage/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES "${PROJECT_BINARY_DIR}/core/generated/tcpcheck/version.hpp"
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tcpcheck)
 install(EXPORT tcpcheckTargets NAMESPACE tcpcheck:: DESTINATION ${TCPCHECK_INSTALL_CMAKEDIR})
 
 configure_package_config_file(cmake/tcpcheckConfig.cmake.in

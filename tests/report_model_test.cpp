@@ -5,6 +5,7 @@
 // against the structure SARIF 2.1.0 requires.
 #include "tcpcheck/report/model.hpp"
 #include "tcpcheck/report/writers.hpp"
+#include "tcpcheck/version.hpp"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -159,11 +160,12 @@ std::string junit_of(const document& doc) {
 // ---------------------------------------------------------------------------
 // JSON
 
-TEST(ReportJson, HoldsTheFormatVersionTheCommandAndEveryCase) {
+TEST(ReportJson, HoldsTheFormatVersionTheToolsVersionTheCommandAndEveryCase) {
   const document doc = failing_check();
   const json j = json::parse(json_of(doc));
 
   EXPECT_EQ(j["format_version"], format_version);
+  EXPECT_EQ(j["tcpcheck_version"], std::string(tcpcheck::version));
   EXPECT_EQ(j["command"], "check");
   ASSERT_EQ(j["cases"].size(), doc.cases.size());
   for (std::size_t i = 0; i < doc.cases.size(); ++i) {

@@ -3,6 +3,7 @@
 // findings under "findings", so that tools reading those keep working.
 #include "tcpcheck/escape.hpp"
 #include "tcpcheck/report/writers.hpp"
+#include "tcpcheck/version.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -183,7 +184,9 @@ json fuzz_json(const document& doc, const fuzz_facts& f) {
 } // namespace
 
 void write_json(std::ostream& out, const document& doc) {
-  json j = {{"format_version", format_version}, {"command", doc.command}};
+  json j = {{"format_version", format_version},
+            {"tcpcheck_version", std::string(tcpcheck::version)},
+            {"command", doc.command}};
   if (doc.check) j["check"] = check_json(doc, *doc.check);
   if (doc.fuzz) j["fuzz"] = fuzz_json(doc, *doc.fuzz);
   json cases = json::array(), runs = json::array(), findings = json::array();

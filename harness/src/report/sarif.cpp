@@ -3,15 +3,12 @@
 // and kind ("segmentation/fail", "findings/died"), its location the script
 // and, when the failure has one, the line.
 #include "tcpcheck/report/writers.hpp"
+#include "tcpcheck/version.hpp"
 
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "json_tree.hpp"
-
-#ifndef TCPCHECK_VERSION
-#define TCPCHECK_VERSION "unknown"
-#endif
 
 namespace tcpcheck::report {
 
@@ -89,12 +86,13 @@ void write_sarif(std::ostream& out, const document& doc) {
            {"defaultConfiguration", {{"level", c.state == status::flaky ? "warning" : "error"}}}});
     results.push_back(result_of(c, doc, it->second));
   }
-  json run = {
-      {"tool",
-       {{"driver",
-         {{"name", "tcpcheck"}, {"version", TCPCHECK_VERSION}, {"rules", std::move(rules)}}}}},
-      {"automationDetails", {{"id", "tcpcheck/" + doc.command + "/"}}},
-      {"results", std::move(results)}};
+  json run = {{"tool",
+               {{"driver",
+                 {{"name", "tcpcheck"},
+                  {"version", std::string(tcpcheck::version)},
+                  {"rules", std::move(rules)}}}}},
+              {"automationDetails", {{"id", "tcpcheck/" + doc.command + "/"}}},
+              {"results", std::move(results)}};
   json j = {{"$schema", schema}, {"version", "2.1.0"}, {"runs", json::array({std::move(run)})}};
   make_valid_utf8(j);
   out << j.dump(1) << '\n';
