@@ -4,11 +4,18 @@
 #
 # ClusterFuzzLite sets $CC/$CXX (its clang), $CFLAGS/$CXXFLAGS (the sanitizer
 # of this build: address, undefined, memory or coverage, with
-# -fsanitize=fuzzer-no-link), $LIB_FUZZING_ENGINE (libFuzzer), $SRC, $WORK and
-# $OUT. Those flags must be the only ones: so tcpcheck::core is built by CMake
-# with $CXXFLAGS and TCPCHECK_FUZZ=OFF (which would add ASan and UBSan to every
-# build), and each fuzz target is compiled and linked here, against the core,
-# with $CXXFLAGS and $LIB_FUZZING_ENGINE.
+# -fsanitize=fuzzer-no-link, and libc++), $LIB_FUZZING_ENGINE (libFuzzer),
+# $SRC, $WORK and $OUT. Those flags must be the only ones: so tcpcheck::core is
+# built by CMake with $CXXFLAGS and TCPCHECK_FUZZ=OFF (which would add ASan and
+# UBSan to every build), and each fuzz target is compiled and linked here,
+# against the core, with $CXXFLAGS and $LIB_FUZZING_ENGINE.
+#
+# The core needs RE2 (the scripts' `expect regex`). RE2 is built here too, from
+# $SRC/re2 (the Dockerfile clones it), with the same compiler and flags: a
+# distribution's libre2 is built against libstdc++, not ClusterFuzzLite's
+# libc++, and without the sanitizer (MemorySanitizer needs every library
+# instrumented). Without $SRC/re2 (a local run on Debian, as docs/ci.md
+# shows), the system's RE2 is used through pkg-config.
 #
 # Output, for each target of fuzz/CMakeLists.txt: $OUT/<target>_fuzzer, and
 # $OUT/<target>_fuzzer_seed_corpus.zip holding corpus/<target>/ (regression/
@@ -35,8 +42,23 @@ if [ ! -f "$fdp_dir/FuzzedDataProvider.h" ]; then
   exit 1
 fi
 
-# The core only. The CLI (CLI11), tests (GoogleTest) and benchmarks are off;
-# harness/ is configured (it needs asio.hpp to be found) but never built.
+# RE2 into $WORK/re2-install, built in a copy so the source stays clean; its
+# `static-install` writes the re2.pc that the core's pkg_check_modules reads.
+if [ -d "$SRC/re2" ]; then
+  re2_prefix="$WORK/re2-install"
+  rm -rf "$WORK/re2-src" "$re2_prefix"
+  cp -r "$SRC/re2" "$WORK/re2-src"
+  make -C "$WORK/re2-src" -j"$(nproc)" static-install prefix="$re2_prefix" \
+    CXX="$CXX" CXXFLAGS="$CXXFLAGS" >/dev/null
+  export PKG_CONFIG_PATH="$re2_prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+fi
+if ! pkg-config --exists re2; then
+  echo "build.sh: RE2 not found: no \$SRC/re2 to build, and pkg-config finds no re2" >&2
+  exit 1
+fi
+
+# The core only. The CLI (CLI11), harness (Asio), tests (GoogleTest) and
+# benchmarks are off, and so not configured.
 # No CMAKE_BUILD_TYPE: the optimization and debug flags are ClusterFuzzLite's.
 cmake -S "$src" -B "$build" -G Ninja \
   -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" \
@@ -51,11 +73,11 @@ for target in $targets; do
   fuzzer="${target}_fuzzer"
   echo "== $fuzzer"
   # The flags are word lists, split on purpose.
-  # shellcheck disable=SC2086
+  # shellcheck disable=SC2086,SC2046
   $CXX $CXXFLAGS -std=c++20 \
     -I"$src/core/include" -I"$src/fuzz" -isystem "$fdp_dir" \
     "$src/fuzz/$fuzzer.cpp" -o "$OUT/$fuzzer" \
-    $LIB_FUZZING_ENGINE "$core_lib"
+    $LIB_FUZZING_ENGINE "$core_lib" $(pkg-config --libs re2)
 
   # Seed corpus: every file under corpus/<target>/, flattened into one zip;
   # a file in a subdirectory (regression/) is named after its path, so that

@@ -23,6 +23,8 @@ packages=(
   # real servers and the seed articles' Python servers, for corpus/scripts/
   # (docs/real-servers.md); the tests start their own instances on free ports
   redis-server memcached python3
+  # the GitHub Action's test reads action.yml and downloads a release (from loopback)
+  python3-yaml curl
   # binary-protocol servers for corpus/scripts/real-servers/ (MQTT, PostgreSQL,
   # IMAP, DNS over TCP, beanstalkd), started by tests/real_servers.py on free
   # loopback ports; dnsmasq-base is the daemon without the service package

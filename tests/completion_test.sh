@@ -80,13 +80,25 @@ for feedback in $(complete_words tcpcheck fuzz --feedback ""); do
   refused_value "$tcpcheck" fuzz corpus/scripts/greeting.tcs --target 127.0.0.1:1 --runs 1 \
     --max-time 1 --feedback "$feedback"
 done
-for protocol in $(complete_words tcpcheck serve ""); do
-  out="$(timeout 0.5 "$tcpcheck" serve "$protocol" --port 0 2>&1 || true)"
-  if ! grep -q "^serving $protocol on 127.0.0.1:" <<<"$out"; then
-    echo "FAIL: serve $protocol: $out"
+# serve prints its address once it listens, then serves until stopped.
+serves() {
+  local protocol="$1" log
+  log="$(mktemp)"
+  "$tcpcheck" serve "$protocol" --port 0 >"$log" 2>&1 &
+  local pid=$! waited=0
+  while ! grep -q "^serving " "$log" && kill -0 "$pid" 2>/dev/null && ((waited < 100)); do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  if grep -q "^serving $protocol on 127.0.0.1:" "$log"; then echo "ok: serves $protocol"; else
+    echo "FAIL: serve $protocol: $(cat "$log")"
     failures=$((failures + 1))
-  else echo "ok: serves $protocol"; fi
-done
+  fi
+  rm -f "$log"
+}
+for protocol in $(complete_words tcpcheck serve ""); do serves "$protocol"; done
 
 if ((failures)); then
   echo "$failures failure(s)"
