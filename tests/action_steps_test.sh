@@ -73,6 +73,17 @@ expect() {
 expect_eq() {
   if [ "$2" != "$3" ]; then problems+=("$1: got '$2', want '$3'"); fi
 }
+# port_printed LOG SED: the port a server started in the background prints
+# in LOG, found by the sed expression; empty after 5 s without it.
+port_printed() {
+  local port=""
+  for _ in $(seq 50); do
+    port="$(sed -n "$2" "$1")"
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  echo "$port"
+}
 end_case() {
   local took=$((SECONDS - case_started))
   if ((${#problems[@]} == 0)); then
@@ -267,12 +278,7 @@ end_case
 begin_case "replay against a target (HOST:PORT) already running: exit-code 0"
 "$work/check-pass/root/usr/bin/tcpcheck" serve greeting >"$work/serve.log" 2>&1 &
 serve_pid=$!
-port=""
-for _ in $(seq 50); do
-  port="$(sed -n 's/.* on 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$work/serve.log")"
-  [ -n "$port" ] && break
-  sleep 0.1
-done
+port="$(port_printed "$work/serve.log" 's/.* on 127\.0\.0\.1:\([0-9]*\) .*/\1/p')"
 expect "the greeting server printed its port" test -n "$port"
 action replay-target command=replay script=greeting.tcs target="127.0.0.1:${port:-1}"
 expect_eq "exit-code output" "$(q "$result" "d['outputs'].get('exit-code')")" 0
@@ -341,12 +347,7 @@ else
   cp "$deb" "$release/tcpcheck_${version}_$(dpkg --print-architecture).deb"
   "$python" -u -m http.server --bind 127.0.0.1 --directory "$www" 0 >"$work/http.log" 2>&1 &
   http_pid=$!
-  http_port=""
-  for _ in $(seq 50); do
-    http_port="$(sed -n 's/^Serving HTTP on .* port \([0-9]*\) .*/\1/p' "$work/http.log")"
-    [ -n "$http_port" ] && break
-    sleep 0.1
-  done
+  http_port="$(port_printed "$work/http.log" 's/^Serving HTTP on .* port \([0-9]*\) .*/\1/p')"
   expect "the HTTP server printed its port" test -n "$http_port"
   export GITHUB_SERVER_URL="http://127.0.0.1:${http_port:-1}"
   export ACTION_RUNNER_ACTION_REPOSITORY=owner/tcpcheck
