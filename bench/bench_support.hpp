@@ -6,6 +6,8 @@
 
 #include "tcpcheck/harness/reference_server.hpp"
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <sys/types.h>
 
@@ -26,5 +28,34 @@ void stop_server(const child_server& c);
 /// The greeting conversation with blocking sockets and nothing else: the
 /// baseline. Returns whether every reply was right.
 bool blocking_conversation(std::uint16_t port);
+
+/// CPU time (user + system) this process has used so far, all its threads;
+/// the servers run in child processes and are not counted. CPU per unit of
+/// work is the figure that holds on a shared, noisy machine, where wall-time
+/// rates swing with the neighbours.
+double cpu_seconds();
+
+/// Wall time and CPU time spent in one kind of work, accumulated over rounds.
+struct work_clock {
+  double wall = 0, cpu = 0;
+  std::size_t units = 0;
+
+  double per_second() const { return wall > 0 ? static_cast<double>(units) / wall : 0; }
+  double cpu_us_per_unit() const { return units ? cpu * 1e6 / static_cast<double>(units) : 0; }
+};
+
+/// Runs `work`, which does `units` units, and adds its wall and CPU time.
+template <class Work>
+void timed(work_clock& clock, std::size_t units, Work&& work);
+
+template <class Work>
+void timed(work_clock& clock, std::size_t units, Work&& work) {
+  const auto wall0 = std::chrono::steady_clock::now();
+  const double cpu0 = cpu_seconds();
+  work();
+  clock.cpu += cpu_seconds() - cpu0;
+  clock.wall += std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  clock.units += units;
+}
 
 } // namespace tcpcheck::bench

@@ -20,16 +20,7 @@
 
 #include "bench_support.hpp"
 
-namespace {
-
 using namespace tcpcheck::bench;
-using clock_type = std::chrono::steady_clock;
-
-double seconds_since(clock_type::time_point t) {
-  return std::chrono::duration<double>(clock_type::now() - t).count();
-}
-
-} // namespace
 
 int main(int argc, char** argv) {
   std::uint64_t runs = 10000;
@@ -62,11 +53,12 @@ int main(int argc, char** argv) {
   for (int round = 1; round <= rounds; ++round) {
     // The baseline: serial, blocking, unmutated.
     const std::size_t serial_runs = 2000;
-    auto t0 = clock_type::now();
+    work_clock serial, fixed_fuzz, spawned_fuzz;
     std::size_t serial_failed = 0;
-    for (std::size_t i = 0; i < serial_runs; ++i)
-      serial_failed += blocking_conversation(server.port) ? 0 : 1;
-    const double serial_rate = static_cast<double>(serial_runs) / seconds_since(t0);
+    timed(serial, serial_runs, [&] {
+      for (std::size_t i = 0; i < serial_runs; ++i)
+        serial_failed += blocking_conversation(server.port) ? 0 : 1;
+    });
 
     tcpcheck::harness::fuzz_options options;
     options.runs = runs;
@@ -74,20 +66,27 @@ int main(int argc, char** argv) {
     options.seed = static_cast<std::uint64_t>(round);
     options.max_time = std::chrono::seconds(120);
     tcpcheck::harness::fixed_target fixed({"127.0.0.1", server.port});
-    const auto against_fixed = tcpcheck::harness::run_fuzz(mutator, fixed, options);
+    tcpcheck::harness::fuzz_outcome against_fixed, against_spawned;
+    timed(fixed_fuzz, 0,
+          [&] { against_fixed = tcpcheck::harness::run_fuzz(mutator, fixed, options); });
+    fixed_fuzz.units = against_fixed.runs;
     tcpcheck::harness::spawned_target spawned(spawned_process);
-    const auto against_spawned = tcpcheck::harness::run_fuzz(mutator, spawned, options);
+    timed(spawned_fuzz, 0,
+          [&] { against_spawned = tcpcheck::harness::run_fuzz(mutator, spawned, options); });
+    spawned_fuzz.units = against_spawned.runs;
 
-    const auto rate = [](const tcpcheck::harness::fuzz_outcome& o) {
-      return static_cast<double>(o.runs) /
-             std::max(1e-3, static_cast<double>(o.elapsed.count()) / 1000.0);
-    };
     std::printf("round %d: serial blocking client %.0f conv/s (%zu failed); fuzz --target %.0f "
                 "exec/s (%.2fx, %zu findings); fuzz --spawn %.0f exec/s (%.2fx, %zu findings)\n",
-                round, serial_rate, serial_failed, rate(against_fixed),
-                rate(against_fixed) / serial_rate, against_fixed.findings.size(),
-                rate(against_spawned), rate(against_spawned) / serial_rate,
+                round, serial.per_second(), serial_failed, fixed_fuzz.per_second(),
+                fixed_fuzz.per_second() / serial.per_second(), against_fixed.findings.size(),
+                spawned_fuzz.per_second(), spawned_fuzz.per_second() / serial.per_second(),
                 against_spawned.findings.size());
+    std::printf("round %d: client CPU per conversation: serial blocking client %.1f us; fuzz "
+                "--target %.1f us (%.2fx); fuzz --spawn %.1f us (%.2fx)\n",
+                round, serial.cpu_us_per_unit(), fixed_fuzz.cpu_us_per_unit(),
+                fixed_fuzz.cpu_us_per_unit() / serial.cpu_us_per_unit(),
+                spawned_fuzz.cpu_us_per_unit(),
+                spawned_fuzz.cpu_us_per_unit() / serial.cpu_us_per_unit());
     failures += static_cast<int>(against_fixed.findings.size() + against_spawned.findings.size());
   }
   spawned_process.stop();

@@ -94,37 +94,38 @@ int main(int argc, char** argv) {
   const tcpcheck::harness::target where{"127.0.0.1", greeter.port};
 
   // Baseline and harness alternate in rounds, so both see the same machine.
-  std::size_t baseline_done = 0, harness_done = 0, baseline_failures = 0;
+  work_clock baseline, harness;
+  std::size_t baseline_failures = 0;
   std::atomic<std::size_t> harness_passed{0};
-  clock_type::duration baseline_time{}, harness_time{};
   const std::size_t rounds = 5;
   for (std::size_t round = 0; round < rounds; ++round) {
-    auto t0 = clock_type::now();
-    for (std::size_t i = 0; i < conversations / rounds / 4; ++i, ++baseline_done)
-      baseline_failures += blocking_conversation(greeter.port) ? 0 : 1;
-    auto t1 = clock_type::now();
-    baseline_time += t1 - t0;
-    tcpcheck::harness::run_options options;
-    tcpcheck::harness::run_many(
-        where, *greeting, *line, whole, conversations / rounds, 2, options,
-        [&](std::size_t, tcpcheck::harness::run_result r) {
-          harness_passed += r.outcome.passed ? 1 : 0;
-        },
-        sessions);
-    harness_done += conversations / rounds;
-    harness_time += clock_type::now() - t1;
+    const std::size_t serial = conversations / rounds / 4;
+    timed(baseline, serial, [&] {
+      for (std::size_t i = 0; i < serial; ++i)
+        baseline_failures += blocking_conversation(greeter.port) ? 0 : 1;
+    });
+    timed(harness, conversations / rounds, [&] {
+      tcpcheck::harness::run_options options;
+      tcpcheck::harness::run_many(
+          where, *greeting, *line, whole, conversations / rounds, 2, options,
+          [&](std::size_t, tcpcheck::harness::run_result r) {
+            harness_passed += r.outcome.passed ? 1 : 0;
+          },
+          sessions);
+    });
   }
   stop_server(greeter);
-  const auto rate = [](std::size_t n, clock_type::duration d) {
-    return static_cast<double>(n) / std::chrono::duration<double>(d).count();
-  };
-  const double baseline_rate = rate(baseline_done, baseline_time);
-  const double harness_rate = rate(harness_done, harness_time);
+  const double baseline_rate = baseline.per_second();
+  const double harness_rate = harness.per_second();
   std::printf("conversations/s: harness with %zu sessions at once %.0f, blocking client %.0f, "
               "ratio %.2fx (target >= 2x)\n",
               sessions, harness_rate, baseline_rate, harness_rate / baseline_rate);
+  std::printf("client CPU per conversation: harness %.1f us, blocking client %.1f us, "
+              "ratio %.2fx (target <= 1x)\n",
+              harness.cpu_us_per_unit(), baseline.cpu_us_per_unit(),
+              harness.cpu_us_per_unit() / baseline.cpu_us_per_unit());
   std::printf("failed conversations: harness %zu of %zu, blocking client %zu of %zu\n",
-              harness_done - harness_passed, harness_done, baseline_failures, baseline_done);
+              harness.units - harness_passed, harness.units, baseline_failures, baseline.units);
 
   // Capacity: `hold` sessions open at once, each checked at the end.
   const child_server echo = start_server(tcpcheck::harness::reference_protocol::echo);
@@ -141,7 +142,9 @@ int main(int argc, char** argv) {
   std::printf("held %zu of %zu sessions open at once (%.1f s); peak resident %.1f MiB "
               "(target < 200 MiB)\n",
               held.load(), hold, seconds, static_cast<double>(peak_kib) / 1024.0);
-  const bool met = harness_rate >= 2 * baseline_rate && held == hold && peak_kib < 200 * 1024 &&
-                   harness_passed == harness_done && baseline_failures == 0;
+  const bool met = harness_rate >= 2 * baseline_rate &&
+                   harness.cpu_us_per_unit() <= baseline.cpu_us_per_unit() && held == hold &&
+                   peak_kib < 200 * 1024 && harness_passed == harness.units &&
+                   baseline_failures == 0;
   return check && !met ? 1 : 0;
 }
