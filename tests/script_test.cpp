@@ -789,6 +789,16 @@ TEST(ScriptErrors, InvalidRegexPointsAtTheRefusedPart) {
   EXPECT_NO_THROW(parsed(R"(expect regex "\"(.*)\"")"));
 }
 
+TEST(ScriptErrors, ARefusedRegexIsRefusedAlikeWhenItComesAgain) {
+  // Compiled patterns are kept for the process, the refused ones too: the
+  // second parse takes RE2's complaint from the kept pattern.
+  const std::string first = refusal("expect regex \"(b{3,2}\"");
+  EXPECT_EQ(first, refused_regex(1, 17, "invalid repetition size: {3,2}", "(b{3,2}"));
+  EXPECT_EQ(refusal("expect regex \"(b{3,2}\""), first);
+  EXPECT_EQ(refusal("close\n  expect regex \"(b{3,2}\""),
+            refused_regex(2, 19, "invalid repetition size: {3,2}", "(b{3,2}"));
+}
+
 TEST(ScriptErrors, RegexFeaturesThatNeedBacktrackingAreRefused) {
   // RE2 has no back-references or lookaround: it matches in linear time.
   EXPECT_EQ(refusal(R"(expect regex "(a)\1" as v)"),

@@ -744,6 +744,23 @@ TEST(SessionExpect, RegexCapturesGroupOneForALaterSend) {
   EXPECT_EQ(c.peer.frames_from_client(0), strings{"bye bob"});
 }
 
+TEST(SessionExpect, RegexesStillMatchOnceManyOtherPatternsHaveBeenCompiled) {
+  // The process keeps a bounded number of compiled patterns and starts
+  // again when it is full: a session holds its own patterns either way.
+  conversation c("expect regex \"^Hello (\\w+)!$\" as name\nsend \"bye ${name}\"\n", "line",
+                 "whole", answering({}, {"Hello bob!"}));
+  for (int i = 0; i < 100; ++i) {
+    conversation other("expect regex \"^n" + std::to_string(i) + "=(\\d+)$\" as n\n", "line",
+                       "whole", answering({}, {"n" + std::to_string(i) + "=" + std::to_string(i)}));
+    ASSERT_TRUE(other.run().passed) << i;
+  }
+  EXPECT_TRUE(c.run().passed) << to_string(c.s.result());
+  EXPECT_EQ(c.peer.frames_from_client(0), strings{"bye bob"});
+  conversation again("expect regex \"^Hello (\\w+)!$\" as name\n", "line", "whole",
+                     answering({}, {"Hello !"}));
+  EXPECT_FALSE(again.run().passed);
+}
+
 TEST(SessionExpect, RegexWithoutAGroupCapturesTheWholeMatch) {
   conversation c("expect regex \"\\d+\" as n\nsend \"got ${n}\"\n", "line", "whole",
                  answering({}, {"42"}));

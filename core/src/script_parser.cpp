@@ -9,7 +9,7 @@
 #include <re2/re2.h>
 #include <set>
 
-#include "regex_options.hpp"
+#include "compiled_regex.hpp"
 
 namespace tcpcheck {
 
@@ -348,11 +348,11 @@ public:
       }
       // Compiled as the session will match it; the error names the part of
       // the pattern RE2 refuses, when that part can be placed.
-      const RE2 compiled(e.pattern, detail::regex_options());
-      if (!compiled.ok()) {
-        const std::size_t at = regex_error_offset(e.pattern, compiled.error_arg());
+      const auto compiled = detail::compiled_regex(e.pattern);
+      if (!compiled->ok()) {
+        const std::size_t at = regex_error_offset(e.pattern, compiled->error_arg());
         return fail(at == std::string_view::npos ? pattern.column : pattern.column + 1 + at,
-                    "a valid regular expression (" + compiled.error() + ")", shown(pattern));
+                    "a valid regular expression (" + compiled->error() + ")", shown(pattern));
       }
       return true;
     }

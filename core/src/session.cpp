@@ -9,7 +9,7 @@
 #include <re2/re2.h>
 #include <set>
 
-#include "regex_options.hpp"
+#include "compiled_regex.hpp"
 
 namespace tcpcheck {
 
@@ -88,9 +88,9 @@ struct session::received_frame {
   std::uint64_t offset = 0; // stream offset of its first byte on the wire
 };
 
-// Compiled regexes by the expectation (in script_) that holds them. RE2 is
-// neither copyable nor movable, hence the unique_ptr.
-struct session::regex_cache : std::map<const expectation*, std::unique_ptr<const RE2>> {};
+// Compiled regexes by the expectation (in script_) that holds them, shared
+// with the other sessions of the process (compiled_regex.hpp).
+struct session::regex_cache : std::map<const expectation*, std::shared_ptr<const RE2>> {};
 
 struct session::connection_state {
   explicit connection_state(const framing_spec& s) : spec(s), decoder(keeping_headers(s)) {}
@@ -143,14 +143,13 @@ session::session(script s, framing_spec spec, delivery_plan plan, session_option
       std::any_of(script_.steps.begin(), script_.steps.end(),
                   [](const script_step& step) { return step.what == script_step::kind::framing; });
   verdict_.plan = to_string(plan_);
-  // Each regex is compiled once, here, not at every frame it is matched
+  // Each regex is looked up once, here, not at every frame it is matched
   // against. The parser has checked that each compiles; one that does not
   // (a script built in code) is left out, and matching it fails the step.
   regexes_ = std::make_unique<regex_cache>();
-  const RE2::Options regex_opts = detail::regex_options();
   const auto compile = [&](const expectation& e) {
     if (e.what != expectation::kind::regex) return;
-    auto compiled = std::make_unique<const RE2>(e.pattern, regex_opts);
+    auto compiled = detail::compiled_regex(e.pattern);
     if (compiled->ok()) regexes_->emplace(&e, std::move(compiled));
   };
   for (const auto& step : script_.steps)
