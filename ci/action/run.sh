@@ -10,10 +10,10 @@
 #   TCPCHECK_SPAWN     the command that starts the server, with {port}
 #   TCPCHECK_TARGET    HOST:PORT of a server already running (exactly one of
 #                      TCPCHECK_SPAWN and TCPCHECK_TARGET)
-#   TCPCHECK_ARGS      more arguments, split like a shell splits words: blanks
-#                      and newlines separate, '...' and "..." quote, \ escapes;
-#                      nothing is expanded ($VAR, globs and $(...) stay as
-#                      written), so no input can run a command
+#   TCPCHECK_ARGS      more arguments, split into words by xargs: blanks and
+#                      newlines separate, '...' and "..." quote, \ outside
+#                      quotes escapes; nothing is expanded ($VAR, globs and
+#                      $(...) stay as written), so no input can run a command
 #   TCPCHECK_REPORTS   the reports directory (default tcpcheck-reports)
 #   TCPCHECK_ARTIFACT  the artifact the reports are uploaded as (for the summary)
 #
@@ -102,62 +102,19 @@ trim() {
   printf '%s' "$s"
 }
 
-# split_words TEXT: sets the array `words` to TEXT split as a shell splits
-# words, without any expansion. Returns 1 on a quote left open.
+# split_words TEXT: sets the array `words` to TEXT split into words by
+# xargs: blanks and newlines separate, '...' and "..." quote, a backslash
+# escapes the next character; nothing is expanded and nothing runs. Returns 1
+# when xargs refuses the text (a quote left open).
 split_words() {
-  local text="$1" word="" in_word=0 quote="" c next i=0 n=${#1}
-  words=()
-  while ((i < n)); do
-    c="${text:i:1}"
-    i=$((i + 1))
-    if [ "$quote" = "'" ]; then
-      # Single quotes: everything up to the next one, as is.
-      if [ "$c" = "'" ]; then quote=""; else word+="$c"; fi
-    elif [ "$quote" = '"' ]; then
-      # Double quotes: a backslash escapes only " \ $ and ` (and joins lines).
-      if [ "$c" = '"' ]; then
-        quote=""
-      elif [ "$c" = "\\" ] && ((i < n)); then
-        next="${text:i:1}"
-        case "$next" in
-          '"' | "\\" | '$' | '`') word+="$next"; i=$((i + 1)) ;;
-          $'\n') i=$((i + 1)) ;;
-          *) word+="$c" ;;
-        esac
-      else
-        word+="$c"
-      fi
-    else
-      case "$c" in
-        ' ' | $'\t' | $'\n' | $'\r')
-          if ((in_word)); then words+=("$word"); fi
-          word=""
-          in_word=0
-          ;;
-        "'" | '"')
-          quote="$c"
-          in_word=1
-          ;;
-        "\\")
-          if ((i < n)); then
-            next="${text:i:1}"
-            i=$((i + 1))
-            if [ "$next" != $'\n' ]; then word+="$next"; in_word=1; fi
-          else
-            word+="$c"
-            in_word=1
-          fi
-          ;;
-        *)
-          word+="$c"
-          in_word=1
-          ;;
-      esac
-    fi
-  done
-  [ -z "$quote" ] || return 1
-  if ((in_word)); then words+=("$word"); fi
-  return 0
+  local split
+  split="$(mktemp)"
+  if ! printf '%s' "$1" | xargs -r printf '%s\0' >"$split" 2>/dev/null; then
+    rm -f "$split"
+    return 1
+  fi
+  mapfile -d '' -t words <"$split"
+  rm -f "$split"
 }
 
 # quote_words WORD...: the words as one command line to copy into a shell.
