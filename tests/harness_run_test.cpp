@@ -28,6 +28,7 @@
 #include <fstream>
 #include <map>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -857,6 +858,39 @@ TEST(PeerUnread, CountsWhatThePeerHasNotReadYet) {
   ::close(ours);
   ::close(theirs);
   ::close(listening);
+}
+
+// One lookup made once and asked many times (as a cut send's driver asks),
+// on one diagnostics socket per thread: each answer is the queue of now.
+TEST(PeerUnread, OneConnectionsLookupFollowsItsPeerAcrossManyLooks) {
+  const auto bound = listening_socket(1);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(bound.second);
+  const int ours = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_EQ(::connect(ours, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  const int theirs = ::accept(bound.first, nullptr, nullptr);
+  ASSERT_GE(theirs, 0);
+  const connection_peer peer(ours);
+  const int no_delay = 1; // each small send goes out at once, not after an ACK
+  ASSERT_EQ(::setsockopt(ours, IPPROTO_TCP, TCP_NODELAY, &no_delay, sizeof no_delay), 0);
+
+  std::size_t sent = 0;
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_EQ(::send(ours, "ab", 2, 0), 2);
+    sent += 2;
+    ASSERT_TRUE(eventually([&] { return peer.unread() == std::optional<std::size_t>(sent); }))
+        << "after " << sent << " bytes: " << peer.unread().value_or(0);
+    // Another connection's lookups on the same thread do not disturb it.
+    EXPECT_EQ(unread_by_peer(theirs), std::optional<std::size_t>(0));
+  }
+  char buffer[400];
+  ASSERT_EQ(::recv(theirs, buffer, sizeof buffer, MSG_WAITALL), 400);
+  EXPECT_EQ(peer.unread(), std::optional<std::size_t>(0));
+  ::close(theirs);
+  ::close(ours);
+  ::close(bound.first);
 }
 
 // The kernel's view of a listening socket: its backlog, and the

@@ -97,11 +97,13 @@ public:
     // SO_LINGER with a zero timeout: close() sends RST instead of FIN.
     if (reset) socket_.set_option(asio::socket_base::linger(true, 0), ignored);
     socket_.close(ignored);
+    peer_.reset();
   }
   bool is_open() const override { return socket_.is_open(); }
   std::optional<std::size_t> peer_unread() const override {
     if (!socket_.is_open()) return std::nullopt;
-    return unread_by_peer(const_cast<tcp::socket&>(socket_).native_handle());
+    if (!peer_) peer_.emplace(const_cast<tcp::socket&>(socket_).native_handle());
+    return peer_->unread();
   }
   void async_wait_failure(done_handler done) override {
     socket_.async_wait(tcp::socket::wait_error, [this, done = std::move(done)](std::error_code ec) {
@@ -127,6 +129,8 @@ private:
   tcp::socket socket_;
   const tcp::resolver::results_type* endpoints_ = nullptr;
   tcp::acceptor* acceptor_ = nullptr;
+  // The peer's lookup, made at the first look (once connected).
+  mutable std::optional<connection_peer> peer_;
 };
 
 // Each conversation's own ${run}: a counter that starts somewhere else in

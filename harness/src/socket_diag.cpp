@@ -19,10 +19,7 @@ namespace tcpcheck::harness {
 
 namespace {
 
-struct diag_request {
-  nlmsghdr header;
-  inet_diag_req_v2 body;
-};
+using detail::diag_request;
 
 // Copies a socket address's port and address into the diag id's fields.
 bool copy_address(const sockaddr_storage& from, __be16& port, __be32 (&address)[4]) {
@@ -65,7 +62,7 @@ std::optional<diag_request> request_for_peer_of(int fd) {
   return r;
 }
 
-// Closes the netlink socket on every path.
+// Closes the netlink socket when its thread ends.
 struct owned_fd {
   int fd;
   ~owned_fd() {
@@ -73,37 +70,59 @@ struct owned_fd {
   }
 };
 
+// One diagnostics socket per thread, kept for the thread's life: opening
+// and closing one per lookup were two of the six system calls a lookup
+// cost (the addresses, now read once per connection, were two more).
+int diag_socket() {
+  thread_local const owned_fd diag{
+      ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG)};
+  return diag.fd;
+}
+
 // Sends one lookup and reads its answer: the socket found, or nothing.
-std::optional<inet_diag_msg> look_up(const diag_request& request) {
-  const owned_fd diag{::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG)};
-  if (diag.fd < 0) return std::nullopt;
+std::optional<inet_diag_msg> look_up(diag_request request) {
+  const int diag = diag_socket();
+  if (diag < 0) return std::nullopt;
+  thread_local std::uint32_t sequence = 0;
+  request.header.nlmsg_seq = ++sequence;
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
-  if (::sendto(diag.fd, &request, sizeof request, 0, reinterpret_cast<sockaddr*>(&kernel),
+  if (::sendto(diag, &request, sizeof request, 0, reinterpret_cast<sockaddr*>(&kernel),
                sizeof kernel) != static_cast<ssize_t>(sizeof request))
     return std::nullopt;
   // The kernel answers while it handles the request: the reply is queued
-  // before sendto() returns, so this read never waits.
+  // before sendto() returns, so these reads never wait. The socket lives on,
+  // so an answer an earlier lookup left unread is passed over by its number.
   alignas(nlmsghdr) std::array<char, 8192> reply{};
-  const ssize_t got = ::recv(diag.fd, reply.data(), reply.size(), MSG_DONTWAIT);
-  if (got < static_cast<ssize_t>(NLMSG_LENGTH(sizeof(inet_diag_msg)))) return std::nullopt;
-  const auto* header = reinterpret_cast<const nlmsghdr*>(reply.data());
-  if (header->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-      header->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg)))
-    return std::nullopt; // NLMSG_ERROR: no such socket here
-  inet_diag_msg found;
-  std::memcpy(&found, NLMSG_DATA(header), sizeof found);
-  return found;
+  for (int stale = 0; stale < 8; ++stale) {
+    const ssize_t got = ::recv(diag, reply.data(), reply.size(), MSG_DONTWAIT);
+    if (got < static_cast<ssize_t>(NLMSG_LENGTH(0))) return std::nullopt;
+    const auto* header = reinterpret_cast<const nlmsghdr*>(reply.data());
+    if (header->nlmsg_seq != request.header.nlmsg_seq) continue;
+    if (got < static_cast<ssize_t>(NLMSG_LENGTH(sizeof(inet_diag_msg))) ||
+        header->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+        header->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg)))
+      return std::nullopt; // NLMSG_ERROR: no such socket here
+    inet_diag_msg found;
+    std::memcpy(&found, NLMSG_DATA(header), sizeof found);
+    return found;
+  }
+  return std::nullopt;
 }
 
 } // namespace
 
-std::optional<std::size_t> unread_by_peer(int fd) {
-  const auto request = request_for_peer_of(fd);
-  if (!request) return std::nullopt;
-  const auto found = look_up(*request);
+connection_peer::connection_peer(int fd) : request_(request_for_peer_of(fd)) {}
+
+std::optional<std::size_t> connection_peer::unread() const {
+  if (!request_) return std::nullopt;
+  const auto found = look_up(*request_);
   if (!found) return std::nullopt;
   return found->idiag_rqueue;
+}
+
+std::optional<std::size_t> unread_by_peer(int fd) {
+  return connection_peer(fd).unread();
 }
 
 std::optional<accept_queue> accept_queue_of(const std::string& address, std::uint16_t port) {

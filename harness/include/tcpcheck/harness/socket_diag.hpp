@@ -13,14 +13,39 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
 #include <optional>
 #include <string>
 
 namespace tcpcheck::harness {
 
-/// Bytes that the peer of the connected TCP socket `fd` has received and
-/// not read, or nothing when that cannot be known: the peer is not on this
-/// host, the connection is gone, or the kernel does not answer.
+namespace detail {
+/// One exact lookup, as the kernel takes it.
+struct diag_request {
+  nlmsghdr header;
+  inet_diag_req_v2 body;
+};
+} // namespace detail
+
+/// The peer of one connected TCP socket. Its addresses are read once, when
+/// it is made (a connection's do not change): each look after that is one
+/// request and one reply on the thread's own diagnostics socket. A driver
+/// that waits for its peer to read a cut send looks many times a send.
+class connection_peer {
+public:
+  explicit connection_peer(int fd);
+
+  /// Bytes that the peer has received and not read, or nothing when that
+  /// cannot be known: the peer is not on this host, the connection is
+  /// gone, or the kernel does not answer.
+  std::optional<std::size_t> unread() const;
+
+private:
+  std::optional<detail::diag_request> request_;
+};
+
+/// connection_peer(fd).unread(), for one look.
 std::optional<std::size_t> unread_by_peer(int fd);
 
 /// A listening socket's accept queue: the connections waiting to be
