@@ -790,15 +790,10 @@ conversation_mutator::conversation_mutator(script baseline, framing_spec spec,
   for (auto& word : dictionary)
     if (!word.empty()) dictionary_.push_back(std::move(word));
   if (dictionary_.empty()) dictionary_.push_back({0x00});
-}
-
-std::vector<case_step> conversation_mutator::probe() const {
-  std::vector<case_step> out;
   for (auto& step : detail::liveness_probe(baseline_, detail::probe_names(baseline_))) {
     const std::size_t line = step.line; // a copy of the baseline's step keeps its line
-    out.push_back({std::move(step), line, false, true});
+    probe_.push_back({std::move(step), line, false, true});
   }
-  return out;
 }
 
 fuzz_case conversation_mutator::make(std::uint64_t seed, std::uint64_t index) const {
@@ -814,17 +809,19 @@ fuzz_case conversation_mutator::make(std::uint64_t seed, std::uint64_t index,
   if (from.parent) {
     // A corpus entry goes on from its conversation; its settling steps and
     // probe are made again after the new mutations.
+    c.steps.reserve(2 * from.parent->steps.size() + probe_.size());
     for (const auto& s : from.parent->steps) {
       if (s.settles && s.step.what == step_kind::expect) settled.insert(s.step.connection);
       if (!s.probe && !s.settles) c.steps.push_back(s);
     }
     c.notes = from.parent->notes;
   } else {
+    // Room for the mutations that insert steps too, before they grow it.
+    c.steps.reserve(2 * (baseline_.steps.size() + probe_.size()));
     for (const auto& step : baseline_.steps)
       c.steps.push_back({step, step.line, false, false});
   }
-  for (auto& step : probe())
-    c.steps.push_back(std::move(step));
+  c.steps.insert(c.steps.end(), probe_.begin(), probe_.end());
   random_stream rng(seed, index);
   const word_list words(dictionary_, from);
   const std::size_t count = 1 + rng.below(options_.most_mutations);

@@ -133,7 +133,7 @@ public:
   fuzz_case make(std::uint64_t seed, std::uint64_t index, const mutation_sources& from) const;
 
   /// The liveness probe alone: the baseline on fresh connections.
-  std::vector<case_step> probe() const;
+  const std::vector<case_step>& probe() const noexcept { return probe_; }
 
   const script& baseline() const noexcept { return baseline_; }
   const framing_spec& spec() const noexcept { return spec_; }
@@ -144,6 +144,7 @@ private:
   framing_spec spec_;
   std::vector<byte_buffer> dictionary_;
   mutator_options options_;
+  std::vector<case_step> probe_; // made once: every case ends with it
 };
 
 /// Relaxes an expect step: after a mutation, any frame, a close, a reset,
