@@ -46,9 +46,6 @@ struct work_clock {
 
 /// Runs `work`, which does `units` units, and adds its wall and CPU time.
 template <class Work>
-void timed(work_clock& clock, std::size_t units, Work&& work);
-
-template <class Work>
 void timed(work_clock& clock, std::size_t units, Work&& work) {
   const auto wall0 = std::chrono::steady_clock::now();
   const double cpu0 = cpu_seconds();

@@ -12,9 +12,9 @@
 // Small frames cannot decode at memcpy's rate (each costs a dependent load
 // or a search), so the targets of small frames are set against the limit:
 //
-//   len:u32le, 16 B payload  >= 0.5x the length walk (0.84x measured before)
-//   line, 64-byte lines      >= 1.0x the memchr loop (the decoder searches
-//                            whole chunks at once; 1.5x measured before)
+//   len:u32le, 16 B payload  >= 0.7x the length walk (0.84x-0.88x measured)
+//   line, 64-byte lines      >= 1.3x the memchr loop (the decoder searches
+//                            whole chunks at once; 1.5x-1.95x measured)
 //   len:u32le, 4 KiB payload >  1.0x memcpy (frames are views: nothing is copied)
 //
 // The ratio is information, so the program exits 0; with
@@ -97,12 +97,12 @@ bench_case make_case(std::string label, std::string name, std::string spec_text,
 std::vector<bench_case> case_list() {
   std::vector<bench_case> cases;
   cases.push_back(make_case("len:u32le 16 B", "len:u32le/16B", "len:u32le", 16,
-                            target{0.5, false, target::baseline::limit}));
+                            target{0.7, false, target::baseline::limit}));
   cases.push_back(make_case("len:u32le 256 B", "len:u32le/256B", "len:u32le", 256, std::nullopt));
   cases.push_back(
       make_case("len:u32le 4 KiB", "len:u32le/4KiB", "len:u32le", 4096, target{1.0, true}));
   cases.push_back(
-      make_case("line 64 B", "line/64B", "line", 64, target{1.0, false, target::baseline::limit}));
+      make_case("line 64 B", "line/64B", "line", 64, target{1.3, false, target::baseline::limit}));
   // Lines longer than a read: each is gathered across 16 reads of 64 KiB,
   // and must not be rescanned from its start at each.
   cases.push_back(make_case("line 1 MiB", "line/1MiB", "line", 1u << 20, std::nullopt));

@@ -12,22 +12,24 @@
 # image with this script; the package test (tests/debian_package_test.sh)
 # packages the test build tree with the same cpack call.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-build=build/package
+build=""
 out=""
 while (($#)); do
   case "$1" in
-    --build) build="$2"; shift 2 ;;
-    --out) out="$2"; shift 2 ;;
+    # Relative to where the script is called from.
+    --build) build="$(realpath -m "$2")"; shift 2 ;;
+    --out) out="$(realpath -m "$2")"; shift 2 ;;
     -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "build-package: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+build="${build:-$PWD/build/package}"
 out="${out:-$build/packages}"
 
 if [ ! -f "$build/CMakeCache.txt" ]; then
-  if [ "$build" != build/package ]; then
+  if [ "$build" != "$PWD/build/package" ]; then
     echo "build-package: $build is not a configured build tree" >&2
     exit 2
   fi

@@ -72,26 +72,53 @@ std::vector<std::string> option_names(const CLI::App& app) {
   return out;
 }
 
+/// The option named `word` ("--plan", "-p") if it takes a value.
+const CLI::Option* valued_option(const CLI::App& app, const std::string& word) {
+  if (!starts_with(word, "-")) return nullptr;
+  for (const CLI::Option* option : app.get_options())
+    if (option->check_name(word) && option->get_type_size_max() > 0) return option;
+  return nullptr;
+}
+
 /// The option whose value the cursor is on ("--plan |", "--plan=|"), if any.
 const CLI::Option* option_awaiting_value(const CLI::App& app,
                                          const std::vector<std::string>& before) {
   if (before.empty()) return nullptr;
-  std::string previous = before.back();
   // bash cuts "--plan=x" at the '=' by default: the '=' is a word of its own.
-  if (previous == "=" && before.size() >= 2) previous = before[before.size() - 2];
-  if (!starts_with(previous, "-")) return nullptr;
-  for (const CLI::Option* option : app.get_options())
-    if (option->check_name(previous) && option->get_type_size_max() > 0) return option;
-  return nullptr;
+  if (before.back() == "=" && before.size() >= 2)
+    return valued_option(app, before[before.size() - 2]);
+  return valued_option(app, before.back());
 }
 
-/// The positional the cursor is on: the first one, counting words that are
-/// neither options nor option values (enough for tcpcheck's one positional
-/// per subcommand, and the repeatable PATH of replay).
-const CLI::Option* positional_at_cursor(const CLI::App& app) {
-  for (const CLI::Option* option : app.get_options())
-    if (option->get_lnames().empty() && option->get_snames().empty()) return option;
-  return nullptr;
+/// The positional the cursor is on: the n-th, n counting the words after
+/// the subcommand that are neither options nor their values; past the last
+/// positional, that one again if it repeats (replay's PATH...), else none.
+const CLI::Option* positional_at_cursor(const CLI::App& sub,
+                                        const std::vector<std::string>& before) {
+  std::vector<const CLI::Option*> positionals;
+  for (const CLI::Option* option : sub.get_options())
+    if (option->get_lnames().empty() && option->get_snames().empty()) positionals.push_back(option);
+  if (positionals.empty()) return nullptr;
+  std::size_t bare = 0;
+  bool seen_subcommand = false;
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    const std::string& word = before[i];
+    if (!seen_subcommand) {
+      seen_subcommand = word == sub.get_name();
+      continue;
+    }
+    if (word == "=") continue;
+    if (starts_with(word, "-")) {
+      // "--plan x" and "--plan = x" hold a value; "--plan=x" is one word.
+      if (valued_option(sub, word) != nullptr)
+        i += i + 1 < before.size() && before[i + 1] == "=" ? 2 : 1;
+      continue;
+    }
+    ++bare;
+  }
+  if (bare < positionals.size()) return positionals[bare];
+  const CLI::Option* last = positionals.back();
+  return last->get_items_expected_max() > 1 ? last : nullptr;
 }
 
 } // namespace
@@ -112,7 +139,7 @@ std::vector<std::string> completions(CLI::App& app, const std::vector<std::strin
       names.push_back(candidate->get_name());
     return names;
   }
-  if (const CLI::Option* positional = positional_at_cursor(*sub))
+  if (const CLI::Option* positional = positional_at_cursor(*sub, before))
     return value_completions(*positional);
   return {};
 }

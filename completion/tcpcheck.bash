@@ -9,6 +9,8 @@
 
 _tcpcheck() {
   local current="${COMP_WORDS[COMP_CWORD]}"
+  # After "--plan=" bash's word under the cursor is the "=" itself.
+  [[ "$current" == "=" ]] && current=""
   local IFS=$'\n'
   local -a answers
   answers=($("${COMP_WORDS[0]}" __complete "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)) ||

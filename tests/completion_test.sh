@@ -47,37 +47,52 @@ expect "coverage" tcpcheck fuzz --feedback co
 expect "naive-greeting" tcpcheck serve na
 expect "corpus/scripts/greeting.tcs" tcpcheck check corpus/scripts/greet
 expect "corpus/scripts/greeting.tcs" tcpcheck run --plan bytewise corpus/scripts/greet
+expect "random random:" tcpcheck run --plan = ra
+expect "bytewise chunk: merged pipeline random random: split-header whole" tcpcheck run --plan =
+# Past the one positional, nothing more; replay's PATH repeats.
+expect "" tcpcheck serve echo ""
+expect "corpus/scripts/greeting.tcs" tcpcheck replay corpus/scripts/hello.tcs corpus/scripts/greet
+expect "corpus/scripts/greeting.tcs" tcpcheck run --framing line corpus/scripts/greet
 # A number is not completed with file names.
 expect "" tcpcheck check --seed ""
 
-# Every value offered is accepted (a parameter filled in where one is due).
-accepted() {
-  if "$@" >/dev/null 2>&1; then echo "ok: accepted: $*"; else
-    echo "FAIL: completion offered a value tcpcheck refuses: $*"
-    failures=$((failures + 1))
-  fi
-}
-# An exit code of 2 is a refused command line; 3 is the unreachable port 1,
-# reached only after the parse has accepted the value.
-refused_value() {
-  local status=0
+# Every value offered is accepted (a parameter filled in where one is due):
+# `accepts STATUS COMMAND...` runs the command and wants STATUS. Against the
+# unreachable port 1, exit 3 is reached only after the parse has accepted
+# the value; 2 would be a refused command line.
+accepts() {
+  local want="$1" status=0
+  shift
   "$@" >/dev/null 2>&1 || status=$?
-  if [ "$status" -eq 3 ]; then echo "ok: accepted: ${*: -6}"; else
+  if [ "$status" -eq "$want" ]; then echo "ok: accepted: ${*: -2}"; else
     echo "FAIL: completion offered a value tcpcheck refuses (exit $status): $*"
     failures=$((failures + 1))
   fi
 }
-for plan in $(complete_words tcpcheck run --plan ""); do
+# offered WORD...: the values completion offers, failing when there are none.
+offered() {
+  local values
+  values="$(complete_words "$@")"
+  if [ -z "$values" ]; then
+    echo "FAIL: no completions for '$*'" >&2
+    failures=$((failures + 1))
+  fi
+  echo "$values"
+}
+plans="$(offered tcpcheck run --plan "")"
+for plan in $plans; do
   [[ "$plan" == *: ]] && plan="${plan}3"
-  refused_value "$tcpcheck" run corpus/scripts/greeting.tcs --target 127.0.0.1:1 --timeout 200 \
+  accepts 3 "$tcpcheck" run corpus/scripts/greeting.tcs --target 127.0.0.1:1 --timeout 200 \
     --plan "$plan"
 done
-for policy in $(complete_words tcpcheck check --on-bad-frame ""); do
-  accepted "$tcpcheck" check corpus/scripts/greeting.tcs --target 127.0.0.1:1 \
-    --on-bad-frame "$policy" --list
+policies="$(offered tcpcheck check --on-bad-frame "")"
+for policy in $policies; do
+  accepts 0 "$tcpcheck" check corpus/scripts/greeting.tcs --target 127.0.0.1:1 --list \
+    --on-bad-frame "$policy"
 done
-for feedback in $(complete_words tcpcheck fuzz --feedback ""); do
-  refused_value "$tcpcheck" fuzz corpus/scripts/greeting.tcs --target 127.0.0.1:1 --runs 1 \
+feedbacks="$(offered tcpcheck fuzz --feedback "")"
+for feedback in $feedbacks; do
+  accepts 3 "$tcpcheck" fuzz corpus/scripts/greeting.tcs --target 127.0.0.1:1 --runs 1 \
     --max-time 1 --feedback "$feedback"
 done
 # serve prints its address once it listens, then serves until stopped.
@@ -98,7 +113,8 @@ serves() {
   fi
   rm -f "$log"
 }
-for protocol in $(complete_words tcpcheck serve ""); do serves "$protocol"; done
+protocols="$(offered tcpcheck serve "")"
+for protocol in $protocols; do serves "$protocol"; done
 
 if ((failures)); then
   echo "$failures failure(s)"

@@ -4,13 +4,20 @@
 # (dpkg-deb -I, -c), then unpacked into a scratch root whose tcpcheck runs
 # the demo, with its man pages, completion, library and docs in place.
 #
-#   tests/debian_package_test.sh BUILD_DIR WORK_DIR
+#   tests/debian_package_test.sh BUILD_DIR TCPCHECK WORK_DIR
 set -euo pipefail
 build_dir="$1"
-work="$2"
+tcpcheck="$2"
+work="$3"
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-ok() { echo "ok: $*"; }
+# ok SUMMARY: the summary of a part of the test, said "ok" only when the
+# part failed nothing.
+reported=0
+ok() {
+  if ((failures == reported)); then echo "ok: $*"; else echo "(with failures above): $*"; fi
+  reported=$failures
+}
 
 rm -rf "$work"
 mkdir -p "$work"
@@ -18,7 +25,6 @@ cpack --config "$build_dir/CPackConfig.cmake" -B "$work" >"$work/cpack.log" 2>&1
   cat "$work/cpack.log"
   exit 1
 }
-tcpcheck="$build_dir/cli/tcpcheck"
 version="$("$tcpcheck" --version | awk '{print $2}')"
 arch="$(dpkg --print-architecture)"
 deb="$work/tcpcheck_${version}_${arch}.deb"
@@ -81,8 +87,9 @@ dpkg-deb -x "$deb" "$root"
 unpacked="$root/usr/bin/tcpcheck"
 [ "$("$unpacked" --version)" = "tcpcheck $version" ] || fail "unpacked --version: $("$unpacked" --version)"
 (cd "$work" && "$unpacked" demo --soak 100 >"$work/demo.log" 2>&1) || {
+  status=$?
   tail -20 "$work/demo.log"
-  fail "the unpacked tcpcheck demo exited $?"
+  fail "the unpacked tcpcheck demo exited $status"
 }
 grep -q "naive-greeting" "$work/demo.log" || fail "the demo's output names no naive server"
 ok "the unpacked tcpcheck ran the demo"

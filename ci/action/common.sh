@@ -6,38 +6,33 @@
 # the run's summary page, when running on GitHub. The text is escaped as
 # workflow commands require, so an input cannot end the command early and
 # start another.
+# command_escaped TEXT: TEXT with what ends a workflow command's message
+# (%, CR, LF) escaped.
+command_escaped() {
+  local text="${1//'%'/'%25'}"
+  text="${text//$'\r'/'%0D'}"
+  printf '%s' "${text//$'\n'/'%0A'}"
+}
+
 annotate() {
   [ "${GITHUB_ACTIONS:-}" = true ] || return 0
-  local level="$1" title="$2" text="$3"
-  text="${text//'%'/'%25'}"
-  text="${text//$'\r'/'%0D'}"
-  text="${text//$'\n'/'%0A'}"
-  title="${title//'%'/'%25'}"
-  title="${title//$'\r'/'%0D'}"
-  title="${title//$'\n'/'%0A'}"
+  local title
+  title="$(command_escaped "$2")"
   title="${title//':'/'%3A'}"
-  title="${title//','/'%2C'}"
-  echo "::$level title=$title::$text"
+  echo "::$1 title=${title//','/'%2C'}::$(command_escaped "$3")"
 }
 
-# error_message TITLE TEXT: on GitHub an error annotation (the log shows it
-# too, in red); elsewhere "TITLE: error: TEXT" on stderr.
-error_message() {
+# message LEVEL TITLE TEXT: on GitHub an annotation of that level (the log
+# shows it too); elsewhere "TITLE: LEVEL: TEXT" on stderr.
+message() {
   if [ "${GITHUB_ACTIONS:-}" = true ]; then
-    annotate error "$1" "$2"
+    annotate "$1" "$2" "$3"
   else
-    echo "$1: error: $2" >&2
+    echo "$2: $1: $3" >&2
   fi
 }
-
-# warning_message TITLE TEXT: the same, as a warning.
-warning_message() {
-  if [ "${GITHUB_ACTIONS:-}" = true ]; then
-    annotate warning "$1" "$2"
-  else
-    echo "$1: warning: $2" >&2
-  fi
-}
+error_message() { message error "$1" "$2"; }
+warning_message() { message warning "$1" "$2"; }
 
 # set_output NAME VALUE: a step output, when running on GitHub (or in a test
 # that sets GITHUB_OUTPUT). Values never hold a newline: callers check.

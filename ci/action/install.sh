@@ -189,6 +189,4 @@ if [ -z "$root" ] && [ "$(command -v tcpcheck || true)" != "$bin/tcpcheck" ]; th
     "'$(command -v tcpcheck || echo nothing)' comes first on the PATH, not $bin/tcpcheck"
 fi
 say "$got installed: $bin/tcpcheck"
-if [ -n "${GITHUB_OUTPUT:-}" ]; then
-  echo "version=$got_version" >>"$GITHUB_OUTPUT"
-fi
+set_output version "$got_version"

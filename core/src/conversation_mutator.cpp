@@ -809,15 +809,14 @@ fuzz_case conversation_mutator::make(std::uint64_t seed, std::uint64_t index,
   if (from.parent) {
     // A corpus entry goes on from its conversation; its settling steps and
     // probe are made again after the new mutations.
-    c.steps.reserve(2 * from.parent->steps.size() + probe_.size());
+    c.steps.reserve(from.parent->steps.size() + probe_.size());
     for (const auto& s : from.parent->steps) {
       if (s.settles && s.step.what == step_kind::expect) settled.insert(s.step.connection);
       if (!s.probe && !s.settles) c.steps.push_back(s);
     }
     c.notes = from.parent->notes;
   } else {
-    // Room for the mutations that insert steps too, before they grow it.
-    c.steps.reserve(2 * (baseline_.steps.size() + probe_.size()));
+    c.steps.reserve(baseline_.steps.size() + probe_.size());
     for (const auto& step : baseline_.steps)
       c.steps.push_back({step, step.line, false, false});
   }

@@ -64,7 +64,7 @@ std::optional<diag_request> request_for_peer_of(int fd) {
 
 // Closes the netlink socket when its thread ends.
 struct owned_fd {
-  int fd;
+  int fd = -1;
   ~owned_fd() {
     if (fd >= 0) ::close(fd);
   }
@@ -72,10 +72,11 @@ struct owned_fd {
 
 // One diagnostics socket per thread, kept for the thread's life: opening
 // and closing one per lookup were two of the six system calls a lookup
-// cost (the addresses, now read once per connection, were two more).
+// cost (the addresses, now read once per connection, were two more). One
+// that could not be opened (out of descriptors) is tried again next time.
 int diag_socket() {
-  thread_local const owned_fd diag{
-      ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG)};
+  thread_local owned_fd diag;
+  if (diag.fd < 0) diag.fd = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
   return diag.fd;
 }
 
