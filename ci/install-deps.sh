@@ -12,6 +12,8 @@ set -euo pipefail
 build_packages=(
   build-essential cmake ninja-build pkg-config
   libasio-dev libcli11-dev libre2-dev nlohmann-json3-dev
+  # `tcpcheck import` reads captures and reassembles TCP streams with libtins
+  libtins-dev libpcap-dev
   googletest libgtest-dev libgmock-dev
   help2man
 )
@@ -25,6 +27,8 @@ packages=(
   redis-server memcached python3
   # the GitHub Action's test reads action.yml and downloads a release (from loopback)
   python3-yaml curl
+  # the import tests capture loopback traffic with tcpdump
+  tcpdump
   # binary-protocol servers for corpus/scripts/real-servers/ (MQTT, PostgreSQL,
   # IMAP, DNS over TCP, beanstalkd), started by tests/real_servers.py on free
   # loopback ports; dnsmasq-base is the daemon without the service package

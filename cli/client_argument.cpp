@@ -90,7 +90,7 @@ std::optional<client_run> play_server(const client_arguments& a, const script& s
   harness::target where{"127.0.0.1", 0};
   if (!a.listen.empty()) {
     std::string error;
-    const auto parsed = harness::parse_target(a.listen, error);
+    const auto parsed = harness::parse_listen_target(a.listen, error);
     if (!parsed) {
       std::cerr << command << ": --listen: " << error << '\n';
       exit = exit_usage;

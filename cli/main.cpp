@@ -42,6 +42,9 @@ int main(int argc, char** argv) {
   add(add_run);
   add(add_serve);
   add(add_client);
+  add(add_proxy);
+  add(add_import);
+  add(add_generalize);
 
   if (argc >= 2 && std::string_view(argv[1]) == complete_argument) {
     for (const auto& completion : completions(app, {argv + 2, argv + argc}))

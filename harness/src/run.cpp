@@ -33,15 +33,6 @@ using clock = std::chrono::steady_clock;
 // How long writes still queued when a passing verdict came may wait for
 // room in the peer's window, beyond the gaps they were queued with.
 constexpr std::chrono::milliseconds drain_patience{1000};
-// How long the next piece of a cut send waits for the peer to read the one
-// before, and how often it looks. A peer that reads nothing for that long
-// is not waited for again on that connection.
-constexpr std::chrono::milliseconds peer_read_patience{500};
-// The first look comes soon (most peers read within a millisecond), later
-// ones ever less often: many connections waiting on slow peers (clients
-// under a sanitizer, cases side by side) must not load the machine.
-constexpr std::chrono::microseconds peer_read_first_poll{250};
-constexpr std::chrono::microseconds peer_read_slowest_poll{8000};
 
 // Whether a failed connect was answered by a peer (reset) rather than
 // refused or never answered.
@@ -685,7 +676,10 @@ run_result unreachable(const target& where, std::string reason) {
 
 } // namespace
 
-std::optional<target> parse_target(std::string_view text, std::string& error) {
+namespace {
+
+std::optional<target> parse_host_port(std::string_view text, std::string& error,
+                                      unsigned lowest_port) {
   target t;
   std::string_view port_text;
   if (text.starts_with('[')) {
@@ -710,12 +704,23 @@ std::optional<target> parse_target(std::string_view text, std::string& error) {
   const auto [end, ec] =
       std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (port_text.empty() || ec != std::errc{} || end != port_text.data() + port_text.size() ||
-      port == 0 || port > 65535) {
-    error = "'" + std::string(port_text) + "' is not a port from 1 to 65535";
+      port < lowest_port || port > 65535) {
+    error = "'" + std::string(port_text) + "' is not a port from " + std::to_string(lowest_port) +
+            " to 65535";
     return std::nullopt;
   }
   t.port = static_cast<std::uint16_t>(port);
   return t;
+}
+
+} // namespace
+
+std::optional<target> parse_target(std::string_view text, std::string& error) {
+  return parse_host_port(text, error, 1);
+}
+
+std::optional<target> parse_listen_target(std::string_view text, std::string& error) {
+  return parse_host_port(text, error, 0);
 }
 
 std::string to_string(const target& t) {

@@ -35,6 +35,8 @@ struct target {
 
 /// "HOST:PORT" or "[IPv6]:PORT". On failure returns nullopt and sets `error`.
 std::optional<target> parse_target(std::string_view text, std::string& error);
+/// The same for a place to listen, where port 0 means any free port.
+std::optional<target> parse_listen_target(std::string_view text, std::string& error);
 std::string to_string(const target& t);
 
 /// One entry of the wire log, stamped from the start of the run.

@@ -11,6 +11,7 @@
 // slow the peer is.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <linux/inet_diag.h>
@@ -44,6 +45,17 @@ public:
 private:
   std::optional<detail::diag_request> request_;
 };
+
+/// How long the next piece of a cut send waits for the peer to read the
+/// one before, and how often it looks (the script runner and the proxy
+/// both wait so). A peer that reads nothing for that long is not waited
+/// for again on that connection.
+inline constexpr std::chrono::milliseconds peer_read_patience{500};
+/// The first look comes soon (most peers read within a millisecond), later
+/// ones ever less often: many connections waiting on slow peers (clients
+/// under a sanitizer, cases side by side) must not load the machine.
+inline constexpr std::chrono::microseconds peer_read_first_poll{250};
+inline constexpr std::chrono::microseconds peer_read_slowest_poll{8000};
 
 /// connection_peer(fd).unread(), for one look.
 std::optional<std::size_t> unread_by_peer(int fd);
