@@ -59,7 +59,13 @@ bool options_from(const proxy_arguments& a, harness::proxy_options& o) {
   auto up = disturbance_argument("--up", a.up);
   auto down = disturbance_argument("--down", a.down);
   if (!listen || !upstream || !up || !down) return false;
-  if (!parse_spec_argument(a.framing, std::cerr)) return false;
+  const auto spec = parse_spec_argument(a.framing, std::cerr);
+  if (!spec) return false;
+  for (const auto& [option, d] : {std::pair{"--up", *up}, std::pair{"--down", *down}})
+    if (const std::string conflict = disturbance_conflict(d, *spec); !conflict.empty()) {
+      std::cerr << "tcpcheck proxy: " << option << ": " << conflict << '\n';
+      return false;
+    }
   o.listen = *listen;
   o.upstream = *upstream;
   o.up = *up;
@@ -117,9 +123,20 @@ void print_summary(const harness::proxy_summary& s) {
   std::cout << std::endl;
 }
 
+// A recording that cannot be written is found before the session, not
+// after it: the file is made (empty) at the start.
+bool recording_writable(const std::string& path) {
+  if (path.empty()) return true;
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (out) return true;
+  std::cerr << "tcpcheck proxy: --record: cannot write " << path << '\n';
+  return false;
+}
+
 int run_proxy(const proxy_arguments& a) {
   harness::proxy_options o;
   if (!options_from(a, o)) return exit_usage;
+  if (!recording_writable(a.record)) return exit_io_error;
   o.on_event = print_event;
   try {
     harness::proxy p(std::move(o));
@@ -132,6 +149,9 @@ int run_proxy(const proxy_arguments& a) {
     if (!a.record.empty())
       if (const int code = write_recording(p, a.record)) return code;
     return p.summary().decode_errors ? exit_failures : exit_ok;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "tcpcheck proxy: " << e.what() << '\n';
+    return exit_usage;
   } catch (const std::system_error& e) {
     std::cerr << "tcpcheck proxy: " << e.what() << '\n';
     return exit_io_error;
@@ -187,7 +207,8 @@ command add_proxy(CLI::App& app) {
       ->check(CLI::Range(1u, 600000u));
   sub->footer("Runs until SIGINT or SIGTERM, --connections or --duration; then prints a "
               "summary and writes the recording. Exit codes: 0 stopped, 1 a direction "
-              "stopped decoding, 2 bad usage, 3 cannot listen or write.");
+              "stopped decoding, 2 bad usage, 3 cannot listen, reach the upstream's address "
+              "or write the recording.");
   return [a] { return run_proxy(*a); };
 }
 

@@ -6,10 +6,12 @@
 #include <cstdio>
 #include <fstream>
 #include <initializer_list>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <tins/ethernetII.h>
 #include <tins/ip.h>
+#include <tins/ipv6.h>
 #include <tins/packet.h>
 #include <tins/packet_writer.h>
 #include <tins/rawpdu.h>
@@ -83,7 +85,9 @@ private:
     tcp.seq(seq);
     tcp.ack_seq(ack);
     tcp.flags(flags);
-    Tins::EthernetII packet = Tins::EthernetII() / Tins::IP(dst.address, src.address) / tcp;
+    Tins::EthernetII packet = src.address.find(':') == std::string::npos
+                                  ? Tins::EthernetII() / Tins::IP(dst.address, src.address) / tcp
+                                  : Tins::EthernetII() / Tins::IPv6(dst.address, src.address) / tcp;
     if (!payload.empty()) packet /= Tins::RawPDU(std::string(payload));
     return packet;
   }
@@ -142,6 +146,43 @@ void write_pcapng(const std::string& path, std::vector<Tins::EthernetII> packets
     words({32 + padded});
   }
   std::ofstream(path, std::ios::binary) << out;
+}
+
+// A pcap file of another link type, written byte by byte (libtins writes
+// only the types it builds): each packet's IP datagram behind `header`.
+void write_pcap(const std::string& path, std::uint32_t link_type, const std::string& header,
+                std::vector<Tins::EthernetII> packets) {
+  std::string out;
+  const auto words = [&](std::initializer_list<std::uint32_t> values) {
+    for (std::uint32_t v : values) // this machine's byte order, which the magic announces
+      out.append(reinterpret_cast<const char*>(&v), 4);
+  };
+  // magic, version 2.4 (two u16), zone, accuracy, snap length, link type
+  words({0xa1b2c3d4, 2 | 4 << 16, 0, 0, 262144, link_type});
+  std::uint32_t usec = 0;
+  for (auto& p : packets) {
+    const auto datagram = p.inner_pdu()->serialize();
+    const auto size = static_cast<std::uint32_t>(header.size() + datagram.size());
+    usec += 1000;
+    words({1'700'000'000, usec, size, size});
+    out += header;
+    out.append(datagram.begin(), datagram.end());
+  }
+  std::ofstream(path, std::ios::binary) << out;
+}
+
+// Linux cooked v2's 20 bytes: protocol (big-endian), reserved, interface
+// index, ARPHRD type (772, loopback), packet type (0, to us), address
+// length, address.
+std::string linux_sll2_header(std::uint16_t protocol) {
+  std::string h(20, '\0');
+  h[0] = static_cast<char>(protocol >> 8);
+  h[1] = static_cast<char>(protocol & 0xff);
+  h[7] = 1;
+  h[8] = 0x03;
+  h[9] = 0x04;
+  h[11] = 6;
+  return h;
 }
 
 capture_import_options options_for(const capture_file& file, std::string framing = "line") {
@@ -249,6 +290,69 @@ TEST(CaptureImport, WritesTheRecordingOptionsIntoTheScript) {
   o.recording.timeout = duration{2000};
   const script s = import_capture(o).recorded;
   EXPECT_EQ(to_string(s), "# checks: PING\nframing line,crlf\ntimeout 2s\n\nsend \"PING\"\n");
+}
+
+TEST(CaptureImport, ReadsLinuxCookedV2AsTcpdumpWritesItForAny) {
+  // tcpdump 4.99 on `-i any`: link type 276. IPv4 and IPv6 are read; a
+  // frame of another protocol is passed over, one cut short is counted.
+  const tcp_connection a({"127.0.0.1", 40000}, redis);
+  const tcp_connection b({"::1", 40001}, {"::1", 6379});
+  capture_file file("sll2");
+  const auto v4 = linux_sll2_header(0x0800), v6 = linux_sll2_header(0x86dd);
+  write_pcap(file.path(), 276, v4, {a.syn(), a.syn_ack(), a.ack(), a.data(client, 0, "PING\n")});
+  std::string appended;
+  {
+    capture_file v6_file("sll2-v6");
+    write_pcap(
+        v6_file.path(), 276, v6,
+        {b.syn(), b.syn_ack(), b.ack(), b.data(client, 0, "HI\n"), b.data(server, 0, "+OK\n", 3)});
+    std::ifstream in(v6_file.path(), std::ios::binary);
+    appended.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  std::string arp = linux_sll2_header(0x0806) + std::string(28, '\0');
+  std::string short_frame = v4.substr(0, 10);
+  std::ofstream out(file.path(), std::ios::binary | std::ios::app);
+  out << appended.substr(24); // the records, without the file header
+  for (const std::string* frame : {&arp, &short_frame}) {
+    const std::uint32_t record[] = {1'700'000'001, 0, static_cast<std::uint32_t>(frame->size()),
+                                    static_cast<std::uint32_t>(frame->size())};
+    out.write(reinterpret_cast<const char*>(record), sizeof record) << *frame;
+  }
+  out.close();
+
+  const auto imported = import_capture(options_for(file));
+  EXPECT_EQ(steps_of(imported.recorded),
+            (strings{"send \"PING\"", "c2: connect", "c2: send \"HI\"", "c2: expect \"+OK\""}));
+  EXPECT_EQ(imported.packets, 11u);
+  EXPECT_EQ(imported.notes,
+            strings{"1 packets could not be parsed (cut short or malformed) and are left out"});
+}
+
+TEST(CaptureImport, ReadsBsdLoopbackInTheByteOrderOfItsWriter) {
+  // DLT_NULL's family is in the writing host's order; DLT_LOOP's is
+  // big-endian. AF_INET6 is 30 on macOS.
+  const tcp_connection v4({"127.0.0.1", 40000}, redis);
+  const tcp_connection v6({"::1", 40000}, {"::1", 6379});
+  const std::string little_inet("\x02\0\0\0", 4), big_inet("\0\0\0\x02", 4);
+  const std::string little_inet6("\x1e\0\0\0", 4), big_inet6("\0\0\0\x1e", 4);
+  struct capture {
+    std::uint32_t link_type;
+    std::string family;
+    const tcp_connection& c;
+  };
+  for (const auto& [link_type, family, c] :
+       {capture{0, little_inet, v4}, capture{0, big_inet, v4}, capture{0, little_inet6, v6},
+        capture{0, big_inet6, v6}, capture{108, big_inet, v4}, capture{108, big_inet6, v6}}) {
+    SCOPED_TRACE("link type " + std::to_string(link_type) + ", family " +
+                 std::to_string(family[0] + family[3]));
+    capture_file file("loopback");
+    write_pcap(file.path(), link_type, family,
+               {c.syn(), c.syn_ack(), c.ack(), c.data(client, 0, "PING\n"),
+                c.data(server, 0, "+PONG\n", 5)});
+    const auto imported = import_capture(options_for(file));
+    EXPECT_EQ(steps_of(imported.recorded), (strings{"send \"PING\"", "expect \"+PONG\""}));
+    EXPECT_TRUE(imported.notes.empty()) << imported.notes[0];
+  }
 }
 
 TEST(CaptureImport, RefusesAFileThatIsNoCapture) {

@@ -220,19 +220,99 @@ TEST(ConversationRecorder, LeavesOutWhatComesOverTheBoundAndCountsIt) {
   EXPECT_EQ(steps_of(r.finish()), (strings{"send \"12345\"", "expect \"1234\""}));
   ASSERT_EQ(r.notes().size(), 1u);
   EXPECT_NE(r.notes()[0].find("at most 10 payload bytes"), std::string::npos) << r.notes()[0];
-  EXPECT_NE(r.notes()[0].find("the 9 bytes of traffic from there on"), std::string::npos)
+  EXPECT_NE(r.notes()[0].find("the 9 bytes of traffic not recorded"), std::string::npos)
       << r.notes()[0];
 }
 
-TEST(ConversationRecorder, BoundsTheClientBytesItHoldsForAFrameNotYetWhole) {
+TEST(ConversationRecorder, CountsTheDecodersBuffersInTheBound) {
+  // "abc" is held twice: as client bytes not yet a step, and in the
+  // decoder's buffer of the partial line. The second piece does not fit:
+  // what was held is written as finish() would have, the rest left out.
   recording_options o = with_framing("line");
   o.most_bytes = 8;
   conversation_recorder r(o);
   const auto c = r.open_connection();
-  for (int i = 0; i < 4; ++i)
+  r.data(c, client, as_bytes("abc"));
+  EXPECT_EQ(r.held_bytes(), 6u);
+  for (int i = 0; i < 3; ++i)
     r.data(c, client, as_bytes("abc")); // never a whole line
-  EXPECT_TRUE(r.finish().steps.empty());
-  EXPECT_TRUE(any_note_has(r.notes(), "the 6 bytes of traffic from there on"));
+  EXPECT_EQ(r.held_bytes(), 0u);
+  EXPECT_EQ(steps_of(r.finish()), strings{"send raw \"abc\""});
+  EXPECT_TRUE(any_note_has(r.notes(), "the 9 bytes of traffic not recorded"))
+      << ::testing::PrintToString(r.notes());
+}
+
+// Payload bytes of the steps: what a recording writes.
+std::uint64_t payload_of(const script& s) {
+  std::uint64_t n = 0;
+  for (const auto& step : s.steps) {
+    n += test::literal_of(step.payload).size();
+    for (const auto& e : step.alternatives)
+      n += test::literal_of(e.text).size();
+  }
+  return n;
+}
+
+// The number in a note's "the N bytes of traffic".
+std::uint64_t bytes_left_out(const std::vector<std::string>& notes) {
+  for (const auto& n : notes)
+    if (n.find("payload bytes") != std::string::npos)
+      return std::stoull(n.substr(n.find("and the ") + 8));
+  return 0;
+}
+
+TEST(ConversationRecorder, BoundsWhatItHoldsAndWritesOverAllConnectionsTogether) {
+  // Twenty connections each sending a long line without its end, in
+  // pieces, turn about: each alone fits, together they do not.
+  constexpr std::uint64_t bound = 64 << 10;
+  constexpr std::size_t connections = 20, piece = 1000, pieces = 7;
+  for (const auto side : {client, server}) {
+    SCOPED_TRACE(side == client ? "clients" : "servers");
+    recording_options o = with_framing("line");
+    o.most_bytes = bound;
+    conversation_recorder r(o);
+    std::vector<std::size_t> ids;
+    for (std::size_t i = 0; i < connections; ++i)
+      ids.push_back(r.open_connection());
+    r.data(ids[0], side, as_bytes("a whole line\n"));
+    std::uint64_t fed = 13;
+    for (std::size_t k = 0; k < pieces; ++k)
+      for (const auto id : ids) {
+        r.data(id, side, as_bytes(std::string(piece, 'x')));
+        fed += piece;
+        EXPECT_LE(r.held_bytes(), bound);
+        EXPECT_LE(payload_of(r.finish()), bound);
+      }
+    const script s = r.finish();
+    EXPECT_LE(payload_of(s), bound);
+    EXPECT_EQ(r.held_bytes(), 0u); // it stopped: what the connections held is given back
+    // Every byte is in the script or counted as left out, and the whole
+    // line before the bound is kept.
+    EXPECT_EQ(payload_of(s) + bytes_left_out(r.notes()), fed - 1)
+        << ::testing::PrintToString(r.notes());
+    EXPECT_EQ(steps_of(s).at(connections - 1),
+              side == client ? "send \"a whole line\"" : "expect \"a whole line\"");
+    if (side == client) // the held partial lines are written as sent
+      EXPECT_GT(payload_of(s), bound / 4);
+    else // a server's partial frame is never expected
+      EXPECT_EQ(payload_of(s), 12u);
+    EXPECT_TRUE(any_note_has(r.notes(), "at most 65536 payload bytes"));
+  }
+}
+
+TEST(ConversationRecorder, LeavesOutAWholeFrameThatWouldGoOverWhatIsLeft) {
+  // c2 holds 21 bytes of a server frame; main's 10-byte line does not fit
+  // beside them under a bound of 30, however little main itself holds.
+  recording_options o = with_framing("line");
+  o.most_bytes = 30;
+  conversation_recorder r(o);
+  const auto a = r.open_connection();
+  const auto b = r.open_connection();
+  r.data(b, server, as_bytes(std::string(21, 'x')));
+  r.data(a, client, as_bytes("0123456789\n"));
+  r.data(a, client, as_bytes("more\n"));
+  EXPECT_EQ(steps_of(r.finish()), (strings{"c2: connect"}));
+  EXPECT_EQ(bytes_left_out(r.notes()), 21u + 11 + 5);
 }
 
 TEST(ConversationRecorder, LeavesOutConnectionsAScriptCannotHold) {
@@ -258,6 +338,17 @@ TEST(ConversationRecorder, LeavesOutBytesAfterAResetAndSaysSo) {
   r.end(c, client, stream_end::fin);
   EXPECT_EQ(steps_of(r.finish()), (strings{"send \"a\"", "expect reset"}));
   EXPECT_TRUE(any_note_has(r.notes(), "main: 5 bytes sent after"));
+}
+
+TEST(ConversationRecorder, NotesTheServersUnfinishedFrameWhenTheClientResets) {
+  conversation_recorder r(with_framing("line"));
+  const auto c = r.open_connection();
+  r.data(c, server, as_bytes("a\nhal"));
+  r.end(c, client, stream_end::reset);
+  EXPECT_EQ(steps_of(r.finish()), (strings{"expect \"a\"", "reset"}));
+  EXPECT_EQ(r.notes(), (strings{"main: the 3 bytes of the server's unfinished frame before the "
+                                "reset are left out"}));
+  EXPECT_EQ(r.held_bytes(), 0u);
 }
 
 TEST(ConversationRecorder, RefusesAFramingThatDoesNotParse) {

@@ -193,6 +193,28 @@ disturbance random_disturbance(std::mt19937_64& rng) {
   return d;
 }
 
+TEST(Disturbance, FrameEndingsConflictWithRawFraming) {
+  const framing_spec raw;
+  EXPECT_EQ(disturbance_conflict(parsed("close-after-frame=3"), raw),
+            "close-after-frame needs a framing with frames: raw has none (give --framing)");
+  EXPECT_EQ(disturbance_conflict(parsed("reset-after-frame=1 latency=5ms"), raw),
+            "reset-after-frame needs a framing with frames: raw has none (give --framing)");
+  EXPECT_EQ(disturbance_conflict(parsed("half-close-after-frame=2"), raw),
+            "half-close-after-frame needs a framing with frames: raw has none (give --framing)");
+}
+
+TEST(Disturbance, EverythingElseWorksUnderEveryFraming) {
+  spec_error error;
+  const auto line = parse_framing_spec("line", error);
+  ASSERT_TRUE(line.has_value());
+  EXPECT_EQ(disturbance_conflict(parsed("close-after-frame=3"), *line), "");
+  for (const std::string_view words : {"", "close-after=3", "reset-after=1k", "plan=split-header",
+                                       "plan=merged rate=1k", "stall=10:1s", "blackhole"}) {
+    EXPECT_EQ(disturbance_conflict(parsed(words), framing_spec{}), "") << words;
+    EXPECT_EQ(disturbance_conflict(parsed(words), *line), "") << words;
+  }
+}
+
 TEST(Disturbance, CanonicalWordsParseBackToTheSameValue) {
   std::mt19937_64 rng(20240615);
   for (int i = 0; i < 5000; ++i) {

@@ -23,6 +23,7 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -137,10 +138,13 @@ def start_redis(tmp):
 
 def start_tcpdump(capture, port):
     """tcpdump on lo, once it says it is listening (its stderr read by a thread)."""
-    # --immediate-mode: without it libpcap hands packets over a block at a
-    # time, up to a second late, and those still in the kernel's ring when
-    # SIGINT comes are never written.
-    command = ["tcpdump", "-i", "lo", "-U", "--immediate-mode", "-n", "-w", capture]
+    # Not --immediate-mode: on a loaded machine it made the kernel drop up to
+    # half of a conversation's packets (tcpdump's "dropped by kernel"). Without
+    # it libpcap hands packets over a block at a time, up to a second late,
+    # so the test waits until the conversation's FINs are written before it
+    # stops tcpdump (wait_for_fins). -s: lo's MTU, not 256 KiB a slot; -B: a
+    # ring that holds any burst of this test.
+    command = ["tcpdump", "-i", "lo", "-U", "-s", "65600", "-B", "8192", "-n", "-w", capture]
     if os.geteuid() == 0:
         command += ["-Z", "root"]  # keep the right to write into a root-only directory
     command += ["tcp", "port", str(port)]
@@ -162,17 +166,43 @@ def start_tcpdump(capture, port):
     raise SystemExit("FAIL: tcpdump did not say it was listening within 10 s")
 
 
-def wait_until_quiet(path, seconds=5.0, quiet=0.3):
-    """Until the capture has stopped growing for `quiet` seconds (the last ACKs written)."""
+def fins_captured(path):
+    """TCP segments with FIN in a pcap file tcpdump is still writing (link
+    type Ethernet or raw IPv4, as on lo); a record cut short ends the count."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return 0
+    if len(data) < 24:
+        return 0
+    endian = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    link = struct.unpack(endian + "I", data[20:24])[0]
+    skip = 14 if link == 1 else 0
+    fins, at = 0, 24
+    while at + 16 <= len(data):
+        length = struct.unpack(endian + "I", data[at + 8:at + 12])[0]
+        packet = data[at + 16:at + 16 + length]
+        at += 16 + length
+        if len(packet) < length:
+            break
+        ip = packet[skip:]
+        if len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 6:
+            continue
+        tcp = ip[(ip[0] & 0x0F) * 4:]
+        if len(tcp) >= 14 and tcp[13] & 0x01:
+            fins += 1
+    return fins
+
+
+def wait_for_fins(path, count, seconds=10.0):
+    """Until the capture holds `count` FINs (both sides of the conversation
+    closed: every segment before them written), or `seconds` passed; under
+    load tcpdump writes late, and a SIGINT sent at once loses the end."""
     deadline = time.monotonic() + seconds
-    size, since = -1, time.monotonic()
-    while time.monotonic() < deadline:
-        now_size = os.path.getsize(path) if os.path.exists(path) else 0
-        if now_size != size:
-            size, since = now_size, time.monotonic()
-        elif time.monotonic() - since >= quiet:
-            return
+    while fins_captured(path) < count and time.monotonic() < deadline:
         time.sleep(0.05)
+    time.sleep(0.1)  # the last ACKs
 
 
 def stop(process, sig):
@@ -205,7 +235,7 @@ def check(args, tmp):
         target = f"127.0.0.1:{port}"
         if run([args.tcpcheck, "run", args.script, "--target", target, "--json", report]) != 0:
             return ["the recorded conversation did not pass"]
-        wait_until_quiet(capture)
+        wait_for_fins(capture, 2)
         stop(tcpdump, signal.SIGINT)
 
         imported = os.path.join(tmp, "imported.tcs")

@@ -171,7 +171,7 @@ def case_redis_record(tcpcheck, procs, tmp):
                  "--appendonly", "no"], stdout=subprocess.DEVNULL)
     wait_listening(redis_port)
     capture = os.path.join(tmp, "leg.pcap")
-    tcpdump = procs.start(["tcpdump", "-i", "lo", "-U", "--immediate-mode", "-n", "-w", capture,
+    tcpdump = procs.start(["tcpdump", "-i", "lo", "-U", "-s", "65600", "-B", "8192", "-n", "-w", capture,
                            f"tcp port {redis_port}"],
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     Lines(type("P", (), {"stdout": tcpdump.stderr})).wait_for("listening on")
@@ -203,7 +203,11 @@ def case_redis_record(tcpcheck, procs, tmp):
     run([tcpcheck, "check", recording, *target, "--no-progress", "--out",
          os.path.join(tmp, "replays")])
 
-    time.sleep(0.3)  # -U writes each packet as it comes; give the last ones a moment
+    # libpcap hands packets to tcpdump a block at a time, up to a second late
+    # (not --immediate-mode, which made the kernel drop packets under load):
+    # the recorded connections ended long before, and this lets their last
+    # block be written.
+    time.sleep(1.5)
     tcpdump.send_signal(signal.SIGINT)
     tcpdump.wait(timeout=10)
     imported = os.path.join(tmp, "imported.tcs")

@@ -431,6 +431,13 @@ TEST(Proxy, ControlRefusesBadCommandsAndLongLines) {
   EXPECT_NE(answer.find("longer than"), std::string::npos) << answer;
 }
 
+TEST(Proxy, TheControlSocketListensOnLoopbackOnly) {
+  logging_server server;
+  auto o = to_server(server.port());
+  o.control = harness::target{"0.0.0.0", 0};
+  EXPECT_THROW(harness::proxy{o}, std::invalid_argument);
+}
+
 TEST(Proxy, RecordsAConversationThatReplays) {
   harness::reference_server greeting(harness::reference_protocol::greeting);
   auto o = to_server(greeting.port(), "line");

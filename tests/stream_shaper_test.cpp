@@ -1,6 +1,7 @@
 // Tests for proxy/stream_shaper.hpp: cuts, timing, stalls, endings and frames of one direction.
 #include "tcpcheck/proxy/stream_shaper.hpp"
 
+#include "tcpcheck/decode_log.hpp"
 #include "tcpcheck/escape.hpp"
 
 #include <algorithm>
@@ -273,16 +274,51 @@ TEST(StreamShaper, JitteredWritesAreNotAllDueAtTheLatency) {
   EXPECT_GT(later, 40);
 }
 
-TEST(StreamShaper, RateSpacesWritesByTheirSize) {
-  auto s = shaper_of("rate=1000"); // bytes a second: 1 ms a byte
-  push(s, std::string(500, 'a'), 0);
-  push(s, std::string(250, 'b'), 0);
+TEST(StreamShaper, RateWritesSlicesOfTenMillisecondsWorth) {
+  auto s = shaper_of("rate=1000"); // bytes a second: slices of 10 bytes, 10 ms each
+  push(s, std::string(25, 'a'), 0);
   push(s, "c", 0);
   push(s, "d", 2000); // after the others' end: not held
-  std::vector<std::int64_t> dues;
+  ASSERT_TRUE(s.pop(at(0)).has_value());
+  EXPECT_FALSE(s.pop(at(9)).has_value()) << "the second slice waits the first one's time";
+  EXPECT_EQ(s.next_due(), at(10));
+  EXPECT_EQ(drain(s), (log{"10ms 'aaaaaaaaaa'", "20ms 'aaaaa'", "25ms 'c'", "2000ms 'd'"}));
+
+  auto slow = shaper_of("rate=50"); // below 100 bytes a second: slices of 1 byte, 20 ms each
+  push(slow, "xyz", 0);
+  EXPECT_EQ(drain(slow), (log{"0ms 'x'", "20ms 'y'", "40ms 'z'"}));
+}
+
+TEST(StreamShaper, RateSlicesCarryItsBytesASecondOnAverage) {
+  auto s = shaper_of("rate=1M"); // 1048576 bytes a second: slices of 10485 bytes
+  const std::string read(64 << 10, 'r');
+  for (int i = 0; i < 16; ++i) // a megabyte, read at once
+    push(s, read, 0);
+  std::vector<shaped_action> writes;
   while (const auto action = s.pop(at(1'000'000)))
-    dues.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(action->due - t0).count());
-  EXPECT_EQ(dues, (std::vector<std::int64_t>{0, 500, 750, 2000}));
+    writes.push_back(*action);
+  ASSERT_EQ(writes.size(), 16u * 7) << "65536 bytes are 6 slices and 2626 bytes";
+  std::size_t bytes = 0;
+  std::size_t by_half_second = 0;
+  for (std::size_t i = 0; i < writes.size(); ++i) {
+    const std::size_t size = writes[i].bytes.size();
+    EXPECT_LE(size, 10485u) << i;
+    if (i > 0) {
+      // Each slice is due when the one before it has had its time: size / rate.
+      const auto gap = writes[i].due - writes[i - 1].due;
+      const double expected = static_cast<double>(writes[i - 1].bytes.size()) / (1 << 20);
+      EXPECT_NEAR(std::chrono::duration<double>(gap).count(), expected, 1e-6) << i;
+    }
+    bytes += size;
+    if (writes[i].due < at(500)) by_half_second += size;
+  }
+  EXPECT_EQ(bytes, std::size_t{1} << 20);
+  // The last slice is due one second's sending less its own time after the first.
+  const auto last = writes.back();
+  const double took = std::chrono::duration<double>(last.due - t0).count() +
+                      static_cast<double>(last.bytes.size()) / (1 << 20);
+  EXPECT_NEAR(took, 1.0, 1e-6);
+  EXPECT_NEAR(static_cast<double>(by_half_second), 512 * 1024, 10485) << "steady, not bursts";
 }
 
 TEST(StreamShaper, StallCutsTheWriteAndHoldsEverythingAfter) {
@@ -393,6 +429,64 @@ TEST(StreamShaper, BlackholeQueuesNothing) {
   EXPECT_EQ(s.bytes_in(), 8u);
   EXPECT_EQ(s.frames_in(), 2u);
   EXPECT_FALSE(s.ended());
+}
+
+// --- push_reset() -------------------------------------------------------------------
+
+TEST(StreamShaper, ResetOfSenderQueuesAResetAfterTheBytes) {
+  auto s = shaper_of("latency=50ms plan=chunk:2");
+  push(s, "abc", 0);
+  s.push_reset(at(5));
+  EXPECT_FALSE(s.ended()) << "the sender reset, not the disturbance";
+  EXPECT_EQ(s.next_due(), at(50));
+  EXPECT_FALSE(s.pop(at(49)).has_value());
+  EXPECT_EQ(drain(s), (log{"50ms 'ab'", "51ms 'c'", "55ms reset"}));
+  push(s, "late", 60);
+  s.push_end(at(70));
+  EXPECT_FALSE(s.next_due().has_value()) << "nothing after the sender's reset";
+  EXPECT_EQ(s.queued_bytes(), 0u);
+}
+
+TEST(StreamShaper, ResetOfSenderWaitsForTheBytesAtTheRate) {
+  auto s = shaper_of("rate=1000");
+  push(s, std::string(25, 'a'), 0);
+  s.push_reset(at(1));
+  EXPECT_EQ(drain(s), (log{"0ms 'aaaaaaaaaa'", "10ms 'aaaaaaaaaa'", "20ms 'aaaaa'", "25ms reset"}));
+}
+
+TEST(StreamShaper, ResetOfSenderFlushesAMergeAtOnce) {
+  auto s = shaper_of("plan=merged latency=10ms");
+  push(s, "ab", 0);
+  push(s, "cd", 5);
+  s.push_reset(at(6));
+  EXPECT_EQ(drain(s), (log{"16ms 'abcd'", "16ms reset"}));
+}
+
+TEST(StreamShaper, ResetOfSenderAfterAnEndingQueuesNothing) {
+  auto ended = shaper_of("close-after=2");
+  push(ended, "abc", 0);
+  ended.push_reset(at(1));
+  EXPECT_EQ(drain(ended), (log{"0ms 'ab'", "0ms close"})) << "the disturbance ended it first";
+
+  auto closed = shaper_of("latency=5ms");
+  push(closed, "ab", 0);
+  closed.push_end(at(1));
+  closed.push_reset(at(2));
+  EXPECT_EQ(drain(closed), (log{"5ms 'ab'", "6ms close"})) << "the sender's FIN came first";
+
+  auto blackhole = shaper_of("blackhole");
+  push(blackhole, "ab", 0);
+  blackhole.push_reset(at(1));
+  EXPECT_FALSE(blackhole.next_due().has_value()) << "a blackhole closes nothing";
+}
+
+TEST(StreamShaper, ResetOfSenderLeavesAPartialFrameUncounted) {
+  auto s = shaper_of("", "line");
+  push(s, "one\ntw", 0);
+  s.push_reset(at(1));
+  EXPECT_EQ(s.frames_in(), 1u);
+  EXPECT_FALSE(s.decode_error()) << "no eof policy applies to a reset";
+  EXPECT_EQ(drain(s), (log{"0ms 'one\\ntw'", "1ms reset"}));
 }
 
 // --- change() ----------------------------------------------------------------------
@@ -581,6 +675,223 @@ TEST(StreamShaper, ABytewiseMegabyteIsHandedOutByteByByte) {
   }
   EXPECT_EQ(writes, big.size());
   EXPECT_EQ(s.queued_bytes(), 0u);
+}
+
+/// A frame as the observer saw it: where, how long, its payload's size and first bytes.
+struct seen_frame {
+  std::uint64_t offset = 0;
+  std::uint64_t wire_size = 0;
+  std::uint64_t payload_size = 0;
+  std::string head;
+};
+
+/// Pushes `stream` in pieces of `piece` bytes, popping what is due, and
+/// checks after each push that the shaper holds less than most_held_bytes
+/// besides its queue.
+std::vector<seen_frame> push_long(stream_shaper& s, std::string_view stream, std::size_t piece,
+                                  bool end = false) {
+  std::vector<seen_frame> seen;
+  s.observe_frames([&](const observed_frame& f) {
+    seen.push_back({f.offset, f.wire_size, f.payload_size, std::string(as_text(f.payload))});
+  });
+  std::size_t most = 0;
+  for (std::size_t at = 0; at < stream.size(); at += piece) {
+    s.push(as_bytes(stream.substr(at, piece)), t0);
+    while (s.pop(t0)) {
+    }
+    most = std::max(most, s.held_bytes());
+  }
+  if (end) s.push_end(t0);
+  EXPECT_LT(most, most_held_bytes);
+  EXPECT_LE(most, frame_head_bytes) << "a frame's first bytes at most";
+  return seen;
+}
+
+TEST(StreamShaper, ALongLineIsCountedWithoutBeingHeld) {
+  auto s = shaper_of("", "line");
+  std::string stream(7 << 20, 'x');
+  stream.replace(0, 5, "head:");
+  stream.back() = '\n';
+  stream += "ok\n";
+  const auto seen = push_long(s, stream, 64 << 10);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(s.frames_in(), 2u);
+  EXPECT_EQ(seen[0].offset, 0u);
+  EXPECT_EQ(seen[0].wire_size, 7u << 20);
+  EXPECT_EQ(seen[0].payload_size, (7u << 20) - 1);
+  EXPECT_EQ(seen[0].head, stream.substr(0, seen[0].head.size()));
+  EXPECT_GE(seen[0].head.size(), 4086u);
+  EXPECT_LE(seen[0].head.size(), frame_head_bytes);
+  EXPECT_EQ(seen[1].offset, 7u << 20);
+  EXPECT_EQ(seen[1].head, "ok");
+  EXPECT_FALSE(s.decode_error());
+  EXPECT_EQ(s.held_bytes(), 0u);
+}
+
+TEST(StreamShaper, ALongLengthPrefixedFrameIsCountedWithoutBeingHeld) {
+  auto s = shaper_of("close-after-frame=1", "len:u32be");
+  const std::uint32_t body = (7u << 20) - 4;
+  std::string stream{char(body >> 24), char(body >> 16 & 0xff), char(body >> 8 & 0xff),
+                     char(body & 0xff)};
+  stream.resize(7 << 20, 'y');
+  stream += std::string("\0\0\0\2hi", 6); // after the ending: dropped, still counted
+  const auto seen = push_long(s, stream, 64 << 10);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].offset, 0u);
+  EXPECT_EQ(seen[0].wire_size, 7u << 20);
+  EXPECT_EQ(seen[0].payload_size, body);
+  EXPECT_EQ(seen[0].head, stream.substr(4, seen[0].head.size()));
+  EXPECT_EQ(seen[1].offset, 7u << 20);
+  EXPECT_EQ(seen[1].head, "hi");
+  EXPECT_TRUE(s.ended()) << "the long frame's end ends the direction";
+  EXPECT_FALSE(s.decode_error());
+}
+
+TEST(StreamShaper, ALongFrameAboveMaxIsTheDecodersError) {
+  auto s = shaper_of("", "line,max=100K");
+  const std::string stream(200 << 10, 'z'); // no LF
+  push_long(s, stream, 1000);
+  EXPECT_EQ(s.decode_error(), (stream_error{make_error_code(error::frame_too_long), 0,
+                                            "line longer than max=102400 bytes without an LF"}));
+  EXPECT_EQ(s.frames_in(), 0u);
+}
+
+// Frames of every kind, some far longer than frame_head_bytes, some above
+// max, pushed in random pieces: what the observer sees and the error are
+// the decoder's, the payload cut to its first bytes only past frame_head_bytes.
+TEST(StreamShaper, LongFramesAreTheFramesTheDecoderFinds) {
+  const std::string_view specs[] = {
+      "line,max=40000",
+      "line,crlf,max=40000",
+      "line,max=40000,too-long=discard,eof=emit",
+      "delim:\\r\\n|\\n,max=40000",
+      "delim:XY|X,max=40000,too-long=discard,eof=emit",
+      "delim:ABCD|BC,max=40000,keep",
+      "delim:ABCDE|BC,max=40000,too-long=discard",
+      "len:u16be",
+      "len:u32be,max=40000",
+      "len:u32be,max=40000,too-long=discard,eof=emit",
+      "len:u16be,offset=2,adjust=-4,strip=1,eof=drop",
+      "varint,max=40000",
+      "fixed:9000,eof=emit",
+  };
+  std::mt19937_64 rng(2024);
+  const auto below = [&](std::uint64_t n) { return static_cast<std::size_t>(rng() % n); };
+  // Mostly filler; now and then a byte that may begin or end a frame.
+  const std::string special("abXYABCD\r\n\0\1\2", 13);
+  const auto content = [&](std::string& out, std::size_t size) {
+    for (std::size_t i = 0; i < size; ++i)
+      out += below(3000) == 0 ? special[below(special.size())] : 'q';
+  };
+  const std::string_view endings[] = {"\r\n", "\n", "X", "XY", "ABCD", "BC", "AB"};
+  for (const std::string_view text : specs) {
+    const framing_spec spec = test::spec_of(text);
+    for (int round = 0; round < 12; ++round) {
+      std::string stream;
+      while (stream.size() < 150000) {
+        // Sizes near frame_head_bytes and max (40000) and beyond, some small.
+        const std::size_t size = below(4) == 0    ? below(100)
+                                 : below(12) == 0 ? 35000 + below(10000)
+                                                  : 7000 + below(28000);
+        if (spec.is_length_based()) {
+          const length_field& f = spec.field;
+          content(stream, f.offset);
+          auto value = static_cast<std::uint64_t>(static_cast<std::int64_t>(size) - f.adjust);
+          if (f.width == 0) {
+            for (; value >= 0x80; value >>= 7)
+              stream += static_cast<char>(0x80 | (value & 0x7f));
+            stream += static_cast<char>(value);
+          } else {
+            for (unsigned i = f.width; i-- > 0;)
+              stream += static_cast<char>(i < 8 ? (value >> (8 * i)) & 0xff : 0);
+          }
+          content(stream, size);
+        } else {
+          content(stream, size);
+          if (spec.kind == framing_kind::line)
+            stream += below(8) == 0 ? endings[below(std::size(endings))] : "\r\n";
+          else if (spec.kind == framing_kind::delimited)
+            stream += endings[below(std::size(endings))];
+        }
+      }
+      auto s = stream_shaper(disturbance{}, spec, 0);
+      std::vector<seen_frame> seen;
+      s.observe_frames([&](const observed_frame& f) {
+        seen.push_back({f.offset, f.wire_size, f.payload_size, std::string(as_text(f.payload))});
+        EXPECT_TRUE(f.payload_cut() || f.payload.size() == f.payload_size);
+        if (f.wire_size <= frame_head_bytes) {
+          EXPECT_FALSE(f.payload_cut());
+        }
+      });
+      for (std::size_t at = 0; at < stream.size();) {
+        const std::size_t n = std::min(stream.size() - at, 1 + below(below(3) == 0 ? 50 : 70000));
+        s.push(as_bytes(std::string_view(stream).substr(at, n)), t0);
+        while (s.pop(t0)) {
+        }
+        EXPECT_LT(s.held_bytes(), most_held_bytes) << text;
+        at += n;
+      }
+      const bool end = round % 2 == 0;
+      if (end) s.push_end(t0);
+      const decode_log decoded = decode_in_pieces(spec, as_bytes(stream), {}, end);
+      EXPECT_EQ(s.decode_error(), decoded.error) << text << " round " << round;
+      ASSERT_EQ(seen.size(), decoded.frames.size()) << text << " round " << round;
+      for (std::size_t i = 0; i < seen.size(); ++i) {
+        const logged_frame& f = decoded.frames[i];
+        const std::string payload(as_text(f.payload));
+        EXPECT_EQ(seen[i].offset, f.offset) << text << " frame " << i;
+        EXPECT_EQ(seen[i].wire_size, f.wire_size) << text << " frame " << i;
+        EXPECT_EQ(seen[i].payload_size, payload.size()) << text << " frame " << i;
+        EXPECT_EQ(seen[i].head, payload.substr(0, seen[i].head.size())) << text << " frame " << i;
+        EXPECT_GE(seen[i].head.size(), std::min<std::size_t>(payload.size(), 4086)) << text;
+      }
+      EXPECT_EQ(s.frames_in(), decoded.frames.size());
+    }
+  }
+}
+
+// A long frame's delimiter, or the start of a longer one that may still
+// match, at a push's end or at the stream's: the frames are the decoder's.
+TEST(StreamShaper, LongFramesEndWhereverThePushesAreCut) {
+  const std::string filler(9000, 'q');
+  const std::string stream =
+      filler + "ABCDq" + filler + "ABCDE" + filler + "XYX" + filler + "\r\n" + filler + "BCABCD";
+  for (const std::string_view text :
+       {"delim:ABCDE|BC,max=40000,eof=emit", "delim:XY|X,max=40000,eof=emit",
+        "line,crlf,max=40000,eof=emit", "delim:ABCDE|BC,max=9002,too-long=discard,eof=emit"}) {
+    const framing_spec spec = test::spec_of(text);
+    const decode_log decoded = decode_in_pieces(spec, as_bytes(stream), {}, true);
+    for (std::size_t special = 0; special < stream.size(); ++special) {
+      if (stream[special] == 'q') continue;
+      for (std::size_t cut = special - 5; cut <= std::min(special + 6, stream.size()); ++cut) {
+        for (const std::size_t next : {1, 2, 3, 5}) {
+          auto s = stream_shaper(disturbance{}, spec, 0);
+          std::vector<seen_frame> seen;
+          s.observe_frames([&](const observed_frame& f) {
+            seen.push_back(
+                {f.offset, f.wire_size, f.payload_size, std::string(as_text(f.payload))});
+          });
+          const std::string_view all(stream);
+          s.push(as_bytes(all.substr(0, cut)), t0);
+          s.push(as_bytes(all.substr(cut).substr(0, next)), t0);
+          s.push(as_bytes(all.substr(std::min(all.size(), cut + next))), t0);
+          s.push_end(t0);
+          const std::string where =
+              std::string(text) + " cut at " + std::to_string(cut) + "+" + std::to_string(next);
+          EXPECT_EQ(s.decode_error(), decoded.error) << where;
+          ASSERT_EQ(seen.size(), decoded.frames.size()) << where;
+          for (std::size_t i = 0; i < seen.size(); ++i) {
+            const logged_frame& f = decoded.frames[i];
+            EXPECT_EQ(seen[i].offset, f.offset) << where << " frame " << i;
+            const std::string payload(as_text(f.payload));
+            EXPECT_EQ(seen[i].wire_size, f.wire_size) << where << " frame " << i;
+            EXPECT_EQ(seen[i].payload_size, payload.size()) << where << " frame " << i;
+            EXPECT_EQ(seen[i].head, payload.substr(0, seen[i].head.size())) << where;
+          }
+        }
+      }
+    }
+  }
 }
 
 TEST(StreamShaper, NothingQueuedHasNoDueTime) {

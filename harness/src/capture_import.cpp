@@ -11,7 +11,6 @@
 #include <tins/exceptions.h>
 #include <tins/ip.h>
 #include <tins/ipv6.h>
-#include <tins/loopback.h>
 #include <tins/packet.h>
 #include <tins/rawpdu.h>
 #include <tins/sll.h>
@@ -40,9 +39,58 @@ std::string quoted(const std::string& path) {
 
 // ---- reading packets ----
 
-// The frame's link layer, as libpcap names it, parsed by libtins. Raw
-// frames are taken from the sniffer and parsed here, so that a link type
-// libtins does not know is refused by name rather than skipped.
+// Linux cooked capture v2 (tcpdump 4.99 on `-i any`); pcap/dlt.h names it
+// only from libpcap 1.10 on.
+constexpr int dlt_linux_sll2 = 276;
+
+std::uint16_t big_endian_u16(const std::uint8_t* at) {
+  return static_cast<std::uint16_t>(at[0] << 8 | at[1]);
+}
+
+// An IPv4 or IPv6 packet, as its version says.
+std::unique_ptr<Tins::PDU> ip_packet(const std::uint8_t* data, std::uint32_t size) {
+  if (size != 0 && (data[0] >> 4) == 6) return std::make_unique<Tins::IPv6>(data, size);
+  return std::make_unique<Tins::IP>(data, size);
+}
+
+// What follows a link header that names its network protocol: IPv4, IPv6,
+// or else the bytes as they are (no TCP in them: skipped).
+std::unique_ptr<Tins::PDU> network_layer(bool ipv4, bool ipv6, const std::uint8_t* data,
+                                         std::uint32_t size) {
+  if (ipv4) return std::make_unique<Tins::IP>(data, size);
+  if (ipv6) return std::make_unique<Tins::IPv6>(data, size);
+  return std::make_unique<Tins::RawPDU>(data, size);
+}
+
+// Linux cooked v2: a 20-byte header whose first two bytes, big-endian, are
+// the protocol (an Ethernet type); interface, ARPHRD type, packet type and
+// address follow, none of them needed here.
+std::unique_ptr<Tins::PDU> linux_sll2(const std::uint8_t* data, std::uint32_t size) {
+  constexpr std::uint32_t header = 20;
+  if (size < header) throw Tins::malformed_packet();
+  const std::uint16_t protocol = big_endian_u16(data);
+  return network_layer(protocol == 0x0800, protocol == 0x86dd, data + header, size - header);
+}
+
+// BSD loopback: a 4-byte address family, in the byte order of the host that
+// wrote it (DLT_NULL) or big-endian (DLT_LOOP). Families are small numbers,
+// so one that is not is the other order. AF_INET is 2 everywhere, AF_INET6
+// 24 (NetBSD, OpenBSD), 28 (FreeBSD) or 30 (macOS). (libtins's Loopback
+// takes only AF_INET, and in this host's order.)
+std::unique_ptr<Tins::PDU> bsd_loopback(const std::uint8_t* data, std::uint32_t size) {
+  constexpr std::uint32_t header = 4;
+  if (size < header) throw Tins::malformed_packet();
+  std::uint32_t family = static_cast<std::uint32_t>(data[0]) | data[1] << 8 | data[2] << 16 |
+                         static_cast<std::uint32_t>(data[3]) << 24;
+  if ((family & 0xffff0000u) != 0)
+    family = (family >> 24) | (family >> 8 & 0xff00u) | (family << 8 & 0xff0000u) | (family << 24);
+  return network_layer(family == 2, family == 24 || family == 28 || family == 30, data + header,
+                       size - header);
+}
+
+// The frame's link layer, as libpcap names it, parsed by libtins or here.
+// Raw frames are taken from the sniffer and parsed here, so that a link
+// type libtins does not know is refused by name rather than skipped.
 std::unique_ptr<Tins::PDU> parse_link_layer(int link_type,
                                             const Tins::RawPDU::payload_type& bytes) {
   const auto* data = bytes.data();
@@ -52,12 +100,13 @@ std::unique_ptr<Tins::PDU> parse_link_layer(int link_type,
     return std::make_unique<Tins::EthernetII>(data, size);
   case DLT_LINUX_SLL:
     return std::make_unique<Tins::SLL>(data, size);
+  case dlt_linux_sll2:
+    return linux_sll2(data, size);
   case DLT_NULL:
   case DLT_LOOP:
-    return std::make_unique<Tins::Loopback>(data, size);
+    return bsd_loopback(data, size);
   default: // raw IP: the version says which
-    if (size != 0 && (data[0] >> 4) == 6) return std::make_unique<Tins::IPv6>(data, size);
-    return std::make_unique<Tins::IP>(data, size);
+    return ip_packet(data, size);
   }
 }
 
@@ -65,6 +114,7 @@ bool link_type_read(int link_type) {
   switch (link_type) {
   case DLT_EN10MB:
   case DLT_LINUX_SLL:
+  case dlt_linux_sll2:
   case DLT_NULL:
   case DLT_LOOP:
   case DLT_RAW:
@@ -91,10 +141,11 @@ std::unique_ptr<Tins::FileSniffer> open_capture(const capture_import_options& op
     throw error(error::kind::unreadable, "cannot read " + quoted(options.path) + ": " + e.what());
   }
   if (!link_type_read(sniffer->link_type()))
-    throw error(error::kind::unreadable,
-                "cannot read " + quoted(options.path) + ": its link type " +
-                    std::to_string(sniffer->link_type()) +
-                    " is none tcpcheck reads (Ethernet, Linux cooked, BSD loopback, raw IP)");
+    throw error(
+        error::kind::unreadable,
+        "cannot read " + quoted(options.path) + ": its link type " +
+            std::to_string(sniffer->link_type()) +
+            " is none tcpcheck reads (Ethernet, Linux cooked v1 or v2, BSD loopback, raw IP)");
   sniffer->set_extract_raw_pdus(true);
   return sniffer;
 }

@@ -204,6 +204,13 @@ std::optional<disturbance> parse_disturbance(std::string_view text, std::string&
   return d;
 }
 
+std::string disturbance_conflict(const disturbance& d, const framing_spec& spec) {
+  if (spec.kind == framing_kind::raw && d.end != disturbance::ending::none && d.end_counts_frames)
+    return std::string(ending_key(d)) +
+           " needs a framing with frames: raw has none (give --framing)";
+  return {};
+}
+
 std::string to_string(const disturbance& d) {
   std::vector<std::string> words;
   if (d.plan != delivery_plan{}) words.push_back("plan=" + to_string(d.plan));

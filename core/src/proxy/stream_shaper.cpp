@@ -21,6 +21,13 @@ clock::duration transfer_time(std::size_t size, std::uint64_t rate) {
          std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(fraction));
 }
 
+// Bytes of one slice under `rate` (0: no limit): rate_slice's worth, at least 1.
+std::size_t slice_bytes(std::uint64_t rate) {
+  if (rate == 0) return 0;
+  constexpr auto slices_a_second = std::chrono::seconds(1) / rate_slice;
+  return static_cast<std::size_t>(std::max<std::uint64_t>(1, rate / slices_a_second));
+}
+
 // The plan's random cuts depend on the shaper's seed too, so that each
 // connection and direction is cut differently, and a shaper of seed 0 cuts
 // as `tcpcheck run` does for the same plan.
@@ -53,7 +60,7 @@ shaped_action::kind action_ending(disturbance::ending end) {
 } // namespace
 
 stream_shaper::stream_shaper(disturbance d, framing_spec spec, std::uint64_t seed)
-    : disturbance_(std::move(d)), spec_(spec), decoder_(std::move(spec)), seed_(seed),
+    : disturbance_(std::move(d)), spec_(spec), frames_(std::move(spec)), seed_(seed),
       random_state_(seed) {}
 
 void stream_shaper::change(disturbance d) {
@@ -114,20 +121,25 @@ void stream_shaper::forward(byte_view bytes, std::uint64_t since_change, decoded
 
 void stream_shaper::push_end(clock::time_point now) {
   if (ended_ || sender_done_) return;
+  frames_.finish([&](const observed_frame& f) {
+    ++frames_in_;
+    if (observer_) observer_(f);
+  });
+  sender_ended(shaped_action::kind::close, now);
+}
+
+void stream_shaper::push_reset(clock::time_point now) {
+  if (ended_ || sender_done_) return;
+  sender_ended(shaped_action::kind::reset, now);
+}
+
+// The sender is done: its close or reset goes after what is queued.
+void stream_shaper::sender_ended(shaped_action::kind what, clock::time_point now) {
   sender_done_ = true;
-  if (spec_.kind != framing_kind::raw) {
-    std::error_code ec; // kept by the decoder: decode_error()
-    decoder_.finish(
-        [&](const frame& f) {
-          ++frames_in_;
-          if (observer_) observer_(f);
-        },
-        ec);
-  }
   if (disturbance_.blackhole) return;
-  // The sender is done, so bytes held for a merge need not wait any longer.
+  // Nothing more will come, so bytes held for a merge need not wait any longer.
   if (!merging_.empty()) flush_merge(std::min(now, merge_due_));
-  queue_end(shaped_action::kind::close, now + disturbance_.latency);
+  queue_end(what, now + disturbance_.latency);
 }
 
 std::optional<shaped_action> stream_shaper::pop(clock::time_point now) {
@@ -168,25 +180,20 @@ std::optional<clock::time_point> stream_shaper::next_due() const {
 stream_shaper::decoded_push stream_shaper::decode(byte_view bytes, std::uint64_t push_start,
                                                   bool forwarding) {
   decoded_push out;
-  // A raw stream is one frame at its end: decoding it would hold the whole
-  // stream (up to max) for nothing.
-  if (spec_.kind == framing_kind::raw || decoder_.failed()) return out;
+  // A raw stream is one frame at its end: frame_boundaries finds none.
+  if (spec_.kind == framing_kind::raw || frames_.failed()) return out;
   const bool cut_headers =
       forwarding && disturbance_.plan.what == delivery_plan::kind::split_header;
   const bool ends_on_frame =
       forwarding && disturbance_.end != disturbance::ending::none && disturbance_.end_counts_frames;
-  std::error_code ec; // sticky in the decoder; the bytes are forwarded anyway
-  decoder_.consume(
-      bytes,
-      [&](const frame& f) {
-        ++frames_in_;
-        if (observer_) observer_(f);
-        if (cut_headers) header_cut(f, bytes, push_start, out.header_cuts);
-        if (ends_on_frame && !out.frame_end &&
-            frames_in_ - frames_at_change_ >= disturbance_.end_after)
-          out.frame_end = end_in_push(f, push_start);
-      },
-      ec);
+  // An error is kept (decode_error()); the bytes are forwarded anyway.
+  frames_.consume(bytes, [&](const observed_frame& f) {
+    ++frames_in_;
+    if (observer_) observer_(f);
+    if (cut_headers) header_cut(f, bytes, push_start, out.header_cuts);
+    if (ends_on_frame && !out.frame_end && frames_in_ - frames_at_change_ >= disturbance_.end_after)
+      out.frame_end = end_in_push(f, push_start);
+  });
   return out;
 }
 
@@ -276,6 +283,7 @@ stream_shaper::held_write stream_shaper::timed_write(clock::time_point at) const
   write.ready = at + disturbance_.latency;
   write.jitter = disturbance_.jitter;
   write.rate = disturbance_.rate;
+  write.slice = slice_bytes(disturbance_.rate);
   return write;
 }
 
@@ -323,6 +331,7 @@ void stream_shaper::queue_end(shaped_action::kind what, clock::time_point ready)
 std::size_t stream_shaper::piece_end(held_write& write) {
   std::size_t end = write.bytes.size();
   if (write.piece != 0) end = std::min(end, write.sent + write.piece);
+  if (write.slice != 0) end = std::min(end, write.sent + write.slice);
   while (write.next_cut < write.cuts.size() && write.cuts[write.next_cut] <= write.sent)
     ++write.next_cut;
   if (write.next_cut < write.cuts.size()) end = std::min(end, write.cuts[write.next_cut]);

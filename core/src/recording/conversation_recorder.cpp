@@ -63,18 +63,49 @@ struct recorded_connection {
       : name(std::move(n)), client(decoding), server(decoding) {}
 
   std::string name;
-  frame_decoder client, server;     // with every header byte kept (keeping_headers)
-  byte_buffer pending;              // client bytes that are not steps yet
-  std::uint64_t pending_offset = 0; // client stream offset of pending[0]
-  std::uint64_t server_seen = 0;    // server bytes fed so far
+  frame_decoder client, server; // with every header byte kept (keeping_headers)
+  byte_buffer pending;          // client bytes not recorded yet: the stream from client_done on
+  std::uint64_t client_seen = 0, client_done = 0; // client bytes fed; recorded as steps up to
+  std::uint64_t server_seen = 0, server_done = 0; // server bytes fed; recorded or accounted for
+  std::uint64_t client_held = 0, server_held = 0; // what each side holds, as last counted
+  bool client_raw = false;    // the client's bytes stopped decoding: sent raw from there on
+  bool server_broken = false; // the server's bytes stopped decoding: left out from there on
+  std::string server_error;   // why they stopped
   bool client_ended = false, server_ended = false;
   bool reset = false; // either side reset it: nothing more happens on it
   tally late;         // bytes after a side ended, or after the reset
   tally undecodable;  // server bytes from a decode error on
 };
 
+// The client bytes of one data() call beside those held from before it
+// (pending): a frame's wire bytes lie in either, or straddle the two.
+struct client_input {
+  byte_view held;          // the stream from held_from on
+  std::uint64_t held_from; // = client_done when the call began
+  byte_view bytes;         // the call's: the stream from held_from + held.size() on
+  byte_buffer joined;      // a straddling range, gathered
+
+  byte_view range(std::uint64_t from, std::uint64_t to) {
+    const std::uint64_t at = held_from + held.size();
+    const auto size = static_cast<std::size_t>(to - from);
+    if (from >= at) return bytes.subspan(static_cast<std::size_t>(from - at), size);
+    if (to <= at) return held.subspan(static_cast<std::size_t>(from - held_from), size);
+    joined.assign(held.begin() + static_cast<std::ptrdiff_t>(from - held_from), held.end());
+    joined.insert(joined.end(), bytes.begin(),
+                  bytes.begin() + static_cast<std::ptrdiff_t>(to - at));
+    return joined;
+  }
+};
+
 } // namespace
 
+// The bound (recording_options::most_bytes) covers kept_bytes, the payload
+// of the steps, and held_bytes, what the connections hold for frames not
+// yet whole: between calls the two never add up to more. During a call on
+// one side of a connection, that side's held bytes are the call's to turn
+// into steps (room_for does not count them); after it, what the side holds
+// is counted again, and an unfinished frame that does not fit stops the
+// recording.
 struct conversation_recorder::state {
   recording_options options;
   framing_spec spec;     // the script's: encodes sends, splits headers off
@@ -85,7 +116,8 @@ struct conversation_recorder::state {
   std::vector<recorded_connection> connections; // the first most_connections opened
   std::size_t opened = 0;
   std::uint64_t kept_bytes = 0;
-  bool over = false; // the bound was reached: nothing more is recorded
+  std::uint64_t held_bytes = 0; // the sum of the connections' client_held and server_held
+  bool over = false;            // the bound was reached: nothing more is recorded
   tally over_bound;
   tally extra_connections;
 
@@ -113,29 +145,67 @@ struct conversation_recorder::state {
 
   // ---- the bound ----
 
+  // `side`'s held bytes, during a call that feeds or ends it.
+  void take_out(recorded_connection& c, traffic_side side) {
+    std::uint64_t& held = side == traffic_side::client ? c.client_held : c.server_held;
+    held_bytes -= held;
+    held = 0;
+  }
+  void recount(recorded_connection& c) {
+    held_bytes -= c.client_held + c.server_held;
+    c.client_held = c.pending.size() + c.client.buffered();
+    c.server_held = c.server.buffered();
+    held_bytes += c.client_held + c.server_held;
+  }
+  bool over_the_bound() const { return kept_bytes + held_bytes > options.most_bytes; }
+
   void count_over_bound(std::uint64_t bytes) {
     over_bound.bytes += bytes;
     set_note(over_bound, "the recording keeps at most " + std::to_string(options.most_bytes) +
-                             " payload bytes and " + std::to_string(most_recorded_steps) +
-                             " steps: the " + std::to_string(over_bound.bytes) +
-                             " bytes of traffic from there on are left out");
+                             " payload bytes (held for unfinished frames included) and " +
+                             std::to_string(most_recorded_steps) +
+                             " steps: it stopped where they ran out, and the " +
+                             std::to_string(over_bound.bytes) +
+                             " bytes of traffic not recorded by then or seen after are left out");
   }
   void go_over() {
     if (over) return;
     over = true;
     count_over_bound(0);
   }
-  // What the connections hold is never recorded once over the bound: given
-  // back, once no call is inside them any more.
+  // Client bytes held when the recording stopped: they were within the
+  // bound, and are written as finish() writes a partial frame, with a step
+  // of those kept free for it.
+  void write_held(const recorded_connection& c, byte_view bytes) {
+    if (bytes.empty()) return;
+    if (bytes.size() > options.most_bytes - kept_bytes) return count_over_bound(bytes.size());
+    kept_bytes += bytes.size();
+    script_step step;
+    step.raw = true;
+    step.payload = literal_text(bytes);
+    add_step(c, std::move(step));
+  }
+  // Once over the bound, the recording ends as finish() would have found
+  // it (the servers' unfinished frames counted as left out) and what the
+  // connections hold is given back, once no call is inside them any more.
   void release_if_over() {
     if (!over || connections.empty()) return;
+    std::uint64_t left_out = 0;
+    for (const auto& c : connections) {
+      write_held(c, c.pending);
+      if (!c.server_broken) left_out += c.server_seen - c.server_done;
+    }
+    count_over_bound(left_out);
     connections.clear();
     connections.shrink_to_fit();
+    held_bytes = 0;
   }
   // Whether a step with `payload` bytes fits the bound; counts them if so.
   bool room_for(std::uint64_t payload) {
     if (over) return false;
-    if (recorded.steps.size() >= most_recorded_steps || payload > options.most_bytes - kept_bytes) {
+    if (recorded.steps.size() >= most_recorded_steps ||
+        kept_bytes + held_bytes > options.most_bytes ||
+        payload > options.most_bytes - kept_bytes - held_bytes) {
       go_over();
       return false;
     }
@@ -155,19 +225,22 @@ struct conversation_recorder::state {
     step.what = what;
     add_step(c, std::move(step));
   }
-  void add_raw(const recorded_connection& c, byte_view bytes) {
-    if (bytes.empty() || !room_for(bytes.size())) return;
+  bool add_raw(const recorded_connection& c, byte_view bytes) {
+    if (bytes.empty()) return true;
+    if (!room_for(bytes.size())) return false;
     script_step step;
     step.raw = true;
     step.payload = literal_text(bytes);
     add_step(c, std::move(step));
+    return true;
   }
-  void add_expect(const recorded_connection& c, expectation outcome, std::uint64_t payload) {
-    if (!room_for(payload)) return;
+  bool add_expect(const recorded_connection& c, expectation outcome, std::uint64_t payload) {
+    if (!room_for(payload)) return false;
     script_step step;
     step.what = script_step::kind::expect;
     step.alternatives.push_back(std::move(outcome));
     add_step(c, std::move(step));
+    return true;
   }
 
   // ---- the client's side ----
@@ -176,105 +249,159 @@ struct conversation_recorder::state {
   // the replay sends what was recorded), else `send raw` of its wire bytes
   // (a CRLF line under plain `line`, a varint written longer than it need
   // be, nonzero bytes the spec does not name).
-  void client_frame(recorded_connection& c, std::size_t& used, const frame& f) {
+  void client_frame(recorded_connection& c, client_input& in, const frame& f) {
     if (over) return;
-    const std::size_t start = f.offset - c.pending_offset;
-    if (start > used) // bytes the decoder skipped (too-long=discard): the server got them
-      add_raw(c, byte_view(c.pending).subspan(used, start - used));
-    used = start + f.wire_size;
-    const byte_view wire = byte_view(c.pending).subspan(start, f.wire_size);
+    if (f.offset >
+        c.client_done) { // bytes the decoder skipped (too-long=discard): the server got them
+      if (!add_raw(c, in.range(c.client_done, f.offset))) return;
+      c.client_done = f.offset;
+    }
+    const byte_view wire = in.range(f.offset, f.offset + f.wire_size);
     const split_frame parts = split_header(spec, f.payload);
     byte_buffer again;
-    if (encode_frame(spec, parts.body, parts.fields, again) || !std::ranges::equal(again, wire))
-      return add_raw(c, wire);
-    if (!room_for(parts.body.size())) return;
-    script_step step;
-    step.payload = literal_text(parts.body);
-    step.fields = field_settings(spec, parts.fields);
-    add_step(c, std::move(step));
+    if (encode_frame(spec, parts.body, parts.fields, again) || !std::ranges::equal(again, wire)) {
+      if (!add_raw(c, wire)) return;
+    } else {
+      if (!room_for(parts.body.size())) return;
+      script_step step;
+      step.payload = literal_text(parts.body);
+      step.fields = field_settings(spec, parts.fields);
+      add_step(c, std::move(step));
+    }
+    c.client_done = f.offset + f.wire_size;
   }
 
   void client_data(recorded_connection& c, byte_view bytes) {
-    // Raw framing cuts nothing until the end, and a broken stream nothing
-    // at all: each piece goes out as it came.
-    if (spec.kind == framing_kind::raw || c.client.failed()) return add_raw(c, bytes);
-    c.pending.insert(c.pending.end(), bytes.begin(), bytes.end());
-    if (c.pending.size() > options.most_bytes - kept_bytes) return go_over();
-    std::size_t used = 0;
-    std::error_code ec;
-    c.client.consume(
-        bytes, [&](const frame& f) { client_frame(c, used, f); }, ec);
-    if (over) return;
-    if (ec) {
-      add_note(c.name + ": the client's bytes stopped decoding (" + to_string(c.client.error()) +
-               "); from there on they are sent raw");
-      used = flush_client(c, used);
+    take_out(c, traffic_side::client);
+    const std::uint64_t at = c.client_seen, held_from = c.client_done;
+    c.client_seen += bytes.size();
+    if (spec.kind == framing_kind::raw || c.client_raw) {
+      // Raw framing cuts nothing until the end, and a broken stream nothing
+      // at all: each piece goes out as it came.
+      if (add_raw(c, bytes)) c.client_done = c.client_seen;
+    } else {
+      client_input in{c.pending, held_from, bytes, {}};
+      std::error_code ec;
+      c.client.consume(
+          bytes, [&](const frame& f) { client_frame(c, in, f); }, ec);
+      if (ec && !over) {
+        add_note(c.name + ": the client's bytes stopped decoding (" + to_string(c.client.error()) +
+                 "); from there on they are sent raw");
+        if (add_raw(c, in.range(c.client_done, c.client_seen))) c.client_done = c.client_seen;
+        c.client_raw = true;
+        c.client = frame_decoder(decoding); // never fed again: its buffer is given back
+      }
+      // Keep the stream from client_done on, and nothing before it.
+      if (c.client_done >= at) {
+        c.pending.assign(bytes.begin() + static_cast<std::ptrdiff_t>(c.client_done - at),
+                         bytes.end());
+      } else {
+        c.pending.erase(c.pending.begin(),
+                        c.pending.begin() + static_cast<std::ptrdiff_t>(c.client_done - held_from));
+        c.pending.insert(c.pending.end(), bytes.begin(), bytes.end());
+      }
     }
-    c.pending.erase(c.pending.begin(), c.pending.begin() + static_cast<std::ptrdiff_t>(used));
-    c.pending_offset += used;
-  }
-
-  // The client bytes no frame took, from `used` on, as one `send raw`.
-  std::size_t flush_client(recorded_connection& c, std::size_t used) {
-    add_raw(c, byte_view(c.pending).subspan(used));
-    return c.pending.size();
+    recount(c);
+    if (!over && over_the_bound()) go_over(); // the unfinished frame does not fit
+    if (!over) return;
+    // What the side held from before this call was within the bound; the
+    // call's own bytes that no step took are left out.
+    if (c.client_done < at) write_held(c, byte_view(c.pending).first(at - c.client_done));
+    count_over_bound(c.client_seen - std::max(c.client_done, at));
+    c.pending.clear();
+    c.client_done = c.client_seen;
+    recount(c);
   }
 
   void end_client(recorded_connection& c, stream_end how) {
-    c.pending.erase(c.pending.begin(),
-                    c.pending.begin() + static_cast<std::ptrdiff_t>(flush_client(c, 0)));
+    take_out(c, traffic_side::client);
+    if (add_raw(c, c.pending)) { // else the bound's release writes them
+      c.client_done = c.client_seen;
+      c.pending.clear();
+    }
+    c.client = frame_decoder(decoding); // never fed again: its buffer is given back
     c.client_ended = true;
-    c.reset = how == stream_end::reset;
+    if (how == stream_end::reset) reset_connection(c);
     add_plain(c, c.reset ? script_step::kind::reset : script_step::kind::shutdown);
+    recount(c);
+  }
+
+  // Nothing more happens on a reset connection: the server's unfinished
+  // frame is said to be left out, and both decoders give their buffers back.
+  void reset_connection(recorded_connection& c) {
+    if (!c.server_broken && c.server.buffered() != 0)
+      add_note(c.name + ": the " + std::to_string(c.server.buffered()) +
+               " bytes of the server's unfinished frame before the reset are left out");
+    c.server_done = c.server_seen;
+    c.reset = true;
+    c.client = frame_decoder(decoding);
+    c.server = frame_decoder(decoding);
   }
 
   // ---- the server's side ----
 
-  void server_frame(const recorded_connection& c, const frame& f) {
+  void server_frame(recorded_connection& c, const frame& f) {
     if (over) return;
     const split_frame parts = split_header(spec, f.payload);
     expectation outcome;
     outcome.fields = field_settings(spec, parts.fields);
     outcome.text = literal_text(parts.body);
-    add_expect(c, std::move(outcome), parts.body.size());
+    if (add_expect(c, std::move(outcome), parts.body.size()))
+      c.server_done = f.offset + f.wire_size;
   }
 
   // Server bytes that will never be expected: after a decode error, from
   // the error's offset on (the replay's own decoder stops there too).
   void count_undecodable(recorded_connection& c, std::uint64_t bytes) {
     c.undecodable.bytes += bytes;
-    set_note(c.undecodable, c.name + ": the server's bytes stopped decoding (" +
-                                to_string(c.server.error()) + "); its " +
-                                std::to_string(c.undecodable.bytes) +
+    set_note(c.undecodable, c.name + ": the server's bytes stopped decoding (" + c.server_error +
+                                "); its " + std::to_string(c.undecodable.bytes) +
                                 " bytes from there on are left out");
+  }
+  void server_broke(recorded_connection& c) {
+    c.server_broken = true;
+    c.server_error = to_string(c.server.error());
+    count_undecodable(c, c.server_seen - c.server.error().offset);
+    c.server = frame_decoder(decoding); // never fed again: its buffer is given back
   }
 
   void server_data(recorded_connection& c, byte_view bytes) {
+    take_out(c, traffic_side::server);
     c.server_seen += bytes.size();
-    if (c.server.failed()) return count_undecodable(c, bytes.size());
-    std::error_code ec;
-    c.server.consume(
-        bytes, [&](const frame& f) { server_frame(c, f); }, ec);
-    if (ec && !over) count_undecodable(c, c.server_seen - c.server.error().offset);
+    if (c.server_broken) {
+      count_undecodable(c, bytes.size());
+    } else {
+      std::error_code ec;
+      c.server.consume(
+          bytes, [&](const frame& f) { server_frame(c, f); }, ec);
+      if (ec && !over) server_broke(c);
+    }
+    recount(c);
+    // The unfinished frame does not fit: release_if_over counts it.
+    if (!over && over_the_bound()) go_over();
   }
 
   void end_server(recorded_connection& c, stream_end how) {
+    take_out(c, traffic_side::server);
     c.server_ended = true;
     if (how == stream_end::reset) {
-      if (c.server.buffered() != 0 && !c.server.failed())
-        add_note(c.name + ": the " + std::to_string(c.server.buffered()) +
-                 " bytes of the server's unfinished frame before its reset are left out");
-      c.reset = true;
-      return add_expect(c, outcome_of(expectation::kind::reset), 0);
+      reset_connection(c);
+      add_expect(c, outcome_of(expectation::kind::reset), 0);
+      return recount(c);
     }
-    if (!c.server.failed()) {
+    if (!c.server_broken) {
       std::error_code ec;
       c.server.finish([&](const frame& f) { server_frame(c, f); }, ec);
-      if (ec && !over)
+      if (over)
+        count_over_bound(c.server_seen - c.server_done);
+      else if (ec)
         add_note(c.name + ": the server's stream ended inside a frame (" +
                  to_string(c.server.error()) + "); its last bytes are left out");
+      c.server_done = c.server_seen;
+      c.server = frame_decoder(decoding); // finished: its buffer is given back
     }
     add_expect(c, outcome_of(expectation::kind::close), 0);
+    recount(c);
   }
 
   // Bytes a side sent after it (or the connection) ended: a feeder's
@@ -337,13 +464,12 @@ void conversation_recorder::data(std::size_t id, traffic_side from, byte_view by
   state& s = *state_;
   recorded_connection* c = s.find(id);
   if (bytes.empty()) return;
-  if (!s.over && !c) return s.count_extra_connection(bytes.size(), false);
-  if (!s.over) {
-    const bool ended = from == traffic_side::client ? c->client_ended : c->server_ended;
-    if (ended || c->reset) return s.count_late(*c, bytes.size());
-    from == traffic_side::client ? s.client_data(*c, bytes) : s.server_data(*c, bytes);
-  }
-  if (s.over) s.count_over_bound(bytes.size()); // the call that reached it counts whole
+  if (s.over) return s.count_over_bound(bytes.size());
+  if (!c) return s.count_extra_connection(bytes.size(), false);
+  const bool ended = from == traffic_side::client ? c->client_ended : c->server_ended;
+  if (ended || c->reset) return s.count_late(*c, bytes.size());
+  // The call that reaches the bound counts what no step took of it.
+  from == traffic_side::client ? s.client_data(*c, bytes) : s.server_data(*c, bytes);
   s.release_if_over();
 }
 
@@ -360,6 +486,10 @@ const std::vector<std::string>& conversation_recorder::notes() const noexcept {
   return state_->notes;
 }
 
+std::uint64_t conversation_recorder::held_bytes() const noexcept {
+  return state_->held_bytes;
+}
+
 // A snapshot: the recording goes on as it was. What it adds (a partial
 // client frame as `send raw`, a note on a partial server frame) is only in
 // what it returns and in the notes until the next call changes them.
@@ -367,15 +497,25 @@ script conversation_recorder::finish() {
   state& s = *state_;
   s.drop_closing_notes();
   script out = s.recorded;
+  // Held bytes are within the bound (see state): this never runs out, and
+  // says so if it ever did.
+  std::uint64_t room = s.options.most_bytes - std::min(s.kept_bytes, s.options.most_bytes);
   for (const auto& c : s.connections) {
     if (!c.client_ended && !c.reset && !c.pending.empty()) {
-      script_step step;
-      step.connection = c.name;
-      step.raw = true;
-      step.payload = literal_text(c.pending);
-      out.steps.push_back(std::move(step));
+      if (c.pending.size() > room) {
+        s.notes.push_back(
+            c.name + ": the " + std::to_string(c.pending.size()) +
+            " bytes of the client's unfinished frame are over the bound and left out");
+      } else {
+        room -= c.pending.size();
+        script_step step;
+        step.connection = c.name;
+        step.raw = true;
+        step.payload = literal_text(c.pending);
+        out.steps.push_back(std::move(step));
+      }
     }
-    if (!c.server_ended && !c.reset && !c.server.failed() && c.server.buffered() != 0)
+    if (!c.server_ended && !c.reset && !c.server_broken && c.server.buffered() != 0)
       s.notes.push_back(c.name + ": the " + std::to_string(c.server.buffered()) +
                         " bytes of the server's unfinished frame are left out");
   }

@@ -2,8 +2,10 @@
 // into proxy_connections, carries out control commands, stops on request.
 #include "tcpcheck/harness/proxy.hpp"
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
+#include <sys/resource.h>
 #include <system_error>
 
 #include "proxy_connection.hpp"
@@ -28,6 +30,9 @@ tcp::endpoint bind_endpoint(asio::io_context& io, const target& where) {
   return results.begin()->endpoint();
 }
 
+// Control connections open at once.
+constexpr std::size_t most_control_sessions = 8;
+
 std::string words_or_none(const disturbance& d) {
   return d.is_none() ? std::string("none") : to_string(d);
 }
@@ -50,7 +55,13 @@ struct proxy::impl {
     context.upstream =
         resolver.resolve(options.upstream.host, std::to_string(options.upstream.port));
     open(acceptor, options.listen);
-    if (options.control) open(control, *options.control);
+    if (options.control) {
+      // The control socket takes commands from anyone who reaches it.
+      if (!bind_endpoint(io, *options.control).address().is_loopback())
+        throw std::invalid_argument("the control socket listens on loopback only, not " +
+                                    to_string(*options.control));
+      open(control, *options.control);
+    }
     context.on_finished = [this](std::size_t id) { finished(id); };
   }
 
@@ -63,6 +74,8 @@ struct proxy::impl {
   }
 
   void accept();
+  void retry_accept(std::error_code ec);
+  void fit_descriptor_limit();
   void accept_control();
   void serve_control(std::shared_ptr<tcp::socket> socket, std::shared_ptr<asio::streambuf> buffer);
   std::string carry_out(const control_command& command, bool& quit);
@@ -81,17 +94,17 @@ struct proxy::impl {
   std::size_t next_id = 1;
   std::size_t ended = 0;
   bool stopping = false;
+  bool accept_failing = false;
+  asio::steady_timer accept_pause{io};
 };
 
 void proxy::impl::accept() {
   acceptor.async_accept([this](std::error_code ec, tcp::socket socket) {
     if (ec) {
-      if (ec != asio::error::operation_aborted && !stopping) {
-        context.tell(proxy_event::kind::note, 0, "accept failed: " + ec.message());
-        accept();
-      }
+      if (ec != asio::error::operation_aborted && !stopping) retry_accept(ec);
       return;
     }
+    accept_failing = false;
     const std::size_t id = next_id++;
     ++context.summary.accepted;
     if (open_connections.size() >= options.most_connections) {
@@ -111,6 +124,19 @@ void proxy::impl::accept() {
   });
 }
 
+// An accept that fails (out of file descriptors, most often) fails again at
+// once: it is tried again after a pause, and told once until one succeeds.
+void proxy::impl::retry_accept(std::error_code ec) {
+  if (!accept_failing)
+    context.tell(proxy_event::kind::note, 0,
+                 "accept failed: " + ec.message() + "; trying again every 100 ms");
+  accept_failing = true;
+  accept_pause.expires_after(std::chrono::milliseconds(100));
+  accept_pause.async_wait([this](std::error_code wait_error) {
+    if (!wait_error && !stopping) accept();
+  });
+}
+
 void proxy::impl::finished(std::size_t id) {
   // Erased after the handler that closed it has returned, since that
   // handler may be running on the connection right now.
@@ -124,6 +150,13 @@ void proxy::impl::finished(std::size_t id) {
 void proxy::impl::accept_control() {
   control.async_accept([this](std::error_code ec, tcp::socket socket) {
     if (ec) return;
+    std::erase_if(control_sessions, [](const auto& session) { return session.expired(); });
+    if (control_sessions.size() >= most_control_sessions) {
+      std::error_code ignored;
+      socket.close(ignored); // one test drives the proxy; a crowd is a mistake
+      accept_control();
+      return;
+    }
     auto shared = std::make_shared<tcp::socket>(std::move(socket));
     control_sessions.push_back(shared);
     serve_control(shared, std::make_shared<asio::streambuf>(longest_control_line + 1));
@@ -174,6 +207,9 @@ std::string proxy::impl::carry_out(const control_command& command, bool& quit) {
   };
   switch (command.what) {
   case control_command::kind::set:
+    if (const std::string conflict = disturbance_conflict(command.change, context.spec);
+        !conflict.empty())
+      return "error: " + conflict;
     set(command.direction, command.change);
     break;
   case control_command::kind::clear:
@@ -225,8 +261,28 @@ std::uint16_t proxy::control_port() const noexcept {
   return impl_->control.is_open() ? impl_->control.local_endpoint(ec).port() : 0;
 }
 
+// Each connection holds two descriptors: the limit of open connections is
+// kept under what the process may open, raising its soft limit first, so
+// that accept does not start failing under a crowd.
+void proxy::impl::fit_descriptor_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t needed = 2 * options.most_connections + 32;
+  if (limit.rlim_cur < needed && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = std::min(needed, limit.rlim_max);
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  if (limit.rlim_cur >= needed || limit.rlim_cur <= 64) return;
+  options.most_connections = (limit.rlim_cur - 32) / 2;
+  context.tell(proxy_event::kind::note, 0,
+               "at most " + std::to_string(options.most_connections) +
+                   " connections at once: the process may open " + std::to_string(limit.rlim_cur) +
+                   " file descriptors");
+}
+
 void proxy::run() {
   impl& i = *impl_;
+  i.fit_descriptor_limit();
   i.accept();
   if (i.control.is_open()) i.accept_control();
   if (i.options.run_for) {

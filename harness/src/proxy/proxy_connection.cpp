@@ -22,9 +22,9 @@ std::size_t queue_bound_for(const proxy_options& options, const disturbance& d) 
                              : options.queue_bound;
 }
 
-std::string frame_text(const frame& f) {
+std::string frame_text(const observed_frame& f) {
   std::string text = escape(f.payload.first(std::min(f.payload.size(), shown_frame_bytes)));
-  if (f.payload.size() > shown_frame_bytes) text += "...";
+  if (f.payload_size > shown_frame_bytes) text += "...";
   return "\"" + text + "\"";
 }
 
@@ -54,10 +54,10 @@ stream_shaper proxy_connection::make_shaper(const disturbance& d, std::uint64_t 
 
 void proxy_connection::start() {
   for (pump* p : {&up_, &down_}) {
-    p->shaper.observe_frames([this, p](const frame& f) {
+    p->shaper.observe_frames([this, p](const observed_frame& f) {
       if (context_.options.verbose)
         context_.tell(proxy_event::kind::frame, id_,
-                      std::string(p->name()) + " frame of " + std::to_string(f.payload.size()) +
+                      std::string(p->name()) + " frame of " + std::to_string(f.payload_size) +
                           " bytes at offset " + std::to_string(f.offset) + ": " + frame_text(f));
     });
   }
@@ -84,6 +84,7 @@ void proxy_connection::start() {
 }
 
 void proxy_connection::connected() {
+  connected_ = true;
   std::error_code ignored;
   client_.set_option(tcp::no_delay(true), ignored);
   upstream_.set_option(tcp::no_delay(true), ignored);
@@ -97,12 +98,13 @@ void proxy_connection::change(proxy_direction direction, const disturbance& d) {
   if (closed_) return;
   if (direction != proxy_direction::down) up_.shaper.change(d);
   if (direction != proxy_direction::up) down_.shaper.change(d);
+  if (!connected_) return; // nothing flows before the upstream accepts
   drive(up_);
   drive(down_);
 }
 
 void proxy_connection::read(pump& p) {
-  if (closed_ || p.reading || p.source_ended) return;
+  if (closed_ || !connected_ || p.reading || p.source_ended) return;
   if (p.shaper.queued_bytes() >= queue_bound_for(context_.options, p.shaper.current())) return;
   p.reading = true;
   p.from.async_read_some(asio::buffer(p.buffer),
@@ -122,11 +124,11 @@ void proxy_connection::on_read(pump& p, std::error_code ec, std::size_t n) {
     drive(p);
     return;
   }
-  if (ec) {
+  if (ec) { // the sender's RST: passed on after what is still held for the receiver
     p.source_ended = true;
     record_end(p, stream_end::reset);
-    close_all(true, std::string(p.side == traffic_side::client ? "the client" : "the upstream") +
-                        " reset the connection (" + ec.message() + ")");
+    p.shaper.push_reset(clock::now());
+    drive(p);
     return;
   }
   const byte_view bytes(p.buffer.data(), n);
@@ -211,7 +213,11 @@ void proxy_connection::perform(pump& p, shaped_action action) {
   case shaped_action::kind::half_close:
     return deliver_end(p);
   case shaped_action::kind::reset:
-    return close_all(true, std::string(p.name()) + " reset by the disturbance");
+    if (p.shaper.ended())
+      return close_all(true, std::string(p.name()) + " reset by the disturbance");
+    return close_all(true,
+                     std::string(p.side == traffic_side::client ? "the client" : "the upstream") +
+                         " reset the connection");
   }
 }
 

@@ -103,6 +103,7 @@ private:
   clock::time_point last_activity_;
   pump up_;
   pump down_;
+  bool connected_ = false; ///< the upstream accepted: bytes may flow
   bool closed_ = false;
 };
 

@@ -8,7 +8,8 @@
 //                            merged; pipeline has no meaning here)
 //   latency=20ms jitter=5ms  hold each write that long, plus a random
 //                            0..jitter from the proxy's seed (order kept)
-//   rate=64k                 at most that many bytes a second (k, M: 1024s)
+//   rate=64k                 at most that many bytes a second (k, M: 1024s),
+//                            written in slices of 10 ms worth
 //   stall=1000:2s            after 1000 bytes, hold everything for 2 s once
 //   close-after=100          after 100 bytes: FIN (the rest is dropped)
 //   reset-after=100          after 100 bytes: RST
@@ -16,7 +17,7 @@
 //                            receiver; the other direction goes on
 //   close-after-frame=3      the same, counted in whole frames of the
 //   reset-after-frame=3      framing spec: after the 3rd frame's last byte
-//   half-close-after-frame=3
+//   half-close-after-frame=3 (a spec with frames: disturbance_conflict)
 //   blackhole                forward nothing, close nothing
 //
 // The empty text is no disturbance. Parsing is strict: an unknown key, a
@@ -29,6 +30,7 @@
 #pragma once
 
 #include "tcpcheck/delivery_plan.hpp"
+#include "tcpcheck/framing_spec.hpp"
 #include "tcpcheck/script.hpp"
 
 #include <cstdint>
@@ -69,6 +71,14 @@ std::optional<disturbance> parse_disturbance(std::string_view text, std::string&
 
 /// The canonical words ("" for none); parsing them gives `d` again.
 std::string to_string(const disturbance& d);
+
+/// Why `d` cannot work under `spec`, in one line; empty when it can. An
+/// ending counted in frames needs a spec with frames, which `raw` is not
+/// ("close-after-frame needs a framing with frames: raw has none (give
+/// --framing)"). split-header under raw is no conflict: it cuts each read in
+/// its middle. The proxy checks it where a disturbance meets the spec (its
+/// arguments, the control socket's `set`).
+std::string disturbance_conflict(const disturbance& d, const framing_spec& spec);
 
 /// Longest latency, jitter or stall accepted (a proxy that holds bytes for
 /// hours is a hang, not a test).

@@ -15,21 +15,26 @@
 // been given yet; the proxy stops reading while `queued_bytes()` is over its
 // bound. A push is kept whole until its last piece is handed out, with its
 // cut points (one per frame at most under split-header), never a buffer
-// per piece. The decoder holds at most the spec's `max` per frame (a `raw`
-// spec is not decoded: its one frame is the whole stream); a direction
-// whose bytes stop decoding keeps being forwarded, uncounted, and the error
-// (with its offset) is kept. split-header keeps the stream's last
-// split_header_lookback bytes.
+// per piece. Beyond the queue a shaper holds less than most_held_bytes,
+// whatever the spec's `max`: frames are found with frame_boundaries, which
+// keeps a frame's first frame_head_bytes and follows a longer one to its
+// end without holding it (a `raw` spec is not decoded: its one frame is the
+// whole stream); split-header keeps the stream's last
+// split_header_lookback bytes. A direction whose bytes stop decoding keeps
+// being forwarded, uncounted, and the error (with its offset) is kept.
 //
 // Timing: a write is due at its push's time plus latency and a random
 // 0..jitter, never before the write before it nor before that write's end
-// at `rate`; the pieces of a cutting plan are cut_write_gap apart.
+// at `rate`; the pieces of a cutting plan are cut_write_gap apart. Under
+// `rate=R` writes are cut into slices of R/100 bytes (rate_slice of
+// sending; at least 1 byte), each due when the one before it has had its
+// time, so the bytes flow steadily rather than in bursts.
 #pragma once
 
 #include "tcpcheck/bytes.hpp"
-#include "tcpcheck/frame_decoder.hpp"
 #include "tcpcheck/framing_spec.hpp"
 #include "tcpcheck/proxy/disturbance.hpp"
+#include "tcpcheck/proxy/frame_boundaries.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -58,8 +63,13 @@ class stream_shaper {
 public:
   using clock = std::chrono::steady_clock;
   /// Called with each frame decoded from the bytes pushed, before they are
-  /// shaped (its views are valid during the call only).
-  using frame_observer = std::function<void(const frame&)>;
+  /// shaped (its views are valid during the call only). A frame longer than
+  /// frame_head_bytes on the wire is not held whole: its `payload` view then
+  /// holds only the payload's first bytes (at least 4086 of them), while
+  /// `offset` and `wire_size` are the whole frame's and `payload_size` is
+  /// the whole payload's size (`payload_cut()` tells). A function taking
+  /// `const frame&` is an observer too.
+  using frame_observer = std::function<void(const observed_frame&)>;
 
   /// `seed` makes random cuts and jitter reproducible for this direction.
   stream_shaper(disturbance d, framing_spec spec, std::uint64_t seed);
@@ -80,6 +90,13 @@ public:
   /// after the bytes queued before it (unless the disturbance ended the
   /// direction already).
   void push_end(clock::time_point now);
+  /// The sender reset the connection at `now`: a reset is queued after the
+  /// bytes queued before it, as push_end's close is (unless the direction
+  /// ended already, or the sender's end came before). A partial frame is
+  /// then neither counted nor an error: no eof policy applies. What is
+  /// pushed after is dropped. The reset action it queues finds ended()
+  /// false; the disturbance's own reset finds it true.
+  void push_reset(clock::time_point now);
 
   /// The next action if it is due at `now`, in order; nullopt otherwise.
   std::optional<shaped_action> pop(clock::time_point now);
@@ -95,7 +112,10 @@ public:
   /// queued or done); what is pushed after is dropped.
   bool ended() const noexcept { return ended_; }
   /// The decode error, with its offset, once the bytes stopped decoding.
-  const stream_error& decode_error() const noexcept { return decoder_.error(); }
+  const stream_error& decode_error() const noexcept { return frames_.error(); }
+  /// Bytes held besides the queued ones: a partial frame's first bytes and
+  /// split-header's lookback. Less than most_held_bytes.
+  std::size_t held_bytes() const noexcept { return frames_.held_bytes() + recent_.size(); }
 
 private:
   static constexpr std::size_t no_stall = static_cast<std::size_t>(-1);
@@ -116,6 +136,7 @@ private:
     clock::time_point ready;
     duration jitter{0};
     std::uint64_t rate = 0;
+    std::size_t slice = 0;   // under rate: at most this many bytes a write
     bool spaced = false;     // a cutting plan: writes at least cut_write_gap apart
     clock::time_point due{}; // the next piece's, computed when it reaches the front
   };
@@ -142,13 +163,14 @@ private:
   void flush_merge(clock::time_point at);
   void enqueue(held_write write);
   void queue_end(shaped_action::kind what, clock::time_point ready);
+  void sender_ended(shaped_action::kind what, clock::time_point now);
   static std::size_t piece_end(held_write& write);
   void schedule_front();
   std::uint64_t next_random();
 
   disturbance disturbance_;
   framing_spec spec_;
-  frame_decoder decoder_;
+  frame_boundaries frames_;
   std::uint64_t seed_;
   std::uint64_t random_state_;
   frame_observer observer_;
@@ -190,5 +212,15 @@ inline constexpr std::chrono::milliseconds cut_write_gap{1};
 
 /// How long `merged` waits for more bytes before it writes what it holds.
 inline constexpr std::chrono::milliseconds merge_window{20};
+
+/// Under `rate=R`, writes are cut into slices of this much sending time:
+/// R/100 bytes each (at least 1).
+inline constexpr std::chrono::milliseconds rate_slice{10};
+
+/// What held_bytes() stays under: frame_head_bytes of a partial frame,
+/// split_header_lookback, and room to spare. With the frame decoder's own
+/// buffers (it is given at most 32 KiB at a time), a shaper's memory beyond
+/// its queue stays under it too, whatever the spec's `max`.
+inline constexpr std::size_t most_held_bytes = 64u << 10;
 
 } // namespace tcpcheck

@@ -46,8 +46,14 @@ struct recording_options {
   std::string description;         ///< the script's first comment line
   std::string framing = "line";    ///< the framing spec, as written (must parse)
   std::optional<duration> timeout; ///< written as `timeout` when set
-  /// Most payload bytes kept in all; what comes after is left out of the
-  /// script and counted in a note.
+  /// Most payload bytes the recorder holds and writes, in all over every
+  /// connection: the steps' payloads, and the bytes held for frames not
+  /// yet whole (client bytes not yet steps, and each decoder's buffer of a
+  /// partial frame, counted as they stand on the wire). Where a frame, whole
+  /// or not, would go over what is left, the recording stops there: client
+  /// bytes held until then are written as `send raw` (as finish() writes a
+  /// partial frame), and all else, the frame and what comes after, is left
+  /// out and counted in a note.
   std::uint64_t most_bytes = 64u << 20;
 };
 
@@ -69,6 +75,12 @@ public:
   /// Notes on what could not be recorded as it was (decode errors with the
   /// connection and offset, bytes left out over the bound), in order.
   const std::vector<std::string>& notes() const noexcept;
+
+  /// Bytes held now for frames not yet whole, over all connections.
+  /// Between calls, these and the payload of the steps recorded so far are
+  /// never above `most_bytes` together; during a call the decoders may
+  /// also hold the call's bytes of a frame it completes.
+  std::uint64_t held_bytes() const noexcept;
 
   /// The script recorded so far. Streams still open are flushed as they
   /// stand (a partial client frame as `send raw`).

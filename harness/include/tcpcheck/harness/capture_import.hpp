@@ -51,7 +51,7 @@ struct capture_import_result {
   /// The recorder's notes, then the importer's (packets that could not be
   /// parsed, streams libtins gave up, bytes after a gap never delivered).
   std::vector<std::string> notes;
-  std::uint64_t packets = 0; ///< read from the file, before filtering
+  std::uint64_t packets = 0; ///< read from the file (those the filter passed, with one)
   std::size_t streams = 0;   ///< TCP streams followed
 };
 
