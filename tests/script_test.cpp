@@ -1398,5 +1398,32 @@ TEST(ScriptPrinter, RoundTripsGeneratedScripts) {
   }
 }
 
+// A spec given on a command line (a recording's) may hold bytes a script's
+// word cannot: they are printed as the spec language's escapes, which mean
+// the same delimiter.
+TEST(Script, AFramingSpecWithAQuoteOrALineBreakPrintsAsEscapes) {
+  for (const std::string raw : {"delim:\"", "delim:;\n", "delim:a\"b c"}) {
+    script s;
+    s.framing = raw;
+    script_step first;
+    first.payload.segments.push_back(script_text::segment::literal(byte_buffer{0x78}));
+    s.steps.push_back(first);
+    script_step framing_step;
+    framing_step.what = script_step::kind::framing;
+    framing_step.framing = raw;
+    s.steps.push_back(framing_step);
+    const std::string printed = to_string(s);
+    script_error error;
+    const auto back = parse_script(printed, error);
+    ASSERT_TRUE(back) << printed << "\n" << error.to_string("printed");
+    spec_error ignored;
+    const auto original = parse_framing_spec(raw, ignored);
+    ASSERT_TRUE(original) << raw;
+    ASSERT_TRUE(back->framing);
+    EXPECT_EQ(parse_framing_spec(*back->framing, ignored), original) << printed;
+    EXPECT_EQ(parse_framing_spec(back->steps.at(1).framing, ignored), original) << printed;
+  }
+}
+
 } // namespace
 } // namespace tcpcheck

@@ -106,7 +106,18 @@ void append_alternative(std::string& out, const expectation& e) {
 }
 
 // A spec as a word, or quoted when it holds what would end a word.
-std::string spec_word(const std::string& spec) {
+std::string spec_word(const std::string& raw) {
+  // A script's quoted word ends at a '"' and its line at a line feed: those
+  // bytes of a spec (a delimiter, given on a command line) are written as
+  // the spec language's \xHH escapes, which mean the same. (A carriage
+  // return stays: a quoted word keeps it.)
+  std::string spec;
+  for (const char c : raw) {
+    if (c == '"' || c == '\n')
+      spec += "\\x" + to_hex(byte_view(reinterpret_cast<const std::uint8_t*>(&c), 1));
+    else
+      spec += c;
+  }
   const bool plain = spec.find_first_of(" \t\r\"#()") == std::string::npos;
   return plain ? spec : "\"" + spec + "\"";
 }

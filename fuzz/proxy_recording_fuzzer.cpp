@@ -1,0 +1,723 @@
+// Fuzz target: the proxy's sans-I/O core and the recorder. Disturbance words
+// print and parse back (and read the same in a control `set`); a stream
+// shaper writes, in time order, a prefix of what it was pushed and nothing
+// after its ending, sees the frame decoder's frames and keeps to its memory
+// bound; a recording does not depend on how the traffic was cut, keeps to
+// its bound, and its file text reads back as the same script.
+#include "tcpcheck/escape.hpp"
+#include "tcpcheck/frame_decoder.hpp"
+#include "tcpcheck/proxy/control_command.hpp"
+#include "tcpcheck/proxy/disturbance.hpp"
+#include "tcpcheck/proxy/stream_shaper.hpp"
+#include "tcpcheck/recording/conversation_recorder.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "fuzz_spec.hpp"
+
+namespace {
+
+using tcpcheck::byte_buffer;
+using tcpcheck::byte_view;
+using tcpcheck::disturbance;
+using clock_type = tcpcheck::stream_shaper::clock;
+using namespace std::chrono_literals;
+
+[[noreturn]] void report(const char* what, const std::string& detail) {
+  std::fprintf(stderr, "proxy_recording: %s\n%s\n", what, detail.c_str());
+  std::abort();
+}
+
+bool has_newline(std::string_view text) {
+  return text.find('\n') != std::string_view::npos;
+}
+
+std::string quoted(std::string_view text) {
+  return "'" + tcpcheck::escape(tcpcheck::as_bytes(text), "'", true) + "'";
+}
+
+// ---- 1. Disturbance words and control lines ------------------------------------------
+
+// A disturbance that parses prints canonical words that parse back to it (a
+// fixed point), and a control `set` with the same words carries it.
+std::optional<disturbance> check_words(std::string_view text) {
+  std::string error;
+  const auto d = tcpcheck::parse_disturbance(text, error);
+  if (!d) {
+    if (error.empty() || (!has_newline(text) && has_newline(error)))
+      report("a disturbance refused without a one-line reason", quoted(text) + ": " + error);
+    return std::nullopt;
+  }
+  const std::string printed = tcpcheck::to_string(*d);
+  std::string again_error;
+  const auto again = tcpcheck::parse_disturbance(printed, again_error);
+  if (!again)
+    report("canonical words refused",
+           quoted(text) + " printed as " + quoted(printed) + ": " + again_error);
+  if (!(*again == *d))
+    report("canonical words parse to another disturbance", quoted(text) + " printed as " +
+                                                               quoted(printed) + ", read back as " +
+                                                               quoted(tcpcheck::to_string(*again)));
+  if (tcpcheck::to_string(*again) != printed)
+    report("printing is not a fixed point", quoted(text) + " printed as " + quoted(printed));
+  if (d->is_none() != printed.empty())
+    report("no disturbance and no words disagree", quoted(text) + " printed as " + quoted(printed));
+
+  // The control socket reads one line: its last '\r' is not part of the words.
+  const bool has_words = text.find_first_not_of(" \t") != std::string_view::npos;
+  if (has_words && !has_newline(text) && !text.ends_with('\r')) {
+    static constexpr std::pair<std::string_view, tcpcheck::proxy_direction> directions[] = {
+        {"up", tcpcheck::proxy_direction::up},
+        {"down", tcpcheck::proxy_direction::down},
+        {"both", tcpcheck::proxy_direction::both}};
+    const auto& [name, direction] = directions[text.size() % 3];
+    const std::string line = "set " + std::string(name) + " " + std::string(text);
+    if (line.size() <= tcpcheck::longest_control_line) {
+      const auto command = tcpcheck::parse_control_command(line, error);
+      if (!command || command->what != tcpcheck::control_command::kind::set ||
+          command->direction != direction || !(command->change == *d))
+        report("a control set reads the words otherwise",
+               quoted(line) + (command ? " gives " + quoted(tcpcheck::to_string(command->change))
+                                       : ": " + error));
+    }
+  }
+  return d;
+}
+
+void check_control_line(std::string_view line) {
+  std::string error;
+  const auto command = tcpcheck::parse_control_command(line, error);
+  if (!command) {
+    if (error.empty() || (!has_newline(line) && has_newline(error)))
+      report("a control line refused without a one-line reason", quoted(line) + ": " + error);
+    return;
+  }
+  if (command->what == tcpcheck::control_command::kind::set) {
+    const std::string printed = tcpcheck::to_string(command->change);
+    std::string again_error;
+    const auto again = tcpcheck::parse_disturbance(printed, again_error);
+    if (!again || !(*again == command->change))
+      report("a control set's disturbance does not print back", quoted(line));
+  } else if (!command->change.is_none()) {
+    report("a control command other than set carries a disturbance", quoted(line));
+  }
+}
+
+// ---- 2. The stream shaper ---------------------------------------------------------------
+
+// Valid disturbance words drawn from the input, with values near the
+// shaper's boundaries (a few bytes, a few frames, milliseconds).
+std::string draw_words(FuzzedDataProvider& in) {
+  const auto flags = in.ConsumeIntegral<std::uint8_t>();
+  if ((flags & 0x7f) == 0x7f) return "blackhole";
+  std::string words;
+  const auto add = [&](const std::string& word) { words += (words.empty() ? "" : " ") + word; };
+  switch (in.ConsumeIntegralInRange<int>(0, 6)) {
+  case 0:
+    break;
+  case 1:
+    add("plan=whole");
+    break;
+  case 2:
+    add("plan=bytewise");
+    break;
+  case 3:
+    add("plan=chunk:" + std::to_string(in.ConsumeIntegralInRange<int>(1, 9)));
+    break;
+  case 4:
+    add("plan=random:" + std::to_string(in.ConsumeIntegral<std::uint16_t>()));
+    break;
+  case 5:
+    add("plan=split-header");
+    break;
+  case 6:
+    add("plan=merged");
+    break;
+  }
+  if (flags & 0x01) add("latency=" + std::to_string(in.ConsumeIntegralInRange<int>(0, 90)) + "ms");
+  if (flags & 0x02) add("jitter=" + std::to_string(in.ConsumeIntegralInRange<int>(0, 30)) + "ms");
+  if (flags & 0x04) {
+    static constexpr const char* rates[] = {"1", "7", "100", "1k", "64k", "1M"};
+    add(std::string("rate=") + in.PickValueInArray(rates));
+  }
+  if (flags & 0x08)
+    add("stall=" + std::to_string(in.ConsumeIntegralInRange<int>(0, 300)) + ":" +
+        std::to_string(in.ConsumeIntegralInRange<int>(1, 3000)) + "ms");
+  if (flags & 0x10) {
+    static constexpr const char* endings[] = {"close-after", "reset-after", "half-close-after"};
+    const std::string key = in.PickValueInArray(endings);
+    if (flags & 0x20)
+      add(key + "-frame=" + std::to_string(in.ConsumeIntegralInRange<int>(1, 12)));
+    else
+      add(key + "=" + std::to_string(in.ConsumeIntegralInRange<int>(1, 400)));
+  }
+  return words;
+}
+
+disturbance draw_disturbance(FuzzedDataProvider& in) {
+  const std::string words = draw_words(in);
+  auto d = check_words(words);
+  if (!d) report("the target drew words that do not parse", quoted(words));
+  return *d;
+}
+
+// An observed frame's payload, compared later without a copy.
+std::size_t hash_of(byte_view bytes) {
+  return std::hash<std::string_view>{}(tcpcheck::as_text(bytes));
+}
+
+struct seen_frame {
+  std::uint64_t offset = 0, wire_size = 0, payload_size = 0;
+  std::size_t head_size = 0; // payload bytes shown
+  std::size_t head_hash = 0;
+};
+
+struct timed_push {
+  std::size_t end = 0; // offset after the push in the bytes forwarded
+  clock_type::time_point at;
+};
+
+struct popped {
+  tcpcheck::shaped_action action;
+  clock_type::time_point at; // the pop's `now`
+  std::size_t start = 0;     // offset of a write's first byte in the bytes written
+};
+
+struct shaper_run {
+  disturbance first;
+  std::string spec_text;
+  byte_buffer pushed;
+  // What was pushed while the disturbance then was no blackhole: what the
+  // shaper forwards, up to its ending. The whole stream unless a change or
+  // a blackhole.
+  byte_buffer forwarded;
+  std::vector<timed_push> pushes;
+  clock_type::time_point end_at;
+  bool by_reset = false; // the sender reset rather than closed
+  std::vector<seen_frame> frames;
+  std::vector<popped> actions;
+  byte_buffer written;
+  bool changed = false;
+};
+
+std::string describe(const shaper_run& run, const tcpcheck::stream_shaper& shaper) {
+  std::string out = "disturbance " + quoted(tcpcheck::to_string(run.first)) + " (now " +
+                    quoted(tcpcheck::to_string(shaper.current())) + "), framing " + run.spec_text +
+                    "\npushes (end offset @ us):";
+  const auto us = [](clock_type::time_point t) {
+    return std::to_string(
+        std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
+  };
+  for (const auto& p : run.pushes)
+    out += " " + std::to_string(p.end) + "@" + us(p.at);
+  out += std::string("\n") + (run.by_reset ? "reset" : "end") + " @" + us(run.end_at) +
+         "\nframes seen (offset+wire, payload):";
+  for (std::size_t i = 0; i < run.frames.size() && i < 32; ++i)
+    out += " " + std::to_string(run.frames[i].offset) + "+" +
+           std::to_string(run.frames[i].wire_size) + "," +
+           std::to_string(run.frames[i].payload_size);
+  out += "\nactions (kind start+size due/popped):";
+  for (std::size_t i = 0; i < run.actions.size(); ++i) {
+    if (i == 40 && run.actions.size() > 48) {
+      out += "\n  ...";
+      i = run.actions.size() - 8;
+    }
+    const auto& a = run.actions[i];
+    out += "\n  " + std::to_string(static_cast<int>(a.action.what)) + " " +
+           std::to_string(a.start) + "+" + std::to_string(a.action.bytes.size()) + " " +
+           us(a.action.due) + "/" + us(a.at);
+  }
+  const auto shown = [](const byte_buffer& b) {
+    return b.size() > 512 ? tcpcheck::escape(byte_view(b).first(512)) + "... (" +
+                                std::to_string(b.size()) + " bytes)"
+                          : tcpcheck::escape(b);
+  };
+  out += "\npushed:  " + shown(run.pushed);
+  if (run.forwarded != run.pushed) out += "\nto forward: " + shown(run.forwarded);
+  out += "\nwritten: " + shown(run.written);
+  return out;
+}
+
+// When the byte at `offset` in the bytes to forward was pushed.
+clock_type::time_point pushed_at(const shaper_run& run, std::size_t offset) {
+  const auto p = std::upper_bound(run.pushes.begin(), run.pushes.end(), offset,
+                                  [](std::size_t o, const timed_push& q) { return o < q.end; });
+  return p == run.pushes.end() ? run.end_at : p->at;
+}
+
+void pop_due(tcpcheck::stream_shaper& shaper, shaper_run& run, clock_type::time_point now) {
+  while (auto action = shaper.pop(now)) {
+    popped p{std::move(*action), now, run.written.size()};
+    if (p.action.what == tcpcheck::shaped_action::kind::write)
+      run.written.insert(run.written.end(), p.action.bytes.begin(), p.action.bytes.end());
+    run.actions.push_back(std::move(p));
+  }
+  if (const auto due = shaper.next_due(); due && *due <= now)
+    report("an action is due but pop() holds it back", describe(run, shaper));
+}
+
+// The frames the shaper saw are the frame decoder's (frame_boundaries
+// finds the same frames and error holding only a frame's head); returns
+// where the first frames end, for the endings counted in frames.
+std::vector<std::size_t> check_frames(const shaper_run& run, const tcpcheck::stream_shaper& shaper,
+                                      const tcpcheck::framing_spec& spec) {
+  const auto fail = [&](const char* what) { report(what, describe(run, shaper)); };
+  std::vector<std::size_t> ends;
+  if (spec.kind == tcpcheck::framing_kind::raw) {
+    if (!run.frames.empty() || shaper.frames_in() != 0) fail("a raw direction counted frames");
+    return ends;
+  }
+  tcpcheck::frame_decoder decoder(spec);
+  std::size_t index = 0;
+  const auto compare = [&](const tcpcheck::frame& f) {
+    if (index >= run.frames.size()) fail("the shaper saw fewer frames than the decoder finds");
+    const seen_frame& s = run.frames[index++];
+    if (s.offset != f.offset || s.wire_size != f.wire_size || s.payload_size != f.payload.size())
+      fail("a frame seen is not where the decoder finds it");
+    if (s.head_size > s.payload_size ||
+        (s.wire_size <= tcpcheck::frame_head_bytes && s.head_size != s.payload_size) ||
+        s.head_size < std::min<std::uint64_t>(s.payload_size, 4096))
+      fail("a frame seen shows too little or too much of its payload");
+    if (s.head_hash != hash_of(f.payload.first(s.head_size)))
+      fail("a frame seen shows other payload bytes than the decoder's");
+    if (ends.size() < 16) ends.push_back(static_cast<std::size_t>(f.offset + f.wire_size));
+  };
+  std::error_code ec;
+  decoder.consume(run.pushed, compare, ec);
+  // The stream is finished (its eof policy applied) only when the sender
+  // closed it before the disturbance ended the direction.
+  if (!run.by_reset && !shaper.ended()) decoder.finish(compare, ec);
+  if (index != run.frames.size()) fail("the shaper saw more frames than the decoder finds");
+  if (shaper.frames_in() != run.frames.size()) fail("frames_in() is not the frames seen");
+  if (!(shaper.decode_error() == decoder.error())) fail("decode_error() is not the decoder's");
+  return ends;
+}
+
+// The invariants that hold whatever the disturbance and its changes.
+void check_shaper_always(const shaper_run& run, const tcpcheck::stream_shaper& shaper) {
+  const auto fail = [&](const char* what) { report(what, describe(run, shaper)); };
+  if (shaper.queued_bytes() != 0) fail("bytes still queued after everything was popped");
+  if (shaper.next_due()) fail("an action still queued after everything was popped");
+  if (shaper.bytes_in() != run.pushed.size()) fail("bytes_in() is not what was pushed");
+  if (run.written.size() > run.forwarded.size() ||
+      !std::equal(run.written.begin(), run.written.end(), run.forwarded.begin()))
+    fail("the bytes written are not a prefix of the bytes pushed (outside a blackhole)");
+  if (!shaper.ended() && run.written != run.forwarded)
+    fail("a direction that did not end left bytes unwritten");
+  std::optional<clock_type::time_point> previous;
+  int endings = 0;
+  for (const auto& a : run.actions) {
+    if (endings != 0) fail("an action after a close, reset or half-close");
+    if (a.action.due > a.at) fail("pop() handed out an action before it was due");
+    if (previous && a.action.due < *previous) fail("due times went backwards");
+    previous = a.action.due;
+    if (a.action.what != tcpcheck::shaped_action::kind::write)
+      ++endings;
+    else if (a.action.bytes.empty())
+      fail("a write of no bytes");
+    else if (a.action.due < pushed_at(run, a.start + a.action.bytes.size() - 1))
+      fail("a write due before its bytes were pushed");
+  }
+}
+
+// With one disturbance from start to end, what it says is exactly what happens.
+void check_shaper_exact(const shaper_run& run, const tcpcheck::stream_shaper& shaper,
+                        const tcpcheck::framing_spec& spec,
+                        const std::vector<std::size_t>& frame_ends) {
+  const auto fail = [&](const char* what) { report(what, describe(run, shaper)); };
+  const disturbance& d = run.first;
+  using kind = tcpcheck::shaped_action::kind;
+
+  const bool counts_frames = d.end != disturbance::ending::none && d.end_counts_frames;
+  if (tcpcheck::disturbance_conflict(d, spec).empty() !=
+      !(counts_frames && spec.kind == tcpcheck::framing_kind::raw))
+    fail("disturbance_conflict() is not what its header says");
+
+  // How much gets through, and how the direction ends.
+  std::size_t expected = d.blackhole ? 0 : run.pushed.size();
+  bool ends = false;
+  if (d.end != disturbance::ending::none) {
+    if (!d.end_counts_frames && run.pushed.size() >= d.end_after) {
+      ends = true;
+      expected = static_cast<std::size_t>(d.end_after);
+    } else if (d.end_counts_frames && frame_ends.size() >= d.end_after) {
+      ends = true;
+      expected = frame_ends[static_cast<std::size_t>(d.end_after - 1)];
+    }
+  }
+  if (shaper.ended() != ends) fail("ended() is not what the disturbance says");
+  if (d.blackhole) {
+    if (!run.actions.empty()) fail("a blackhole handed out an action");
+    return;
+  }
+  if (run.written.size() != expected) fail("not every byte up to the ending was written");
+  if (run.actions.empty() || run.actions.back().action.what == kind::write)
+    fail("the direction did not end with a close, reset or half-close");
+  kind ending = run.by_reset ? kind::reset : kind::close;
+  if (ends) {
+    static constexpr kind kinds[] = {kind::close, kind::close, kind::reset, kind::half_close};
+    ending = kinds[static_cast<int>(d.end)];
+  }
+  const auto& last = run.actions.back().action;
+  if (last.what != ending) fail("the direction ended the wrong way");
+  const clock_type::time_point ended_at = ends ? pushed_at(run, expected - 1) : run.end_at;
+  if (last.due < ended_at + d.latency) fail("the ending came before its latency");
+
+  // Write boundaries: every push boundary (pieces never join pushes but
+  // under merged), the stall point, the plan's piece sizes, rate's slices.
+  std::vector<std::size_t> starts;
+  for (const auto& a : run.actions)
+    if (a.action.what == kind::write) starts.push_back(a.start);
+  const auto is_start = [&](std::size_t at) {
+    return std::binary_search(starts.begin(), starts.end(), at);
+  };
+  const auto plan = d.plan.what;
+  if (plan != tcpcheck::delivery_plan::kind::merged)
+    for (const auto& p : run.pushes)
+      if (p.end < expected && !is_start(p.end)) fail("a write joins two pushes");
+  if (d.stall && d.stall->after_bytes < expected) {
+    const auto at = static_cast<std::size_t>(d.stall->after_bytes);
+    if (!is_start(at)) fail("no write begins at the stall point");
+    for (const auto& a : run.actions)
+      if (a.start == at && a.action.what == kind::write &&
+          a.action.due < pushed_at(run, at) + d.latency + d.stall->length)
+        fail("the write after the stall point did not wait the stall");
+  }
+  constexpr auto slices_a_second = std::chrono::seconds(1) / tcpcheck::rate_slice;
+  const std::uint64_t slice =
+      d.rate == 0 ? 0 : std::max<std::uint64_t>(1, d.rate / slices_a_second);
+  const popped* previous = nullptr;
+  for (const auto& a : run.actions) {
+    const std::size_t size = a.action.bytes.size();
+    if (a.action.what == kind::write) {
+      if (plan == tcpcheck::delivery_plan::kind::bytewise && size != 1)
+        fail("bytewise wrote more than a byte at once");
+      if (plan == tcpcheck::delivery_plan::kind::chunk && size > d.plan.chunk)
+        fail("chunk:N wrote more than N bytes at once");
+      if (slice != 0 && size > slice) fail("a write under rate is more than its slice");
+      if (a.action.due < pushed_at(run, a.start + size - 1) + d.latency)
+        fail("a write came before its latency");
+      if (d.plan.cuts_sends() && previous && a.action.due < previous->action.due + 1ms)
+        fail("a cutting plan's writes are less than cut_write_gap apart");
+    }
+    // Under rate, an action waits for the write before it to have had its
+    // time (1 us spared for the clock's rounding).
+    if (d.rate != 0 && previous && previous->action.what == kind::write &&
+        a.action.due + 1us <
+            previous->action.due +
+                std::chrono::nanoseconds(previous->action.bytes.size() * 1'000'000'000ull / d.rate))
+      fail("writes came faster than the rate");
+    previous = &a;
+  }
+}
+
+// Most bytes a filler push may add: a few hundred where every byte or
+// frame could become a write of its own, else enough for frames longer
+// than frame_head_bytes.
+std::size_t largest_filler(const disturbance& d) {
+  using plan = tcpcheck::delivery_plan::kind;
+  const bool small_pieces = d.plan.what == plan::bytewise || d.plan.what == plan::chunk ||
+                            d.plan.what == plan::split_header || (d.rate != 0 && d.rate < 6400);
+  return small_pieces ? 512 : 9000;
+}
+
+void fuzz_shaper(FuzzedDataProvider& in, const std::optional<disturbance>& parsed) {
+  static const std::vector<std::pair<std::string, tcpcheck::framing_spec>> specs = [] {
+    std::vector<std::pair<std::string, tcpcheck::framing_spec>> all;
+    for (const char* text :
+         {"raw", "line", "line,crlf", "len:u16be", "len:u32be,max=1024", "fixed:4"}) {
+      tcpcheck::spec_error error;
+      const auto spec = tcpcheck::parse_framing_spec(text, error);
+      if (!spec) std::abort(); // the specs above are valid
+      all.emplace_back(text, *spec);
+    }
+    return all;
+  }();
+  const auto& [spec_text, spec] =
+      specs[in.ConsumeIntegralInRange<std::size_t>(0, specs.size() - 1)];
+  shaper_run run;
+  run.first = parsed && !parsed->is_none() ? *parsed : draw_disturbance(in);
+  run.spec_text = spec_text;
+  tcpcheck::stream_shaper shaper(run.first, spec, in.ConsumeIntegral<std::uint32_t>());
+  shaper.observe_frames([&](const tcpcheck::observed_frame& f) {
+    run.frames.push_back(
+        {f.offset, f.wire_size, f.payload_size, f.payload.size(), hash_of(f.payload)});
+  });
+
+  // Mostly small steps (the merge window is 20 ms), now and then seconds.
+  clock_type::time_point now = clock_type::time_point{} + 1h;
+  const auto step = [&] {
+    const auto code = in.ConsumeIntegral<std::uint8_t>();
+    now += code < 200 ? std::chrono::microseconds(code * 250)
+                      : std::chrono::microseconds((code - 200) * 100'000);
+  };
+  // Bytewise makes a write of every byte: a few KiB keep an execution short.
+  constexpr std::size_t most_pushed = 1024;
+  const int pushes = in.ConsumeIntegralInRange<int>(0, 16);
+  const int change_at = in.ConsumeIntegralInRange<int>(0, 31);
+  for (int i = 0; i < pushes && in.remaining_bytes() > 0; ++i) {
+    if (i == change_at) {
+      const bool was_ended = shaper.ended();
+      shaper.change(draw_disturbance(in));
+      run.changed = true;
+      if (was_ended && !shaper.ended()) report("a change reopened an ended direction", "");
+    }
+    step();
+    byte_buffer bytes;
+    if (in.ConsumeIntegralInRange<int>(0, 7) == 0) { // a run of one byte: frames of kilobytes
+      const auto filler = in.ConsumeIntegral<std::uint8_t>();
+      const std::size_t room = most_pushed - run.pushed.size();
+      bytes.assign(in.ConsumeIntegralInRange<std::size_t>(
+                       0, std::min(room, largest_filler(shaper.current()))),
+                   filler);
+    } else {
+      bytes = in.ConsumeBytes<std::uint8_t>(in.ConsumeIntegralInRange<std::size_t>(0, 64));
+    }
+    run.pushed.insert(run.pushed.end(), bytes.begin(), bytes.end());
+    if (!shaper.current().blackhole) {
+      run.forwarded.insert(run.forwarded.end(), bytes.begin(), bytes.end());
+      run.pushes.push_back({run.forwarded.size(), now});
+    }
+    shaper.push(bytes, now);
+    if (shaper.held_bytes() >= tcpcheck::most_held_bytes)
+      report("a shaper holds most_held_bytes or more", describe(run, shaper));
+    if (in.ConsumeBool()) pop_due(shaper, run, now);
+  }
+  step();
+  run.end_at = now;
+  run.by_reset = in.ConsumeBool();
+  if (run.by_reset)
+    shaper.push_reset(now);
+  else
+    shaper.push_end(now);
+  pop_due(shaper, run, now);
+  // Far beyond any delay a bounded input can add, and far from overflowing.
+  pop_due(shaper, run, clock_type::time_point{} + 24h * 365 * 100);
+
+  check_shaper_always(run, shaper);
+  const auto frame_ends = check_frames(run, shaper, spec);
+  if (!run.changed) check_shaper_exact(run, shaper, spec, frame_ends);
+}
+
+// ---- 3. The conversation recorder ---------------------------------------------------
+
+struct traffic_event {
+  enum class kind { open, data, end } what = kind::data;
+  std::size_t connection = 0;
+  tcpcheck::traffic_side side = tcpcheck::traffic_side::client;
+  tcpcheck::stream_end how = tcpcheck::stream_end::fin;
+  byte_buffer bytes;
+  std::vector<std::size_t> cuts; // ascending, inside bytes
+};
+
+struct recording {
+  tcpcheck::script script; // finish()'s
+  std::vector<std::string> notes;
+};
+
+// Payload bytes of a script's sends and expects.
+std::uint64_t payload_bytes(const tcpcheck::script& s) {
+  std::uint64_t total = 0;
+  const auto add = [&](const tcpcheck::script_text& text) {
+    for (const auto& seg : text.segments)
+      total += seg.bytes.size();
+  };
+  for (const auto& step : s.steps) {
+    add(step.payload);
+    for (const auto& e : step.alternatives)
+      add(e.text);
+  }
+  return total;
+}
+
+// Feeds the events, each data() whole or cut at its points, perhaps taking
+// a snapshot (finish()) after event `snapshot_at` on the way. Between calls
+// the recorder holds no more than its bound, and what it writes keeps to it.
+recording record(const tcpcheck::recording_options& options,
+                 const std::vector<traffic_event>& events, bool cut, std::size_t snapshot_at) {
+  tcpcheck::conversation_recorder recorder(options);
+  const auto bounded = [&] {
+    if (recorder.held_bytes() > options.most_bytes)
+      report("a recorder holds more than most_bytes",
+             std::to_string(recorder.held_bytes()) + " > " + std::to_string(options.most_bytes));
+  };
+  std::size_t opened = 0;
+  const auto open = [&] {
+    if (recorder.open_connection() != opened++) report("connection ids are not 0, 1, 2...", "");
+  };
+  open();
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const traffic_event& e = events[i];
+    switch (e.what) {
+    case traffic_event::kind::open:
+      open();
+      break;
+    case traffic_event::kind::end:
+      recorder.end(e.connection, e.side, e.how);
+      break;
+    case traffic_event::kind::data: {
+      const byte_view bytes(e.bytes);
+      static const std::vector<std::size_t> uncut;
+      std::size_t from = 0;
+      for (const std::size_t at : cut ? e.cuts : uncut) {
+        recorder.data(e.connection, e.side, bytes.subspan(from, at - from));
+        bounded();
+        from = at;
+      }
+      recorder.data(e.connection, e.side, bytes.subspan(from));
+      break;
+    }
+    }
+    bounded();
+    if (i == snapshot_at) (void)recorder.finish();
+  }
+  recording out;
+  out.script = recorder.finish(); // before notes(): finish() adds the closing notes
+  out.notes = recorder.notes();
+  if (payload_bytes(out.script) > options.most_bytes)
+    report("a recording writes more payload than most_bytes", tcpcheck::to_string(out.script));
+  return out;
+}
+
+// Consecutive `send raw` steps of one connection as one: the same bytes on
+// the wire, however many calls they came in.
+tcpcheck::script joined_raw_sends(tcpcheck::script s) {
+  std::vector<tcpcheck::script_step> steps;
+  for (auto& step : s.steps) {
+    const bool raw_send = step.what == tcpcheck::script_step::kind::send && step.raw;
+    if (raw_send && !steps.empty() && steps.back().what == tcpcheck::script_step::kind::send &&
+        steps.back().raw && steps.back().connection == step.connection) {
+      auto& into = steps.back().payload.segments;
+      into.insert(into.end(), step.payload.segments.begin(), step.payload.segments.end());
+      continue;
+    }
+    steps.push_back(std::move(step));
+  }
+  for (auto& step : steps) { // literal segments as one
+    auto& segments = step.payload.segments;
+    if (segments.size() < 2) continue;
+    byte_buffer all;
+    for (const auto& seg : segments)
+      all.insert(all.end(), seg.bytes.begin(), seg.bytes.end());
+    segments = {tcpcheck::script_text::segment::literal(std::move(all))};
+  }
+  s.steps = std::move(steps);
+  return s;
+}
+
+bool client_stopped_decoding(const std::vector<std::string>& notes) {
+  return std::any_of(notes.begin(), notes.end(), [](const std::string& note) {
+    return note.find("client's bytes stopped decoding") != std::string::npos;
+  });
+}
+
+std::string joined(const std::vector<std::string>& notes) {
+  std::string out;
+  for (const auto& note : notes)
+    out += "# note: " + note + "\n";
+  return out;
+}
+
+// A recording's file text parses back to the script recorded.
+void check_reads_back(const recording& r, const tcpcheck::recording_options& options) {
+  const std::string text = tcpcheck::recording_text(r.script, r.notes);
+  tcpcheck::script_error error;
+  const auto parsed = tcpcheck::parse_script(text, error);
+  if (!parsed)
+    report("a recording does not read back",
+           text + "-- " + error.to_string("recording") + "\nframing " + options.framing);
+  const std::string printed = tcpcheck::to_string(r.script);
+  if (tcpcheck::to_string(*parsed) != printed)
+    report("a recording reads back as another script",
+           "-- recorded:\n" + printed + "-- read back:\n" + tcpcheck::to_string(*parsed));
+}
+
+void fuzz_recorder(FuzzedDataProvider& in) {
+  auto spec = tcpcheck::fuzz::consume_spec(in);
+  tcpcheck::recording_options options;
+  options.description = "fuzzed conversation";
+  options.framing = spec ? tcpcheck::to_string(*spec) : "line";
+  const bool raw = spec && spec->kind == tcpcheck::framing_kind::raw;
+
+  std::vector<traffic_event> events;
+  std::size_t opened = 1;
+  const int count = in.ConsumeIntegralInRange<int>(0, 16);
+  for (int i = 0; i < count && in.remaining_bytes() > 0; ++i) {
+    traffic_event e;
+    const int what = in.ConsumeIntegralInRange<int>(0, 15);
+    e.connection = in.ConsumeIntegralInRange<std::size_t>(0, opened - 1);
+    e.side = in.ConsumeBool() ? tcpcheck::traffic_side::server : tcpcheck::traffic_side::client;
+    // At most three connections: each costs the recorder kilobytes, and
+    // two beside main show every interleaving.
+    if (what == 0 && opened < 3) {
+      e.what = traffic_event::kind::open;
+      ++opened;
+    } else if (what <= 2) {
+      e.what = traffic_event::kind::end;
+      e.how = in.ConsumeBool() ? tcpcheck::stream_end::reset : tcpcheck::stream_end::fin;
+    } else {
+      e.bytes = in.ConsumeBytes<std::uint8_t>(in.ConsumeIntegralInRange<std::size_t>(0, 40));
+      e.cuts.resize(in.ConsumeIntegralInRange<std::size_t>(0, 3));
+      for (auto& at : e.cuts)
+        at = in.ConsumeIntegralInRange<std::size_t>(0, e.bytes.size());
+      std::sort(e.cuts.begin(), e.cuts.end());
+    }
+    events.push_back(std::move(e));
+  }
+  // A snapshot (finish()) on the way, one time in four.
+  const auto snapshot_at = in.ConsumeIntegralInRange<std::size_t>(0, 4 * events.size());
+
+  // Where the bound is reached depends on the cuts (what a partial frame
+  // holds counts), so a bounded recording is only checked to keep to its
+  // bound and to read back.
+  if (in.ConsumeIntegralInRange<int>(0, 3) == 0) {
+    options.most_bytes = in.ConsumeIntegralInRange<std::uint64_t>(1, 300);
+    check_reads_back(record(options, events, true, snapshot_at), options);
+    return;
+  }
+  const recording whole = record(options, events, false, events.size());
+  const recording cut = record(options, events, true, snapshot_at);
+  const auto fail = [&](const char* what) {
+    report(what, "framing " + options.framing + "\n-- whole:\n" +
+                     tcpcheck::to_string(whole.script) + joined(whole.notes) +
+                     "-- cut (snapshot after event " + std::to_string(snapshot_at) + "):\n" +
+                     tcpcheck::to_string(cut.script) + joined(cut.notes));
+  };
+  // Raw framing, and a client stream that stopped decoding, send each
+  // piece raw as it came: only the bytes are the same.
+  const bool per_piece =
+      raw || client_stopped_decoding(whole.notes) || client_stopped_decoding(cut.notes);
+  if (per_piece ? !(joined_raw_sends(whole.script) == joined_raw_sends(cut.script))
+                : !(whole.script == cut.script)) {
+    const bool snapshot = !(record(options, events, true, events.size()).script == cut.script);
+    fail(snapshot ? "a finish() on the way changed the recording"
+                  : "the recording depends on how the traffic was cut");
+  }
+  if (whole.notes != cut.notes) fail("the notes depend on how the traffic was cut");
+  check_reads_back(whole, options);
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size > 2048) return 0; // longer inputs find nothing shorter ones do not, slowly
+  FuzzedDataProvider in(data, size);
+  const std::string text = in.ConsumeRandomLengthString(128);
+  const auto parsed = check_words(text);
+  check_control_line(text);
+  // One of the two per input: each execution stays short.
+  if (in.ConsumeBool())
+    fuzz_recorder(in);
+  else
+    fuzz_shaper(in, parsed);
+  return 0;
+}
