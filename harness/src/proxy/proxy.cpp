@@ -54,19 +54,19 @@ struct proxy::impl {
     tcp::resolver resolver(io);
     context.upstream =
         resolver.resolve(options.upstream.host, std::to_string(options.upstream.port));
-    open(acceptor, options.listen);
+    open(acceptor, bind_endpoint(io, options.listen));
     if (options.control) {
       // The control socket takes commands from anyone who reaches it.
-      if (!bind_endpoint(io, *options.control).address().is_loopback())
+      const tcp::endpoint where = bind_endpoint(io, *options.control);
+      if (!where.address().is_loopback())
         throw std::invalid_argument("the control socket listens on loopback only, not " +
                                     to_string(*options.control));
-      open(control, *options.control);
+      open(control, where);
     }
     context.on_finished = [this](std::size_t id) { finished(id); };
   }
 
-  void open(tcp::acceptor& a, const target& where) {
-    const tcp::endpoint endpoint = bind_endpoint(io, where);
+  static void open(tcp::acceptor& a, const tcp::endpoint& endpoint) {
     a.open(endpoint.protocol());
     a.set_option(asio::socket_base::reuse_address(true));
     a.bind(endpoint);
