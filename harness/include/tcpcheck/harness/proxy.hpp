@@ -95,6 +95,8 @@ public:
   /// Thread-safe; run() returns soon after.
   void stop();
 
+  /// The totals (a connection's bytes and frames are added when it ends).
+  /// Read after run() returns: the proxy's thread writes them meanwhile.
   proxy_summary summary() const;
   /// The recording made so far (options.record), with its notes; nullopt
   /// when not recording. Call after run() returns.
