@@ -1425,5 +1425,45 @@ TEST(Script, AFramingSpecWithAQuoteOrALineBreakPrintsAsEscapes) {
   }
 }
 
+// `transport udp`: datagrams carry the conversation; the default stays TCP.
+TEST(Script, TransportUdpIsADirectiveThatPrintsBack) {
+  const script s = parsed("transport udp\nframing line\nsend \"ping\"\nexpect \"pong\"\n");
+  EXPECT_EQ(s.transport, script_transport::udp);
+  EXPECT_EQ(to_string(parsed(to_string(s))), to_string(s));
+  EXPECT_NE(to_string(s).find("transport udp\n"), std::string::npos);
+  EXPECT_EQ(parsed("send \"x\"\n").transport, script_transport::tcp);
+  EXPECT_EQ(parsed("transport tcp\nsend \"x\"\n").transport, script_transport::tcp);
+  EXPECT_EQ(to_string(parsed("transport tcp\nsend \"x\"\n")).find("transport"),
+            std::string::npos); // the default is not written
+}
+
+TEST(Script, TransportTakesTcpOrUdpOnceBeforeTheSteps) {
+  EXPECT_EQ(refusal("transport sctp\n"), refused_at(1, 11, "the transport: tcp or udp", "'sctp'"));
+  EXPECT_EQ(refusal("transport udp\ntransport udp\n"),
+            refused_at(2, 1, "one transport directive", "a second one"));
+  EXPECT_EQ(refusal("send \"x\"\ntransport udp\n"),
+            refused_at(2, 1, "a step (directives such as 'transport' come before the first step)",
+                       "'transport'"));
+}
+
+// Steps that need a TCP stream are refused under UDP, with their line and
+// column, not ignored.
+TEST(Script, StreamOnlyStepsAreRefusedUnderUdp) {
+  const std::string expected =
+      "a step a datagram conversation has ('transport udp': send, expect, sleep, connect, "
+      "close, framing, sync)";
+  EXPECT_EQ(refusal("transport udp\nsend \"x\"\nshutdown\n"),
+            refused_at(3, 1, expected, "'shutdown', which needs a TCP stream"));
+  EXPECT_EQ(refusal("transport udp\nsend \"x\"\n  reset\n"),
+            refused_at(3, 3, expected, "'reset', which needs a TCP stream"));
+  EXPECT_EQ(refusal("transport udp\nsend \"x\"\nexpect \"y\" or close\n"),
+            refused_at(3, 1, expected, "'expect close', which needs a TCP stream"));
+  EXPECT_EQ(refusal("transport udp\nb: connect\nb: expect reset\n"),
+            refused_at(3, 1, expected, "'expect reset', which needs a TCP stream"));
+  // The same steps are fine over TCP, and close and named connections over UDP.
+  EXPECT_NO_THROW(parsed("send \"x\"\nshutdown\nexpect close\n"));
+  EXPECT_NO_THROW(parsed("transport udp\nb: connect\nb: send \"x\"\nb: close\n"));
+}
+
 } // namespace
 } // namespace tcpcheck

@@ -649,7 +649,7 @@ namespace {
 // framing each connection has).
 class script_builder {
 public:
-  // framing, timeout, ignore, role: false after failing.
+  // framing, timeout, ignore, role, transport: false after failing.
   bool directive(line_parser& p, const token& first) {
     p.take();
     if (seen_step_)
@@ -670,6 +670,13 @@ public:
       if (which.what != token::kind::word || (which.text != "client" && which.text != "server"))
         return p.fail_at(which, "the role tcpcheck plays: client or server");
       s_.role = which.text == "server" ? script_role::server : script_role::client;
+    } else if (first.text == "transport") {
+      if (seen_transport_) return p.fail(first.column, "one transport directive", "a second one");
+      seen_transport_ = true;
+      const token which = p.take();
+      if (which.what != token::kind::word || (which.text != "tcp" && which.text != "udp"))
+        return p.fail_at(which, "the transport: tcp or udp");
+      s_.transport = which.text == "udp" ? script_transport::udp : script_transport::tcp;
     } else if (first.text == "ignore") {
       if (s_.ignored.size() == script_limits::most_ignores)
         return p.fail(first.column, "at most 64 ignore directives", "another");
@@ -693,7 +700,7 @@ public:
   bool is_directive(const token& first) const {
     return first.what == token::kind::word &&
            (first.text == "timeout" || first.text == "ignore" || first.text == "role" ||
-            (first.text == "framing" && !seen_step_));
+            first.text == "transport" || (first.text == "framing" && !seen_step_));
   }
 
   // A step, checked against the lines before it: false after failing.
@@ -701,6 +708,7 @@ public:
     script_step step;
     step.line = line;
     if (!p.parse_step(step, s_.role)) return false;
+    if (s_.transport == script_transport::udp && !fits_datagrams(p, first, step)) return false;
     seen_step_ = true;
     if (step.what == script_step::kind::connect) {
       connections_.insert(step.connection);
@@ -727,6 +735,23 @@ public:
   script& result() { return s_; }
 
 private:
+  // Datagrams have no stream to end half-way, no FIN and no RST: a step
+  // that needs one would be ignored silently, so it is refused.
+  static bool fits_datagrams(line_parser& p, const token& first, const script_step& step) {
+    const char* stream_only = nullptr;
+    if (step.what == script_step::kind::shutdown) stream_only = "shutdown";
+    if (step.what == script_step::kind::reset) stream_only = "reset";
+    for (const auto& e : step.alternatives) {
+      if (e.what == expectation::kind::close) stream_only = "expect close";
+      if (e.what == expectation::kind::reset) stream_only = "expect reset";
+    }
+    if (!stream_only) return true;
+    return p.fail(first.column,
+                  "a step a datagram conversation has ('transport udp': send, expect, "
+                  "sleep, connect, close, framing, sync)",
+                  "'" + std::string(stream_only) + "', which needs a TCP stream");
+  }
+
   // Variables must be captured before they are used (built-in ones need not).
   bool variables_captured(line_parser& p, const token& first, const script_step& step) const {
     const auto check_uses = [&](const script_text& t) {
@@ -744,6 +769,7 @@ private:
 
   script s_;
   bool seen_role_ = false;
+  bool seen_transport_ = false;
   bool seen_step_ = false;
   std::set<std::string> connections_{"main"};
   std::set<std::string> variables_;

@@ -181,6 +181,7 @@ std::string to_string(const script& s) {
   std::string out;
   if (!s.description.empty()) out += "# " + s.description + "\n";
   if (s.role == script_role::server) out += "role server\n";
+  if (s.transport == script_transport::udp) out += "transport udp\n";
   if (s.framing) out += "framing " + spec_word(*s.framing) + "\n";
   if (s.timeout) out += "timeout " + duration_text(*s.timeout) + "\n";
   for (const auto& e : s.ignored) {

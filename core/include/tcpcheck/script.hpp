@@ -176,9 +176,16 @@ struct script_step {
 /// what the client sends: the same steps, read from the other side.
 enum class script_role { client, server };
 
+/// What carries the conversation: a TCP stream (the default), or UDP
+/// datagrams (`transport udp`), where each named connection is a socket of
+/// its own with its own port, and steps that only a stream has (`shutdown`,
+/// `reset`, `expect close`, `expect reset`) are refused.
+enum class script_transport { tcp, udp };
+
 struct script {
   std::string description; ///< the first comment line, without '#'
   script_role role = script_role::client;
+  script_transport transport = script_transport::tcp;
   std::optional<std::string> framing; ///< the spec as written in `framing`
   std::optional<duration> timeout;    ///< default timeout of every expect step
   /// `ignore` directives: frames that may come unasked (exact, prefix,
