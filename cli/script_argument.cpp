@@ -32,12 +32,20 @@ bool plays_the_client(const script& s, const std::string& path, std::string_view
 
 std::optional<framing_spec> script_framing(const script& s, const std::string& path,
                                            const std::string& override, std::string_view command) {
-  const std::string text = !override.empty() ? override : s.framing.value_or("");
+  const bool udp = s.transport == script_transport::udp;
+  // One datagram, one message: what a UDP script means unless it says more.
+  const std::string text = !override.empty() ? override : s.framing.value_or(udp ? "datagram" : "");
   if (text.empty()) {
     std::cerr << command << ": " << path << " has no 'framing' line: give one, or --framing SPEC\n";
     return std::nullopt;
   }
-  return parse_spec_argument(text, std::cerr);
+  auto spec = parse_spec_argument(text, std::cerr);
+  if (spec && !udp && spec->kind == framing_kind::datagram) {
+    std::cerr << command << ": framing 'datagram' needs a UDP script: " << path
+              << " has no 'transport udp' line\n";
+    return std::nullopt;
+  }
+  return spec;
 }
 
 harness::run_options run_options_for(const script& s, unsigned timeout_ms) {

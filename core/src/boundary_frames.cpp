@@ -191,6 +191,7 @@ std::vector<boundary_frame> boundary_frames(const framing_spec& spec, const fiel
   builder b(spec, fields);
   switch (spec.kind) {
   case framing_kind::raw:
+  case framing_kind::datagram: // every size is a whole message: no boundary to probe
     break;
   case framing_kind::line:
   case framing_kind::delimited:

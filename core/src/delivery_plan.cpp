@@ -45,6 +45,7 @@ std::vector<std::size_t> header_cut(const framing_spec& spec, byte_view wire, bo
   }
   case framing_kind::fixed:
   case framing_kind::raw:
+  case framing_kind::datagram:
     break;
   }
   return {n / 2};

@@ -69,7 +69,8 @@ frame_decoder::frame_decoder(framing_spec spec)
   if (spec_.kind == framing_kind::length_prefixed)
     walk_range_ = detail::length_fast_range::of(spec_);
   buffer_cap_ = SIZE_MAX;
-  if (spec_.kind == framing_kind::raw || spec_.is_delimiter_based())
+  if (spec_.kind == framing_kind::raw || spec_.kind == framing_kind::datagram ||
+      spec_.is_delimiter_based())
     buffer_cap_ = static_cast<std::size_t>(spec_.max + longest_delimiter_ + 2);
 }
 
@@ -166,6 +167,8 @@ std::string frame_decoder::too_long_reason(std::uint64_t value, std::uint64_t to
     return "no delimiter within max=" + max + " bytes";
   case framing_kind::raw:
     return "stream longer than max=" + max + " bytes";
+  case framing_kind::datagram:
+    return "datagram longer than max=" + max + " bytes";
   case framing_kind::fixed:
     break;
   }
@@ -491,6 +494,7 @@ std::size_t frame_decoder::decode_some(byte_view input) {
   }
   switch (spec_.kind) {
   case framing_kind::raw:
+  case framing_kind::datagram: // a datagram's bytes alone: one frame, whole at their end
     return decode_with(detail::raw_probe{spec_.max}, input);
   case framing_kind::fixed:
     return decode_with(detail::fixed_probe{spec_.fixed_size}, input);
@@ -509,6 +513,7 @@ bool frame_decoder::finish_some() {
   if (failed() || finished_) return false;
   switch (spec_.kind) {
   case framing_kind::raw:
+  case framing_kind::datagram:
     return finish_with(detail::raw_probe{spec_.max});
   case framing_kind::fixed:
     return finish_with(detail::fixed_probe{spec_.fixed_size});

@@ -83,6 +83,10 @@ std::error_code encode_frame(const framing_spec& spec, byte_view payload,
   switch (spec.kind) {
   case framing_kind::raw:
     return error::spec_not_encodable;
+  case framing_kind::datagram: // the datagram's own edges frame it
+    if (payload.size() > spec.max) return error::payload_too_long;
+    out.insert(out.end(), payload.begin(), payload.end());
+    return {};
   case framing_kind::fixed:
     if (payload.size() != spec.fixed_size) return error::payload_wrong_size;
     out.insert(out.end(), payload.begin(), payload.end());

@@ -112,13 +112,14 @@ private:
     const token arg{has_arg ? part.text.substr(colon + 1) : std::string_view{},
                     part.column + colon + 1};
     if (name == "varint" && has_arg) return parse_varint(arg);
-    if (name == "raw" || name == "line" || name == "varint") {
+    if (name == "raw" || name == "line" || name == "varint" || name == "datagram") {
       if (has_arg)
         return fail(error::spec_syntax, arg.column - 1,
                     "'" + std::string(name) + "' takes no argument after ':'");
-      spec_.kind = name == "raw"    ? framing_kind::raw
-                   : name == "line" ? framing_kind::line
-                                    : framing_kind::varint;
+      spec_.kind = name == "raw"        ? framing_kind::raw
+                   : name == "line"     ? framing_kind::line
+                   : name == "datagram" ? framing_kind::datagram
+                                        : framing_kind::varint;
       if (spec_.kind == framing_kind::varint) spec_.field.width = 0;
       return true;
     }
@@ -137,7 +138,7 @@ private:
       return fail(error::spec_syntax, part.column, "the spec starts without a framing kind");
     return fail(error::spec_unknown_kind, part.column,
                 "unknown framing kind '" + std::string(name) +
-                    "' (expected raw, line, delim, fixed, varint or len)");
+                    "' (expected raw, line, delim, fixed, varint, len or datagram)");
   }
 
   bool parse_fixed(token arg) {
@@ -382,8 +383,10 @@ private:
     if (option == "offset" || option == "adjust" || option == "max-of") return length;
     if (option == "strip" || option == "field") return length;
     if (option == "max") return kind != framing_kind::fixed;
-    if (option == "too-long") return kind != framing_kind::fixed && kind != framing_kind::raw;
-    if (option == "eof") return kind != framing_kind::raw;
+    if (option == "too-long")
+      return kind != framing_kind::fixed && kind != framing_kind::raw &&
+             kind != framing_kind::datagram;
+    if (option == "eof") return kind != framing_kind::raw && kind != framing_kind::datagram;
     if (option == "crlf") return kind == framing_kind::line;
     if (option == "keep") return kind == framing_kind::delimited;
     return false;
@@ -483,6 +486,8 @@ std::string_view kind_name(framing_kind kind) noexcept {
     return "varint";
   case framing_kind::length_prefixed:
     return "len";
+  case framing_kind::datagram:
+    return "datagram";
   }
   return "?";
 }

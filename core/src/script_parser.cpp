@@ -709,6 +709,10 @@ public:
     step.line = line;
     if (!p.parse_step(step, s_.role)) return false;
     if (s_.transport == script_transport::udp && !fits_datagrams(p, first, step)) return false;
+    if (s_.transport == script_transport::tcp && step.what == script_step::kind::framing &&
+        is_datagram_spec(step.framing))
+      return p.fail(first.column, "a stream framing ('datagram' needs 'transport udp')",
+                    "'framing " + step.framing + "'");
     seen_step_ = true;
     if (step.what == script_step::kind::connect) {
       connections_.insert(step.connection);
@@ -777,6 +781,12 @@ private:
 };
 
 } // namespace
+
+bool is_datagram_spec(std::string_view text) {
+  spec_error ignored;
+  const auto spec = parse_framing_spec(text, ignored);
+  return spec && spec->kind == framing_kind::datagram;
+}
 
 std::optional<script> parse_script(std::string_view text, script_error& error) {
   if (text.size() > script_limits::largest_script) {

@@ -111,8 +111,9 @@ struct session::connection_state {
   bool reset_after_close = false;
   /// Why a write failed, when that is how the peer's end was learnt.
   std::string write_failure;
-  bool stream_broken = false; // the server broke the framing
-  bool bytes_arrived = false; // since the current step began waiting
+  bool stream_broken = false;       // the server broke the framing
+  std::uint64_t datagram_bytes = 0; // `transport udp`: bytes of the datagrams before the next
+  bool bytes_arrived = false;       // since the current step began waiting
 };
 
 std::string to_string(const verdict& v) {
@@ -140,6 +141,7 @@ session::session(script s, framing_spec spec, delivery_plan plan, session_option
     conn_values_.emplace_back(conn.begin(), conn.end());
   }
   changes_framing_ =
+      script_.transport == script_transport::tcp &&
       std::any_of(script_.steps.begin(), script_.steps.end(),
                   [](const script_step& step) { return step.what == script_step::kind::framing; });
   verdict_.plan = to_string(plan_);
@@ -424,7 +426,7 @@ void session::send_step(std::size_t index) {
     pc_ = at; // a failure is this step's
     if (!check_fields(s) || !render_checked(s.payload, c, payload)) return false;
     // Raw framing has no boundaries to write: its sends go as they are.
-    if (s.raw || spec.kind == framing_kind::raw) {
+    if (s.raw || spec.kind == framing_kind::raw || spec.kind == framing_kind::datagram) {
       wire.insert(wire.end(), payload.begin(), payload.end());
       pc_ = resume;
       return true;
@@ -441,7 +443,10 @@ void session::send_step(std::size_t index) {
   if (!wire_of(index, wire)) return;
   sent_ahead_[index] = true;
   bool framed = !step.raw;
-  if (plan_.what == delivery_plan::kind::merged) {
+  // A datagram goes whole: there is no stream to cut or merge sends in
+  // (the UDP matrix and the fuzzer change datagrams in the script instead).
+  const bool datagrams = script_.transport == script_transport::udp;
+  if (plan_.what == delivery_plan::kind::merged && !datagrams) {
     // Consecutive sends on this connection, nothing between: one write.
     for (std::size_t j = index + 1; j < script_.steps.size(); ++j) {
       const script_step& next = script_.steps[j];
@@ -458,7 +463,8 @@ void session::send_step(std::size_t index) {
                             connection_of(script_.steps[index - 1]) == c &&
                             plan_.what != delivery_plan::kind::merged &&
                             plan_.what != delivery_plan::kind::pipeline;
-  const auto cuts = plan_cuts(plan_, spec, wire, framed, sends_++);
+  const auto cuts =
+      datagrams ? std::vector<std::size_t>{} : plan_cuts(plan_, spec, wire, framed, sends_++);
   std::size_t from = 0;
   for (std::size_t i = 0; i <= cuts.size(); ++i) {
     const std::size_t to = i < cuts.size() ? cuts[i] : wire.size();
@@ -764,9 +770,31 @@ void session::queue_frame(std::size_t connection, const frame& f) {
 void session::decode(std::size_t connection, byte_view bytes) {
   connection_state& conn = *connections_[connection];
   if (conn.stream_broken) return;
+  if (script_.transport == script_transport::udp) return decode_datagram(connection, bytes);
   std::error_code ec;
   conn.decoder.consume(
       bytes, [&](const frame& f) { queue_frame(connection, f); }, ec);
+  if (ec) conn.stream_broken = true;
+}
+
+// A datagram is read alone, with a decoder of its own: no frame goes on into
+// the next datagram, and one that ends inside a frame breaks the framing
+// (`datagram` and `raw` make the whole datagram one frame, an empty one too).
+void session::decode_datagram(std::size_t connection, byte_view bytes) {
+  connection_state& conn = *connections_[connection];
+  conn.decoder.reset();
+  conn.decoder_from = conn.datagram_bytes;
+  conn.datagram_bytes += bytes.size();
+  const auto queue = [&](const frame& f) { queue_frame(connection, f); };
+  const bool whole =
+      conn.spec.kind == framing_kind::datagram || conn.spec.kind == framing_kind::raw;
+  if (bytes.empty()) {
+    if (whole) queue(frame{bytes, 0, 0});
+    return;
+  }
+  std::error_code ec;
+  conn.decoder.consume(bytes, queue, ec);
+  if (!ec) conn.decoder.finish(queue, ec);
   if (ec) conn.stream_broken = true;
 }
 
@@ -798,6 +826,9 @@ void session::change_framing(std::size_t connection, const std::string& spec_tex
        "framing " + to_string(conn.spec) +
            (again.empty() ? std::string()
                           : ": " + std::to_string(again.size()) + " bytes received read again"));
+  // Datagrams are not kept (changes_framing_ is for streams): the new spec
+  // reads those that come from now on.
+  if (script_.transport == script_transport::udp) return;
   decode(connection, again);
   if (conn.peer_closed && !conn.stream_broken) {
     std::error_code ec;
@@ -814,7 +845,9 @@ std::size_t session::held_bytes() const noexcept {
 }
 
 void session::on_received(std::size_t connection, byte_view bytes) {
-  if (finished_ || connection >= connections_.size() || bytes.empty()) return;
+  // An empty datagram is a message; on a stream, no bytes are no news.
+  const bool datagrams = script_.transport == script_transport::udp;
+  if (finished_ || connection >= connections_.size() || (bytes.empty() && !datagrams)) return;
   connection_state& conn = *connections_[connection];
   conn.bytes_arrived = true;
   if (changes_framing_) conn.kept.insert(conn.kept.end(), bytes.begin(), bytes.end());

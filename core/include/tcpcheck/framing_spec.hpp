@@ -4,6 +4,7 @@
 // and strict (docs/framing.md has the full grammar):
 //
 //   raw                      the whole stream is one message
+//   datagram                 each UDP datagram is one message (`transport udp`)
 //   line                     LF-terminated lines, one trailing CR dropped
 //   line,crlf                lines that must end in CRLF
 //   delim:\r\n|\0            any of the listed delimiters: the one that starts
@@ -34,7 +35,10 @@
 
 namespace tcpcheck {
 
-enum class framing_kind { raw, line, delimited, fixed, varint, length_prefixed };
+/// `datagram` is for `transport udp` scripts: each datagram is one message.
+/// On a stream it reads as `raw` does (one message, complete at the end),
+/// which is what a datagram is once its bytes are fed to a decoder alone.
+enum class framing_kind { raw, line, delimited, fixed, varint, length_prefixed, datagram };
 
 /// What `max` is compared with. Netty limits the whole frame as it stands on
 /// the wire (header included, before stripping); Tokio limits the length

@@ -182,6 +182,10 @@ enum class script_role { client, server };
 /// `reset`, `expect close`, `expect reset`) are refused.
 enum class script_transport { tcp, udp };
 
+/// Whether the framing spec `text` is `datagram` (options or not), which
+/// only a `transport udp` script may use: a stream has no datagram edges.
+bool is_datagram_spec(std::string_view text);
+
 struct script {
   std::string description; ///< the first comment line, without '#'
   script_role role = script_role::client;

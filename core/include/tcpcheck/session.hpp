@@ -143,6 +143,7 @@ private:
   bool check_fields(const script_step& step);
   void change_framing(std::size_t connection, const std::string& spec_text);
   void decode(std::size_t connection, byte_view bytes);
+  void decode_datagram(std::size_t connection, byte_view bytes);
   void send_step(std::size_t index);
   void pipeline_ahead();
   void wait(duration timeout);

@@ -47,7 +47,7 @@ sent_words words_of_send(byte_view bytes, const framing_spec& spec,
     out.word = std::string(as_text(first_word(payload)));
     out.token = known.count(out.word) ? out.word : "?";
   };
-  if (spec.kind == framing_kind::raw) {
+  if (spec.kind == framing_kind::raw || spec.kind == framing_kind::datagram) {
     name(bytes);
     return out;
   }

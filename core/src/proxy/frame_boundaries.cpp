@@ -88,6 +88,7 @@ bool frame_boundaries::start_long() {
     break;
   }
   case framing_kind::raw:
+  case framing_kind::datagram:
     return false;
   }
   start_ = base_ + decoder_.offset() - pending.size();
