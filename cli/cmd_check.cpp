@@ -85,7 +85,8 @@ int check(check_cli& o) {
   if (!peer_fits_role(*s, o.target, o.client, command)) return exit_usage;
   if (s->role == script_role::server) return check_client(o, *s, *spec);
   int exit = exit_ok;
-  auto target = choose_target(o.target, command, exit, {}, if_not_listening::report_unreachable);
+  auto target = choose_target(o.target, command, exit, spawn_options_for(*s),
+                              if_not_listening::report_unreachable);
   if (!target) return exit;
   return run_check_command(o.script_path, *s, *spec, peer_of(*target), settings, std::cout).exit;
 }
@@ -95,7 +96,9 @@ int check(check_cli& o) {
 command add_check(CLI::App& app) {
   auto* sub = app.add_subcommand(
       "check", "Turn one script of a normal conversation into the conformance matrix "
-               "(segmentation, faults, concurrency, soak, boundary frames, latency) and run "
+               "(segmentation, faults, concurrency, soak, boundary frames, latency; for a "
+               "'transport udp' script loss, duplication, reordering, burst, size, clients and "
+               "amplification instead of segmentation and faults) and run "
                "it against a live server, or (a 'role server' script, --client) against a "
                "client; every failure comes with a replay command");
   auto o = std::make_shared<check_cli>();
@@ -150,6 +153,15 @@ command add_check(CLI::App& app) {
                   "that is answered is a warning)")
       ->capture_default_str()
       ->check(CLI::IsMember({"close-or-ignore", "close", "reply", "ignore"}));
+  sub->add_option("--burst", s.matrix.burst,
+                  "UDP scripts: datagrams sent without waiting in burst/N")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  sub->add_option("--amplification-limit", s.matrix.amplification_limit,
+                  "UDP scripts: how many times larger than its request (in bytes or datagrams) "
+                  "an answer may be before amplification/exchanges fails (above 1 it warns)")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 1e9));
   sub->add_option("--quiet", o->quiet_ms, "Milliseconds of silence that count as ignoring a frame")
       ->capture_default_str()
       ->check(CLI::Range(1u, 60000u));

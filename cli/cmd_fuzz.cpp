@@ -149,6 +149,11 @@ bool load_seed_scripts(const fuzz_cli& o, std::vector<script>& scripts,
     if (o.timeout_ms) s->timeout = duration(o.timeout_ms);
     auto this_spec = script_framing(*s, path, o.framing, this_command);
     if (!this_spec) return false;
+    if (!scripts.empty() && s->transport != scripts.front().transport) {
+      std::cerr << this_command << ": " << path << " and " << o.script_paths.front()
+                << " have different transports: seed scripts of one run share theirs\n";
+      return false;
+    }
     if (spec && *this_spec != *spec) {
       std::cerr << this_command << ": " << path << " is framed '" << to_string(*this_spec)
                 << "', but " << o.script_paths.front() << " '" << to_string(*spec)
@@ -251,7 +256,7 @@ int fuzz(fuzz_cli& o) {
   o.options.feedback = o.feedback == "none"        ? harness::feedback_kind::none
                        : o.feedback == "responses" ? harness::feedback_kind::responses
                                                    : harness::feedback_kind::coverage;
-  harness::spawn_options spawning;
+  harness::spawn_options spawning = spawn_options_for(scripts.front());
   const auto channel = attach_coverage(o, spawning);
   int exit = exit_ok;
   auto target =

@@ -81,11 +81,17 @@ int replay(const replay_cli& o) {
     if (o.timeout_ms) s->timeout = duration(o.timeout_ms);
     auto spec = script_framing(*s, path, o.framing, this_command);
     if (!spec) return exit_usage;
+    if (!scripts.empty() && s->transport != scripts.front().steps.transport) {
+      std::cerr << this_command << ": " << path << " and " << scripts.front().path
+                << " have different transports: replay them against their servers apart\n";
+      return exit_usage;
+    }
     scripts.push_back({path, std::move(*s), std::move(*spec)});
   }
 
   int exit = exit_ok;
-  auto target = choose_target(o.target, this_command, exit);
+  auto target =
+      choose_target(o.target, this_command, exit, spawn_options_for(scripts.front().steps));
   if (!target) return exit;
   harness::check_target& where = *target->checked;
 

@@ -88,6 +88,13 @@ int run(const run_options_cli& o) {
     std::cerr << "tcpcheck run: --plan: " << error << '\n';
     return exit_usage;
   }
+  if (s->transport == script_transport::udp &&
+      (plan->cuts_sends() || plan->what == delivery_plan::kind::merged)) {
+    std::cerr << "tcpcheck run: --plan " << to_string(*plan) << " cuts or merges a byte stream; "
+              << o.script_path << " is a UDP script, whose datagrams go whole "
+              << "(tcpcheck check sends them lost, doubled, reordered and resized instead)\n";
+    return exit_usage;
+  }
   harness::run_options options =
       harness::within_budget(run_options_for(*s, o.timeout_ms), memory_bytes(o.memory_mib), 1);
   options.session.write_gap = duration(o.gap_ms);
@@ -97,8 +104,8 @@ int run(const run_options_cli& o) {
   if (serving) return run_against_client(o, *s, *spec, *plan, options);
 
   int exit = exit_ok;
-  const auto chosen =
-      choose_target(o.target, command_name, exit, {}, if_not_listening::report_unreachable);
+  const auto chosen = choose_target(o.target, command_name, exit, spawn_options_for(*s),
+                                    if_not_listening::report_unreachable);
   if (!chosen) return exit;
 
   harness::run_report report;

@@ -1,9 +1,10 @@
-// `tcpcheck serve`: a reference server for the seed articles' protocols.
+// `tcpcheck serve`: a reference server for the seed articles' protocols, and a UDP echo.
 #include "tcpcheck/harness/reference_server.hpp"
 
 #include <csignal>
 #include <iostream>
 #include <memory>
+#include <string_view>
 #include <system_error>
 
 #include "commands.hpp"
@@ -19,11 +20,17 @@ struct serve_options {
   std::uint16_t port = 0;
 };
 
+// The one protocol not on TCP says so: a TCP client pointed at its port
+// would only be refused.
+std::string_view transport_note(harness::reference_protocol protocol) {
+  return protocol == harness::reference_protocol::udp_echo ? "UDP, " : "";
+}
+
 int serve(const serve_options& o) {
   const auto protocol = harness::parse_reference_protocol(o.protocol);
   if (!protocol) {
     std::cerr << "tcpcheck serve: unknown protocol '" << o.protocol
-              << "' (echo, greeting, hello, lenprefix, naive-greeting)\n";
+              << "' (echo, greeting, hello, lenprefix, naive-greeting, udp-echo)\n";
     return exit_usage;
   }
   // Block SIGINT and SIGTERM before the server's thread starts, so that
@@ -36,8 +43,8 @@ int serve(const serve_options& o) {
   try {
     harness::reference_server server(*protocol, o.bind, o.port);
     std::cout << "serving " << harness::name_of(*protocol) << " on " << server.address() << ":"
-              << server.port() << " (framing " << harness::framing_of(*protocol)
-              << "); stop with Ctrl-C" << std::endl;
+              << server.port() << " (" << transport_note(*protocol) << "framing "
+              << harness::framing_of(*protocol) << "); stop with Ctrl-C" << std::endl;
     int received = 0;
     sigwait(&stop_signals, &received);
     server.stop();
@@ -54,13 +61,15 @@ int serve(const serve_options& o) {
 
 command add_serve(CLI::App& app) {
   auto* sub = app.add_subcommand("serve", "Run a reference server for the seed articles' "
-                                          "protocols, to point scripts at");
+                                          "protocols (or a UDP echo), to point scripts at");
   auto o = std::make_shared<serve_options>();
   sub->add_option("PROTOCOL", o->protocol,
-                  "echo, greeting, hello, lenprefix, or naive-greeting (the seed articles' "
-                  "one-recv-one-message bug, kept on purpose)")
+                  "echo, greeting, hello, lenprefix, naive-greeting (the seed articles' "
+                  "one-recv-one-message bug, kept on purpose), or udp-echo (every UDP "
+                  "datagram back to its sender, whole; framing datagram)")
       ->required()
-      ->check(CLI::IsMember({"echo", "greeting", "hello", "lenprefix", "naive-greeting"}));
+      ->check(
+          CLI::IsMember({"echo", "greeting", "hello", "lenprefix", "naive-greeting", "udp-echo"}));
   sub->add_option("--bind", o->bind, "Address to listen on (loopback unless told otherwise)")
       ->capture_default_str();
   sub->add_option("--port", o->port, "Port to listen on (0: any free port, printed)")

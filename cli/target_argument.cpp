@@ -43,6 +43,12 @@ std::string chosen_target::replay_arguments() const {
   return out;
 }
 
+harness::spawn_options spawn_options_for(const script& s) {
+  harness::spawn_options options;
+  options.udp = s.transport == script_transport::udp;
+  return options;
+}
+
 std::optional<chosen_target> choose_target(const target_arguments& a, std::string_view command,
                                            int& exit, harness::spawn_options options,
                                            if_not_listening policy) {

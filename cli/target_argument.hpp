@@ -5,6 +5,7 @@
 #include "tcpcheck/harness/check.hpp"
 #include "tcpcheck/harness/run.hpp"
 #include "tcpcheck/harness/target_process.hpp"
+#include "tcpcheck/script.hpp"
 
 #include <memory>
 #include <optional>
@@ -37,6 +38,10 @@ struct chosen_target {
   /// The arguments that choose the same target again: "--target ..." or "--spawn '...'".
   std::string replay_arguments() const;
 };
+
+/// What a spawned server for `s` is: a UDP script's server listens once a
+/// UDP port is bound.
+harness::spawn_options spawn_options_for(const script& s);
 
 /// What to do when a spawned server does not start listening.
 enum class if_not_listening {

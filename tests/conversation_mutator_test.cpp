@@ -1,6 +1,7 @@
 // Tests for conversation_mutator.hpp: determinism, the shape of every case
 // (script round trip, the liveness probe, relaxed expects, captured variables,
-// payload limits), the mutation families, and the dictionary helpers.
+// payload limits), the mutation families, datagram cases (transport udp),
+// and the dictionary helpers.
 #include "tcpcheck/conversation_mutator.hpp"
 
 #include "tcpcheck/bytes.hpp"
@@ -824,6 +825,335 @@ TEST(DictionaryFile, RejectsALineWithoutQuotesWithItsLine) {
     std::string error;
     EXPECT_FALSE(parse_dictionary(text, words, error)) << text;
     EXPECT_EQ(error.rfind("line 3:", 0), 0u) << error;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Datagrams (transport udp)
+
+const std::string_view udp_text = R"(# a UDP exchange
+transport udp
+framing datagram
+send "hello"
+expect "hi"
+send "set:alpha"
+expect "ok"
+send "get"
+expect "alpha"
+)";
+
+// Two named sockets, one of them named as the mutator's fresh ones are.
+const std::string_view udp_named_text = R"(# two sockets
+transport udp
+framing datagram
+send "hello"
+expect "hi"
+c2: connect
+c2: send "get"
+c2: expect "alpha"
+f1: connect
+f1: send "ping"
+f1: expect "pong"
+)";
+
+baseline_case udp_baseline(std::string_view text = udp_text) {
+  script s = script_of(text);
+  framing_spec spec = spec_of(*s.framing);
+  return {"udp", std::move(s), std::move(spec)};
+}
+
+// Runs `check` on cases 0..count-1 of `b`, and reports the first that fails it.
+void for_every_udp_case(const baseline_case& b,
+                        const std::function<::testing::AssertionResult(const fuzz_case&)>& check,
+                        const mutator_options& options = {}) {
+  const conversation_mutator m(b.baseline, b.spec, {}, options);
+  for (std::uint64_t n = 0; n < cases_per_baseline; ++n) {
+    const fuzz_case c = m.make(seed, n);
+    const ::testing::AssertionResult result = check(c);
+    if (!result) {
+      ADD_FAILURE() << b.name << " baseline: " << result.message() << "\n" << dump(c);
+      return;
+    }
+  }
+}
+
+bool needs_a_stream(const script_step& s) {
+  return s.what == step_kind::shutdown || s.what == step_kind::reset ||
+         std::any_of(s.alternatives.begin(), s.alternatives.end(), [](const expectation& e) {
+           return e.what == expect_kind::close || e.what == expect_kind::reset;
+         });
+}
+
+script_step connect_of(const std::string& connection) {
+  script_step step;
+  step.what = step_kind::connect;
+  step.connection = connection;
+  return step;
+}
+
+// The case's send that came from baseline line `line`, before the probe.
+const case_step* from_line(const fuzz_case& c, std::size_t line) {
+  for (const auto& s : c.steps)
+    if (!s.probe && s.origin_line == line && s.step.what == step_kind::send) return &s;
+  return nullptr;
+}
+
+TEST(ConversationMutatorUdp, EveryCaseConvertsToAUdpScriptThatRoundTrips) {
+  const baseline_case b = udp_baseline();
+  ASSERT_EQ(b.baseline.transport, script_transport::udp);
+  ASSERT_EQ(b.spec.kind, framing_kind::datagram);
+  for_every_udp_case(b, [&](const fuzz_case& c) -> ::testing::AssertionResult {
+    script s;
+    try {
+      s = to_script(c, b.baseline);
+    } catch (const std::exception& e) {
+      return ::testing::AssertionFailure() << "to_script threw: " << e.what();
+    }
+    if (s.transport != script_transport::udp)
+      return ::testing::AssertionFailure() << "the script is not 'transport udp'";
+    if (s.steps.size() != c.steps.size())
+      return ::testing::AssertionFailure()
+             << "the script has " << s.steps.size() << " steps, the case " << c.steps.size();
+    for (std::size_t i = 0; i < s.steps.size(); ++i)
+      if (normalized(s.steps[i]) != normalized(c.steps[i].step))
+        return ::testing::AssertionFailure() << "step " << i << " is '" << to_string(s.steps[i])
+                                             << "', not '" << to_string(c.steps[i].step) << "'";
+    return ::testing::AssertionSuccess();
+  });
+}
+
+TEST(ConversationMutatorUdp, NoCaseHasAStepOnlyAStreamHas) {
+  for_every_udp_case(udp_baseline(), [](const fuzz_case& c) -> ::testing::AssertionResult {
+    for (std::size_t i = 0; i < c.steps.size(); ++i) {
+      const script_step& s = c.steps[i].step;
+      if (needs_a_stream(s))
+        return ::testing::AssertionFailure() << "step " << i << " is '" << to_string(s) << "'";
+      // `close` parses under udp, but a datagram socket sends no FIN.
+      if (s.what == step_kind::close)
+        return ::testing::AssertionFailure() << "step " << i << " closes '" << s.connection << "'";
+    }
+    for (const std::string_view stream_only :
+         {"reset (RST)", "close (FIN)", "half-close", "cut at"})
+      if (any_note_has(c, stream_only))
+        return ::testing::AssertionFailure() << "a note says '" << stream_only << "'";
+    return ::testing::AssertionSuccess();
+  });
+}
+
+TEST(ConversationMutatorUdp, EveryExpectAfterTheFirstMutationIsRelaxedWithoutCloseOrReset) {
+  mutator_options options;
+  options.quiet = duration(40);
+  std::size_t relaxed = 0;
+  for_every_udp_case(
+      udp_baseline(),
+      [&](const fuzz_case& c) -> ::testing::AssertionResult {
+        for (std::size_t i = first_mutated(c); i < conversation_size(c); ++i) {
+          const script_step& s = c.steps[i].step;
+          if (s.what != step_kind::expect) continue;
+          if (s != relaxed_expect(s.connection, options.quiet, script_transport::udp))
+            return ::testing::AssertionFailure()
+                   << "step " << i << " is '" << to_string(s) << "', not relaxed";
+          ++relaxed;
+        }
+        return ::testing::AssertionSuccess();
+      },
+      options);
+  EXPECT_GT(relaxed, 1000u);
+}
+
+TEST(ConversationMutatorUdp, EveryDatagramOperationAppearsInASample) {
+  const baseline_case b = udp_baseline();
+  const conversation_mutator m(b.baseline, b.spec, {});
+  std::map<std::string, std::size_t> seen;
+  const std::vector<std::string> families = {"merged the datagrams of lines",
+                                             "sent from a fresh socket (another source port)",
+                                             "datagram resized to",
+                                             "split the datagram in two at byte",
+                                             "cut the frame short",
+                                             "send dropped",
+                                             "send duplicated",
+                                             "sends swapped",
+                                             "stall of",
+                                             "flipped bit"};
+  for (std::uint64_t n = 0; n < cases_per_baseline; ++n) {
+    const fuzz_case c = m.make(seed, n);
+    for (const auto& family : families)
+      if (any_note_has(c, family)) ++seen[family];
+  }
+  for (const auto& family : families)
+    EXPECT_GT(seen[family], 0u) << "no note mentions '" << family << "'";
+}
+
+TEST(ConversationMutatorUdp, SomeCasesSendAnEmptyDatagramAndSomeOneOf4097BytesOrMore) {
+  const baseline_case b = udp_baseline();
+  const conversation_mutator m(b.baseline, b.spec, {});
+  std::size_t empty = 0, large = 0, largest = 0;
+  for (std::uint64_t n = 0; n < cases_per_baseline; ++n)
+    for (const auto& s : m.make(seed, n).steps) {
+      if (s.probe || s.step.what != step_kind::send) continue;
+      const std::size_t size = literal_of(s.step.payload).size();
+      empty += size == 0;
+      large += size >= 4097;
+      largest = std::max(largest, size);
+    }
+  EXPECT_GT(empty, 0u);
+  EXPECT_GT(large, 0u);
+  EXPECT_LE(largest, mutator_options{}.largest_datagram);
+}
+
+TEST(ConversationMutatorUdp, AResizedDatagramRepeatsItsPayloadToTheSizeItsNoteNames) {
+  const baseline_case b = udp_baseline();
+  mutator_options options;
+  options.most_mutations = 1;
+  const conversation_mutator m(b.baseline, b.spec, {}, options);
+  std::set<std::size_t> sizes;
+  for (std::uint64_t n = 0; n < cases_per_baseline; ++n) {
+    const fuzz_case c = m.make(seed, n);
+    std::size_t line = 0, size = 0;
+    if (std::sscanf(c.notes.front().c_str(), "line %zu: datagram resized to %zu bytes", &line,
+                    &size) != 2)
+      continue;
+    const case_step* s = from_line(c, line);
+    ASSERT_NE(s, nullptr) << dump(c);
+    const auto from = std::find_if(b.baseline.steps.begin(), b.baseline.steps.end(),
+                                   [&](const script_step& step) { return step.line == line; });
+    ASSERT_NE(from, b.baseline.steps.end()) << c.notes.front();
+    const byte_buffer original = literal_of(from->payload);
+    const byte_buffer sent = literal_of(s->step.payload);
+    ASSERT_EQ(sent.size(), size) << dump(c);
+    for (std::size_t k = 0; k < sent.size(); ++k)
+      ASSERT_EQ(sent[k], original[k % original.size()]) << "byte " << k << "\n" << dump(c);
+    sizes.insert(size);
+  }
+  EXPECT_EQ(sizes, (std::set<std::size_t>{0, 1023, 1024, 1025, 2047, 2048, 2049, 4095, 4096, 4097,
+                                          8192, 8193}));
+}
+
+TEST(ConversationMutatorUdp, ADatagramNeverGrowsPastTheLargestDatagram) {
+  mutator_options options;
+  options.largest_datagram = 2000;
+  std::size_t at_the_limit = 0;
+  for_every_udp_case(
+      udp_baseline(),
+      [&](const fuzz_case& c) -> ::testing::AssertionResult {
+        for (const auto& s : c.steps)
+          if (!s.probe && s.step.what == step_kind::send) {
+            const std::size_t size = literal_of(s.step.payload).size();
+            if (size > options.largest_datagram)
+              return ::testing::AssertionFailure() << "a send of " << size << " bytes";
+            at_the_limit += size == options.largest_datagram;
+          }
+        return ::testing::AssertionSuccess();
+      },
+      options);
+  EXPECT_GT(at_the_limit, 0u);
+}
+
+TEST(ConversationMutatorUdp, MergedDatagramsAreOneSendOfBothPayloads) {
+  const baseline_case b = udp_baseline();
+  mutator_options options;
+  options.most_mutations = 1;
+  const conversation_mutator m(b.baseline, b.spec, {}, options);
+  std::size_t checked = 0;
+  for (std::uint64_t n = 0; n < cases_per_baseline; ++n) {
+    const fuzz_case c = m.make(seed, n);
+    if (c.notes.front() != "merged the datagrams of lines 4 and 6") continue;
+    const case_step* merged = from_line(c, 4);
+    ASSERT_NE(merged, nullptr) << dump(c);
+    EXPECT_TRUE(merged->mutated) << dump(c);
+    EXPECT_EQ(literal_of(merged->step.payload), bytes_of("helloset:alpha")) << dump(c);
+    EXPECT_EQ(from_line(c, 6), nullptr) << "the second datagram is sent once\n" << dump(c);
+    ++checked;
+  }
+  EXPECT_GT(checked, 5u);
+}
+
+TEST(ConversationMutatorUdp, ASendFromAFreshSocketOpensItFirstAndAwaitsTheReplyThere) {
+  const baseline_case b = udp_baseline();
+  mutator_options options;
+  options.most_mutations = 1;
+  const conversation_mutator m(b.baseline, b.spec, {}, options);
+  std::size_t checked = 0;
+  for (std::uint64_t n = 0; n < cases_per_baseline; ++n) {
+    const fuzz_case c = m.make(seed, n);
+    std::size_t line = 0;
+    const std::string& note = c.notes.front();
+    if (note.find("sent from a fresh socket") == std::string::npos) continue;
+    ASSERT_EQ(std::sscanf(note.c_str(), "line %zu", &line), 1) << note;
+    const auto send = std::find_if(c.steps.begin(), c.steps.end(), [&](const case_step& s) {
+      return !s.probe && s.origin_line == line && s.step.what == step_kind::send;
+    });
+    ASSERT_NE(send, c.steps.end()) << dump(c);
+    ASSERT_NE(send, c.steps.begin()) << dump(c);
+    EXPECT_EQ(send->step.connection, "f1") << dump(c);
+    EXPECT_EQ(std::prev(send)->step, connect_of("f1")) << dump(c);
+    const bool awaited = std::any_of(send, c.steps.end(), [&](const case_step& s) {
+      return !s.probe && s.step == relaxed_expect("f1", options.quiet, script_transport::udp);
+    });
+    EXPECT_TRUE(awaited) << dump(c);
+    ++checked;
+  }
+  EXPECT_GT(checked, 20u);
+}
+
+TEST(ConversationMutatorUdp, FreshSocketsAreNamedUnlikeTheBaselinesConnections) {
+  const baseline_case b = udp_baseline(udp_named_text);
+  const auto used = b.baseline.connections();
+  std::size_t fresh = 0;
+  for_every_udp_case(b, [&](const fuzz_case& c) -> ::testing::AssertionResult {
+    if (!try_to_script(c, b.baseline)) return ::testing::AssertionFailure() << "does not convert";
+    std::set<std::string> opened;
+    for (const auto& s : c.steps) {
+      if (s.probe || s.step.what != step_kind::connect) continue;
+      if (!opened.insert(s.step.connection).second)
+        return ::testing::AssertionFailure() << "'" << s.step.connection << "' opened twice";
+      if (s.origin_line != 0) continue;
+      ++fresh;
+      if (std::find(used.begin(), used.end(), s.step.connection) != used.end())
+        return ::testing::AssertionFailure()
+               << "the fresh socket '" << s.step.connection << "' is the baseline's";
+    }
+    return ::testing::AssertionSuccess();
+  });
+  EXPECT_GT(fresh, 50u);
+}
+
+TEST(ConversationMutatorUdp, ATcpBaselineStillHalfCloses) {
+  const baseline_case b = baselines()[1];
+  ASSERT_EQ(b.baseline.transport, script_transport::tcp);
+  const conversation_mutator m(b.baseline, b.spec, {});
+  std::size_t half_closes = 0, close_or_reset = 0, udp_notes = 0;
+  for (std::uint64_t n = 0; n < cases_per_baseline; ++n) {
+    const fuzz_case c = m.make(seed, n);
+    for (const auto& s : c.steps) {
+      half_closes += !s.probe && s.step.what == step_kind::shutdown;
+      close_or_reset += s.step == relaxed_expect(s.step.connection, mutator_options{}.quiet);
+    }
+    udp_notes += any_note_has(c, "datagram") || any_note_has(c, "fresh socket");
+  }
+  EXPECT_GT(half_closes, 1000u);
+  EXPECT_GT(close_or_reset, 1000u);
+  EXPECT_EQ(udp_notes, 0u);
+}
+
+TEST(ConversationMutatorUdp, ARelaxedExpectUnderUdpAcceptsAnyFrameOrSilence) {
+  const script_step step = relaxed_expect("b", duration(33), script_transport::udp);
+  ASSERT_EQ(step.alternatives.size(), 2u);
+  EXPECT_EQ(step.alternatives[0].what, expect_kind::any);
+  EXPECT_EQ(step.alternatives[1].what, expect_kind::silence);
+  EXPECT_EQ(step.alternatives[1].quiet, duration(33));
+  EXPECT_EQ(to_string(step), "b: expect any or silence 33ms");
+}
+
+TEST(ConversationMutatorUdp, TheSameSeedAndIndexGiveTheSameCase) {
+  const baseline_case b = udp_baseline();
+  const conversation_mutator one(b.baseline, b.spec, {});
+  const conversation_mutator other(b.baseline, b.spec, {});
+  for (std::uint64_t n = 0; n < 200; ++n) {
+    const fuzz_case x = one.make(seed, n);
+    const fuzz_case y = other.make(seed, n);
+    EXPECT_TRUE(same_steps(x.steps, y.steps)) << dump(x) << dump(y);
+    EXPECT_EQ(x.notes, y.notes);
   }
 }
 

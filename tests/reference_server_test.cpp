@@ -1,6 +1,7 @@
 // Tests for reference_server.hpp: each protocol's conversation over real
 // loopback sockets (whole, byte by byte, merged writes), concurrency, framing
-// violations, resets, stop(), and the name and framing functions.
+// violations, resets, stop(), and the name and framing functions; udp-echo
+// over real loopback UDP sockets.
 #include "tcpcheck/harness/reference_server.hpp"
 
 #include "tcpcheck/framing_spec.hpp"
@@ -26,8 +27,13 @@
 #include <system_error>
 #include <thread>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
+#include <asio/buffer.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/address_v4.hpp>
+#include <asio/ip/udp.hpp>
 #include <gtest/gtest.h>
 
 namespace tcpcheck::harness {
@@ -680,6 +686,163 @@ TEST(ReferenceServer, DestructorClosesConnections) {
   EXPECT_EQ(c.receive_like(framed("bye")), framed("bye"));
   server.reset();
   EXPECT_TRUE(disconnected(c.ending()));
+}
+
+// --- udp-echo ----------------------------------------------------------------
+
+TEST(ReferenceProtocol, UdpEchoParsesBackFromItsNameAndUsesDatagramFraming) {
+  EXPECT_EQ(parse_reference_protocol("udp-echo"), reference_protocol::udp_echo);
+  EXPECT_EQ(name_of(reference_protocol::udp_echo), "udp-echo");
+  EXPECT_EQ(parse_reference_protocol(name_of(reference_protocol::udp_echo)),
+            reference_protocol::udp_echo);
+  EXPECT_EQ(framing_of(reference_protocol::udp_echo), "datagram");
+  spec_error error;
+  EXPECT_TRUE(parse_framing_spec(framing_of(reference_protocol::udp_echo), error).has_value())
+      << to_string(error);
+  EXPECT_EQ(parse_reference_protocol("udp_echo"), std::nullopt);
+}
+
+// The largest UDP payload over IPv4: 65,535 less the IP and UDP headers.
+constexpr std::size_t max_ipv4_datagram = 65507;
+
+// A datagram that came back, and where from.
+struct udp_reply {
+  std::string bytes;
+  asio::ip::udp::endpoint from;
+};
+
+// A blocking UDP client on an ephemeral loopback port. Receives go through
+// recvfrom() itself: Asio's blocking receive_from() polls again, with no
+// timeout, when SO_RCVTIMEO expires, and a broken server would hang the suite.
+class udp_test_client {
+public:
+  udp_test_client() : socket_(io_, {asio::ip::address_v4::loopback(), 0}) {
+    timeval tv{};
+    tv.tv_sec = std::chrono::duration_cast<std::chrono::seconds>(udp_timeout).count();
+    ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+
+  void send_to(std::uint16_t port, std::string_view bytes) {
+    socket_.send_to(asio::buffer(bytes.data(), bytes.size()),
+                    {asio::ip::address_v4::loopback(), port});
+  }
+
+  /// The next datagram, or nullopt after the timeout (or an error).
+  std::optional<udp_reply> receive() {
+    std::string buffer(64 * 1024, '\0');
+    asio::ip::udp::endpoint from;
+    socklen_t size = static_cast<socklen_t>(from.capacity());
+    const ssize_t n =
+        ::recvfrom(socket_.native_handle(), buffer.data(), buffer.size(), 0, from.data(), &size);
+    if (n < 0) return std::nullopt;
+    from.resize(size);
+    buffer.resize(static_cast<std::size_t>(n));
+    return udp_reply{std::move(buffer), from};
+  }
+
+private:
+  static constexpr auto udp_timeout = 2s;
+  asio::io_context io_;
+  asio::ip::udp::socket socket_;
+};
+
+asio::ip::udp::endpoint loopback(std::uint16_t port) {
+  return {asio::ip::address_v4::loopback(), port};
+}
+
+TEST(UdpEchoServer, AnswersADatagramWithTheSameBytesFromTheBoundPort) {
+  reference_server server(reference_protocol::udp_echo);
+  EXPECT_NE(server.port(), 0);
+  EXPECT_EQ(server.address(), "127.0.0.1");
+  udp_test_client c;
+  const std::string message = "hello\0world\r\n\xff"s;
+  c.send_to(server.port(), message);
+  const auto reply = c.receive();
+  ASSERT_TRUE(reply) << "no answer";
+  EXPECT_EQ(reply->bytes, message);
+  EXPECT_EQ(reply->from, loopback(server.port()));
+}
+
+TEST(UdpEchoServer, AnswersAnEmptyDatagramWithAnEmptyOne) {
+  reference_server server(reference_protocol::udp_echo);
+  udp_test_client c;
+  c.send_to(server.port(), "");
+  const auto reply = c.receive();
+  ASSERT_TRUE(reply) << "no answer";
+  EXPECT_EQ(reply->bytes, "");
+  EXPECT_EQ(reply->from, loopback(server.port()));
+  c.send_to(server.port(), "after");
+  const auto next = c.receive();
+  ASSERT_TRUE(next) << "no answer after the empty datagram";
+  EXPECT_EQ(next->bytes, "after");
+}
+
+TEST(UdpEchoServer, EchoesTheLargestIpv4DatagramWhole) {
+  reference_server server(reference_protocol::udp_echo);
+  udp_test_client c;
+  std::string message(max_ipv4_datagram, '\0');
+  for (std::size_t i = 0; i < message.size(); ++i)
+    message[i] = static_cast<char>((i * 7 + i / 251) & 0xff);
+  c.send_to(server.port(), message);
+  const auto reply = c.receive();
+  ASSERT_TRUE(reply) << "no answer";
+  EXPECT_EQ(reply->bytes.size(), message.size());
+  EXPECT_TRUE(reply->bytes == message);
+}
+
+TEST(UdpEchoServer, AnswersEachOfTwoInterleavedClientsWithItsOwnDatagrams) {
+  reference_server server(reference_protocol::udp_echo);
+  udp_test_client a;
+  udp_test_client b;
+  a.send_to(server.port(), "a1");
+  b.send_to(server.port(), "b1");
+  a.send_to(server.port(), "a2");
+  for (const auto& [client, expected] :
+       {std::pair{&b, "b1"}, std::pair{&a, "a1"}, std::pair{&a, "a2"}}) {
+    const auto reply = client->receive();
+    ASSERT_TRUE(reply) << "no answer for " << expected;
+    EXPECT_EQ(reply->bytes, expected);
+  }
+  b.send_to(server.port(), "b2");
+  const auto reply = b.receive();
+  ASSERT_TRUE(reply) << "no answer for b2";
+  EXPECT_EQ(reply->bytes, "b2");
+}
+
+TEST(UdpEchoServer, ThrowsSystemErrorWhenThePortIsTaken) {
+  reference_server first(reference_protocol::udp_echo);
+  try {
+    reference_server second(reference_protocol::udp_echo, "127.0.0.1", first.port());
+    FAIL() << "bound a UDP port that is taken";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code(), std::errc::address_in_use) << e.what();
+  }
+}
+
+TEST(UdpEchoServer, StopIsIdempotentAndReleasesThePort) {
+  reference_server server(reference_protocol::udp_echo);
+  const std::uint16_t port = server.port();
+  server.stop();
+  server.stop();
+  EXPECT_EQ(server.port(), port);
+  // The port is free again: a new server binds it and answers there.
+  reference_server again(reference_protocol::udp_echo, "127.0.0.1", port);
+  udp_test_client c;
+  c.send_to(port, "again");
+  const auto reply = c.receive();
+  ASSERT_TRUE(reply) << "no answer";
+  EXPECT_EQ(reply->bytes, "again");
+}
+
+TEST(UdpEchoServer, StopsRightAfterStartingAndWhileAnswering) {
+  for (int i = 0; i < 20; ++i) {
+    reference_server server(reference_protocol::udp_echo);
+    udp_test_client c;
+    if (i % 2 == 1) c.send_to(server.port(), std::string(max_ipv4_datagram, 'x'));
+    const auto start = std::chrono::steady_clock::now();
+    server.stop();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  }
 }
 
 } // namespace

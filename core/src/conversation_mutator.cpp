@@ -1,5 +1,5 @@
-// The conversation mutator: payload, frame, conversation and delivery
-// mutations of a baseline script, drawn from a per-case random stream.
+// The conversation mutator: payload, frame, conversation, delivery and
+// datagram mutations of a baseline script, drawn from a per-case random stream.
 #include "tcpcheck/conversation_mutator.hpp"
 
 #include "tcpcheck/escape.hpp"
@@ -69,6 +69,23 @@ script_step pause(duration d) {
   return step;
 }
 
+script_step connect_step(const std::string& connection) {
+  script_step step;
+  step.what = step_kind::connect;
+  step.connection = connection;
+  return step;
+}
+
+// `bytes` repeated or cut to `size` bytes ('A's when there are none).
+byte_buffer resized(byte_buffer bytes, std::size_t size) {
+  if (bytes.empty()) bytes.push_back('A');
+  bytes.reserve(size); // no reallocation below: each byte copied is one already there
+  for (std::size_t k = 0; bytes.size() < size; ++k)
+    bytes.push_back(bytes[k]);
+  bytes.resize(size);
+  return bytes;
+}
+
 // The words a mutation draws from: the mutator's dictionary and, when the
 // fuzzer has learned some, the strings (a third of the time) and numbers
 // (a sixth) the server compared the input with or answered with.
@@ -115,11 +132,13 @@ public:
       : m_(m), spec_(m.spec()), words_(words), donor_(from.donor),
         replacements_(from.replacements && !from.replacements->empty() ? from.replacements
                                                                        : nullptr),
-        commands_(from.commands && !from.commands->empty() ? from.commands : nullptr), c_(c),
-        rng_(rng) {}
+        commands_(from.commands && !from.commands->empty() ? from.commands : nullptr),
+        datagrams_(m.baseline().transport == script_transport::udp), c_(c), rng_(rng) {}
 
   void apply() {
     if (replacements_ && rng_.below(6) == 0 && replace_compared()) return;
+    // Drawn only under udp, so that a TCP case is drawn as it always was.
+    if (datagrams_ && rng_.chance(30)) return datagram();
     switch (rng_.below(10)) {
     case 0:
     case 1:
@@ -227,8 +246,13 @@ private:
     return true;
   }
 
+  // What a payload may grow to: a datagram goes out whole, however large.
+  std::size_t largest_payload() const {
+    return datagrams_ ? m_.options().largest_datagram : m_.options().largest_payload;
+  }
+
   std::string mutate_bytes(byte_buffer& bytes) {
-    const std::size_t limit = m_.options().largest_payload;
+    const std::size_t limit = largest_payload();
     switch (rng_.below(bytes.empty() ? 4 : 9)) {
     case 3: { // the whole payload replaced by a dictionary word (a command, a token)
       bytes = words_.pick(rng_);
@@ -487,7 +511,7 @@ private:
       bytes = word;
       what = "a send of its own: \"" + escape(word, "\"") + "\"";
     }
-    if (bytes.size() > m_.options().largest_payload) bytes.resize(m_.options().largest_payload);
+    if (bytes.size() > largest_payload()) bytes.resize(largest_payload());
     set_payload(made, std::move(bytes));
     made.mutated = true;
     made.origin_line = 0;
@@ -571,7 +595,8 @@ private:
     case_step inserted;
     inserted.mutated = true;
     std::string what;
-    switch (rng_.below(4)) {
+    // A datagram socket has no FIN, RST or half-close: its only fault is a stall.
+    switch (datagrams_ ? 3 : rng_.below(4)) {
     case 0:
       inserted.step.what = step_kind::reset, what = "reset (RST)";
       break;
@@ -614,7 +639,8 @@ private:
     const byte_buffer wire = wire_of(c_.steps[i].step);
     if (wire.size() < 2) return payload();
     std::set<std::size_t> cuts;
-    const std::size_t n = 1 + rng_.below(3);
+    // Each piece goes out as a datagram of its own: one cut splits one in two.
+    const std::size_t n = datagrams_ ? 1 : 1 + rng_.below(3);
     for (std::size_t k = 0; k < n; ++k)
       cuts.insert(1 + rng_.below(wire.size() - 1));
     std::vector<case_step> pieces;
@@ -634,10 +660,131 @@ private:
         {raw_send(c_.steps[i].step.connection,
                   byte_buffer(wire.begin() + static_cast<std::ptrdiff_t>(from), wire.end())),
          origin, true, false});
-    c_.notes.push_back(where(i) + ": cut at " + where_cut);
+    c_.notes.push_back(
+        where(i) + (datagrams_ ? ": split the datagram in two at byte " : ": cut at ") + where_cut);
     c_.steps.erase(c_.steps.begin() + static_cast<std::ptrdiff_t>(i));
     c_.steps.insert(c_.steps.begin() + static_cast<std::ptrdiff_t>(i), pieces.begin(),
                     pieces.end());
+  }
+
+  // --- datagrams (transport udp) ------------------------------------------
+
+  void datagram() {
+    switch (rng_.below(3)) {
+    case 0:
+      return merge_datagrams();
+    case 1:
+      return send_from_fresh_socket();
+    default:
+      return resize_datagram();
+    }
+  }
+
+  // A server that reads one message per datagram, given two in one, sees
+  // the second's bytes where the first should end.
+  void merge_datagrams() {
+    const std::size_t i = pick_send();
+    if (i == SIZE_MAX) return conversation();
+    const std::size_t j = next_send_on_same_socket(i);
+    if (j == SIZE_MAX) return resize_datagram();
+    use_framing_of(j);
+    const byte_buffer second = wire_of(c_.steps[j].step);
+    use_framing_of(i);
+    byte_buffer merged = wire_of(c_.steps[i].step);
+    merged.insert(merged.end(), second.begin(), second.end());
+    std::string note = "merged the datagrams of " + both(i, j);
+    if (merged.size() > largest_payload()) {
+      merged.resize(largest_payload());
+      note += " (cut to " + std::to_string(merged.size()) + " bytes)";
+    }
+    c_.notes.push_back(std::move(note));
+    replace_with_raw(i, std::move(merged));
+    c_.steps.erase(c_.steps.begin() + static_cast<std::ptrdiff_t>(j));
+  }
+
+  // The next send of the conversation on send i's socket, if its bytes are
+  // known and the socket stays open in between; SIZE_MAX otherwise.
+  std::size_t next_send_on_same_socket(std::size_t i) const {
+    const std::string& connection = c_.steps[i].step.connection;
+    for (std::size_t k = i + 1; k < conversation_end(); ++k) {
+      const case_step& s = c_.steps[k];
+      if (s.step.connection != connection) continue;
+      if (s.step.what == step_kind::send) return is_mutable_send(s) ? k : SIZE_MAX;
+      if (s.step.what == step_kind::connect || s.step.what == step_kind::close) return SIZE_MAX;
+    }
+    return SIZE_MAX;
+  }
+
+  // "lines 4 and 6", or each send's own name when one was inserted.
+  std::string both(std::size_t i, std::size_t j) const {
+    const auto a = c_.steps[i].origin_line, b = c_.steps[j].origin_line;
+    if (a && b) return "lines " + std::to_string(a) + " and " + std::to_string(b);
+    return where(i) + " and " + where(j);
+  }
+
+  // A server that keys its sessions on the peer's address must take a
+  // datagram from another source port (a spoofed-looking one) for a
+  // stranger's, not for the next message of the conversation.
+  void send_from_fresh_socket() {
+    std::vector<std::size_t> sends;
+    for (std::size_t i = 0; i < conversation_end(); ++i)
+      if (c_.steps[i].step.what == step_kind::send) sends.push_back(i);
+    const std::string name = fresh_connection_name();
+    if (sends.empty() || name.empty()) return resize_datagram();
+    const std::size_t i = sends[rng_.below(sends.size())];
+    c_.notes.push_back(where(i) + " sent from a fresh socket (another source port)");
+    std::vector<case_step> opening;
+    opening.push_back({connect_step(name), 0, true, false});
+    // The send keeps the framing its own socket had reached.
+    if (auto framing = framing_step_before(i)) {
+      framing->connection = name;
+      opening.push_back({std::move(*framing), 0, true, false});
+    }
+    c_.steps[i].step.connection = name;
+    c_.steps[i].mutated = true;
+    // Its reply, if any, comes back to the fresh socket.
+    const case_step reply{relaxed_expect(name, m_.options().quiet, script_transport::udp), 0, true,
+                          false};
+    c_.steps.insert(c_.steps.begin() + static_cast<std::ptrdiff_t>(i) + 1, reply);
+    c_.steps.insert(c_.steps.begin() + static_cast<std::ptrdiff_t>(i), opening.begin(),
+                    opening.end());
+  }
+
+  // "f1", "f2"...: the first no connection of the baseline or the case
+  // uses (probe connections start with "probe"); empty when the case has
+  // as many connections as a script may.
+  std::string fresh_connection_name() const {
+    std::set<std::string> taken = {"main"};
+    for (const auto& name : m_.baseline().connections())
+      taken.insert(name);
+    for (const auto& s : c_.steps)
+      taken.insert(s.step.connection);
+    if (taken.size() >= script_limits::most_connections) return {};
+    for (std::size_t n = 1;; ++n)
+      if (!taken.count("f" + std::to_string(n))) return "f" + std::to_string(n);
+  }
+
+  // The last `framing` step on step i's connection before it, if any.
+  std::optional<script_step> framing_step_before(std::size_t i) const {
+    for (std::size_t k = i; k-- > 0;)
+      if (c_.steps[k].step.what == step_kind::framing &&
+          c_.steps[k].step.connection == c_.steps[i].step.connection)
+        return c_.steps[k].step;
+    return std::nullopt;
+  }
+
+  // A server that reads into a buffer of 1K, 2K, 4K or 8K truncates or
+  // overruns at one of these sizes; an empty datagram is a message with
+  // nothing in it, which a read loop may take for an error or the end.
+  void resize_datagram() {
+    static constexpr std::array<std::size_t, 12> edges = {0,    1023, 1024, 1025, 2047, 2048,
+                                                          2049, 4095, 4096, 4097, 8192, 8193};
+    const std::size_t i = pick_send();
+    if (i == SIZE_MAX) return conversation();
+    use_framing_of(i);
+    const std::size_t size = std::min(edges[rng_.below(edges.size())], largest_payload());
+    c_.notes.push_back(where(i) + ": datagram resized to " + std::to_string(size) + " bytes");
+    replace_with_raw(i, resized(wire_of(c_.steps[i].step), size));
   }
 
   const conversation_mutator& m_;
@@ -646,6 +793,7 @@ private:
   const fuzz_case* donor_; // another corpus entry to splice sends from, if any
   const std::vector<replacement>* replacements_;
   const std::vector<byte_buffer>* commands_;
+  const bool datagrams_; // the baseline is `transport udp`
   fuzz_case& c_;
   random_stream& rng_;
 };
@@ -656,11 +804,12 @@ private:
 // not be there), half-closes, and takes whatever comes: a frame, a close, a
 // reset, or a short silence. Waiting for each reply in turn would spend a
 // silence on every one a confused server never sends; after the client's
-// FIN most servers close at once.
+// FIN most servers close at once. Under udp there is no FIN to send: the
+// client reads at once.
 //
 // `settled` names connections a parent case already waited on: their
 // expects went when the parent was relaxed, and they are settled again.
-void relax_after_first_mutation(fuzz_case& c, duration quiet,
+void relax_after_first_mutation(fuzz_case& c, duration quiet, script_transport transport,
                                 const std::set<std::string>& settled = {}) {
   const std::size_t end = [&] {
     std::size_t i = 0;
@@ -708,13 +857,15 @@ void relax_after_first_mutation(fuzz_case& c, duration quiet,
   }
   for (const auto& connection : expected_on) {
     if (ended.count(connection)) continue;
-    case_step fin;
-    fin.step.what = step_kind::shutdown;
-    fin.step.connection = connection;
-    fin.mutated = fin.settles = true;
-    rest.push_back(fin);
+    if (transport == script_transport::tcp) {
+      case_step fin;
+      fin.step.what = step_kind::shutdown;
+      fin.step.connection = connection;
+      fin.mutated = fin.settles = true;
+      rest.push_back(fin);
+    }
     case_step answer;
-    answer.step = relaxed_expect(connection, quiet);
+    answer.step = relaxed_expect(connection, quiet, transport);
     answer.mutated = answer.settles = true;
     rest.push_back(std::move(answer));
   }
@@ -768,12 +919,15 @@ void drop_unbound_sends(fuzz_case& c) {
 
 } // namespace
 
-script_step relaxed_expect(const std::string& connection, duration quiet) {
+script_step relaxed_expect(const std::string& connection, duration quiet,
+                           script_transport transport) {
   script_step step;
   step.what = step_kind::expect;
   step.connection = connection;
   for (const auto what : {expectation::kind::any, expectation::kind::close,
                           expectation::kind::reset, expectation::kind::silence}) {
+    const bool stream_only = what == expectation::kind::close || what == expectation::kind::reset;
+    if (stream_only && transport == script_transport::udp) continue;
     expectation e;
     e.what = what;
     if (what == expectation::kind::silence) e.quiet = quiet;
@@ -830,7 +984,7 @@ fuzz_case conversation_mutator::make(std::uint64_t seed, std::uint64_t index,
   constexpr std::size_t most_notes = 12;
   if (c.notes.size() > most_notes)
     c.notes.erase(c.notes.begin(), c.notes.end() - static_cast<std::ptrdiff_t>(most_notes));
-  relax_after_first_mutation(c, options_.quiet, settled);
+  relax_after_first_mutation(c, options_.quiet, baseline_.transport, settled);
   drop_unbound_sends(c);
   return c;
 }
@@ -839,6 +993,7 @@ std::optional<script> try_to_script(const fuzz_case& c, const script& baseline) 
   script s;
   s.description =
       "tcpcheck fuzz case " + std::to_string(c.index) + " of seed " + std::to_string(c.seed);
+  s.transport = baseline.transport;
   s.framing = baseline.framing;
   s.timeout = baseline.timeout;
   s.ignored = baseline.ignored;

@@ -468,7 +468,8 @@ void session::send_step(std::size_t index) {
   std::size_t from = 0;
   for (std::size_t i = 0; i <= cuts.size(); ++i) {
     const std::size_t to = i < cuts.size() ? cuts[i] : wire.size();
-    if (to <= from) continue;
+    // No bytes on a stream are no write; an empty datagram is one.
+    if (to <= from && !(datagrams && wire.empty())) continue;
     session_action write = action(session_action::kind::write, c);
     write.bytes.assign(wire.begin() + static_cast<std::ptrdiff_t>(from),
                        wire.begin() + static_cast<std::ptrdiff_t>(to));

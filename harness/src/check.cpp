@@ -1,6 +1,7 @@
 // The check runner: cases to verdicts, area by area.
 #include "tcpcheck/harness/check.hpp"
 
+#include "tcpcheck/harness/datagram_oracles.hpp"
 #include "tcpcheck/harness/exchange_latency.hpp"
 #include "tcpcheck/harness/socket_diag.hpp"
 
@@ -290,8 +291,31 @@ private:
     } else if (!c.warn_if_answered.empty() && answered_last_send(c.steps, played.result.outcome)) {
       a.warn = true;
       a.summary = c.warn_if_answered;
+    } else {
+      judge_datagrams(c, played.result, a);
     }
     return a;
+  }
+
+  // UDP: a passing run whose answer shows its datagram cut, or whose
+  // answers amplify the requests (datagram_oracles.hpp).
+  static void judge_datagrams(const check_case& c, run_result& run, attempt& a) {
+    if (c.truncation_probe) {
+      if (auto cut = truncated_echo(*c.truncation_probe, run.wire_log)) {
+        a.passed = false;
+        a.summary = *std::move(cut);
+        a.failed_run = std::move(run);
+        return;
+      }
+    }
+    if (!c.amplification_limit) return;
+    const auto verdict = judge_amplification(run.wire_log, *c.amplification_limit);
+    a.summary = verdict.summary;
+    a.warn = verdict.warn && !verdict.fail;
+    if (verdict.fail) {
+      a.passed = false;
+      a.failed_run = std::move(run);
+    }
   }
 
   // Runs the baseline `count` times, `at_once` at a time; returns the

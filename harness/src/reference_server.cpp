@@ -1,4 +1,5 @@
 // The reference servers: the seed articles' protocols served over Asio, framed by tcpcheck's core.
+// (udp-echo's loop is in reference_udp_server.cpp; it is bound and run here.)
 #include "tcpcheck/harness/reference_server.hpp"
 
 #include "tcpcheck/bytes.hpp"
@@ -28,15 +29,19 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/address.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/ip/udp.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/write.hpp>
+
+#include "reference_udp_server.hpp"
 
 namespace tcpcheck::harness {
 
 namespace {
 
 using asio::ip::tcp;
+using asio::ip::udp;
 
 // What the servers read with. `max` bounds each connection's memory: the
 // decoder never holds more than one frame of it.
@@ -64,6 +69,7 @@ framing_spec spec_from(std::string_view text) {
 std::string_view read_spec_text(reference_protocol protocol) {
   switch (protocol) {
   case reference_protocol::echo:
+  case reference_protocol::udp_echo: // unused: no TCP session serves it
     return "raw";
   case reference_protocol::greeting:
   case reference_protocol::naive_greeting: // unused: it reads without framing
@@ -106,6 +112,7 @@ public:
       return say("What's your name?", out);
     case reference_protocol::echo:
     case reference_protocol::lenprefix:
+    case reference_protocol::udp_echo: // no TCP session serves it
       break;
     }
     return {};
@@ -129,6 +136,8 @@ public:
       if (text == "exit") return good_bye(out, over);
       if (auto ec = say(std::string("Hello ").append(text).append("!"), out)) return ec;
       return say("What's your name?", out);
+    case reference_protocol::udp_echo: // no TCP session serves it
+      break;
     }
     return {};
   }
@@ -288,6 +297,9 @@ private:
 struct reference_server::impl {
   impl(reference_protocol protocol, const std::string& address, std::uint16_t port);
 
+  void listen_tcp(const tcp::endpoint& endpoint, const std::string& where);
+  void bind_udp(const udp::endpoint& endpoint, const std::string& where);
+  void remember(const asio::ip::address& address, std::uint16_t port);
   void run();
   void shut_down();
   void close_everything();
@@ -298,6 +310,7 @@ struct reference_server::impl {
   asio::io_context io_{1};
   tcp::acceptor acceptor_{io_};
   asio::steady_timer backoff_{io_};
+  std::optional<detail::udp_echo_server> udp_; ///< udp-echo only; TCP's acceptor stays closed
   std::uint16_t port_ = 0;
   std::string address_;
   std::once_flag stopped_;
@@ -311,7 +324,15 @@ reference_server::impl::impl(reference_protocol protocol, const std::string& add
   std::error_code ec;
   const auto ip = asio::ip::make_address(address, ec);
   if (ec) throw failure(ec, "reference server: '" + address + "' is not an IP address");
-  const tcp::endpoint endpoint(ip, port);
+  if (protocol == reference_protocol::udp_echo)
+    bind_udp(udp::endpoint(ip, port), where);
+  else
+    listen_tcp(tcp::endpoint(ip, port), where);
+  thread_ = std::thread([this] { run(); });
+}
+
+void reference_server::impl::listen_tcp(const tcp::endpoint& endpoint, const std::string& where) {
+  std::error_code ec;
   acceptor_.open(endpoint.protocol(), ec);
   if (ec) throw failure(ec, "reference server: cannot open a socket for " + where);
   // Lets a restarted server take its port back from TIME_WAIT connections;
@@ -323,11 +344,30 @@ reference_server::impl::impl(reference_protocol protocol, const std::string& add
   if (ec) throw failure(ec, "reference server: cannot listen on " + where);
   const tcp::endpoint bound = acceptor_.local_endpoint(ec);
   if (ec) throw failure(ec, "reference server: cannot read the bound address");
-  port_ = bound.port();
-  address_ = bound.address().to_string();
-
+  remember(bound.address(), bound.port());
   accept();
-  thread_ = std::thread([this] { run(); });
+}
+
+void reference_server::impl::bind_udp(const udp::endpoint& endpoint, const std::string& where) {
+  udp::socket socket(io_);
+  std::error_code ec;
+  socket.open(endpoint.protocol(), ec);
+  if (ec) throw failure(ec, "reference server: cannot open a socket for " + where);
+  // No reuse_address, unlike TCP: on UDP, Linux lets every socket that sets
+  // it bind the same port, and a second server would then bind instead of
+  // failing with address_in_use.
+  socket.bind(endpoint, ec);
+  if (ec) throw failure(ec, "reference server: cannot bind " + where);
+  const udp::endpoint bound = socket.local_endpoint(ec);
+  if (ec) throw failure(ec, "reference server: cannot read the bound address");
+  remember(bound.address(), bound.port());
+  udp_.emplace(std::move(socket));
+  udp_->start();
+}
+
+void reference_server::impl::remember(const asio::ip::address& address, std::uint16_t port) {
+  port_ = port;
+  address_ = address.to_string();
 }
 
 void reference_server::impl::run() {
@@ -354,6 +394,7 @@ void reference_server::impl::close_everything() {
   std::error_code ignored;
   acceptor_.close(ignored);
   backoff_.cancel();
+  if (udp_) udp_->close();
   // Closing posts the pending operations' completions; nothing runs inline,
   // so `live` does not change under the loop.
   for (session* s : state_.live)
@@ -384,9 +425,9 @@ void reference_server::impl::accept() {
 }
 
 std::optional<reference_protocol> parse_reference_protocol(std::string_view name) {
-  for (const auto protocol :
-       {reference_protocol::echo, reference_protocol::greeting, reference_protocol::hello,
-        reference_protocol::lenprefix, reference_protocol::naive_greeting})
+  for (const auto protocol : {reference_protocol::echo, reference_protocol::greeting,
+                              reference_protocol::hello, reference_protocol::lenprefix,
+                              reference_protocol::naive_greeting, reference_protocol::udp_echo})
     if (name == name_of(protocol)) return protocol;
   return std::nullopt;
 }
@@ -403,6 +444,8 @@ std::string_view name_of(reference_protocol protocol) {
     return "lenprefix";
   case reference_protocol::naive_greeting:
     return "naive-greeting";
+  case reference_protocol::udp_echo:
+    return "udp-echo";
   }
   return {};
 }
@@ -417,6 +460,8 @@ std::string_view framing_of(reference_protocol protocol) {
     return "line";
   case reference_protocol::lenprefix:
     return "len:i32le";
+  case reference_protocol::udp_echo:
+    return "datagram";
   }
   return {};
 }

@@ -23,6 +23,9 @@
 
 #include <asio.hpp>
 
+#include "datagram_server.hpp"
+#include "udp_transport.hpp"
+
 namespace tcpcheck::harness {
 
 namespace {
@@ -177,6 +180,7 @@ struct peer_side {
   transport_factory make;
   const tcp::resolver::results_type* endpoints = nullptr;
   tcp::acceptor* acceptor = nullptr;
+  datagram_server* datagrams = nullptr; ///< a UDP `role server` script's socket
 };
 
 class driver : public std::enable_shared_from_this<driver> {
@@ -185,9 +189,9 @@ public:
          const delivery_plan& plan, const run_options& options,
          std::function<void(run_result)> done)
       : strand_(asio::make_strand(io)), make_(std::move(peer.make)), endpoints_(peer.endpoints),
-        acceptor_(peer.acceptor), session_(s, spec, plan, with_conversation_id(options.session)),
-        options_(options), done_(std::move(done)), run_timer_(strand_), drain_timer_(strand_),
-        started_(clock::now()) {
+        acceptor_(peer.acceptor), datagram_server_(peer.datagrams),
+        session_(s, spec, plan, with_conversation_id(options.session)), options_(options),
+        done_(std::move(done)), run_timer_(strand_), drain_timer_(strand_), started_(clock::now()) {
     for (std::size_t i = 0; i < session_.connection_names().size(); ++i)
       connections_.push_back(std::make_unique<connection>(strand_));
   }
@@ -226,9 +230,10 @@ private:
     std::deque<queued_op> queue;
     bool busy = false;
     bool watch_peer_reads = true; // until the peer once reads nothing for peer_read_patience
-    // Small on purpose: ten thousand sessions at once must fit in memory;
-    // a larger reply simply takes several reads.
-    std::array<std::uint8_t, 4 * 1024> buffer{};
+    // Small on purpose for a stream: ten thousand sessions at once must fit
+    // in memory, and a larger reply simply takes several reads. A datagram
+    // must fit whole (a read takes one, and drops what does not fit).
+    std::vector<std::uint8_t> buffer;
   };
 
   std::chrono::microseconds now() const {
@@ -372,6 +377,7 @@ private:
     conn.watch_peer_reads = true;
     std::string error;
     conn.link = make_link(c, endpoint, accepting, error);
+    if (conn.link) conn.buffer.resize(conn.link->datagrams() ? datagram_read_size : 4 * 1024);
     if (!conn.link) {
       log(wire_event::kind::error, c, {}, (accepting ? "accept: " : "connect: ") + error);
       session_.on_connect_failed(c, error);
@@ -412,14 +418,22 @@ private:
       return make_(
           c, [strand = strand_](std::function<void()> f) { asio::post(strand, std::move(f)); });
     if (accepting) {
+      if (datagram_server_) return datagram_server_->make_transport();
       if (acceptor_) return std::make_unique<socket_transport>(strand_, *acceptor_);
       error = "tcpcheck is not listening: run it with --client or --listen";
       return nullptr;
     }
-    if (endpoint.empty()) return std::make_unique<socket_transport>(strand_, *endpoints_);
-    connection& conn = *connections_[c];
-    if (!loopback_endpoint(endpoint, conn.other_endpoint, error)) return nullptr;
-    return std::make_unique<socket_transport>(strand_, conn.other_endpoint);
+    const tcp::resolver::results_type* to = endpoints_;
+    if (!endpoint.empty()) {
+      connection& conn = *connections_[c];
+      if (!loopback_endpoint(endpoint, conn.other_endpoint, error)) return nullptr;
+      to = &conn.other_endpoint;
+    }
+    if (session_.steps().transport == script_transport::udp) {
+      const tcp::endpoint first = to->begin()->endpoint();
+      return make_udp_transport(strand_, asio::ip::udp::endpoint(first.address(), first.port()));
+    }
+    return std::make_unique<socket_transport>(strand_, *to);
   }
 
   // What the session holds beyond its own share is borrowed from the
@@ -475,7 +489,9 @@ private:
           // A handler for a connection closed or replaced since: nothing to say.
           if (self->ended_ || self->connections_[c]->link.get() != link) return;
           connection& reading = *self->connections_[c];
-          if (n > 0) {
+          if (link->datagrams() && ec) return self->datagram_failed(c, ec, n);
+          if (n > 0 || link->datagrams()) {
+            if (link->datagrams()) self->received_datagram_ = true;
             const byte_view bytes(reading.buffer.data(), n);
             self->log(wire_event::kind::read, c, bytes);
             self->session_.on_received(c, bytes);
@@ -496,6 +512,30 @@ private:
           }
           self->pump();
         });
+  }
+
+  // UDP has no connection to lose. A refused datagram (an ICMP port
+  // unreachable) says nothing listens there; a datagram from another
+  // address or port than the one asked is the server's fault, since a
+  // client with a connected socket would never see it.
+  void datagram_failed(std::size_t c, std::error_code ec, std::size_t n) {
+    transport& link = *connections_[c]->link;
+    if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) return pump();
+    std::string reason;
+    if (ec == datagram_error::stray_source) {
+      log(wire_event::kind::read, c, byte_view(connections_[c]->buffer.data(), n),
+          "from " + link.last_source());
+      reason = "a reply came from " + link.last_source() + ", not from " + link.peer_name() +
+               " where the request went (a client with a connected socket never sees it)";
+    } else if (ec == asio::error::connection_refused) {
+      reason = "nothing is listening on UDP " + link.peer_name() + " (ICMP port unreachable)";
+      if (!received_datagram_) result_.unreachable = true;
+    } else {
+      reason = "reading a datagram failed: " + ec.message();
+    }
+    log(wire_event::kind::error, c, {}, reason);
+    session_.abort(reason);
+    pump();
   }
 
   // A peer that closed may still reset the connection (data written after
@@ -568,6 +608,9 @@ private:
       conn.link->async_write(*bytes, [self = shared_from_this(), c, bytes](std::error_code ec) {
         if (self->ended_) return;
         self->connections_[c]->busy = false;
+        const transport* link = self->connections_[c]->link.get();
+        if (ec == asio::error::connection_refused && link && link->datagrams())
+          return self->datagram_failed(c, ec, 0);
         if (ec) {
           self->log(wire_event::kind::error, c, {}, "write: " + ec.message());
           // After the verdict, a peer that is gone (the script let it
@@ -636,6 +679,7 @@ private:
   transport_factory make_;
   const tcp::resolver::results_type* endpoints_;
   tcp::acceptor* acceptor_;
+  datagram_server* datagram_server_;
   session session_;
   run_options options_;
   std::function<void(run_result)> done_;
@@ -651,10 +695,11 @@ private:
   std::chrono::microseconds first_dropped_at_{0};
   bool ended_ = false;
   bool connected_once_ = false;
-  std::size_t borrowed_ = 0;  // from options_.pool, given back at the end
-  std::string drain_failure_; ///< why a run that passed was cut short while writing
-  bool peer_gone_ = false;    ///< a write failed, or draining took too long: the rest is dropped
-  bool draining_ = false;     ///< the verdict came with writes still going out
+  bool received_datagram_ = false; ///< some datagram came: the target was there
+  std::size_t borrowed_ = 0;       // from options_.pool, given back at the end
+  std::string drain_failure_;      ///< why a run that passed was cut short while writing
+  bool peer_gone_ = false; ///< a write failed, or draining took too long: the rest is dropped
+  bool draining_ = false;  ///< the verdict came with writes still going out
 };
 
 tcp::resolver::results_type resolve(asio::io_context& io, const target& where, std::string& error) {
@@ -764,6 +809,24 @@ std::optional<tcp::acceptor> listen_on(asio::io_context& io, const target& where
   return acceptor;
 }
 
+// A UDP `role server` script's socket, bound on loopback; null with `error`.
+std::unique_ptr<datagram_server> bind_datagrams(asio::io_context& io, const target& where,
+                                                std::string& error) {
+  std::error_code ec;
+  const std::string host = where.host == "localhost" ? "127.0.0.1" : where.host;
+  const auto address = asio::ip::make_address(host, ec);
+  if (ec || !address.is_loopback()) {
+    error = "'" + where.host + "' is not a loopback address: tcpcheck listens on nothing else";
+    return nullptr;
+  }
+  try {
+    return std::make_unique<datagram_server>(io, asio::ip::udp::endpoint(address, where.port));
+  } catch (const std::system_error& e) {
+    error = "cannot bind UDP " + to_string(where) + ": " + e.code().message();
+    return nullptr;
+  }
+}
+
 } // namespace
 
 run_result serve_script(const target& where, const script& s, const framing_spec& spec,
@@ -772,24 +835,32 @@ run_result serve_script(const target& where, const script& s, const framing_spec
                         const std::function<std::string()>& client_gone) {
   asio::io_context io;
   std::string error;
-  auto acceptor = listen_on(io, where, error);
-  if (!acceptor) {
+  const bool udp = s.transport == script_transport::udp;
+  std::optional<tcp::acceptor> acceptor;
+  std::unique_ptr<datagram_server> datagrams;
+  if (udp)
+    datagrams = bind_datagrams(io, where, error);
+  else
+    acceptor = listen_on(io, where, error);
+  if (!acceptor && !datagrams) {
     run_result r;
     r.outcome.reason = error;
     r.unreachable = true;
     return r;
   }
-  const target bound{where.host, acceptor->local_endpoint().port()};
+  const target bound{where.host,
+                     udp ? datagrams->local_endpoint().port() : acceptor->local_endpoint().port()};
   if (listening) listening(bound);
   run_result result;
   bool ended = false;
-  const auto d = std::make_shared<driver>(io, peer_side{{}, nullptr, &*acceptor}, s, spec, plan,
-                                          options, [&](run_result r) {
-                                            result = std::move(r);
-                                            ended = true;
-                                            std::error_code ignored;
-                                            acceptor->close(ignored);
-                                          });
+  const peer_side peer{{}, nullptr, acceptor ? &*acceptor : nullptr, datagrams.get()};
+  const auto d = std::make_shared<driver>(io, peer, s, spec, plan, options, [&](run_result r) {
+    result = std::move(r);
+    ended = true;
+    std::error_code ignored;
+    if (acceptor) acceptor->close(ignored);
+    if (datagrams) datagrams->close();
+  });
   d->start();
   // Whether the client is still there, every so often: one that died
   // before it connected would otherwise be waited for until the timeout.

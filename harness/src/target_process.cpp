@@ -88,8 +88,8 @@ std::string describe_status(int status) {
 }
 
 // A port that was free a moment ago: bind port 0, read it, close.
-std::optional<std::uint16_t> free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+std::optional<std::uint16_t> free_loopback_port(bool udp) {
+  const int fd = ::socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
   if (fd < 0) return std::nullopt;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -105,10 +105,14 @@ std::optional<std::uint16_t> free_loopback_port() {
 
 // Whether a socket listens on `port`, from /proc/net/tcp and tcp6: no
 // connection is made, so a server that serves exactly one client (seed
-// 000's) still has its one client to serve.
-bool listening_on(std::uint16_t port) {
-  constexpr std::string_view listen_state = "0A";
-  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+// 000's) still has its one client to serve. A UDP server listens once a
+// socket is bound there (/proc/net/udp and udp6, state 07, unconnected):
+// a datagram sent to learn that would be one the server takes for a request.
+bool listening_on(std::uint16_t port, bool udp) {
+  const std::string_view listen_state = udp ? "07" : "0A";
+  const auto tables = udp ? std::array{"/proc/net/udp", "/proc/net/udp6"}
+                          : std::array{"/proc/net/tcp", "/proc/net/tcp6"};
+  for (const char* table : tables) {
     std::ifstream in(table);
     std::string line;
     std::getline(in, line); // the header
@@ -471,7 +475,7 @@ bool target_process::start(std::string& error) {
   if (p.options.before_start) p.options.before_start();
   constexpr int port_attempts = 3; // another process may take the free port first
   for (int attempt = 0; attempt < port_attempts; ++attempt) {
-    const auto port = free_loopback_port();
+    const auto port = free_loopback_port(p.options.udp);
     if (!port) {
       error = "no free port on 127.0.0.1";
       return false;
@@ -490,13 +494,13 @@ bool target_process::start(std::string& error) {
     };
     const auto deadline = std::chrono::steady_clock::now() + p.options.startup_timeout;
     while (std::chrono::steady_clock::now() < deadline) {
-      if (listening_on(p.port) && ready()) return true;
+      if (listening_on(p.port, p.options.udp) && ready()) return true;
       p.reap(false);
       if (p.status) break;
       std::this_thread::sleep_for(listen_poll);
     }
     const bool ended = p.status.has_value();
-    const bool listened = !ended && listening_on(p.port);
+    const bool listened = !ended && listening_on(p.port, p.options.udp);
     p.halt();
     const std::string said = last_lines(p.err.since(mark), 10);
     const bool port_taken = said.find("in use") != std::string::npos;
@@ -506,7 +510,8 @@ bool target_process::start(std::string& error) {
              : listened ? "listened on 127.0.0.1:" + std::to_string(p.port) +
                               " but did not write '" + p.options.ready_text + "' within " +
                               std::to_string(p.options.startup_timeout.count()) + " ms"
-                        : "did not listen on 127.0.0.1:" + std::to_string(p.port) + " within " +
+                        : "did not listen on " + std::string(p.options.udp ? "UDP " : "") +
+                              "127.0.0.1:" + std::to_string(p.port) + " within " +
                               std::to_string(p.options.startup_timeout.count()) + " ms") +
             (said.empty() ? "" : "; its stderr ends:\n" + said);
     return false;
@@ -553,7 +558,7 @@ std::optional<process_death> target_process::death() {
 }
 
 bool target_process::listening() const {
-  return listening_on(impl_->port);
+  return listening_on(impl_->port, impl_->options.udp);
 }
 
 void target_process::stop() {

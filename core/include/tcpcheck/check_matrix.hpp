@@ -35,7 +35,24 @@
 
 namespace tcpcheck {
 
-enum class check_area { segmentation, faults, concurrency, soak, boundary, latency };
+/// The last seven are a UDP script's (`transport udp`), which has no stream
+/// to cut or break: its matrix is the baseline (segmentation/whole) and the
+/// areas below, with concurrency, soak, latency and boundary as for TCP.
+enum class check_area {
+  segmentation,
+  faults,
+  concurrency,
+  soak,
+  boundary,
+  latency,
+  loss,          ///< each datagram sent dropped in turn
+  duplication,   ///< each sent twice
+  reordering,    ///< two consecutive sends swapped
+  burst,         ///< many sent without waiting: are all answered?
+  size,          ///< empty, the largest, and just over common receive buffers
+  clients,       ///< two clients of one host interleaved
+  amplification, ///< bytes and datagrams answered per byte and datagram sent
+};
 
 /// "segmentation", "faults", ...
 std::string_view name_of(check_area area);
@@ -108,6 +125,14 @@ struct check_case {
   /// window (boundary/slow-reader). `tcpcheck run` does not read so: such
   /// a case is replayed by the check, narrowed to it.
   bool slow_reader = false;
+  /// UDP, size area: the datagram (raw) whose answer is judged for
+  /// truncation. An answer that echoes its start but not its end shows a
+  /// server reading through a smaller buffer (seed 001's warning).
+  std::optional<byte_buffer> truncation_probe;
+  /// UDP, amplification area: a passing run is measured, exchange by
+  /// exchange; an answer larger than its request warns, one more than this
+  /// many times larger fails.
+  std::optional<double> amplification_limit;
 };
 
 /// The script `c` runs: its steps, or those `make_steps` makes (nullopt
@@ -132,6 +157,11 @@ struct matrix_options {
   /// `role server`: the pause between the writes of a trickled reply
   /// (segmentation/slow-server).
   duration trickle_gap{20};
+  /// UDP: datagrams of the burst case, sent without waiting.
+  std::size_t burst = 64;
+  /// UDP: the answer-to-request ratio (bytes or datagrams) above which the
+  /// amplification case fails (above 1 it warns).
+  double amplification_limit = 10.0;
 };
 
 /// The matrix for `baseline` (a parsed script) framed by `spec`, in a fixed

@@ -17,13 +17,21 @@
 //   delivery        sends cut into pieces, baked into the script as raw
 //                   pieces with pauses between, so every case replays with
 //                   the cuts that triggered it
+//   datagrams       under `transport udp` only: two datagrams merged into
+//                   one, a send from a fresh socket (another source port),
+//                   a datagram resized to a receive-buffer edge (1023 to
+//                   8193 bytes) or to nothing; a cut splits a datagram in
+//                   two, and the only fault is a stall (a datagram socket
+//                   has no FIN, RST or half-close)
 //
 // After the first mutation the replies cannot be predicted: the client
 // sends the rest without waiting for them, half-closes, accepts anything
 // (a frame, a close, a reset, or a short silence), and pauses as long
-// again before the probe, for the server to act on it all. Every case ends
-// with the liveness probe: the normal conversation again on a fresh
-// connection, which a server that hangs or no longer accepts fails.
+// again before the probe, for the server to act on it all (under
+// `transport udp` there is no half-close, and a frame or a silence is all
+// that can come). Every case ends with the liveness probe: the normal
+// conversation again on a fresh connection, which a server that hangs or
+// no longer accepts fails.
 //
 // Deterministic: case N of seed S is the same on every machine.
 //
@@ -47,7 +55,13 @@ struct mutator_options {
   duration quiet{25};    ///< the silence a relaxed expect accepts
   duration piece_gap{1}; ///< the pause between the pieces of a cut send
   std::size_t most_mutations = 3;
-  std::size_t largest_payload = 4096; ///< mutations never grow a payload past this
+  /// Mutations never grow a payload past this (under `transport udp`,
+  /// `largest_datagram` bounds them instead).
+  std::size_t largest_payload = 4096;
+  /// Under `transport udp`, mutations (resized and merged datagrams among
+  /// them) never grow a datagram past this: the largest UDP payload over
+  /// IPv4. A datagram goes out whole, so it may outgrow `largest_payload`.
+  std::size_t largest_datagram = 65507;
 };
 
 /// One step of a case, with where it came from.
@@ -148,7 +162,9 @@ private:
 };
 
 /// Relaxes an expect step: after a mutation, any frame, a close, a reset,
-/// or `quiet` of silence will do.
-script_step relaxed_expect(const std::string& connection, duration quiet);
+/// or `quiet` of silence will do; under `transport udp`, which has no
+/// close or reset to see, any frame or `quiet` of silence.
+script_step relaxed_expect(const std::string& connection, duration quiet,
+                           script_transport transport = script_transport::tcp);
 
 } // namespace tcpcheck

@@ -371,6 +371,20 @@ std::string_view name_of(check_area area) {
     return "boundary";
   case check_area::latency:
     return "latency";
+  case check_area::loss:
+    return "loss";
+  case check_area::duplication:
+    return "duplication";
+  case check_area::reordering:
+    return "reordering";
+  case check_area::burst:
+    return "burst";
+  case check_area::size:
+    return "size";
+  case check_area::clients:
+    return "clients";
+  case check_area::amplification:
+    return "amplification";
   }
   return {};
 }
@@ -423,6 +437,8 @@ std::optional<check_case> with_script_made(check_case c) {
 std::vector<check_case> generate_matrix(const script& baseline, const framing_spec& spec,
                                         const matrix_options& options) {
   if (baseline.role == script_role::server) return detail::client_matrix(baseline, spec, options);
+  if (baseline.transport == script_transport::udp)
+    return detail::datagram_matrix(baseline, spec, options);
   return generator(baseline, spec, options).run();
 }
 

@@ -21,4 +21,11 @@ std::vector<check_case> segmentation_cases(const script& baseline, const framing
 std::vector<check_case> client_matrix(const script& baseline, const framing_spec& spec,
                                       const matrix_options& options);
 
+/// The matrix of a `transport udp` script (datagram_matrix.cpp): the
+/// baseline, loss, duplication, reordering, a burst, sizes, two clients,
+/// amplification, boundary frames of the framing inside each datagram,
+/// and concurrency, soak and latency as for TCP.
+std::vector<check_case> datagram_matrix(const script& baseline, const framing_spec& spec,
+                                        const matrix_options& options);
+
 } // namespace tcpcheck::detail

@@ -41,6 +41,7 @@ std::optional<script> canonical(const script& header, std::vector<script_step> s
   script s;
   s.description = std::move(description);
   s.role = header.role;
+  s.transport = header.transport;
   s.framing = header.framing;
   s.timeout = header.timeout;
   s.ignored = header.ignored;

@@ -15,6 +15,9 @@
 //              newline stripped), so a name cut in two gets two greetings
 //              and two names in one read get one. `tcpcheck demo` checks it
 //              beside `greeting` to show what the bug looks like.
+//   udp-echo   every UDP datagram back to its sender, from the port it was
+//              sent to, whole (up to 65,507 bytes over IPv4) and empty ones
+//              too (an empty datagram gets an empty answer); datagram framing
 //
 // Each runs on its own thread, binds to loopback unless told otherwise, and
 // stops cleanly on stop() or destruction.
@@ -28,18 +31,21 @@
 
 namespace tcpcheck::harness {
 
-enum class reference_protocol { echo, greeting, hello, lenprefix, naive_greeting };
+enum class reference_protocol { echo, greeting, hello, lenprefix, naive_greeting, udp_echo };
 
-/// "echo", "greeting", "hello", "lenprefix", "naive-greeting"; nullopt for anything else.
+/// "echo", "greeting", "hello", "lenprefix", "naive-greeting", "udp-echo"; nullopt for
+/// anything else.
 std::optional<reference_protocol> parse_reference_protocol(std::string_view name);
 std::string_view name_of(reference_protocol protocol);
-/// The framing spec a script for this protocol uses ("raw", "line", "len:i32le").
+/// The framing spec a script for this protocol uses ("raw", "line", "len:i32le",
+/// "datagram").
 std::string_view framing_of(reference_protocol protocol);
 
 class reference_server {
 public:
-  /// Binds `address`:`port` (port 0: any free port) and starts serving on a
-  /// thread of its own. Throws std::system_error if it cannot bind.
+  /// Binds `address`:`port` (port 0: any free port; a UDP port for udp-echo,
+  /// a TCP one for the others) and starts serving on a thread of its own.
+  /// Throws std::system_error if it cannot bind.
   reference_server(reference_protocol protocol, const std::string& address = "127.0.0.1",
                    std::uint16_t port = 0);
   ~reference_server(); ///< stops
@@ -48,7 +54,8 @@ public:
 
   std::uint16_t port() const noexcept;
   std::string address() const; ///< the bound address, e.g. "127.0.0.1"
-  /// Stops accepting, closes every connection, joins the thread. Idempotent.
+  /// Stops accepting (or receiving), closes every connection, joins the
+  /// thread. Idempotent.
   void stop();
 
 private:

@@ -49,6 +49,9 @@ struct process_death {
 
 struct spawn_options {
   std::chrono::milliseconds startup_timeout{10000}; ///< until the port listens (and is ready)
+  /// A UDP server: "{port}" is a free UDP port, and it listens once a
+  /// socket is bound there.
+  bool udp = false;
   /// When not empty, a server that listens is ready only once its output
   /// (stdout or stderr) holds this text: some listen before they can serve
   /// (PostgreSQL answers "the database system is starting up" until it

@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <system_error>
 
 namespace tcpcheck::harness {
@@ -51,6 +52,13 @@ public:
   /// sent after its FIN), with the error; operation_aborted when closed.
   /// Where that cannot be watched, `done` is never called.
   virtual void async_wait_failure(done_handler done) { (void)done; }
+  /// Whether each read is one datagram (UDP): a read of no bytes is then
+  /// an empty datagram, not news of nothing.
+  virtual bool datagrams() const { return false; }
+  /// Where the datagram read last came from, "HOST:PORT"; empty for a stream.
+  virtual std::string last_source() const { return {}; }
+  /// Where writes go, "HOST:PORT", where the transport knows it.
+  virtual std::string peer_name() const { return {}; }
 };
 
 /// Queues a function on the runner's strand.

@@ -1,0 +1,99 @@
+// The UDP matrix's judgments of a passing run (datagram_oracles.hpp).
+#include "tcpcheck/harness/datagram_oracles.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace tcpcheck::harness {
+
+namespace {
+
+constexpr std::size_t window = 16;
+constexpr std::size_t start_window_at = 512;
+
+bool holds(const std::vector<byte_view>& answers, byte_view part) {
+  return std::any_of(answers.begin(), answers.end(), [&](byte_view a) {
+    return std::search(a.begin(), a.end(), part.begin(), part.end()) != a.end();
+  });
+}
+
+// The reads on the connection of the write of `datagram`, until its next write.
+std::vector<byte_view> answers_to(byte_view datagram, const std::vector<wire_event>& log) {
+  std::vector<byte_view> out;
+  std::optional<std::size_t> connection;
+  for (const auto& e : log) {
+    if (e.what == wire_event::kind::write && !connection && e.size == datagram.size() &&
+        std::equal(e.bytes.begin(), e.bytes.end(), datagram.begin())) {
+      connection = e.connection;
+    } else if (connection && e.connection == *connection) {
+      if (e.what == wire_event::kind::write) break;
+      if (e.what == wire_event::kind::read) out.emplace_back(e.bytes.data(), e.bytes.size());
+    }
+  }
+  return out;
+}
+
+std::string ratio_text(double r) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1fx", r);
+  return text;
+}
+
+} // namespace
+
+std::optional<std::string> truncated_echo(byte_view datagram, const std::vector<wire_event>& log) {
+  if (datagram.size() < start_window_at + 2 * window) return std::nullopt;
+  const auto answers = answers_to(datagram, log);
+  const byte_view start = datagram.subspan(start_window_at, window);
+  const byte_view end = datagram.last(window);
+  if (!holds(answers, start) || holds(answers, end)) return std::nullopt;
+  std::size_t longest = 0;
+  for (const auto& a : answers)
+    longest = std::max(longest, a.size());
+  return "the answer to a datagram of " + std::to_string(datagram.size()) +
+         " bytes repeats its start but not its end (" + std::to_string(longest) +
+         " bytes came back): the server read it through a smaller buffer and lost the rest "
+         "(seed 001: \"if the amount of data sent exceeds the recv limit, the data will be "
+         "truncated\")";
+}
+
+std::vector<exchange_volume> exchange_volumes(const std::vector<wire_event>& log) {
+  std::vector<exchange_volume> out;
+  std::vector<std::size_t> open; // by connection: index in `out` + 1, 0 for none
+  for (const auto& e : log) {
+    if (e.connection >= open.size()) open.resize(e.connection + 1, 0);
+    if (e.what == wire_event::kind::write) {
+      out.push_back({e.connection, e.size, 0, 0});
+      open[e.connection] = out.size();
+    } else if (e.what == wire_event::kind::read && open[e.connection] != 0) {
+      exchange_volume& x = out[open[e.connection] - 1];
+      x.answer_bytes += e.size;
+      ++x.answer_datagrams;
+    }
+  }
+  return out;
+}
+
+amplification_verdict judge_amplification(const std::vector<wire_event>& log, double limit) {
+  amplification_verdict v;
+  const std::vector<exchange_volume> volumes = exchange_volumes(log);
+  const exchange_volume* worst = nullptr;
+  for (const auto& x : volumes) {
+    const double bytes = static_cast<double>(x.answer_bytes) /
+                         static_cast<double>(std::max<std::size_t>(x.request_bytes, 1));
+    const double ratio = std::max(bytes, static_cast<double>(x.answer_datagrams));
+    if (!worst || ratio > v.worst) worst = &x, v.worst = ratio;
+  }
+  if (!worst || v.worst <= 1.0) return v;
+  v.warn = true;
+  v.fail = v.worst > limit;
+  v.summary = "a request of " + std::to_string(worst->request_bytes) + " bytes drew " +
+              std::to_string(worst->answer_bytes) + " bytes in " +
+              std::to_string(worst->answer_datagrams) + " datagram(s): " + ratio_text(v.worst) +
+              (v.fail ? ", above the limit of " + ratio_text(limit) +
+                            " (--amplification-limit): a reflector for spoofed requests"
+                      : " (the limit is " + ratio_text(limit) + ")");
+  return v;
+}
+
+} // namespace tcpcheck::harness
