@@ -1465,5 +1465,16 @@ TEST(Script, StreamOnlyStepsAreRefusedUnderUdp) {
   EXPECT_NO_THROW(parsed("transport udp\nb: connect\nb: send \"x\"\nb: close\n"));
 }
 
+// `framing datagram` on a TCP script is refused at the spec, wherever the
+// header says it; with `transport udp` before or after it, it is fine.
+TEST(Script, DatagramFramingLineNeedsTransportUdp) {
+  const std::string expected = "a stream framing ('datagram' needs 'transport udp')";
+  EXPECT_EQ(refusal("framing datagram\nsend \"x\"\n"), refused_at(1, 9, expected, "'datagram'"));
+  EXPECT_EQ(refusal("# d\ntimeout 5s\nframing  datagram,max=100\n"),
+            refused_at(3, 10, expected, "'datagram,max=100'"));
+  EXPECT_NO_THROW(parsed("framing datagram\ntransport udp\nsend \"x\"\n"));
+  EXPECT_NO_THROW(parsed("transport udp\nframing datagram\n"));
+}
+
 } // namespace
 } // namespace tcpcheck

@@ -650,7 +650,7 @@ namespace {
 class script_builder {
 public:
   // framing, timeout, ignore, role, transport: false after failing.
-  bool directive(line_parser& p, const token& first) {
+  bool directive(line_parser& p, const token& first, std::size_t line) {
     p.take();
     if (seen_step_)
       return p.fail(first.column,
@@ -660,7 +660,13 @@ public:
     if (first.text == "framing") {
       if (s_.framing) return p.fail(first.column, "one framing directive", "a second one");
       std::string spec;
-      if (!p.parse_framing_token(p.take(), spec)) return false;
+      const token spec_token = p.take();
+      if (!p.parse_framing_token(spec_token, spec)) return false;
+      // Judged once the header is read: `transport udp` may come after.
+      if (is_datagram_spec(spec))
+        datagram_framing_ =
+            script_error{line, spec_token.column,
+                         "a stream framing ('datagram' needs 'transport udp')", "'" + spec + "'"};
       s_.framing = spec;
       framings_.set_default(spec);
     } else if (first.text == "role") {
@@ -738,6 +744,12 @@ public:
 
   script& result() { return s_; }
 
+  /// A `framing datagram` line in a script that stays on TCP.
+  std::optional<script_error> header_error() const {
+    if (s_.transport == script_transport::tcp) return datagram_framing_;
+    return std::nullopt;
+  }
+
 private:
   // Datagrams have no stream to end half-way, no FIN and no RST: a step
   // that needs one would be ignored silently, so it is refused.
@@ -778,6 +790,7 @@ private:
   std::set<std::string> connections_{"main"};
   std::set<std::string> variables_;
   framings_in_effect framings_;
+  std::optional<script_error> datagram_framing_; // see header_error
 };
 
 } // namespace
@@ -823,9 +836,13 @@ std::optional<script> parse_script(std::string_view text, script_error& error) {
     if (p.empty()) continue;
     seen_content = true;
     const token first = p.peek();
-    const bool ok =
-        builder.is_directive(first) ? builder.directive(p, first) : builder.step(p, first, number);
+    const bool ok = builder.is_directive(first) ? builder.directive(p, first, number)
+                                                : builder.step(p, first, number);
     if (!ok) return std::nullopt;
+  }
+  if (auto bad = builder.header_error()) {
+    error = *std::move(bad);
+    return std::nullopt;
   }
   return std::move(builder.result());
 }

@@ -426,7 +426,7 @@ void session::send_step(std::size_t index) {
     pc_ = at; // a failure is this step's
     if (!check_fields(s) || !render_checked(s.payload, c, payload)) return false;
     // Raw framing has no boundaries to write: its sends go as they are.
-    if (s.raw || spec.kind == framing_kind::raw || spec.kind == framing_kind::datagram) {
+    if (s.raw || spec.kind == framing_kind::raw) {
       wire.insert(wire.end(), payload.begin(), payload.end());
       pc_ = resume;
       return true;
@@ -811,6 +811,15 @@ void session::change_framing(std::size_t connection, const std::string& spec_tex
     fail("", "", "bad framing spec '" + spec_text + "': " + to_string(bad));
     return;
   }
+  // Datagrams are not kept to cut again (changes_framing_ is for streams):
+  // the frames already read stay as they are, and the new spec reads the
+  // datagrams that come from now on.
+  if (script_.transport == script_transport::udp) {
+    conn.spec = std::move(*spec);
+    conn.decoder = frame_decoder(keeping_headers(conn.spec));
+    note(connection, transcript_entry::kind::note, {}, "framing " + to_string(conn.spec));
+    return;
+  }
   const std::uint64_t from =
       conn.frames.empty() ? conn.decoder_from + conn.decoder.offset() - conn.decoder.buffered()
                           : conn.frames.front().offset;
@@ -827,9 +836,6 @@ void session::change_framing(std::size_t connection, const std::string& spec_tex
        "framing " + to_string(conn.spec) +
            (again.empty() ? std::string()
                           : ": " + std::to_string(again.size()) + " bytes received read again"));
-  // Datagrams are not kept (changes_framing_ is for streams): the new spec
-  // reads those that come from now on.
-  if (script_.transport == script_transport::udp) return;
   decode(connection, again);
   if (conn.peer_closed && !conn.stream_broken) {
     std::error_code ec;
