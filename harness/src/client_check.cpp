@@ -2,6 +2,7 @@
 #include "tcpcheck/harness/client_check.hpp"
 
 #include "tcpcheck/escape.hpp"
+#include "tcpcheck/harness/datagram_oracles.hpp"
 
 #include <algorithm>
 
@@ -86,6 +87,10 @@ played_case client_target::play(const check_case& c, const framing_spec& spec,
                                : std::string()));
   }
   verdict& v = played.result.outcome;
+  if (c.truncation_probe && v.passed) {
+    if (auto cut = truncated_in_output(*c.truncation_probe, played.output))
+      fail_after_conversation(v, c.steps, *std::move(cut));
+  }
   if (invariant && v.passed) {
     if (auto why = differs_from_baseline(c, played); !why.empty())
       fail_after_conversation(v, c.steps, std::move(why));

@@ -33,6 +33,14 @@ std::vector<byte_view> answers_to(byte_view datagram, const std::vector<wire_eve
   return out;
 }
 
+// Whether `seen` holds a part of the datagram's start (from offset 512)
+// but not its last 16 bytes: what a read through a smaller buffer leaves.
+bool shows_its_start_only(byte_view datagram, const std::vector<byte_view>& seen) {
+  if (datagram.size() < start_window_at + 2 * window) return false;
+  return holds(seen, datagram.subspan(start_window_at, window)) &&
+         !holds(seen, datagram.last(window));
+}
+
 std::string ratio_text(double r) {
   char text[32];
   std::snprintf(text, sizeof text, "%.1fx", r);
@@ -42,17 +50,22 @@ std::string ratio_text(double r) {
 } // namespace
 
 std::optional<std::string> truncated_echo(byte_view datagram, const std::vector<wire_event>& log) {
-  if (datagram.size() < start_window_at + 2 * window) return std::nullopt;
   const auto answers = answers_to(datagram, log);
-  const byte_view start = datagram.subspan(start_window_at, window);
-  const byte_view end = datagram.last(window);
-  if (!holds(answers, start) || holds(answers, end)) return std::nullopt;
+  if (!shows_its_start_only(datagram, answers)) return std::nullopt;
   std::size_t longest = 0;
   for (const auto& a : answers)
     longest = std::max(longest, a.size());
   return "the answer to a datagram of " + std::to_string(datagram.size()) +
          " bytes repeats its start but not its end (" + std::to_string(longest) +
          " bytes came back): the server read it through a smaller buffer and lost the rest "
+         "(seed 001: \"if the amount of data sent exceeds the recv limit, the data will be "
+         "truncated\")";
+}
+
+std::optional<std::string> truncated_in_output(byte_view datagram, std::string_view output) {
+  if (!shows_its_start_only(datagram, {as_bytes(output)})) return std::nullopt;
+  return "the client printed the start of a reply of " + std::to_string(datagram.size()) +
+         " bytes but not its end: it read the datagram through a smaller buffer and lost the rest "
          "(seed 001: \"if the amount of data sent exceeds the recv limit, the data will be "
          "truncated\")";
 }

@@ -436,9 +436,11 @@ std::optional<check_case> with_script_made(check_case c) {
 
 std::vector<check_case> generate_matrix(const script& baseline, const framing_spec& spec,
                                         const matrix_options& options) {
-  if (baseline.role == script_role::server) return detail::client_matrix(baseline, spec, options);
-  if (baseline.transport == script_transport::udp)
-    return detail::datagram_matrix(baseline, spec, options);
+  const bool udp = baseline.transport == script_transport::udp;
+  if (baseline.role == script_role::server)
+    return udp ? detail::datagram_client_matrix(baseline, spec, options)
+               : detail::client_matrix(baseline, spec, options);
+  if (udp) return detail::datagram_matrix(baseline, spec, options);
   return generator(baseline, spec, options).run();
 }
 

@@ -15,10 +15,10 @@
 #include "tcpcheck/boundary_frames.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <memory>
 #include <utility>
 
+#include "datagram_sizes.hpp"
 #include "liveness_probe.hpp"
 #include "matrix_areas.hpp"
 #include "matrix_steps.hpp"
@@ -29,12 +29,6 @@ namespace {
 
 using step_kind = script_step::kind;
 using expect_kind = expectation::kind;
-
-// Receive buffers servers commonly read datagrams through (seed 001 reads
-// 4096 bytes): one byte over each shows truncation.
-constexpr std::size_t common_buffers[] = {1024, 2048, 4096, 8192};
-// The largest UDP payload over IPv4: 65,535 less the IP and UDP headers.
-constexpr std::size_t largest_datagram = 65507;
 
 // A send on main and the expects that answer it.
 struct exchange {
@@ -67,20 +61,6 @@ script_step relaxed(const script_step& expect, duration quiet) {
 script_step any_or_silence(const std::string& connection, duration quiet) {
   return expect_one_of(connection,
                        {outcome(expect_kind::any), outcome(expect_kind::silence, quiet)});
-}
-
-// A filler that never repeats a 16-byte window ("00000008 00000016 ..."),
-// so that the end of a datagram can be told from any other part of it.
-byte_buffer numbered_filler(std::size_t from, std::size_t size) {
-  byte_buffer out;
-  out.reserve(size + 8);
-  for (std::size_t at = from; out.size() < size; at += 8) {
-    char cell[16];
-    const int n = std::snprintf(cell, sizeof cell, "%07zu ", at % 10000000);
-    out.insert(out.end(), cell, cell + n);
-  }
-  out.resize(size);
-  return out;
 }
 
 class datagram_generator {
@@ -272,17 +252,10 @@ private:
     const script_step* send = echoed_send();
     if (!send) return;
     const byte_buffer head = literal_payload(send->payload).value_or(byte_buffer{});
-    const auto grown = [&](std::size_t size) {
-      byte_buffer bytes(head.begin(), head.begin() + std::min(head.size(), size));
-      const byte_buffer filler = numbered_filler(bytes.size(), size - bytes.size());
-      bytes.insert(bytes.end(), filler.begin(), filler.end());
-      return bytes;
-    };
     const std::string from = " (the send of line " + std::to_string(send->line) + ", grown)";
-    for (std::size_t buffer : common_buffers)
-      add_size("size/over-" + std::to_string(buffer / 1024) + "k",
-               "a datagram of " + std::to_string(buffer + 1) + " bytes" + from, grown(buffer + 1));
-    add_size("size/largest", "the largest datagram, 65507 bytes" + from, grown(largest_datagram));
+    for (const auto& size : datagram_sizes())
+      add_size("size/" + size.name, "a datagram of " + size.description + from,
+               grown_datagram(head, size.bytes));
   }
 
   void add_size(std::string id, const std::string& what, byte_buffer datagram) {

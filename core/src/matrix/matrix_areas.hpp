@@ -28,4 +28,10 @@ std::vector<check_case> client_matrix(const script& baseline, const framing_spec
 std::vector<check_case> datagram_matrix(const script& baseline, const framing_spec& spec,
                                         const matrix_options& options);
 
+/// The matrix of a UDP `role server` script, for a client under test
+/// (datagram_client_matrix.cpp): the baseline, each reply lost and doubled,
+/// and the first reply grown over common receive buffers.
+std::vector<check_case> datagram_client_matrix(const script& baseline, const framing_spec& spec,
+                                               const matrix_options& options);
+
 } // namespace tcpcheck::detail

@@ -20,6 +20,10 @@ namespace tcpcheck::harness {
 /// is nothing to tell).
 std::optional<std::string> truncated_echo(byte_view datagram, const std::vector<wire_event>& log);
 
+/// The same for a client under test, from what it printed (`role server`:
+/// tcpcheck sent `datagram` as a reply).
+std::optional<std::string> truncated_in_output(byte_view datagram, std::string_view output);
+
 /// A request and what came back on its socket before the next request.
 struct exchange_volume {
   std::size_t connection = 0;
