@@ -468,8 +468,11 @@ private:
     const run_result r = run_script(where_.where(), *as_script, mutators_.front()->spec(), {},
                                     bounded(options_.run));
     auto death = where_.died(!r.outcome.passed);
-    case_effect e = r.unreachable ? case_effect{case_effect::kind::refused, r.outcome.reason, {}}
-                                  : effect_of(c, r, std::move(death));
+    // A server the case killed may refuse what follows before its death is
+    // seen (a UDP port unreachable at once): the death is what it did.
+    case_effect e = r.unreachable && !death
+                        ? case_effect{case_effect::kind::refused, r.outcome.reason, {}}
+                        : effect_of(c, r, std::move(death));
     healthy_ = e.what == case_effect::kind::none;
     return e;
   }

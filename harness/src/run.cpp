@@ -529,7 +529,10 @@ private:
                " where the request went (a client with a connected socket never sees it)";
     } else if (ec == asio::error::connection_refused) {
       reason = "nothing is listening on UDP " + link.peer_name() + " (ICMP port unreachable)";
-      if (!received_datagram_) result_.unreachable = true;
+      // Refused before anything came back, for the run's very first
+      // datagram: the server was not there. After more, the case may have
+      // killed it: that is the case's doing, judged as such.
+      if (!received_datagram_ && datagrams_sent_ <= 1) result_.unreachable = true;
     } else {
       reason = "reading a datagram failed: " + ec.message();
     }
@@ -605,6 +608,7 @@ private:
       // Logged as it is issued: a reply can come before the write's
       // completion handler runs, and the log must show the write first.
       log(wire_event::kind::write, c, *bytes);
+      if (conn.link->datagrams()) ++datagrams_sent_;
       conn.link->async_write(*bytes, [self = shared_from_this(), c, bytes](std::error_code ec) {
         if (self->ended_) return;
         self->connections_[c]->busy = false;
@@ -696,10 +700,11 @@ private:
   bool ended_ = false;
   bool connected_once_ = false;
   bool received_datagram_ = false; ///< some datagram came: the target was there
-  std::size_t borrowed_ = 0;       // from options_.pool, given back at the end
-  std::string drain_failure_;      ///< why a run that passed was cut short while writing
-  bool peer_gone_ = false; ///< a write failed, or draining took too long: the rest is dropped
-  bool draining_ = false;  ///< the verdict came with writes still going out
+  std::size_t datagrams_sent_ = 0;
+  std::size_t borrowed_ = 0;  // from options_.pool, given back at the end
+  std::string drain_failure_; ///< why a run that passed was cut short while writing
+  bool peer_gone_ = false;    ///< a write failed, or draining took too long: the rest is dropped
+  bool draining_ = false;     ///< the verdict came with writes still going out
 };
 
 tcp::resolver::results_type resolve(asio::io_context& io, const target& where, std::string& error) {
