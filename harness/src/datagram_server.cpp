@@ -13,8 +13,10 @@ namespace {
 using asio::ip::udp;
 
 // A client that floods more than this is not kept whole: UDP drops what a
-// receiver has no room for, and so does tcpcheck.
+// receiver has no room for, and so does tcpcheck. Datagrams per source,
+// and bytes from all sources together.
 constexpr std::size_t most_queued_datagrams = 1024;
+constexpr std::size_t most_queued_bytes = 16u << 20;
 // Sources beyond the script's connections are not kept at all.
 constexpr std::size_t most_clients = 256;
 
@@ -55,7 +57,7 @@ public:
     reader->into = into;
     reader->read = std::move(done);
     client_->reader = std::move(reader);
-    hand_over(*client_, server_.io_);
+    hand_over(server_, *client_);
   }
 
   void async_write(byte_view bytes, done_handler done) override {
@@ -90,11 +92,13 @@ public:
   std::string peer_name() const override { return last_source(); }
 
   // Answers the client's waiting read with its oldest datagram, if any.
-  static void hand_over(datagram_server::client& c, asio::io_context& io) {
+  static void hand_over(datagram_server& server, datagram_server::client& c) {
     if (!c.reader || c.datagrams.empty()) return;
     auto reader = std::move(c.reader);
     byte_buffer datagram = std::move(c.datagrams.front());
     c.datagrams.pop_front();
+    server.queued_bytes_ -= datagram.size();
+    asio::io_context& io = server.io_;
     const std::size_t n = std::min(datagram.size(), reader->into.size());
     std::memcpy(reader->into.data(), datagram.data(), n);
     asio::post(io, [read = std::move(reader->read), n] { read({}, n); });
@@ -146,10 +150,13 @@ void datagram_server::deliver(const udp::endpoint& from, byte_view bytes) {
     it = std::prev(clients_.end());
   }
   client& c = **it;
-  if (c.datagrams.size() < most_queued_datagrams)
+  if (c.datagrams.size() < most_queued_datagrams &&
+      queued_bytes_ + bytes.size() <= most_queued_bytes) {
     c.datagrams.emplace_back(bytes.begin(), bytes.end());
+    queued_bytes_ += bytes.size();
+  }
   if (c.taken)
-    datagram_client_transport::hand_over(c, io_);
+    datagram_client_transport::hand_over(*this, c);
   else
     answer_accepts();
 }

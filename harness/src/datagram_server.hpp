@@ -50,6 +50,7 @@ private:
   asio::ip::udp::endpoint source_;
   std::vector<std::shared_ptr<client>> clients_; // every source seen, in order
   std::deque<std::weak_ptr<waiting>> accepts_;   // transports waiting for a client
+  std::size_t queued_bytes_ = 0;                 // in every client's datagrams
 };
 
 } // namespace tcpcheck::harness
