@@ -227,6 +227,7 @@ private:
     asio::steady_timer gap;
     asio::steady_timer read_pause; // run_options::read_pause, or a read the pool held back
     bool read_pause_noted = false; // the wire log says a read was held back
+    bool to_target = true;         // not `connect HOST:PORT` elsewhere
     std::deque<queued_op> queue;
     bool busy = false;
     bool watch_peer_reads = true; // until the peer once reads nothing for peer_read_patience
@@ -377,6 +378,7 @@ private:
     conn.watch_peer_reads = true;
     std::string error;
     conn.link = make_link(c, endpoint, accepting, error);
+    conn.to_target = endpoint.empty();
     if (conn.link) conn.buffer.resize(conn.link->datagrams() ? datagram_read_size : 4 * 1024);
     if (!conn.link) {
       log(wire_event::kind::error, c, {}, (accepting ? "accept: " : "connect: ") + error);
@@ -518,7 +520,7 @@ private:
   // unreachable) says nothing listens there; a datagram from another
   // address or port than the one asked is the server's fault, since a
   // client with a connected socket would never see it.
-  void datagram_failed(std::size_t c, std::error_code ec, std::size_t n) {
+  void datagram_failed(std::size_t c, std::error_code ec, std::size_t n, bool writing = false) {
     transport& link = *connections_[c]->link;
     if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) return pump();
     std::string reason;
@@ -530,11 +532,15 @@ private:
     } else if (ec == asio::error::connection_refused) {
       reason = "nothing is listening on UDP " + link.peer_name() + " (ICMP port unreachable)";
       // Refused before anything came back, for the run's very first
-      // datagram: the server was not there. After more, the case may have
-      // killed it: that is the case's doing, judged as such.
-      if (!received_datagram_ && datagrams_sent_ <= 1) result_.unreachable = true;
+      // datagram, sent to the target: the server was not there. After more,
+      // the case may have killed it: that is the case's doing, judged as
+      // such; and another endpoint's refusal is the script's business.
+      if (!received_datagram_ && datagrams_sent_ <= 1 && connections_[c]->to_target)
+        result_.unreachable = true;
     } else {
-      reason = "reading a datagram failed: " + ec.message();
+      // No FIN or RST will follow to end a wait: the run fails here.
+      reason = std::string(writing ? "cannot send the datagram: " : "cannot read a datagram: ") +
+               ec.message();
     }
     log(wire_event::kind::error, c, {}, reason);
     session_.abort(reason);
@@ -613,8 +619,7 @@ private:
         if (self->ended_) return;
         self->connections_[c]->busy = false;
         const transport* link = self->connections_[c]->link.get();
-        if (ec == asio::error::connection_refused && link && link->datagrams())
-          return self->datagram_failed(c, ec, 0);
+        if (ec && link && link->datagrams()) return self->datagram_failed(c, ec, 0, true);
         if (ec) {
           self->log(wire_event::kind::error, c, {}, "write: " + ec.message());
           // After the verdict, a peer that is gone (the script let it

@@ -43,7 +43,7 @@ struct amplification_verdict {
 };
 
 /// Judges the exchanges of `log` against `limit` (an empty request counts
-/// as one byte: any answer to it amplifies).
+/// as one byte: an answer of two bytes or more to it amplifies).
 amplification_verdict judge_amplification(const std::vector<wire_event>& log, double limit);
 
 } // namespace tcpcheck::harness
