@@ -650,6 +650,32 @@ TEST(UdpAmplification, CountsAnswersOnlyOnTheRequestsConnectionUntilItsNextReque
   EXPECT_DOUBLE_EQ(v.worst, 2.0) << "two datagrams for one";
 }
 
+// Requests sent ahead of their answers are one exchange: the answers are
+// set against all of them, not all against the last.
+TEST(UdpAmplification, TakesRequestsSentAheadAsOneExchange) {
+  const std::vector<wire_event> log = {sized(kind::write, 0, 3), sized(kind::write, 0, 3),
+                                       sized(kind::read, 0, 3),  sized(kind::read, 0, 3),
+                                       sized(kind::write, 0, 4), sized(kind::read, 0, 4)};
+  const auto volumes = exchange_volumes(log);
+  ASSERT_EQ(volumes.size(), 2u);
+  EXPECT_EQ(volumes[0].request_bytes, 6u);
+  EXPECT_EQ(volumes[0].request_datagrams, 2u);
+  EXPECT_EQ(volumes[0].answer_bytes, 6u);
+  EXPECT_EQ(volumes[0].answer_datagrams, 2u);
+  EXPECT_EQ(volumes[1].request_datagrams, 1u);
+  const amplification_verdict v = judge_amplification(log, 10);
+  EXPECT_FALSE(v.warn) << v.summary;
+}
+
+// A datagram or an answer the wire log kept only in part cannot show a
+// missing end: no verdict rather than a wrong one.
+TEST(UdpTruncatedEcho, SaysNothingWhenTheWireLogCutTheBytes) {
+  const byte_buffer sent = random_bytes(2000);
+  wire_event answer = event(kind::read, 0, sent);
+  answer.bytes.resize(1500); // the log's limit, not the server, cut it
+  EXPECT_EQ(truncated_echo(sent, {event(kind::write, 0, sent), answer}), std::nullopt);
+}
+
 // ---------------------------------------------------------------------------
 // Spawned UDP servers (target_process with spawn_options::udp)
 

@@ -17,7 +17,8 @@ using asio::ip::udp;
 // and bytes from all sources together.
 constexpr std::size_t most_queued_datagrams = 1024;
 constexpr std::size_t most_queued_bytes = 16u << 20;
-// Sources beyond the script's connections are not kept at all.
+// Sources past this many are not kept at all (a script has at most 64
+// connections).
 constexpr std::size_t most_clients = 256;
 
 } // namespace
@@ -27,6 +28,7 @@ struct datagram_server::client {
   std::deque<byte_buffer> datagrams; // received, not read yet
   std::shared_ptr<waiting> reader;   // the transport's read that waits
   bool taken = false;
+  bool let_go = false; // its connection closed: what it sends now is dropped
 };
 
 struct datagram_server::waiting {
@@ -40,12 +42,16 @@ public:
   explicit datagram_client_transport(datagram_server& server) : server_(server) {}
   ~datagram_client_transport() override { close(false); }
 
+  // Taken when a source comes (answer_accepts, never inside this call);
+  // the driver hears of it through the io_context.
   void async_connect(done_handler done) override {
+    accept_done_ = std::move(done);
     accept_ = std::make_shared<datagram_server::waiting>();
-    accept_->accepted = [this, done = std::move(done)](std::shared_ptr<datagram_server::client> c) {
+    accept_->accepted = [this](std::shared_ptr<datagram_server::client> c) {
       client_ = std::move(c);
       client_->taken = true;
-      done({});
+      accept_.reset();
+      asio::post(server_.io_, [done = std::move(accept_done_)] { done({}); });
     };
     server_.accepts_.push_back(accept_);
     asio::post(server_.io_, [&server = server_] { server.answer_accepts(); });
@@ -74,14 +80,21 @@ public:
     return std::make_error_code(std::errc::operation_not_supported);
   }
 
-  // The source stays taken: its later datagrams are this connection's,
-  // unread, and a new accept takes a new source.
+  // The source stays taken, and what it sends from now on is dropped (as
+  // by a closed socket): a new accept takes a new source.
   void close(bool) override {
-    if (accept_) accept_->accepted = nullptr;
-    accept_.reset();
-    if (client_ && client_->reader) {
-      auto reader = std::move(client_->reader);
-      post(std::move(reader->read), asio::error::operation_aborted, 0);
+    if (accept_) {
+      accept_->accepted = nullptr;
+      accept_.reset();
+      asio::post(server_.io_,
+                 [done = std::move(accept_done_)] { done(asio::error::operation_aborted); });
+    }
+    if (client_) {
+      if (client_->reader)
+        post(std::move(client_->reader->read), asio::error::operation_aborted, 0);
+      client_->reader.reset();
+      client_->let_go = true;
+      server_.drop_datagrams(*client_);
     }
     client_.reset();
     open_ = false;
@@ -111,6 +124,7 @@ private:
 
   datagram_server& server_;
   std::shared_ptr<datagram_server::waiting> accept_;
+  done_handler accept_done_;
   std::shared_ptr<datagram_server::client> client_;
   bool open_ = true;
 };
@@ -150,6 +164,7 @@ void datagram_server::deliver(const udp::endpoint& from, byte_view bytes) {
     it = std::prev(clients_.end());
   }
   client& c = **it;
+  if (c.let_go) return;
   if (c.datagrams.size() < most_queued_datagrams &&
       queued_bytes_ + bytes.size() <= most_queued_bytes) {
     c.datagrams.emplace_back(bytes.begin(), bytes.end());
@@ -159,6 +174,12 @@ void datagram_server::deliver(const udp::endpoint& from, byte_view bytes) {
     datagram_client_transport::hand_over(*this, c);
   else
     answer_accepts();
+}
+
+void datagram_server::drop_datagrams(client& c) {
+  for (const auto& d : c.datagrams)
+    queued_bytes_ -= d.size();
+  c.datagrams.clear();
 }
 
 // Each waiting accept takes the oldest source not taken yet that has sent.
@@ -172,10 +193,7 @@ void datagram_server::answer_accepts() {
       if (accept && !accept->accepted) accept.reset(); // its transport closed meanwhile
     }
     if (!accept) return;
-    c->taken = true;
-    asio::post(io_, [accept, c] {
-      if (accept->accepted) accept->accepted(c);
-    });
+    accept->accepted(c); // holds `accept` alive while its transport lets go of it
   }
 }
 

@@ -43,6 +43,7 @@ private:
   void receive();
   void deliver(const asio::ip::udp::endpoint& from, byte_view bytes);
   void answer_accepts();
+  void drop_datagrams(client& c);
 
   asio::io_context& io_;
   asio::ip::udp::socket socket_;

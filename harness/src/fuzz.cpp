@@ -70,7 +70,7 @@ case_effect effect_of(const fuzz_case& c, const run_result& r, std::optional<pro
   if (v.passed || v.step < probe_start(c)) return e;
   e.detail = (probe_start(c) == 0 ? "" : "on a fresh connection afterwards, ") +
              failure_in_script_terms(c, v);
-  if (contains(v.reason, "refused"))
+  if (contains(v.reason, "refused") || contains(v.reason, "nothing is listening"))
     e.what = case_effect::kind::refused;
   else if (contains(v.reason, "reset"))
     e.what = case_effect::kind::reset;

@@ -24,6 +24,7 @@
 #include <asio.hpp>
 
 #include "datagram_server.hpp"
+#include "tcp_transport.hpp"
 #include "udp_transport.hpp"
 
 namespace tcpcheck::harness {
@@ -47,84 +48,6 @@ struct queued_op {
   session_action::kind what;
   byte_buffer bytes;
   duration delay{0};
-};
-
-using strand_type = asio::strand<asio::io_context::executor_type>;
-
-// The production transport: a TCP socket whose handlers run on the strand.
-// It opens by connecting to `endpoints` or, playing the server, by taking
-// the next connection `acceptor` accepts.
-class socket_transport final : public transport {
-public:
-  socket_transport(strand_type strand, const tcp::resolver::results_type& endpoints)
-      : socket_(strand), endpoints_(&endpoints) {}
-  socket_transport(strand_type strand, tcp::acceptor& acceptor)
-      : socket_(strand), acceptor_(&acceptor) {}
-
-  void async_connect(done_handler done) override {
-    const auto opened = [this, done = std::move(done)](std::error_code ec) {
-      std::error_code ignored;
-      if (!ec) socket_.set_option(tcp::no_delay(true), ignored);
-      done(ec);
-    };
-    if (acceptor_) {
-      acceptor_->async_accept(socket_, opened);
-      return;
-    }
-    asio::async_connect(socket_, *endpoints_,
-                        [opened](std::error_code ec, const tcp::endpoint&) { opened(ec); });
-  }
-  void async_read_some(std::span<std::uint8_t> into, read_handler done) override {
-    socket_.async_read_some(asio::buffer(into.data(), into.size()), std::move(done));
-  }
-  void async_write(byte_view bytes, done_handler done) override {
-    asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()),
-                      [done = std::move(done)](std::error_code ec, std::size_t) { done(ec); });
-  }
-  std::error_code shutdown_send() override {
-    std::error_code ec;
-    socket_.shutdown(tcp::socket::shutdown_send, ec);
-    return ec;
-  }
-  void close(bool reset) override {
-    std::error_code ignored;
-    // SO_LINGER with a zero timeout: close() sends RST instead of FIN.
-    if (reset) socket_.set_option(asio::socket_base::linger(true, 0), ignored);
-    socket_.close(ignored);
-    peer_.reset();
-  }
-  bool is_open() const override { return socket_.is_open(); }
-  std::optional<std::size_t> peer_unread() const override {
-    if (!socket_.is_open()) return std::nullopt;
-    if (!peer_) peer_.emplace(const_cast<tcp::socket&>(socket_).native_handle());
-    return peer_->unread();
-  }
-  void async_wait_failure(done_handler done) override {
-    socket_.async_wait(tcp::socket::wait_error, [this, done = std::move(done)](std::error_code ec) {
-      if (!ec) { // the pending error, which SO_ERROR gives once
-        int error = 0;
-        socklen_t size = sizeof error;
-        if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_ERROR, &error, &size) == 0)
-          ec = std::error_code(error != 0 ? error : ECONNRESET, std::system_category());
-      }
-      done(ec);
-    });
-  }
-  void shrink_receive_buffer() override {
-    // Fixed, it no longer grows with the traffic (to 6 MiB by Linux's
-    // defaults). Not smaller: a window under loopback's 64 KiB segment makes
-    // the sender wait for its persist timer, 200 ms a segment.
-    constexpr int window = 128 * 1024;
-    std::error_code ignored;
-    socket_.set_option(asio::socket_base::receive_buffer_size(window), ignored);
-  }
-
-private:
-  tcp::socket socket_;
-  const tcp::resolver::results_type* endpoints_ = nullptr;
-  tcp::acceptor* acceptor_ = nullptr;
-  // The peer's lookup, made at the first look (once connected).
-  mutable std::optional<connection_peer> peer_;
 };
 
 // Each conversation's own ${run}: a counter that starts somewhere else in
@@ -221,7 +144,7 @@ public:
 
 private:
   struct connection {
-    explicit connection(strand_type& strand) : gap(strand), read_pause(strand) {}
+    explicit connection(runner_strand& strand) : gap(strand), read_pause(strand) {}
     std::unique_ptr<transport> link;            // made anew by each connect
     tcp::resolver::results_type other_endpoint; // `connect HOST:PORT`: where link goes
     asio::steady_timer gap;
@@ -421,7 +344,7 @@ private:
           c, [strand = strand_](std::function<void()> f) { asio::post(strand, std::move(f)); });
     if (accepting) {
       if (datagram_server_) return datagram_server_->make_transport();
-      if (acceptor_) return std::make_unique<socket_transport>(strand_, *acceptor_);
+      if (acceptor_) return make_tcp_transport(strand_, *acceptor_);
       error = "tcpcheck is not listening: run it with --client or --listen";
       return nullptr;
     }
@@ -432,10 +355,18 @@ private:
       to = &conn.other_endpoint;
     }
     if (session_.steps().transport == script_transport::udp) {
-      const tcp::endpoint first = to->begin()->endpoint();
-      return make_udp_transport(strand_, asio::ip::udp::endpoint(first.address(), first.port()));
+      // UDP cannot try the next address when one refuses, as a TCP connect
+      // does: an IPv4 one when the name has both ("localhost" is 127.0.0.1
+      // wherever tcpcheck names a loopback itself).
+      tcp::endpoint chosen = to->begin()->endpoint();
+      for (const auto& entry : *to)
+        if (entry.endpoint().address().is_v4()) {
+          chosen = entry.endpoint();
+          break;
+        }
+      return make_udp_transport(strand_, asio::ip::udp::endpoint(chosen.address(), chosen.port()));
     }
-    return std::make_unique<socket_transport>(strand_, *to);
+    return make_tcp_transport(strand_, *to);
   }
 
   // What the session holds beyond its own share is borrowed from the
@@ -500,7 +431,10 @@ private:
           }
           if (!ec) {
             self->pump();
-            if (!self->ended_ && link->is_open()) self->read(c);
+            // The steps pump() ran may have opened the connection anew: the
+            // new link reads for itself, and this one is gone.
+            if (!self->ended_ && self->connections_[c]->link.get() == link && link->is_open())
+              self->read(c);
             return;
           }
           if (ec == asio::error::eof) {
@@ -531,10 +465,11 @@ private:
                " where the request went (a client with a connected socket never sees it)";
     } else if (ec == asio::error::connection_refused) {
       reason = "nothing is listening on UDP " + link.peer_name() + " (ICMP port unreachable)";
-      // Refused before anything came back, for the run's very first
-      // datagram, sent to the target: the server was not there. After more,
-      // the case may have killed it: that is the case's doing, judged as
-      // such; and another endpoint's refusal is the script's business.
+      // Refused before anything came back, when at most one datagram had
+      // gone out (the refusal of the first may fail the second's write):
+      // the server was not there. After more, the case may have killed it,
+      // which is the case's doing, judged as such; and another endpoint's
+      // refusal is the script's business.
       if (!received_datagram_ && datagrams_sent_ <= 1 && connections_[c]->to_target)
         result_.unreachable = true;
     } else {
@@ -614,23 +549,26 @@ private:
       // Logged as it is issued: a reply can come before the write's
       // completion handler runs, and the log must show the write first.
       log(wire_event::kind::write, c, *bytes);
-      if (conn.link->datagrams()) ++datagrams_sent_;
-      conn.link->async_write(*bytes, [self = shared_from_this(), c, bytes](std::error_code ec) {
-        if (self->ended_) return;
-        self->connections_[c]->busy = false;
-        const transport* link = self->connections_[c]->link.get();
-        if (ec && link && link->datagrams()) return self->datagram_failed(c, ec, 0, true);
-        if (ec) {
-          self->log(wire_event::kind::error, c, {}, "write: " + ec.message());
-          // After the verdict, a peer that is gone (the script let it
-          // close) takes nothing more: stop sending, keep the verdict.
-          if (self->session_.finished()) self->peer_gone_ = true;
-          self->session_.on_write_failed(c, ec.message());
-        }
-        self->pump();
-        self->next_op(c);
-        self->end_when_done();
-      });
+      transport* link = conn.link.get();
+      conn.link->async_write(
+          *bytes, [self = shared_from_this(), c, bytes, link](std::error_code ec) {
+            // A write of a link opened anew since: connect() has reset the
+            // queue, and the new link's writes are its own.
+            if (self->ended_ || self->connections_[c]->link.get() != link) return;
+            self->connections_[c]->busy = false;
+            if (ec && link->datagrams()) return self->datagram_failed(c, ec, 0, true);
+            if (link->datagrams()) ++self->datagrams_sent_;
+            if (ec) {
+              self->log(wire_event::kind::error, c, {}, "write: " + ec.message());
+              // After the verdict, a peer that is gone (the script let it
+              // close) takes nothing more: stop sending, keep the verdict.
+              if (self->session_.finished()) self->peer_gone_ = true;
+              self->session_.on_write_failed(c, ec.message());
+            }
+            self->pump();
+            self->next_op(c);
+            self->end_when_done();
+          });
       return;
     }
     case session_action::kind::shutdown: {
@@ -684,7 +622,7 @@ private:
     asio::post(strand_, [self = shared_from_this()] { self->done_(std::move(self->result_)); });
   }
 
-  strand_type strand_;
+  runner_strand strand_;
   transport_factory make_;
   const tcp::resolver::results_type* endpoints_;
   tcp::acceptor* acceptor_;
@@ -705,11 +643,11 @@ private:
   bool ended_ = false;
   bool connected_once_ = false;
   bool received_datagram_ = false; ///< some datagram came: the target was there
-  std::size_t datagrams_sent_ = 0;
-  std::size_t borrowed_ = 0;  // from options_.pool, given back at the end
-  std::string drain_failure_; ///< why a run that passed was cut short while writing
-  bool peer_gone_ = false;    ///< a write failed, or draining took too long: the rest is dropped
-  bool draining_ = false;     ///< the verdict came with writes still going out
+  std::size_t datagrams_sent_ = 0; ///< written whole (a refused write is not counted)
+  std::size_t borrowed_ = 0;       // from options_.pool, given back at the end
+  std::string drain_failure_;      ///< why a run that passed was cut short while writing
+  bool peer_gone_ = false; ///< a write failed, or draining took too long: the rest is dropped
+  bool draining_ = false;  ///< the verdict came with writes still going out
 };
 
 tcp::resolver::results_type resolve(asio::io_context& io, const target& where, std::string& error) {
@@ -796,18 +734,24 @@ run_result run_script_with(const transport_factory& make, const script& s, const
 
 namespace {
 
-// The loopback endpoint `where` names, listening; nullopt with `error`.
-std::optional<tcp::acceptor> listen_on(asio::io_context& io, const target& where,
-                                       std::string& error) {
+// The loopback address `where` names; nullopt with `error` for any other.
+std::optional<asio::ip::address> loopback_address(const target& where, std::string& error) {
   std::error_code ec;
   const std::string host = where.host == "localhost" ? "127.0.0.1" : where.host;
   const auto address = asio::ip::make_address(host, ec);
-  if (ec || !address.is_loopback()) {
-    error = "'" + where.host + "' is not a loopback address: tcpcheck listens on nothing else";
-    return std::nullopt;
-  }
+  if (!ec && address.is_loopback()) return address;
+  error = "'" + where.host + "' is not a loopback address: tcpcheck listens on nothing else";
+  return std::nullopt;
+}
+
+// The loopback endpoint `where` names, listening; nullopt with `error`.
+std::optional<tcp::acceptor> listen_on(asio::io_context& io, const target& where,
+                                       std::string& error) {
+  const auto address = loopback_address(where, error);
+  if (!address) return std::nullopt;
+  std::error_code ec;
   tcp::acceptor acceptor(io);
-  const tcp::endpoint endpoint(address, where.port);
+  const tcp::endpoint endpoint(*address, where.port);
   acceptor.open(endpoint.protocol(), ec);
   if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor.bind(endpoint, ec);
@@ -822,15 +766,10 @@ std::optional<tcp::acceptor> listen_on(asio::io_context& io, const target& where
 // A UDP `role server` script's socket, bound on loopback; null with `error`.
 std::unique_ptr<datagram_server> bind_datagrams(asio::io_context& io, const target& where,
                                                 std::string& error) {
-  std::error_code ec;
-  const std::string host = where.host == "localhost" ? "127.0.0.1" : where.host;
-  const auto address = asio::ip::make_address(host, ec);
-  if (ec || !address.is_loopback()) {
-    error = "'" + where.host + "' is not a loopback address: tcpcheck listens on nothing else";
-    return nullptr;
-  }
+  const auto address = loopback_address(where, error);
+  if (!address) return nullptr;
   try {
-    return std::make_unique<datagram_server>(io, asio::ip::udp::endpoint(address, where.port));
+    return std::make_unique<datagram_server>(io, asio::ip::udp::endpoint(*address, where.port));
   } catch (const std::system_error& e) {
     error = "cannot bind UDP " + to_string(where) + ": " + e.code().message();
     return nullptr;

@@ -31,25 +31,33 @@ std::error_code learn_icmp_errors(udp::socket& socket) {
 
 class udp_transport final : public transport {
 public:
-  udp_transport(udp_strand strand, udp::endpoint peer) : socket_(strand), peer_(peer) {}
+  udp_transport(runner_strand strand, udp::endpoint peer) : socket_(strand), peer_(peer) {}
 
-  // Nothing to connect: the socket opens on a free port of the loopback
-  // address of the peer's family (tcpcheck sends to loopback only).
+  // Nothing to connect: the socket opens on a free port, of the loopback
+  // address for a loopback peer (nothing else on the host can send to it
+  // then), else of any address of the peer's family.
   void async_connect(done_handler done) override {
     std::error_code ec;
-    const auto loopback = peer_.address().is_v6()
-                              ? asio::ip::address(asio::ip::address_v6::loopback())
-                              : asio::ip::address(asio::ip::address_v4::loopback());
+    const bool v6 = peer_.address().is_v6();
+    const bool loopback = peer_.address().is_loopback();
+    const auto local = v6 ? asio::ip::address(loopback ? asio::ip::address_v6::loopback()
+                                                       : asio::ip::address_v6::any())
+                          : asio::ip::address(loopback ? asio::ip::address_v4::loopback()
+                                                       : asio::ip::address_v4::any());
     socket_.open(peer_.protocol(), ec);
-    if (!ec) socket_.bind(udp::endpoint(loopback, 0), ec);
+    if (!ec) socket_.bind(udp::endpoint(local, 0), ec);
     if (!ec) ec = learn_icmp_errors(socket_);
     asio::post(socket_.get_executor(), [done = std::move(done), ec] { done(ec); });
   }
 
+  // The handler may run after the transport is gone (the driver opened the
+  // connection anew meanwhile, and drops what it says): it touches only
+  // what it holds.
   void async_read_some(std::span<std::uint8_t> into, read_handler done) override {
-    socket_.async_receive_from(asio::buffer(into.data(), into.size()), source_,
-                               [this, done = std::move(done)](std::error_code ec, std::size_t n) {
-                                 if (!ec && source_ != peer_) ec = datagram_error::stray_source;
+    socket_.async_receive_from(asio::buffer(into.data(), into.size()), *source_,
+                               [source = source_, peer = peer_,
+                                done = std::move(done)](std::error_code ec, std::size_t n) {
+                                 if (!ec && *source != peer) ec = datagram_error::stray_source;
                                  done(ec, n);
                                });
   }
@@ -68,13 +76,14 @@ public:
   }
   bool is_open() const override { return socket_.is_open(); }
   bool datagrams() const override { return true; }
-  std::string last_source() const override { return to_string(source_); }
+  std::string last_source() const override { return to_string(*source_); }
   std::string peer_name() const override { return to_string(peer_); }
 
 private:
   udp::socket socket_;
   udp::endpoint peer_;
-  udp::endpoint source_; // of the datagram read last
+  // Of the datagram read last; shared with the pending read's handler.
+  std::shared_ptr<udp::endpoint> source_ = std::make_shared<udp::endpoint>();
 };
 
 } // namespace
@@ -84,7 +93,7 @@ std::error_code make_error_code(datagram_error e) {
   return {static_cast<int>(e), category};
 }
 
-std::unique_ptr<transport> make_udp_transport(udp_strand strand, udp::endpoint peer) {
+std::unique_ptr<transport> make_udp_transport(runner_strand strand, udp::endpoint peer) {
   return std::make_unique<udp_transport>(std::move(strand), peer);
 }
 

@@ -17,6 +17,8 @@
 
 #include <asio.hpp>
 
+#include "runner_strand.hpp"
+
 namespace tcpcheck::harness {
 
 /// Why a UDP read failed beyond what the system says.
@@ -27,17 +29,14 @@ enum class datagram_error {
 };
 std::error_code make_error_code(datagram_error e);
 
-/// The largest UDP payload: 65,535 less the IPv4 and UDP headers.
-constexpr std::size_t largest_datagram = 65507;
-/// A read buffer that no datagram overflows (IPv6 allows 65,527 bytes).
+/// A read buffer that no datagram overflows (IPv4 allows 65,507 bytes, IPv6
+/// 65,527).
 constexpr std::size_t datagram_read_size = 65536;
-
-using udp_strand = asio::strand<asio::io_context::executor_type>;
 
 /// A transport that sends to `peer` from a fresh socket on a free loopback
 /// port, and reads whatever comes to that port. `transport::last_source()`
 /// names where the last datagram came from.
-std::unique_ptr<transport> make_udp_transport(udp_strand strand, asio::ip::udp::endpoint peer);
+std::unique_ptr<transport> make_udp_transport(runner_strand strand, asio::ip::udp::endpoint peer);
 
 std::string to_string(const asio::ip::udp::endpoint& e);
 

@@ -61,7 +61,7 @@ struct mutator_options {
   /// Under `transport udp`, mutations (resized and merged datagrams among
   /// them) never grow a datagram past this: the largest UDP payload over
   /// IPv4. A datagram goes out whole, so it may outgrow `largest_payload`.
-  std::size_t largest_datagram = 65507;
+  std::size_t largest_datagram = tcpcheck::largest_datagram;
 };
 
 /// One step of a case, with where it came from.

@@ -182,6 +182,9 @@ enum class script_role { client, server };
 /// `reset`, `expect close`, `expect reset`) are refused.
 enum class script_transport { tcp, udp };
 
+/// The largest UDP payload: 65,535 bytes less the IPv4 and UDP headers.
+inline constexpr std::size_t largest_datagram = 65507;
+
 /// Whether the framing spec `text` is `datagram` (options or not), which
 /// only a `transport udp` script may use: a stream has no datagram edges.
 bool is_datagram_spec(std::string_view text);

@@ -50,9 +50,19 @@ std::vector<exchange> exchanges_of_main(const script& baseline) {
 }
 
 // An expect that only asks for an answer: what it holds may rightly differ
-// once the server's state does. One that allowed silence still does.
+// once the server's state does. One that allowed silence still does, and
+// one that captured a value still captures the answer, whole, for the
+// steps that use it.
 script_step relaxed(const script_step& expect, duration quiet) {
-  script_step step = expect_one_of(expect.connection, {outcome(expect_kind::any)});
+  expectation answer = outcome(expect_kind::any);
+  for (const auto& e : expect.alternatives)
+    if (!e.capture.empty()) {
+      answer.what = expect_kind::regex;
+      answer.pattern = "(?s).*";
+      answer.capture = e.capture;
+      break;
+    }
+  script_step step = expect_one_of(expect.connection, {std::move(answer)});
   if (allows_silence(expect)) step.alternatives.push_back(outcome(expect_kind::silence, quiet));
   step.within = expect.within;
   return step;
@@ -113,16 +123,23 @@ private:
 
   std::string line_of(std::size_t step) const { return std::to_string(baseline_.steps[step].line); }
 
-  // The baseline with exchanges `first` to `last` replaced by what
-  // `change` writes; the expects of later exchanges on main relaxed.
+  // The baseline with main's sends and expects of exchanges `first` to
+  // `last` replaced by what `change` writes (the other steps among them
+  // kept, after it); the expects of later exchanges on main relaxed.
   template <class Change>
   std::vector<script_step> changed_at(std::size_t first, std::size_t last, Change change) const {
+    const std::size_t from = exchanges_[first].send;
     std::vector<script_step> steps(baseline_.steps.begin(),
-                                   baseline_.steps.begin() +
-                                       static_cast<std::ptrdiff_t>(exchanges_[first].send));
+                                   baseline_.steps.begin() + static_cast<std::ptrdiff_t>(from));
     change(steps);
     const exchange& end = exchanges_[last];
     const std::size_t after = end.expects.empty() ? end.send + 1 : end.expects.back() + 1;
+    for (std::size_t i = from; i < after; ++i) {
+      const script_step& step = baseline_.steps[i];
+      const bool replaced = step.connection == "main" &&
+                            (step.what == step_kind::send || step.what == step_kind::expect);
+      if (!replaced) steps.push_back(step);
+    }
     for (std::size_t i = after; i < baseline_.steps.size(); ++i) {
       const script_step& step = baseline_.steps[i];
       const bool later_answer = step.what == step_kind::expect && step.connection == "main";
@@ -171,16 +188,18 @@ private:
   }
 
   // reordering/line-N: the send of line N goes after the next one; both
-  // answers must come, in any order, and the conversation goes on.
+  // answers must come, in any order (each expect relaxed: which answer
+  // comes first is the server's business), and the conversation goes on.
   void reordering() {
     for (std::size_t e = 0; e + 1 < exchanges_.size(); ++e) {
       const std::string line = line_of(exchanges_[e].send);
-      const std::size_t answers = exchanges_[e].expects.size() + exchanges_[e + 1].expects.size();
       auto steps = changed_at(e, e + 1, [&](std::vector<script_step>& out) {
         out.push_back(baseline_.steps[exchanges_[e + 1].send]);
         out.push_back(baseline_.steps[exchanges_[e].send]);
-        for (std::size_t n = 0; n < answers; ++n)
-          out.push_back(any_or_silence("main", options_.quiet));
+        for (const std::size_t x : exchanges_[e + 1].expects)
+          out.push_back(relaxed(baseline_.steps[x], options_.quiet));
+        for (const std::size_t x : exchanges_[e].expects)
+          out.push_back(relaxed(baseline_.steps[x], options_.quiet));
       });
       add("reordering/line-" + line, check_area::reordering,
           "the datagrams of lines " + line + " and " + line_of(exchanges_[e + 1].send) + " swapped",

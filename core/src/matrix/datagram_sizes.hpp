@@ -4,15 +4,13 @@
 #pragma once
 
 #include "tcpcheck/bytes.hpp"
+#include "tcpcheck/script.hpp"
 
 #include <cstddef>
 #include <string>
 #include <vector>
 
 namespace tcpcheck::detail {
-
-/// The largest UDP payload over IPv4: 65,535 less the IP and UDP headers.
-constexpr std::size_t largest_datagram = 65507;
 
 struct datagram_size {
   std::string name;        ///< for ids: "over-4k", "largest"

@@ -17,22 +17,24 @@ namespace tcpcheck::harness {
 /// the datagram's start (offset 512 on) but not its last 16 bytes, as a
 /// server that reads through a smaller buffer echoes it. nullopt when the
 /// answer repeats the end too, or nothing of the datagram (no echo: there
-/// is nothing to tell).
+/// is nothing to tell), or when the wire log did not keep all its bytes.
 std::optional<std::string> truncated_echo(byte_view datagram, const std::vector<wire_event>& log);
 
 /// The same for a client under test, from what it printed (`role server`:
 /// tcpcheck sent `datagram` as a reply).
 std::optional<std::string> truncated_in_output(byte_view datagram, std::string_view output);
 
-/// A request and what came back on its socket before the next request.
+/// Requests sent one after another on a socket, and what came back on it
+/// before the next request that follows an answer.
 struct exchange_volume {
   std::size_t connection = 0;
   std::size_t request_bytes = 0;
+  std::size_t request_datagrams = 0;
   std::size_t answer_bytes = 0;
   std::size_t answer_datagrams = 0;
 };
 
-/// Every write of the log and the reads after it on its connection.
+/// The exchanges of the log, connection by connection, in order.
 std::vector<exchange_volume> exchange_volumes(const std::vector<wire_event>& log);
 
 struct amplification_verdict {

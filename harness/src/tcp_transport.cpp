@@ -1,0 +1,101 @@
+// TCP sockets behind the transport interface (tcp_transport.hpp).
+#include "tcp_transport.hpp"
+
+#include "tcpcheck/harness/socket_diag.hpp"
+
+#include <optional>
+#include <sys/socket.h>
+
+namespace tcpcheck::harness {
+
+namespace {
+
+using asio::ip::tcp;
+
+// It opens by connecting to `endpoints` or, playing the server, by taking
+// the next connection `acceptor` accepts.
+class tcp_transport final : public transport {
+public:
+  tcp_transport(runner_strand strand, const tcp::resolver::results_type& endpoints)
+      : socket_(strand), endpoints_(&endpoints) {}
+  tcp_transport(runner_strand strand, tcp::acceptor& acceptor)
+      : socket_(strand), acceptor_(&acceptor) {}
+
+  void async_connect(done_handler done) override {
+    const auto opened = [this, done = std::move(done)](std::error_code ec) {
+      std::error_code ignored;
+      if (!ec) socket_.set_option(tcp::no_delay(true), ignored);
+      done(ec);
+    };
+    if (acceptor_) {
+      acceptor_->async_accept(socket_, opened);
+      return;
+    }
+    asio::async_connect(socket_, *endpoints_,
+                        [opened](std::error_code ec, const tcp::endpoint&) { opened(ec); });
+  }
+  void async_read_some(std::span<std::uint8_t> into, read_handler done) override {
+    socket_.async_read_some(asio::buffer(into.data(), into.size()), std::move(done));
+  }
+  void async_write(byte_view bytes, done_handler done) override {
+    asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()),
+                      [done = std::move(done)](std::error_code ec, std::size_t) { done(ec); });
+  }
+  std::error_code shutdown_send() override {
+    std::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    return ec;
+  }
+  void close(bool reset) override {
+    std::error_code ignored;
+    // SO_LINGER with a zero timeout: close() sends RST instead of FIN.
+    if (reset) socket_.set_option(asio::socket_base::linger(true, 0), ignored);
+    socket_.close(ignored);
+    peer_.reset();
+  }
+  bool is_open() const override { return socket_.is_open(); }
+  std::optional<std::size_t> peer_unread() const override {
+    if (!socket_.is_open()) return std::nullopt;
+    if (!peer_) peer_.emplace(const_cast<tcp::socket&>(socket_).native_handle());
+    return peer_->unread();
+  }
+  void async_wait_failure(done_handler done) override {
+    socket_.async_wait(tcp::socket::wait_error, [this, done = std::move(done)](std::error_code ec) {
+      if (!ec) { // the pending error, which SO_ERROR gives once
+        int error = 0;
+        socklen_t size = sizeof error;
+        if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_ERROR, &error, &size) == 0)
+          ec = std::error_code(error != 0 ? error : ECONNRESET, std::system_category());
+      }
+      done(ec);
+    });
+  }
+  void shrink_receive_buffer() override {
+    // Fixed, it no longer grows with the traffic (to 6 MiB by Linux's
+    // defaults). Not smaller: a window under loopback's 64 KiB segment makes
+    // the sender wait for its persist timer, 200 ms a segment.
+    constexpr int window = 128 * 1024;
+    std::error_code ignored;
+    socket_.set_option(asio::socket_base::receive_buffer_size(window), ignored);
+  }
+
+private:
+  tcp::socket socket_;
+  const tcp::resolver::results_type* endpoints_ = nullptr;
+  tcp::acceptor* acceptor_ = nullptr;
+  // The peer's lookup, made at the first look (once connected).
+  mutable std::optional<connection_peer> peer_;
+};
+
+} // namespace
+
+std::unique_ptr<transport> make_tcp_transport(runner_strand strand,
+                                              const tcp::resolver::results_type& endpoints) {
+  return std::make_unique<tcp_transport>(std::move(strand), endpoints);
+}
+
+std::unique_ptr<transport> make_tcp_transport(runner_strand strand, tcp::acceptor& acceptor) {
+  return std::make_unique<tcp_transport>(std::move(strand), acceptor);
+}
+
+} // namespace tcpcheck::harness
