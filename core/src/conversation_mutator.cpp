@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "matrix/liveness_probe.hpp"
+#include "matrix/matrix_steps.hpp"
 
 namespace tcpcheck {
 
@@ -66,13 +67,6 @@ script_step pause(duration d) {
   script_step step;
   step.what = step_kind::sleep;
   step.pause = d;
-  return step;
-}
-
-script_step connect_step(const std::string& connection) {
-  script_step step;
-  step.what = step_kind::connect;
-  step.connection = connection;
   return step;
 }
 
@@ -734,7 +728,7 @@ private:
     const std::size_t i = sends[rng_.below(sends.size())];
     c_.notes.push_back(where(i) + " sent from a fresh socket (another source port)");
     std::vector<case_step> opening;
-    opening.push_back({connect_step(name), 0, true, false});
+    opening.push_back({detail::step_on(name, step_kind::connect), 0, true, false});
     // The send keeps the framing its own socket had reached.
     if (auto framing = framing_step_before(i)) {
       framing->connection = name;

@@ -140,10 +140,10 @@ session::session(script s, framing_spec spec, delivery_plan plan, session_option
     const std::string conn = run + "-" + name;
     conn_values_.emplace_back(conn.begin(), conn.end());
   }
-  changes_framing_ =
-      script_.transport == script_transport::tcp &&
-      std::any_of(script_.steps.begin(), script_.steps.end(),
-                  [](const script_step& step) { return step.what == script_step::kind::framing; });
+  changes_framing_ = !datagrams() && std::any_of(script_.steps.begin(), script_.steps.end(),
+                                                 [](const script_step& step) {
+                                                   return step.what == script_step::kind::framing;
+                                                 });
   verdict_.plan = to_string(plan_);
   // Each regex is looked up once, here, not at every frame it is matched
   // against. The parser has checked that each compiles; one that does not
@@ -445,8 +445,7 @@ void session::send_step(std::size_t index) {
   bool framed = !step.raw;
   // A datagram goes whole: there is no stream to cut or merge sends in
   // (the UDP matrix and the fuzzer change datagrams in the script instead).
-  const bool datagrams = script_.transport == script_transport::udp;
-  if (plan_.what == delivery_plan::kind::merged && !datagrams) {
+  if (plan_.what == delivery_plan::kind::merged && !datagrams()) {
     // Consecutive sends on this connection, nothing between: one write.
     for (std::size_t j = index + 1; j < script_.steps.size(); ++j) {
       const script_step& next = script_.steps[j];
@@ -464,12 +463,12 @@ void session::send_step(std::size_t index) {
                             plan_.what != delivery_plan::kind::merged &&
                             plan_.what != delivery_plan::kind::pipeline;
   const auto cuts =
-      datagrams ? std::vector<std::size_t>{} : plan_cuts(plan_, spec, wire, framed, sends_++);
+      datagrams() ? std::vector<std::size_t>{} : plan_cuts(plan_, spec, wire, framed, sends_++);
   std::size_t from = 0;
   for (std::size_t i = 0; i <= cuts.size(); ++i) {
     const std::size_t to = i < cuts.size() ? cuts[i] : wire.size();
     // No bytes on a stream are no write; an empty datagram is one.
-    if (to <= from && !(datagrams && wire.empty())) continue;
+    if (to <= from && !(datagrams() && wire.empty())) continue;
     session_action write = action(session_action::kind::write, c);
     write.bytes.assign(wire.begin() + static_cast<std::ptrdiff_t>(from),
                        wire.begin() + static_cast<std::ptrdiff_t>(to));
@@ -771,7 +770,7 @@ void session::queue_frame(std::size_t connection, const frame& f) {
 void session::decode(std::size_t connection, byte_view bytes) {
   connection_state& conn = *connections_[connection];
   if (conn.stream_broken) return;
-  if (script_.transport == script_transport::udp) return decode_datagram(connection, bytes);
+  if (datagrams()) return decode_datagram(connection, bytes);
   std::error_code ec;
   conn.decoder.consume(
       bytes, [&](const frame& f) { queue_frame(connection, f); }, ec);
@@ -814,7 +813,7 @@ void session::change_framing(std::size_t connection, const std::string& spec_tex
   // Datagrams are not kept to cut again (changes_framing_ is for streams):
   // the frames already read stay as they are, and the new spec reads the
   // datagrams that come from now on.
-  if (script_.transport == script_transport::udp) {
+  if (datagrams()) {
     conn.spec = std::move(*spec);
     conn.decoder = frame_decoder(keeping_headers(conn.spec));
     note(connection, transcript_entry::kind::note, {}, "framing " + to_string(conn.spec));
@@ -853,8 +852,7 @@ std::size_t session::held_bytes() const noexcept {
 
 void session::on_received(std::size_t connection, byte_view bytes) {
   // An empty datagram is a message; on a stream, no bytes are no news.
-  const bool datagrams = script_.transport == script_transport::udp;
-  if (finished_ || connection >= connections_.size() || (bytes.empty() && !datagrams)) return;
+  if (finished_ || connection >= connections_.size() || (bytes.empty() && !datagrams())) return;
   connection_state& conn = *connections_[connection];
   conn.bytes_arrived = true;
   if (changes_framing_) conn.kept.insert(conn.kept.end(), bytes.begin(), bytes.end());

@@ -152,6 +152,7 @@ private:
   void keep_last_note(std::string text);
   void pass();
   session_action open_action(std::size_t connection) const; // connect, or accept
+  bool datagrams() const noexcept { return script_.transport == script_transport::udp; }
   std::string peer() const; // "the server", or "the client" tcpcheck plays the server for
   std::size_t connection_of(const script_step& step) const;
   const byte_buffer* value_of(const std::string& name, std::size_t connection) const;

@@ -48,22 +48,20 @@ public:
   }
 
 private:
-  void add(std::string id, check_area area, std::string title, script steps, client_oracle oracle,
-           std::string hint = {}) {
-    check_case c;
-    c.id = std::move(id);
-    c.area = area;
-    c.title = std::move(title);
-    c.steps = std::move(steps);
-    c.oracle = oracle;
-    c.failure_hint = std::move(hint);
-    cases_.push_back(std::move(c));
+  check_case* add(std::string id, check_area area, std::string title, script steps,
+                  client_oracle oracle, std::string hint = {}) {
+    cases_.push_back(
+        case_of(std::move(id), area, std::move(title), std::move(steps), std::move(hint)));
+    cases_.back().oracle = oracle;
+    return &cases_.back();
   }
 
-  void add_made(std::string id, check_area area, std::string title, std::vector<script_step> steps,
-                client_oracle oracle, std::string hint) {
+  // A case of `steps`, unless its script does not parse.
+  check_case* add_made(std::string id, check_area area, std::string title,
+                       std::vector<script_step> steps, client_oracle oracle, std::string hint) {
     auto made = canonical(baseline_, std::move(steps), "tcpcheck check: " + title);
-    if (made) add(std::move(id), area, std::move(title), *std::move(made), oracle, std::move(hint));
+    if (!made) return nullptr;
+    return add(std::move(id), area, std::move(title), *std::move(made), oracle, std::move(hint));
   }
 
   // The reply never arrives, and tcpcheck says nothing more: the client
@@ -100,12 +98,12 @@ private:
       std::vector<script_step> steps = steps_before(baseline_, *first);
       byte_buffer datagram = grown_datagram(head, size.bytes);
       steps.push_back(send_raw(reply.connection, datagram));
-      add_made("size/" + size.name, check_area::size, "a reply of " + size.description + from,
-               std::move(steps), client_oracle::ends_cleanly,
-               "the client printed the start of a long reply but not its end: it reads "
-               "datagrams through a smaller buffer, which cuts them without a word (seed 001)");
-      if (!cases_.empty() && cases_.back().id == "size/" + size.name)
-        cases_.back().truncation_probe = std::move(datagram);
+      check_case* c =
+          add_made("size/" + size.name, check_area::size, "a reply of " + size.description + from,
+                   std::move(steps), client_oracle::ends_cleanly,
+                   "the client printed the start of a long reply but not its end: it reads "
+                   "datagrams through a smaller buffer, which cuts them without a word (seed 001)");
+      if (c) c->truncation_probe = std::move(datagram);
     }
   }
 

@@ -111,13 +111,8 @@ private:
 
   check_case* add_case(std::string id, check_area area, std::string title, script steps,
                        std::string hint = {}) {
-    check_case c;
-    c.id = std::move(id);
-    c.area = area;
-    c.title = std::move(title);
-    c.steps = std::move(steps);
-    c.failure_hint = std::move(hint);
-    cases_.push_back(std::move(c));
+    cases_.push_back(
+        case_of(std::move(id), area, std::move(title), std::move(steps), std::move(hint)));
     return &cases_.back();
   }
 
@@ -336,14 +331,9 @@ private:
   void runners() {
     const auto runner = [&](std::string id, check_area area, std::string title, case_runner how,
                             std::size_t count) {
-      check_case c;
-      c.id = std::move(id);
-      c.area = area;
-      c.title = std::move(title);
-      c.steps = baseline_;
-      c.runner = how;
-      c.count = count;
-      cases_.push_back(std::move(c));
+      check_case* c = add_case(std::move(id), area, std::move(title), baseline_);
+      c->runner = how;
+      c->count = count;
     };
     runner("concurrency/parallel-" + std::to_string(options_.parallel), check_area::concurrency,
            std::to_string(options_.parallel) + " conversations at once, each from its own socket",

@@ -16,6 +16,17 @@ script_step step_on(const std::string& connection, step_kind what) {
   return step;
 }
 
+check_case case_of(std::string id, check_area area, std::string title, script steps,
+                   std::string hint) {
+  check_case c;
+  c.id = std::move(id);
+  c.area = area;
+  c.title = std::move(title);
+  c.steps = std::move(steps);
+  c.failure_hint = std::move(hint);
+  return c;
+}
+
 script_step send_raw(const std::string& connection, byte_buffer bytes) {
   script_step step = step_on(connection, step_kind::send);
   step.raw = true;

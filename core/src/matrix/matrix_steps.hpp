@@ -3,6 +3,7 @@
 // Internal to the core (the server matrix and the client matrix).
 #pragma once
 
+#include "tcpcheck/check_matrix.hpp"
 #include "tcpcheck/framing_spec.hpp"
 #include "tcpcheck/script.hpp"
 
@@ -13,6 +14,10 @@
 namespace tcpcheck::detail {
 
 script_step step_on(const std::string& connection, script_step::kind what);
+
+/// A case with the fields every case has; the rest left at their defaults.
+check_case case_of(std::string id, check_area area, std::string title, script steps,
+                   std::string hint = {});
 
 /// A send of `bytes` as they are, not framed by the spec.
 script_step send_raw(const std::string& connection, byte_buffer bytes);

@@ -170,6 +170,7 @@ private:
                    literal_of(second_.steps[i].alternatives[0].text),
                    {},
                    {},
+                   {},
                    {}};
     f.parts = detail::align_frames(f.a, f.b, alignment_);
     const std::string values = differences(f.a, f.b, f.parts);
