@@ -4,7 +4,7 @@
 // after another. Once against a server already running, once against one
 // tcpcheck spawns (and watches) itself.
 //
-//   tcpcheck_fuzz_bench [--runs N] [--jobs J] [--rounds R]
+//   tcpcheck_fuzz_bench [--runs N] [--jobs J] [--rounds R] [--threads T]
 //
 // Targets: at least 2x the serial client, and at least 1,000 exec/s with
 // --spawn and no crash.
@@ -26,10 +26,12 @@ int main(int argc, char** argv) {
   std::uint64_t runs = 10000;
   std::size_t jobs = 64;
   int rounds = 3;
+  std::size_t threads = tcpcheck::harness::fuzz_options{}.threads;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--runs")) runs = std::strtoull(argv[i + 1], nullptr, 10);
     if (!std::strcmp(argv[i], "--jobs")) jobs = std::strtoul(argv[i + 1], nullptr, 10);
     if (!std::strcmp(argv[i], "--rounds")) rounds = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--threads")) threads = std::strtoul(argv[i + 1], nullptr, 10);
   }
   tcpcheck::script_error bad;
   const auto s = tcpcheck::parse_script(greeting_script, bad);
@@ -63,6 +65,7 @@ int main(int argc, char** argv) {
     tcpcheck::harness::fuzz_options options;
     options.runs = runs;
     options.jobs = jobs;
+    options.threads = threads;
     options.seed = static_cast<std::uint64_t>(round);
     options.max_time = std::chrono::seconds(120);
     tcpcheck::harness::fixed_target fixed({"127.0.0.1", server.port});

@@ -4,7 +4,10 @@
 // sessions one process holds open at once, and at what resident memory.
 //
 //   tcpcheck_harness_bench [--sessions K] [--conversations N] [--hold H] [--check]
+//                          [--harness-only]
 //
+// --harness-only runs the harness's conversations and nothing else, for a
+// profiler (perf record, strace -c) to see the harness alone.
 // The server runs in a child process, so the memory figure is the harness's.
 #include "tcpcheck/harness/reference_server.hpp"
 #include "tcpcheck/harness/run.hpp"
@@ -59,6 +62,8 @@ int main(int argc, char** argv) {
   std::size_t conversations = 3000;
   std::size_t hold = 10000;
   bool check = false;
+  bool harness_only = false;
+  std::size_t threads = 2;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const auto value = [&] { return i + 1 < argc ? std::strtoul(argv[++i], nullptr, 10) : 0ul; };
@@ -70,8 +75,14 @@ int main(int argc, char** argv) {
       hold = value();
     else if (a == "--check")
       check = true;
+    else if (a == "--threads")
+      threads = value();
+    else if (a == "--harness-only")
+      harness_only = true;
     else {
-      std::fprintf(stderr, "usage: %s [--sessions K] [--conversations N] [--hold H] [--check]\n",
+      std::fprintf(stderr,
+                   "usage: %s [--sessions K] [--conversations N] [--hold H] [--check] "
+                   "[--harness-only]\n",
                    argv[0]);
       return 2;
     }
@@ -99,7 +110,7 @@ int main(int argc, char** argv) {
   std::atomic<std::size_t> harness_passed{0};
   const std::size_t rounds = 5;
   for (std::size_t round = 0; round < rounds; ++round) {
-    const std::size_t serial = conversations / rounds / 4;
+    const std::size_t serial = harness_only ? 0 : conversations / rounds / 4;
     timed(baseline, serial, [&] {
       for (std::size_t i = 0; i < serial; ++i)
         baseline_failures += blocking_conversation(greeter.port) ? 0 : 1;
@@ -107,7 +118,7 @@ int main(int argc, char** argv) {
     timed(harness, conversations / rounds, [&] {
       tcpcheck::harness::run_options options;
       tcpcheck::harness::run_many(
-          where, *greeting, *line, whole, conversations / rounds, 2, options,
+          where, *greeting, *line, whole, conversations / rounds, threads, options,
           [&](std::size_t, tcpcheck::harness::run_result r) {
             harness_passed += r.outcome.passed ? 1 : 0;
           },
@@ -117,6 +128,13 @@ int main(int argc, char** argv) {
   stop_server(greeter);
   const double baseline_rate = baseline.per_second();
   const double harness_rate = harness.per_second();
+  if (harness_only) {
+    std::printf("conversations/s: harness with %zu sessions at once %.0f; client CPU per "
+                "conversation %.1f us; failed %zu of %zu\n",
+                sessions, harness_rate, harness.cpu_us_per_unit(), harness.units - harness_passed,
+                harness.units);
+    return 0;
+  }
   std::printf("conversations/s: harness with %zu sessions at once %.0f, blocking client %.0f, "
               "ratio %.2fx (target >= 2x)\n",
               sessions, harness_rate, baseline_rate, harness_rate / baseline_rate);

@@ -5,6 +5,7 @@
 #include <FuzzedDataProvider.h>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -75,7 +76,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string bad_plan;
   const auto plan = tcpcheck::parse_delivery_plan(in.PickValueInArray(plans), bad_plan);
 
-  tcpcheck::session session(script, spec, *plan);
+  // The script is borrowed (a pointer that owns nothing): it lives on.
+  tcpcheck::session session(
+      std::shared_ptr<const tcpcheck::script>(std::shared_ptr<void>(), &script), spec, *plan);
   session.start();
   std::vector<std::uint64_t> timers;
   const std::size_t connections = session.connection_names().size();

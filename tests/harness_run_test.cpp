@@ -997,6 +997,26 @@ TEST(RunMany, PassesSixtyFourSessionsAtOnce) {
   EXPECT_FALSE(overlapped);                     // one call at a time
 }
 
+// Each thread runs sessions of its own; each one that ends starts the next
+// on its thread, so a few at a time over several threads still run them all.
+TEST(RunMany, RunsEverySessionWhenFewRunAtOnceOnSeveralThreads) {
+  reference_server server(reference_protocol::hello);
+  const script s = load("hello");
+  constexpr std::size_t count = 50;
+  std::vector<int> calls(count, 0);
+  std::size_t passed = 0;
+  run_many(
+      loopback(server.port()), s, spec_of(s), plan_of("whole"), count, 3, quick(),
+      [&](std::size_t index, run_result r) {
+        ASSERT_LT(index, count);
+        ++calls[index];
+        passed += r.outcome.passed ? 1 : 0;
+      },
+      4);
+  EXPECT_EQ(passed, count);
+  EXPECT_EQ(calls, std::vector<int>(count, 1));
+}
+
 TEST(RunMany, ReportsNothingForNoSessions) {
   reference_server server(reference_protocol::hello);
   const script s = load("hello");

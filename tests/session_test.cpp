@@ -399,6 +399,30 @@ INSTANTIATE_TEST_SUITE_P(
       return name;
     });
 
+// Many conversations of one script share it (the harness runs ten thousand
+// at once): no session holds a copy, and each runs the whole conversation.
+TEST(SessionScript, SessionsShareOneScriptAndEachPassesOnItsOwn) {
+  const auto shared = std::make_shared<const script>(script_of(greeting_script));
+  const script borrowed_from = script_of(greeting_script);
+  const framing_spec spec = test::spec_of("line");
+  session first(shared, spec, plan_of("whole"));
+  session second(shared, spec, plan_of("bytewise"));
+  // A pointer that owns nothing: the script outlives the session.
+  session third(std::shared_ptr<const script>(std::shared_ptr<void>(), &borrowed_from), spec,
+                plan_of("chunk:3"));
+  EXPECT_EQ(&first.steps(), shared.get());
+  EXPECT_EQ(&second.steps(), shared.get());
+  EXPECT_EQ(shared.use_count(), 3);
+  EXPECT_EQ(&third.steps(), &borrowed_from);
+  for (session* s : {&first, &second, &third}) {
+    fake_peer peer(*s, spec, greeting_server());
+    peer.run();
+    ASSERT_TRUE(s->finished());
+    EXPECT_TRUE(s->result().passed) << to_string(s->result());
+    EXPECT_EQ(peer.frames_from_client(0), (strings{"alice", "bye alice"}));
+  }
+}
+
 // --- Writes per plan -----------------------------------------------------------------------
 
 constexpr std::string_view three_sends = "send \"hello\"\n"

@@ -61,6 +61,8 @@ public:
   // Splits the line into tokens; false (with the error set) on a bad string.
   bool tokenize() {
     std::size_t i = 0;
+    // A step has a few tokens: one allocation, not one per doubling.
+    if (!line_.empty()) tokens_.reserve(8);
     while (i < line_.size()) {
       const char c = line_[i];
       if (c == ' ' || c == '\t' || c == '\r') {

@@ -125,7 +125,12 @@ std::string to_string(const verdict& v) {
 }
 
 session::session(script s, framing_spec spec, delivery_plan plan, session_options options)
-    : script_(std::move(s)), spec_(std::move(spec)), plan_(plan), options_(options) {
+    : session(std::make_shared<const script>(std::move(s)), std::move(spec), plan, options) {}
+
+session::session(std::shared_ptr<const script> s, framing_spec spec, delivery_plan plan,
+                 session_options options)
+    : shared_script_(std::move(s)), script_(*shared_script_), spec_(std::move(spec)), plan_(plan),
+      options_(options) {
   names_ = script_.connections();
   if (names_.empty()) names_.push_back("main");
   for (std::size_t i = 0; i < names_.size(); ++i)
@@ -145,6 +150,10 @@ session::session(script s, framing_spec spec, delivery_plan plan, session_option
                                                    return step.what == script_step::kind::framing;
                                                  });
   verdict_.plan = to_string(plan_);
+  // About an entry a step (its send or frame) and one a connection: one
+  // allocation, not one per doubling.
+  verdict_.transcript.reserve(
+      std::min(options_.transcript_entries, script_.steps.size() + names_.size() + 2));
   // Each regex is looked up once, here, not at every frame it is matched
   // against. The parser has checked that each compiles; one that does not
   // (a script built in code) is left out, and matching it fails the step.

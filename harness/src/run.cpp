@@ -113,8 +113,11 @@ public:
          std::function<void(run_result)> done)
       : strand_(asio::make_strand(io)), make_(std::move(peer.make)), endpoints_(peer.endpoints),
         acceptor_(peer.acceptor), datagram_server_(peer.datagrams),
-        session_(s, spec, plan, with_conversation_id(options.session)), options_(options),
-        done_(std::move(done)), run_timer_(strand_), drain_timer_(strand_), started_(clock::now()) {
+        // Borrowed, not copied: the script outlives every run of it.
+        session_(std::shared_ptr<const script>(std::shared_ptr<void>(), &s), spec, plan,
+                 with_conversation_id(options.session)),
+        options_(options), done_(std::move(done)), run_timer_(strand_), drain_timer_(strand_),
+        started_(clock::now()) {
     for (std::size_t i = 0; i < session_.connection_names().size(); ++i)
       connections_.push_back(std::make_unique<connection>(strand_));
   }
@@ -440,7 +443,9 @@ private:
           if (ec == asio::error::eof) {
             self->log(wire_event::kind::peer_fin, c);
             self->session_.on_peer_closed(c);
-            self->watch_after_fin(c);
+            // A session the FIN finished has no more to judge: watching
+            // would only cost a registration with the reactor.
+            if (!self->session_.finished()) self->watch_after_fin(c);
           } else if (ec != asio::error::operation_aborted && ec != asio::error::bad_descriptor) {
             // A reset, or any other end the peer caused: the session judges it.
             self->log(wire_event::kind::peer_rst, c, {}, ec.message());
@@ -877,16 +882,24 @@ run_result run_script(const target& where, const script& s, const framing_spec& 
 
 namespace {
 
-// Runs `count` sessions, session i on `script_of(i)`.
+// Runs `count` sessions, session i on `script_of(i)`, `concurrency` at a
+// time. Each thread runs an io_context of its own, and a session lives on
+// one of them from start to end: no thread ever wakes another or waits on
+// its locks, which on a shared io_context cost more CPU than the
+// conversations themselves (futex and epoll wake-ups at every handler).
 void run_sessions(const target& where, std::size_t count,
                   const std::function<const script&(std::size_t)>& script_of,
                   const framing_spec& spec, const delivery_plan& plan, std::size_t threads,
                   const run_options& options,
                   const std::function<void(std::size_t, run_result)>& done, std::size_t concurrency,
                   const std::atomic<bool>* stop = nullptr) {
-  asio::io_context io;
+  const std::size_t at_once = concurrency == 0 ? count : std::min(concurrency, count);
+  const std::size_t shards = std::clamp<std::size_t>(threads, 1, std::max<std::size_t>(at_once, 1));
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  for (std::size_t k = 0; k < shards; ++k)
+    contexts.push_back(std::make_unique<asio::io_context>(1)); // one thread runs each
   std::string error;
-  const auto endpoints = resolve(io, where, error);
+  const auto endpoints = resolve(*contexts.front(), where, error);
   if (!error.empty()) {
     for (std::size_t i = 0; i < count; ++i)
       done(i, unreachable(where, error));
@@ -894,28 +907,28 @@ void run_sessions(const target& where, std::size_t count,
   }
   std::mutex report;
   std::atomic<std::size_t> next{0};
-  // Starts the next session, if any is left; each one that ends starts one.
-  std::function<void()> launch = [&] {
+  // Starts the next session on `io`, if any is left; each one that ends
+  // starts one on the same io_context.
+  std::function<void(asio::io_context&)> launch = [&](asio::io_context& io) {
     if (stop && stop->load()) return;
     const std::size_t i = next++;
     if (i >= count) return;
     std::make_shared<driver>(io, peer_side{{}, &endpoints}, script_of(i), spec, plan, options,
-                             [&done, &report, &launch, i](run_result r) {
+                             [&done, &report, &launch, &io, i](run_result r) {
                                {
                                  const std::lock_guard lock(report);
                                  done(i, std::move(r));
                                }
-                               launch();
+                               launch(io);
                              })
         ->start();
   };
-  const std::size_t at_once = concurrency == 0 ? count : std::min(concurrency, count);
   for (std::size_t k = 0; k < at_once; ++k)
-    launch();
+    launch(*contexts[k % shards]);
   std::vector<std::thread> pool;
-  for (std::size_t t = 1; t < std::max<std::size_t>(threads, 1); ++t)
-    pool.emplace_back([&io] { io.run(); });
-  io.run();
+  for (std::size_t k = 1; k < shards; ++k)
+    pool.emplace_back([&io = *contexts[k]] { io.run(); });
+  contexts.front()->run();
   for (auto& thread : pool)
     thread.join();
 }

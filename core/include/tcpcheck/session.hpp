@@ -92,6 +92,12 @@ std::string to_string(const verdict& v);
 class session {
 public:
   session(script s, framing_spec spec, delivery_plan plan, session_options options = {});
+  /// Runs a script shared with other sessions (ten thousand conversations
+  /// of one script need one copy of it). A non-owning pointer will do
+  /// (std::shared_ptr's aliasing constructor) when the script outlives the
+  /// session.
+  session(std::shared_ptr<const script> s, framing_spec spec, delivery_plan plan,
+          session_options options = {});
   ~session();
   session(const session&) = delete;
   session& operator=(const session&) = delete;
@@ -164,7 +170,8 @@ private:
   void note(std::size_t connection, transcript_entry::kind what, byte_view bytes,
             std::string text = {});
 
-  script script_;
+  std::shared_ptr<const script> shared_script_; // never null; not changed while running
+  const script& script_;
   framing_spec spec_;
   delivery_plan plan_;
   session_options options_;
