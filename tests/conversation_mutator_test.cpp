@@ -353,6 +353,98 @@ TEST(ConversationMutator, EveryCaseConvertsToAScriptThatRoundTrips) {
   EXPECT_GT(converted, 9000u);
 }
 
+// try_to_script assembles a case's script without printing and parsing it:
+// it must accept exactly what the parser accepts, and number the lines as
+// the printed text has them. Besides the mutator's cases (and cases grown
+// from a parent and a donor, as guided fuzzing grows them), cases the parser
+// refuses: without their second connection's connect, and the same steps
+// under 'transport udp' (no shutdown, no expect close there).
+TEST(ConversationMutator, AssemblingACaseGivesWhatPrintingAndParsingItGives) {
+  std::size_t refused = 0, assembled = 0;
+  const auto same_as_parsed = [&](const script& baseline,
+                                  const fuzz_case& c) -> ::testing::AssertionResult {
+    script printed;
+    printed.description =
+        "tcpcheck fuzz case " + std::to_string(c.index) + " of seed " + std::to_string(c.seed);
+    printed.transport = baseline.transport;
+    printed.framing = baseline.framing;
+    printed.timeout = baseline.timeout;
+    printed.ignored = baseline.ignored;
+    for (const auto& step : c.steps)
+      printed.steps.push_back(step.step);
+    script_error error;
+    const auto parsed = parse_script(to_string(printed), error);
+    const auto made = try_to_script(c, baseline);
+    if (parsed.has_value() != made.has_value())
+      return ::testing::AssertionFailure()
+             << (parsed ? "assembling refused what the parser reads"
+                        : "assembling took what the parser refuses: " + error.to_string("case"));
+    if (!made) {
+      ++refused;
+      return ::testing::AssertionSuccess();
+    }
+    ++assembled;
+    if (to_string(*made) != to_string(*parsed))
+      return ::testing::AssertionFailure() << "another script:\n" << to_string(*made);
+    for (std::size_t i = 0; i < made->steps.size(); ++i)
+      if (made->steps[i].line != parsed->steps[i].line)
+        return ::testing::AssertionFailure() << "step " << i << " on line " << made->steps[i].line
+                                             << ", printed on line " << parsed->steps[i].line;
+    return ::testing::AssertionSuccess();
+  };
+  const auto without_second_connects = [](fuzz_case c) {
+    std::erase_if(c.steps, [](const case_step& s) {
+      return s.step.what == step_kind::connect && s.step.connection != "main";
+    });
+    return c;
+  };
+  for (const baseline_case& b : baselines()) {
+    script as_udp = b.baseline;
+    as_udp.transport = script_transport::udp;
+    const conversation_mutator m(b.baseline, b.spec, {});
+    for (std::uint64_t n = 0; n < 1000; ++n) {
+      const fuzz_case parent = m.make(seed, n);
+      const fuzz_case donor = m.make(seed + 1, n);
+      mutation_sources from;
+      from.parent = &parent;
+      from.donor = &donor;
+      const fuzz_case grown = m.make(seed + 2, n, from);
+      const fuzz_case unopened = without_second_connects(parent);
+      for (const auto& [baseline, c] :
+           {std::pair<const script*, const fuzz_case*>{&b.baseline, &parent},
+            {&b.baseline, &grown},
+            {&b.baseline, &unopened},
+            {&as_udp, &parent}}) {
+        const ::testing::AssertionResult result = same_as_parsed(*baseline, *c);
+        if (!result) {
+          ADD_FAILURE() << b.name << " baseline: " << result.message() << "\n" << dump(*c);
+          return;
+        }
+      }
+    }
+  }
+  EXPECT_GT(assembled, 9000u);
+  EXPECT_GT(refused, 1000u); // the refusals were compared too
+}
+
+TEST(AssembleScript, RefusesAtTheLineTheStepWouldBePrintedOn) {
+  const script s = script_of("# two clients\nframing line\n\nsend \"a\"\nb: connect\n"
+                             "b: send \"x\"\n");
+  script header = s;
+  header.steps.clear();
+  script_error error;
+  // `b: send` without `b: connect`: the text would have it on line 5 (the
+  // description, the framing, a blank line, `send "a"`).
+  EXPECT_FALSE(assemble_script(header, {s.steps[0], s.steps[2]}, error));
+  EXPECT_EQ(error.line, 5u);
+  EXPECT_NE(error.expected.find("a connection opened by 'b: connect' first"), std::string::npos)
+      << error.expected;
+  const auto whole = assemble_script(header, s.steps, error);
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(whole->steps[2].line, 6u);
+  EXPECT_EQ(to_string(*whole), to_string(s));
+}
+
 TEST(ConversationMutator, EveryCaseEndsWithTheWholeLivenessProbe) {
   for_every_case([](const baseline_case& b, const fuzz_case& c) -> ::testing::AssertionResult {
     const std::vector<script_step> probe = expected_probe(b.baseline);

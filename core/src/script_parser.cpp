@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <functional>
 #include <map>
 #include <re2/re2.h>
 #include <set>
@@ -591,6 +592,14 @@ std::string_view comment_text(std::string_view line) {
 // script, where the script says: header fields are checked against it.
 // Without a `framing` directive (the command line gives the spec) fields
 // are checked when the script runs.
+// The header fields a step names, each with its column on the line.
+using named_fields = std::vector<std::pair<std::string, std::size_t>>;
+
+// How a step's checks report a failure: at a column of the line being read,
+// or (steps assembled in code) as a message. Returns false.
+using step_failure =
+    std::function<bool(std::size_t column, std::string expected, std::string found)>;
+
 class framings_in_effect {
 public:
   void set_default(const std::string& text) {
@@ -606,19 +615,18 @@ public:
     by_connection_[connection] = parse_framing_spec(text, ignored);
   }
 
-  bool check_fields(const std::string& connection,
-                    const std::vector<std::pair<std::string, std::size_t>>& fields,
-                    line_parser& p) const {
+  bool check_fields(const std::string& connection, const named_fields& fields,
+                    const step_failure& fail) const {
     const auto it = by_connection_.find(connection);
     if (fields.empty() || it == by_connection_.end() || !it->second) return true;
     const framing_spec& spec = *it->second;
     for (const auto& [name, column] : fields)
       if (!spec.field_named(name))
-        return p.fail(column,
-                      spec.fields.empty()
-                          ? "no header field: framing '" + to_string(spec) + "' names none"
-                          : "a header field of framing '" + to_string(spec) + "'",
-                      "'" + name + "'");
+        return fail(column,
+                    spec.fields.empty()
+                        ? "no header field: framing '" + to_string(spec) + "' names none"
+                        : "a header field of framing '" + to_string(spec) + "'",
+                    "'" + name + "'");
     return true;
   }
 
@@ -716,31 +724,61 @@ public:
     script_step step;
     step.line = line;
     if (!p.parse_step(step, s_.role)) return false;
-    if (s_.transport == script_transport::udp && !fits_datagrams(p, first, step)) return false;
+    return admit(std::move(step), first.column, p.field_columns(),
+                 [&p](std::size_t column, std::string expected, std::string found) {
+                   return p.fail(column, std::move(expected), std::move(found));
+                 });
+  }
+
+  // Checks `step` against the steps before it (`column` is where its line
+  // starts, `fields` the header fields it names) and keeps it; false after
+  // `fail`.
+  bool admit(script_step step, std::size_t column, const named_fields& fields,
+             const step_failure& fail) {
+    if (s_.transport == script_transport::udp && !fits_datagrams(step, column, fail)) return false;
     if (s_.transport == script_transport::tcp && step.what == script_step::kind::framing &&
         is_datagram_spec(step.framing))
-      return p.fail(first.column, "a stream framing ('datagram' needs 'transport udp')",
-                    "'framing " + step.framing + "'");
+      return fail(column, "a stream framing ('datagram' needs 'transport udp')",
+                  "'framing " + step.framing + "'");
     seen_step_ = true;
     if (step.what == script_step::kind::connect) {
       connections_.insert(step.connection);
       framings_.open(step.connection);
     } else if (!connections_.count(step.connection)) {
-      return p.fail(first.column,
-                    "a connection opened by '" + step.connection + ": " +
-                        (s_.role == script_role::server ? "accept" : "connect") + "' first",
-                    "'" + step.connection + ":'");
+      return fail(column,
+                  "a connection opened by '" + step.connection + ": " +
+                      (s_.role == script_role::server ? "accept" : "connect") + "' first",
+                  "'" + step.connection + ":'");
     }
     if (connections_.size() > script_limits::most_connections)
-      return p.fail(first.column, "at most 64 connections", "another one");
+      return fail(column, "at most 64 connections", "another one");
     if (step.what == script_step::kind::framing) framings_.change(step.connection, step.framing);
-    if (!framings_.check_fields(step.connection, p.field_columns(), p)) return false;
-    if (!variables_captured(p, first, step)) return false;
+    if (!framings_.check_fields(step.connection, fields, fail)) return false;
+    if (!variables_captured(step, column, fail)) return false;
     for (const auto& e : step.alternatives)
       if (!e.capture.empty()) variables_.insert(e.capture);
     s_.steps.push_back(std::move(step));
-    if (s_.steps.size() > script_limits::most_steps)
-      return p.fail(1, "at most 100000 steps", "more");
+    if (s_.steps.size() > script_limits::most_steps) return fail(1, "at most 100000 steps", "more");
+    return true;
+  }
+
+  // The header of a script assembled in code, as its directive lines would
+  // set it; false after `fail`.
+  bool header(const script& h, const step_failure& fail) {
+    s_.description = h.description;
+    s_.role = h.role;
+    s_.transport = h.transport;
+    s_.timeout = h.timeout;
+    s_.ignored = h.ignored;
+    if (s_.ignored.size() > script_limits::most_ignores)
+      return fail(1, "at most 64 ignore directives", "another");
+    if (h.framing) {
+      s_.framing = h.framing;
+      framings_.set_default(*h.framing);
+      if (s_.transport == script_transport::tcp && is_datagram_spec(*h.framing))
+        return fail(1, "a stream framing ('datagram' needs 'transport udp')",
+                    "'" + *h.framing + "'");
+    }
     return true;
   }
 
@@ -755,7 +793,8 @@ public:
 private:
   // Datagrams have no stream to end half-way, no FIN and no RST: a step
   // that needs one would be ignored silently, so it is refused.
-  static bool fits_datagrams(line_parser& p, const token& first, const script_step& step) {
+  static bool fits_datagrams(const script_step& step, std::size_t column,
+                             const step_failure& fail) {
     const char* stream_only = nullptr;
     if (step.what == script_step::kind::shutdown) stream_only = "shutdown";
     if (step.what == script_step::kind::reset) stream_only = "reset";
@@ -764,20 +803,21 @@ private:
       if (e.what == expectation::kind::reset) stream_only = "expect reset";
     }
     if (!stream_only) return true;
-    return p.fail(first.column,
-                  "a step a datagram conversation has ('transport udp': send, expect, "
-                  "sleep, connect, close, framing, sync)",
-                  "'" + std::string(stream_only) + "', which needs a TCP stream");
+    return fail(column,
+                "a step a datagram conversation has ('transport udp': send, expect, "
+                "sleep, connect, close, framing, sync)",
+                "'" + std::string(stream_only) + "', which needs a TCP stream");
   }
 
   // Variables must be captured before they are used (built-in ones need not).
-  bool variables_captured(line_parser& p, const token& first, const script_step& step) const {
+  bool variables_captured(const script_step& step, std::size_t column,
+                          const step_failure& fail) const {
     const auto check_uses = [&](const script_text& t) {
       for (const auto& name : t.variables())
         if (!is_builtin_variable(name) && !variables_.count(name))
-          return p.fail(first.column,
-                        "${" + name + "} captured by an earlier 'expect regex ... as " + name + "'",
-                        "its first use");
+          return fail(column,
+                      "${" + name + "} captured by an earlier 'expect regex ... as " + name + "'",
+                      "its first use");
       return true;
     };
     if (!check_uses(step.payload) || !check_uses(step.endpoint)) return false;
@@ -846,6 +886,89 @@ std::optional<script> parse_script(std::string_view text, script_error& error) {
     error = *std::move(bad);
     return std::nullopt;
   }
+  return std::move(builder.result());
+}
+
+namespace {
+
+// The lines to_string(script) prints before the steps, and the blank line
+// after them.
+std::size_t printed_header_lines(const script& s, bool with_steps) {
+  std::size_t lines = (s.description.empty() ? 0 : 1) + (s.role == script_role::server ? 1 : 0) +
+                      (s.transport == script_transport::udp ? 1 : 0) + (s.framing ? 1 : 0) +
+                      (s.timeout ? 1 : 0) + s.ignored.size();
+  return lines > 0 && with_steps ? lines + 1 : lines;
+}
+
+// At least the size of a step printed: an escape takes at most four
+// characters a byte.
+std::size_t printed_size_bound(const script_step& step) {
+  const auto text_size = [](const script_text& t) {
+    std::size_t n = 0;
+    for (const auto& segment : t.segments)
+      n += 4 * segment.bytes.size() + 8;
+    return n;
+  };
+  std::size_t n = 256 + text_size(step.payload) + text_size(step.endpoint) + step.framing.size();
+  for (const auto& e : step.alternatives)
+    n += 64 + text_size(e.text) + 4 * e.pattern.size() + e.capture.size() + 32 * e.fields.size();
+  return n + 32 * step.fields.size();
+}
+
+// A text as the parser writes it down: literal bytes in one segment between
+// variables and computed parts, and no empty one (a mutated send may have
+// been cut into pieces, or emptied).
+void as_parsed(std::vector<script_text::segment>& segments) {
+  std::vector<script_text::segment> out;
+  out.reserve(segments.size());
+  const auto plain = [](const script_text::segment& s) { return !s.is_variable && !s.computed; };
+  for (auto& segment : segments) {
+    as_parsed(segment.inner);
+    if (plain(segment) && segment.bytes.empty()) continue;
+    if (plain(segment) && !out.empty() && plain(out.back()))
+      out.back().bytes.insert(out.back().bytes.end(), segment.bytes.begin(), segment.bytes.end());
+    else
+      out.push_back(std::move(segment));
+  }
+  segments = std::move(out);
+}
+
+void as_parsed(script_step& step) {
+  as_parsed(step.payload.segments);
+  as_parsed(step.endpoint.segments);
+  for (auto& e : step.alternatives)
+    as_parsed(e.text.segments);
+}
+
+} // namespace
+
+std::optional<script> assemble_script(const script& header, std::vector<script_step> steps,
+                                      script_error& error) {
+  std::size_t line = printed_header_lines(header, !steps.empty());
+  std::size_t size_bound = 0;
+  for (const auto& step : steps)
+    size_bound += printed_size_bound(step);
+  script_builder builder;
+  std::size_t at = 1;
+  const step_failure fail = [&](std::size_t column, std::string expected, std::string found) {
+    error = {at, std::max<std::size_t>(column, 1), std::move(expected), std::move(found)};
+    return false;
+  };
+  if (!builder.header(header, fail)) return std::nullopt;
+  for (auto& step : steps) {
+    step.line = at = ++line;
+    as_parsed(step);
+    named_fields fields;
+    for (const auto& f : step.fields)
+      fields.emplace_back(f.name, 1);
+    for (const auto& e : step.alternatives)
+      for (const auto& f : e.fields)
+        fields.emplace_back(f.name, 1);
+    if (!builder.admit(std::move(step), 1, fields, fail)) return std::nullopt;
+  }
+  // Near the size limit, the text itself decides, as when it is read.
+  if (size_bound + 4 * header.description.size() + 4096 > script_limits::largest_script)
+    return parse_script(to_string(builder.result()), error);
   return std::move(builder.result());
 }
 

@@ -264,6 +264,18 @@ struct script_error {
 /// Parses a script. On failure returns nullopt and fills `error`.
 std::optional<script> parse_script(std::string_view text, script_error& error);
 
+/// What parse_script(to_string(S)) gives for the script S of `header`'s
+/// directives and `steps`, without the text: each step checked as the
+/// parser checks it against the lines before it (connections opened,
+/// variables captured, the framing's header fields, what datagrams allow,
+/// the limits) and given the line to_string prints it on. nullopt, with
+/// `error` at the step's line, where the parser would refuse the text. The
+/// steps must be ones a parser made (their own contents are not checked
+/// again) and the description one line. The fuzzer makes its cases into
+/// scripts this way, thousands a second.
+std::optional<script> assemble_script(const script& header, std::vector<script_step> steps,
+                                      script_error& error);
+
 /// The canonical text of `s`.
 std::string to_string(const script& s);
 
