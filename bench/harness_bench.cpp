@@ -4,7 +4,7 @@
 // sessions one process holds open at once, and at what resident memory.
 //
 //   tcpcheck_harness_bench [--sessions K] [--conversations N] [--hold H] [--check]
-//                          [--harness-only]
+//                          [--threads T] [--harness-only]
 //
 // --harness-only runs the harness's conversations and nothing else, for a
 // profiler (perf record, strace -c) to see the harness alone.
@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
     else {
       std::fprintf(stderr,
                    "usage: %s [--sessions K] [--conversations N] [--hold H] [--check] "
-                   "[--harness-only]\n",
+                   "[--threads T] [--harness-only]\n",
                    argv[0]);
       return 2;
     }

@@ -983,18 +983,23 @@ fuzz_case conversation_mutator::make(std::uint64_t seed, std::uint64_t index,
   return c;
 }
 
-std::optional<script> try_to_script(const fuzz_case& c, const script& baseline) {
-  script header;
-  header.description =
+script unchecked_script(const fuzz_case& c, const script& baseline) {
+  script s;
+  s.description =
       "tcpcheck fuzz case " + std::to_string(c.index) + " of seed " + std::to_string(c.seed);
-  header.transport = baseline.transport;
-  header.framing = baseline.framing;
-  header.timeout = baseline.timeout;
-  header.ignored = baseline.ignored;
-  std::vector<script_step> steps;
-  steps.reserve(c.steps.size());
+  s.transport = baseline.transport;
+  s.framing = baseline.framing;
+  s.timeout = baseline.timeout;
+  s.ignored = baseline.ignored;
+  s.steps.reserve(c.steps.size());
   for (const auto& step : c.steps)
-    steps.push_back(step.step);
+    s.steps.push_back(step.step);
+  return s;
+}
+
+std::optional<script> try_to_script(const fuzz_case& c, const script& baseline) {
+  script header = unchecked_script(c, baseline);
+  std::vector<script_step> steps = std::move(header.steps);
   // As the case's printed text would read back (its lines numbered for the
   // verdicts), without printing and parsing it: that was a third of the
   // time it took to make a case.

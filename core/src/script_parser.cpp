@@ -592,6 +592,10 @@ std::string_view comment_text(std::string_view line) {
 // script, where the script says: header fields are checked against it.
 // Without a `framing` directive (the command line gives the spec) fields
 // are checked when the script runs.
+// What a `framing datagram` in a TCP script is refused with, as a directive,
+// as a step, or in an assembled script's header.
+constexpr const char* datagram_needs_udp = "a stream framing ('datagram' needs 'transport udp')";
+
 // The header fields a step names, each with its column on the line.
 using named_fields = std::vector<std::pair<std::string, std::size_t>>;
 
@@ -675,8 +679,7 @@ public:
       // Judged once the header is read: `transport udp` may come after.
       if (is_datagram_spec(spec))
         datagram_framing_ =
-            script_error{line, spec_token.column,
-                         "a stream framing ('datagram' needs 'transport udp')", "'" + spec + "'"};
+            script_error{line, spec_token.column, datagram_needs_udp, "'" + spec + "'"};
       s_.framing = spec;
       framings_.set_default(spec);
     } else if (first.text == "role") {
@@ -738,8 +741,7 @@ public:
     if (s_.transport == script_transport::udp && !fits_datagrams(step, column, fail)) return false;
     if (s_.transport == script_transport::tcp && step.what == script_step::kind::framing &&
         is_datagram_spec(step.framing))
-      return fail(column, "a stream framing ('datagram' needs 'transport udp')",
-                  "'framing " + step.framing + "'");
+      return fail(column, datagram_needs_udp, "'framing " + step.framing + "'");
     seen_step_ = true;
     if (step.what == script_step::kind::connect) {
       connections_.insert(step.connection);
@@ -776,8 +778,7 @@ public:
       s_.framing = h.framing;
       framings_.set_default(*h.framing);
       if (s_.transport == script_transport::tcp && is_datagram_spec(*h.framing))
-        return fail(1, "a stream framing ('datagram' needs 'transport udp')",
-                    "'" + *h.framing + "'");
+        return fail(1, datagram_needs_udp, "'" + *h.framing + "'");
     }
     return true;
   }

@@ -443,9 +443,7 @@ private:
           if (ec == asio::error::eof) {
             self->log(wire_event::kind::peer_fin, c);
             self->session_.on_peer_closed(c);
-            // A session the FIN finished has no more to judge: watching
-            // would only cost a registration with the reactor.
-            if (!self->session_.finished()) self->watch_after_fin(c);
+            self->watch_after_fin(c);
           } else if (ec != asio::error::operation_aborted && ec != asio::error::bad_descriptor) {
             // A reset, or any other end the peer caused: the session judges it.
             self->log(wire_event::kind::peer_rst, c, {}, ec.message());
@@ -489,7 +487,10 @@ private:
 
   // A peer that closed may still reset the connection (data written after
   // its FIN reaches a socket that is gone): logged and judged, not lost.
+  // A session the FIN finished has nothing more to judge: watching would
+  // only cost a registration with the reactor.
   void watch_after_fin(std::size_t c) {
+    if (session_.finished()) return;
     transport* link = connections_[c]->link.get();
     link->async_wait_failure([self = shared_from_this(), c, link](std::error_code ec) {
       if (self->ended_ || self->connections_[c]->link.get() != link) return;

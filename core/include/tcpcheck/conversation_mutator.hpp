@@ -93,6 +93,11 @@ struct fuzz_case {
 /// `connect` or a capture later steps need) may not: nullopt.
 std::optional<script> try_to_script(const fuzz_case& c, const script& baseline);
 
+/// The case as written, before any check: the baseline's directives, a
+/// description naming the case, its steps (lines not numbered). Its text is
+/// what try_to_script's result reads back from.
+script unchecked_script(const fuzz_case& c, const script& baseline);
+
 /// try_to_script for a case known to convert (throws std::logic_error if not).
 script to_script(const fuzz_case& c, const script& baseline);
 
