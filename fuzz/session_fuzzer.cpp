@@ -82,8 +82,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   session.start();
   std::vector<std::uint64_t> timers;
   const std::size_t connections = session.connection_names().size();
+  std::vector<tcpcheck::session_action> actions;
   const auto collect = [&] {
-    for (const auto& a : session.take_actions())
+    session.take_actions(actions);
+    for (const auto& a : actions)
       if (a.what == tcpcheck::session_action::kind::start_timer) timers.push_back(a.timer);
   };
   collect();

@@ -423,6 +423,27 @@ TEST(SessionScript, SessionsShareOneScriptAndEachPassesOnItsOwn) {
   }
 }
 
+TEST(SessionActions, TakingThemIntoAVectorGivesWhatReturningThemGives) {
+  const script s = script_of("send \"hi\"\nexpect \"yo\"\nsend \"bye\"\n");
+  const framing_spec spec = test::spec_of("line");
+  session returned(s, spec, plan_of("bytewise"));
+  session taken(s, spec, plan_of("bytewise"));
+  std::vector<session_action> into{session_action{}, session_action{}}; // cleared first
+  const auto both = [&](auto&& event) {
+    event(returned);
+    event(taken);
+    const auto expected = returned.take_actions();
+    taken.take_actions(into);
+    EXPECT_EQ(into, expected);
+    EXPECT_FALSE(into.empty());
+    taken.take_actions(into); // nothing new since
+    EXPECT_TRUE(into.empty());
+  };
+  both([](session& x) { x.start(); });
+  both([](session& x) { x.on_connected(0); });
+  both([](session& x) { x.on_received(0, as_bytes(std::string_view("yo\n"))); });
+}
+
 // --- Writes per plan -----------------------------------------------------------------------
 
 constexpr std::string_view three_sends = "send \"hello\"\n"

@@ -56,14 +56,17 @@ std::string shown(const token& t) {
 
 class line_parser {
 public:
-  line_parser(std::string_view line, std::size_t number, script_error& error)
-      : line_(line), number_(number), error_(error) {}
+  // `tokens` is a buffer the lines of a script share (cleared here): one
+  // allocation for the whole script, not one per line.
+  line_parser(std::string_view line, std::size_t number, script_error& error,
+              std::vector<token>& tokens)
+      : line_(line), number_(number), error_(error), tokens_(tokens) {
+    tokens_.clear();
+  }
 
   // Splits the line into tokens; false (with the error set) on a bad string.
   bool tokenize() {
     std::size_t i = 0;
-    // A step has a few tokens: one allocation, not one per doubling.
-    if (!line_.empty()) tokens_.reserve(8);
     while (i < line_.size()) {
       const char c = line_[i];
       if (c == ' ' || c == '\t' || c == '\r') {
@@ -157,6 +160,7 @@ public:
   bool parse_text(const token& t, script_text& out) {
     std::string_view s = t.text;
     script_text::segment literal;
+    literal.bytes.reserve(s.size()); // escapes only shorten: one allocation for most texts
     const auto flush = [&] {
       append_literal(out, std::move(literal.bytes));
       literal = {};
@@ -571,7 +575,7 @@ private:
   std::string_view line_;
   std::size_t number_;
   script_error& error_;
-  std::vector<token> tokens_;
+  std::vector<token>& tokens_;
   std::size_t next_ = 0;
   std::size_t end_column_ = 1;
   token end_token_{};
@@ -604,19 +608,22 @@ using named_fields = std::vector<std::pair<std::string, std::size_t>>;
 using step_failure =
     std::function<bool(std::size_t column, std::string expected, std::string found)>;
 
+// The framing each connection reads with, for the header fields steps
+// name. Each spec text is parsed once: a script names a few, and a
+// framing line is otherwise parsed again for every check.
 class framings_in_effect {
 public:
   void set_default(const std::string& text) {
-    spec_error ignored;
-    default_ = parse_framing_spec(text, ignored);
+    default_ = spec_of(text);
     by_connection_["main"] = default_;
   }
-  void open(const std::string& connection) {
-    if (!by_connection_.count(connection)) by_connection_[connection] = default_;
-  }
+  void open(const std::string& connection) { by_connection_.try_emplace(connection, default_); }
   void change(const std::string& connection, const std::string& text) {
-    spec_error ignored;
-    by_connection_[connection] = parse_framing_spec(text, ignored);
+    by_connection_[connection] = spec_of(text);
+  }
+  bool is_datagram(const std::string& text) {
+    const framing_spec* spec = spec_of(text);
+    return spec && spec->kind == framing_kind::datagram;
   }
 
   bool check_fields(const std::string& connection, const named_fields& fields,
@@ -635,8 +642,19 @@ public:
   }
 
 private:
-  std::optional<framing_spec> default_;
-  std::map<std::string, std::optional<framing_spec>> by_connection_;
+  // Null for a text that does not parse (a script built in code).
+  const framing_spec* spec_of(const std::string& text) {
+    auto [it, added] = parsed_.try_emplace(text);
+    if (added) {
+      spec_error ignored;
+      it->second = parse_framing_spec(text, ignored);
+    }
+    return it->second ? &*it->second : nullptr;
+  }
+
+  std::map<std::string, std::optional<framing_spec>> parsed_; // by text; nodes stay put
+  const framing_spec* default_ = nullptr;
+  std::map<std::string, const framing_spec*> by_connection_;
 };
 
 } // namespace
@@ -677,7 +695,7 @@ public:
       const token spec_token = p.take();
       if (!p.parse_framing_token(spec_token, spec)) return false;
       // Judged once the header is read: `transport udp` may come after.
-      if (is_datagram_spec(spec))
+      if (framings_.is_datagram(spec))
         datagram_framing_ =
             script_error{line, spec_token.column, datagram_needs_udp, "'" + spec + "'"};
       s_.framing = spec;
@@ -740,7 +758,7 @@ public:
              const step_failure& fail) {
     if (s_.transport == script_transport::udp && !fits_datagrams(step, column, fail)) return false;
     if (s_.transport == script_transport::tcp && step.what == script_step::kind::framing &&
-        is_datagram_spec(step.framing))
+        framings_.is_datagram(step.framing))
       return fail(column, datagram_needs_udp, "'framing " + step.framing + "'");
     seen_step_ = true;
     if (step.what == script_step::kind::connect) {
@@ -777,7 +795,7 @@ public:
     if (h.framing) {
       s_.framing = h.framing;
       framings_.set_default(*h.framing);
-      if (s_.transport == script_transport::tcp && is_datagram_spec(*h.framing))
+      if (s_.transport == script_transport::tcp && framings_.is_datagram(*h.framing))
         return fail(1, datagram_needs_udp, "'" + *h.framing + "'");
     }
     return true;
@@ -854,6 +872,8 @@ std::optional<script> parse_script(std::string_view text, script_error& error) {
   script_builder builder;
   bool seen_content = false; // a directive or step: the description must come first
   std::size_t number = 0;
+  std::vector<token> tokens;
+  tokens.reserve(8); // a step has a few
   for (std::size_t start = 0; start <= text.size();) {
     std::size_t end = text.find('\n', start);
     if (end == std::string_view::npos) end = text.size();
@@ -874,7 +894,7 @@ std::optional<script> parse_script(std::string_view text, script_error& error) {
         continue;
       }
     }
-    line_parser p(line, number, error);
+    line_parser p(line, number, error, tokens);
     if (!p.tokenize()) return std::nullopt;
     if (p.empty()) continue;
     seen_content = true;

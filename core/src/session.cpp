@@ -1,6 +1,7 @@
 // The session state machine: steps, per-connection decoding, waits, verdicts.
 #include "tcpcheck/session.hpp"
 
+#include "tcpcheck/detail/front_queue.hpp"
 #include "tcpcheck/escape.hpp"
 #include "tcpcheck/frame_encoder.hpp"
 #include "tcpcheck/frame_header.hpp"
@@ -94,10 +95,10 @@ struct session::regex_cache : std::map<const expectation*, std::shared_ptr<const
 
 struct session::connection_state {
   explicit connection_state(const framing_spec& s) : spec(s), decoder(keeping_headers(s)) {}
-  framing_spec spec;                 // what this connection reads and writes with now
-  frame_decoder decoder;             // spec with every header byte kept: frames are split here
-  std::uint64_t decoder_from = 0;    // stream offset of the decoder's first byte
-  std::deque<received_frame> frames; // decoded, not yet expected
+  framing_spec spec;              // what this connection reads and writes with now
+  frame_decoder decoder;          // spec with every header byte kept: frames are split here
+  std::uint64_t decoder_from = 0; // stream offset of the decoder's first byte
+  detail::front_queue<received_frame> frames; // decoded, not yet expected
   // Received bytes from `kept_from` on, when the script changes framing:
   // frames not yet expected are cut again with the new spec.
   byte_buffer kept;
@@ -157,11 +158,13 @@ session::session(std::shared_ptr<const script> s, framing_spec spec, delivery_pl
   // Each regex is looked up once, here, not at every frame it is matched
   // against. The parser has checked that each compiles; one that does not
   // (a script built in code) is left out, and matching it fails the step.
-  regexes_ = std::make_unique<regex_cache>();
+  // Most scripts have no regex: the cache is made for the first.
   const auto compile = [&](const expectation& e) {
     if (e.what != expectation::kind::regex) return;
     auto compiled = detail::compiled_regex(e.pattern);
-    if (compiled->ok()) regexes_->emplace(&e, std::move(compiled));
+    if (!compiled->ok()) return;
+    if (!regexes_) regexes_ = std::make_unique<regex_cache>();
+    regexes_->emplace(&e, std::move(compiled));
   };
   for (const auto& step : script_.steps)
     for (const auto& e : step.alternatives)
@@ -172,6 +175,12 @@ session::session(std::shared_ptr<const script> s, framing_spec spec, delivery_pl
 
 session::~session() = default;
 
+const re2::RE2* session::regex_of(const expectation& e) const {
+  if (!regexes_) return nullptr;
+  const auto it = regexes_->find(&e);
+  return it == regexes_->end() ? nullptr : it->second.get();
+}
+
 std::size_t session::connection_of(const script_step& step) const {
   return static_cast<std::size_t>(std::find(names_.begin(), names_.end(), step.connection) -
                                   names_.begin());
@@ -179,8 +188,13 @@ std::size_t session::connection_of(const script_step& step) const {
 
 std::vector<session_action> session::take_actions() {
   std::vector<session_action> out;
-  out.swap(actions_);
+  take_actions(out);
   return out;
+}
+
+void session::take_actions(std::vector<session_action>& into) {
+  into.clear();
+  into.swap(actions_);
 }
 
 void session::note(std::size_t connection, transcript_entry::kind what, byte_view bytes,
@@ -220,6 +234,14 @@ byte_buffer session::render(const script_text& text, std::size_t connection) con
   render_text(
       text.segments, [&](const std::string& name) { return value_of(name, connection); }, out, why);
   return out;
+}
+
+// Most expected texts are one literal: compared where they are, not copied.
+const byte_buffer& session::rendered(const script_text& text, std::size_t connection,
+                                     byte_buffer& scratch) const {
+  if (text.segments.size() == 1 && text.is_literal()) return text.segments.front().bytes;
+  scratch = render(text, connection);
+  return scratch;
 }
 
 // Renders text to be sent: false, after failing the run, when a variable
@@ -550,21 +572,22 @@ bool session::matches(const expectation& e, const received_frame& f, std::size_t
                       byte_buffer* captured) const {
   if (!has_fields(e.fields, f, *connections_[c])) return false;
   const byte_buffer& frame = f.body;
+  byte_buffer scratch;
   switch (e.what) {
   case expectation::kind::exact:
-    return frame == render(e.text, c);
+    return frame == rendered(e.text, c, scratch);
   case expectation::kind::prefix: {
-    const byte_buffer p = render(e.text, c);
+    const byte_buffer& p = rendered(e.text, c, scratch);
     return p.size() <= frame.size() && std::equal(p.begin(), p.end(), frame.begin());
   }
   case expectation::kind::contains:
-    return contains(frame, render(e.text, c));
+    return contains(frame, rendered(e.text, c, scratch));
   case expectation::kind::regex: {
-    const auto compiled = regexes_->find(&e);
-    if (compiled == regexes_->end()) return false;
+    const re2::RE2* const compiled = regex_of(e);
+    if (!compiled) return false;
     // RE2 matches in time linear in the frame, without recursion, so
     // frames of any length are matched, captured or not.
-    const RE2& re = *compiled->second;
+    const RE2& re = *compiled;
     const std::string_view text = as_text(frame);
     if (!captured) return RE2::FullMatch(text, re);
     // Group 1, or the whole frame (the whole match) without a group. A
@@ -664,7 +687,7 @@ bool session::match_frames(const script_step& step, connection_state& conn) {
       }
       continue;
     }
-    if (e.what == expectation::kind::regex && !regexes_->count(&e)) {
+    if (e.what == expectation::kind::regex && !regex_of(e)) {
       fail(expected(), "", "invalid regular expression /" + e.pattern + "/");
       return false;
     }

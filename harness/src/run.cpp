@@ -6,6 +6,7 @@
 // decision about the conversation is the session's.
 #include "tcpcheck/harness/run.hpp"
 
+#include "tcpcheck/detail/front_queue.hpp"
 #include "tcpcheck/harness/memory_budget.hpp"
 #include "tcpcheck/harness/socket_diag.hpp"
 
@@ -13,7 +14,6 @@
 #include <array>
 #include <atomic>
 #include <charconv>
-#include <deque>
 #include <iterator>
 #include <map>
 #include <mutex>
@@ -154,7 +154,7 @@ private:
     asio::steady_timer read_pause; // run_options::read_pause, or a read the pool held back
     bool read_pause_noted = false; // the wire log says a read was held back
     bool to_target = true;         // not `connect HOST:PORT` elsewhere
-    std::deque<queued_op> queue;
+    tcpcheck::detail::front_queue<queued_op> queue;
     bool busy = false;
     bool watch_peer_reads = true; // until the peer once reads nothing for peer_read_patience
     // Small on purpose for a stream: ten thousand sessions at once must fit
@@ -211,8 +211,15 @@ private:
   // Carries out what the session asked for, or ends the run.
   void pump() {
     if (ended_) return;
-    for (auto& action : session_.take_actions())
+    // The batch's buffer goes back to the session for its next actions (a
+    // pump from within carry_out finds no spare and takes a fresh vector).
+    std::vector<session_action> batch;
+    batch.swap(spare_actions_);
+    session_.take_actions(batch);
+    for (auto& action : batch)
       carry_out(std::move(action));
+    batch.clear();
+    spare_actions_.swap(batch);
     end_when_done();
   }
 
@@ -634,6 +641,7 @@ private:
   tcp::acceptor* acceptor_;
   datagram_server* datagram_server_;
   session session_;
+  std::vector<session_action> spare_actions_; // a buffer for the next take_actions
   run_options options_;
   std::function<void(run_result)> done_;
   asio::steady_timer run_timer_;
@@ -643,7 +651,8 @@ private:
   std::map<std::uint64_t, std::shared_ptr<asio::steady_timer>> timers_;
   run_result result_;
   std::size_t logged_ = 0;
-  std::deque<wire_event> log_tail_; ///< the latest events, once the log's head is full
+  tcpcheck::detail::front_queue<wire_event>
+      log_tail_; ///< the latest events, once the log's head is full
   std::size_t dropped_events_ = 0;
   std::chrono::microseconds first_dropped_at_{0};
   bool ended_ = false;

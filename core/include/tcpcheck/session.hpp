@@ -25,11 +25,14 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
+
+namespace re2 {
+class RE2;
+}
 
 namespace tcpcheck {
 
@@ -119,6 +122,10 @@ public:
 
   /// The actions asked for since the last call, in order.
   std::vector<session_action> take_actions();
+  /// The same into `into` (cleared first), whose buffer the session keeps
+  /// for the next actions: a driver that passes the same vector each time
+  /// allocates none after the first few.
+  void take_actions(std::vector<session_action>& into);
 
   bool finished() const noexcept { return finished_; }
   /// Bytes received and held: frames not yet taken, and those of frames
@@ -163,6 +170,10 @@ private:
   std::size_t connection_of(const script_step& step) const;
   const byte_buffer* value_of(const std::string& name, std::size_t connection) const;
   byte_buffer render(const script_text& text, std::size_t connection = 0) const;
+  /// `text` rendered: its one literal as it is, else rendered into `scratch`.
+  const byte_buffer& rendered(const script_text& text, std::size_t connection,
+                              byte_buffer& scratch) const;
+  const re2::RE2* regex_of(const expectation& e) const; // compiled, or null
   bool render_checked(const script_text& text, std::size_t connection, byte_buffer& out);
   std::string describe(const expectation& e) const;
   std::string describe(const script_step& step) const; // its alternatives, joined by "or"
