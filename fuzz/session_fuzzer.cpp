@@ -76,9 +76,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string bad_plan;
   const auto plan = tcpcheck::parse_delivery_plan(in.PickValueInArray(plans), bad_plan);
 
-  // The script is borrowed (a pointer that owns nothing): it lives on.
-  tcpcheck::session session(
-      std::shared_ptr<const tcpcheck::script>(std::shared_ptr<void>(), &script), spec, *plan);
+  // Borrowed, not copied: the script lives on.
+  tcpcheck::session session(tcpcheck::borrowed_script(script), spec, *plan);
   session.start();
   std::vector<std::uint64_t> timers;
   const std::size_t connections = session.connection_names().size();

@@ -408,12 +408,12 @@ TEST(SessionScript, SessionsShareOneScriptAndEachPassesOnItsOwn) {
   session first(shared, spec, plan_of("whole"));
   session second(shared, spec, plan_of("bytewise"));
   // A pointer that owns nothing: the script outlives the session.
-  session third(std::shared_ptr<const script>(std::shared_ptr<void>(), &borrowed_from), spec,
-                plan_of("chunk:3"));
+  session third(borrowed_script(borrowed_from), spec, plan_of("chunk:3"));
   EXPECT_EQ(&first.steps(), shared.get());
   EXPECT_EQ(&second.steps(), shared.get());
   EXPECT_EQ(shared.use_count(), 3);
   EXPECT_EQ(&third.steps(), &borrowed_from);
+  EXPECT_EQ(borrowed_script(borrowed_from).use_count(), 0); // it owns nothing
   for (session* s : {&first, &second, &third}) {
     fake_peer peer(*s, spec, greeting_server());
     peer.run();

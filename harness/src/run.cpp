@@ -114,8 +114,7 @@ public:
       : strand_(asio::make_strand(io)), make_(std::move(peer.make)), endpoints_(peer.endpoints),
         acceptor_(peer.acceptor), datagram_server_(peer.datagrams),
         // Borrowed, not copied: the script outlives every run of it.
-        session_(std::shared_ptr<const script>(std::shared_ptr<void>(), &s), spec, plan,
-                 with_conversation_id(options.session)),
+        session_(borrowed_script(s), spec, plan, with_conversation_id(options.session)),
         options_(options), done_(std::move(done)), run_timer_(strand_), drain_timer_(strand_),
         started_(clock::now()) {
     for (std::size_t i = 0; i < session_.connection_names().size(); ++i)

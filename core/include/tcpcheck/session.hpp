@@ -92,13 +92,18 @@ struct verdict {
 /// "pass" or "line 7: expected \"Hello alice!\", got \"Hello bob!\"".
 std::string to_string(const verdict& v);
 
+/// A pointer to `s` that owns nothing (std::shared_ptr's aliasing
+/// constructor), for sessions that `s` outlives: they share it at no cost.
+inline std::shared_ptr<const script> borrowed_script(const script& s) {
+  return std::shared_ptr<const script>(std::shared_ptr<void>(), &s);
+}
+
 class session {
 public:
   session(script s, framing_spec spec, delivery_plan plan, session_options options = {});
   /// Runs a script shared with other sessions (ten thousand conversations
-  /// of one script need one copy of it). A non-owning pointer will do
-  /// (std::shared_ptr's aliasing constructor) when the script outlives the
-  /// session.
+  /// of one script need one copy of it). borrowed_script() will do when
+  /// the script outlives the session.
   session(std::shared_ptr<const script> s, framing_spec spec, delivery_plan plan,
           session_options options = {});
   ~session();
