@@ -110,5 +110,13 @@ TEST(ToHex, WritesSpaceSeparatedLowercasePairs) {
   EXPECT_EQ(to_hex(byte_view{}), "");
 }
 
+TEST(HexNumber, WritesLowercaseHexAfter0xWithoutLeadingZeros) {
+  EXPECT_EQ(hex_number(0), "0x0");
+  EXPECT_EQ(hex_number(0x30), "0x30");
+  EXPECT_EQ(hex_number(0xABCDEF), "0xabcdef");
+  EXPECT_EQ(hex_number(0x100000000ull), "0x100000000");
+  EXPECT_EQ(hex_number(~0ull), "0xffffffffffffffff");
+}
+
 } // namespace
 } // namespace tcpcheck

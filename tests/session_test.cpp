@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -421,6 +422,31 @@ TEST(SessionScript, SessionsShareOneScriptAndEachPassesOnItsOwn) {
     EXPECT_TRUE(s->result().passed) << to_string(s->result());
     EXPECT_EQ(peer.frames_from_client(0), (strings{"alice", "bye alice"}));
   }
+}
+
+// What a session sends for `send "${token}"` in the conversation `id`.
+std::string token_sent(std::uint64_t id) {
+  session_options options;
+  options.conversation_id = id;
+  session s(script_of("framing line\nsend \"${token}\"\n"), test::spec_of("line"), plan_of("whole"),
+            options);
+  s.start();
+  s.on_connected(0);
+  for (const auto& a : s.take_actions())
+    if (a.what == session_action::kind::write) return std::string(as_text(a.bytes));
+  return "no write";
+}
+
+TEST(SessionVariables, TokenIsSixteenLowercaseHexDigitsOfItsOwnPerConversation) {
+  const std::string first = token_sent(0);
+  ASSERT_EQ(first.size(), 17u) << first; // and the line's LF
+  EXPECT_EQ(first.back(), '\n');
+  EXPECT_EQ(first.find_first_not_of("0123456789abcdef"), 16u) << first;
+  EXPECT_EQ(token_sent(0), first);
+  std::set<std::string> tokens{first};
+  for (std::uint64_t id = 1; id < 200; ++id)
+    tokens.insert(token_sent(id));
+  EXPECT_EQ(tokens.size(), 200u);
 }
 
 TEST(SessionActions, TakingThemIntoAVectorGivesWhatReturningThemGives) {

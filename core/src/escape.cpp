@@ -1,6 +1,9 @@
 // Byte escapes for people: escape, unescape and hex.
 #include "tcpcheck/escape.hpp"
 
+#include <charconv>
+#include <iterator>
+
 namespace tcpcheck {
 
 namespace {
@@ -130,13 +133,9 @@ std::optional<byte_buffer> unescape(std::string_view text, unescape_error& error
 }
 
 std::string hex_number(std::uint64_t value) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  do {
-    out.insert(out.begin(), digits[value & 0xf]);
-    value >>= 4;
-  } while (value);
-  return "0x" + out;
+  char text[2 + 16] = {'0', 'x'};
+  const auto end = std::to_chars(text + 2, std::end(text), value, 16).ptr; // lowercase
+  return std::string(text, end);
 }
 
 } // namespace tcpcheck

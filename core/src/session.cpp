@@ -72,6 +72,16 @@ std::uint64_t mix(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
+// ${token}: the conversation id spread over 64 bits, as 16 lowercase hex digits.
+byte_buffer token_of(std::uint64_t conversation_id) {
+  static constexpr char digits[] = "0123456789abcdef";
+  byte_buffer token(16);
+  std::uint64_t value = mix(conversation_id);
+  for (std::size_t i = token.size(); i-- > 0; value >>= 4)
+    token[i] = static_cast<std::uint8_t>(digits[value & 0xf]);
+  return token;
+}
+
 session_action action(session_action::kind what, std::size_t connection) {
   session_action a;
   a.what = what;
@@ -139,9 +149,7 @@ session::session(std::shared_ptr<const script> s, framing_spec spec, delivery_pl
   sent_ahead_.assign(script_.steps.size(), false);
   const std::string run = std::to_string(options_.conversation_id);
   run_value_.assign(run.begin(), run.end());
-  std::string token = hex_number(mix(options_.conversation_id)).substr(2);
-  token.insert(0, 16 - token.size(), '0');
-  token_value_.assign(token.begin(), token.end());
+  token_value_ = token_of(options_.conversation_id);
   for (const auto& name : names_) {
     const std::string conn = run + "-" + name;
     conn_values_.emplace_back(conn.begin(), conn.end());
