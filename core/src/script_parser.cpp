@@ -592,10 +592,6 @@ std::string_view comment_text(std::string_view line) {
   return line;
 }
 
-// The framing each connection reads and writes with at this point of the
-// script, where the script says: header fields are checked against it.
-// Without a `framing` directive (the command line gives the spec) fields
-// are checked when the script runs.
 // What a `framing datagram` in a TCP script is refused with, as a directive,
 // as a step, or in an assembled script's header.
 constexpr const char* datagram_needs_udp = "a stream framing ('datagram' needs 'transport udp')";
@@ -608,9 +604,11 @@ using named_fields = std::vector<std::pair<std::string, std::size_t>>;
 using step_failure =
     std::function<bool(std::size_t column, std::string expected, std::string found)>;
 
-// The framing each connection reads with, for the header fields steps
-// name. Each spec text is parsed once: a script names a few, and a
-// framing line is otherwise parsed again for every check.
+// The framing each connection reads and writes with at this point of the
+// script, where the script says: header fields are checked against it.
+// Without a `framing` directive (the command line gives the spec) fields
+// are checked when the script runs. Each spec text is parsed once: a script
+// names a few, and a framing line was otherwise parsed again for every check.
 class framings_in_effect {
 public:
   void set_default(const std::string& text) {

@@ -7,6 +7,8 @@
 #include "tcpcheck/frame_header.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <iterator>
 #include <re2/re2.h>
 #include <set>
 
@@ -74,11 +76,10 @@ std::uint64_t mix(std::uint64_t x) {
 
 // ${token}: the conversation id spread over 64 bits, as 16 lowercase hex digits.
 byte_buffer token_of(std::uint64_t conversation_id) {
-  static constexpr char digits[] = "0123456789abcdef";
-  byte_buffer token(16);
-  std::uint64_t value = mix(conversation_id);
-  for (std::size_t i = token.size(); i-- > 0; value >>= 4)
-    token[i] = static_cast<std::uint8_t>(digits[value & 0xf]);
+  char digits[16];
+  char* const end = std::to_chars(digits, std::end(digits), mix(conversation_id), 16).ptr;
+  byte_buffer token(static_cast<std::size_t>(std::end(digits) - end), '0'); // leading zeros
+  token.insert(token.end(), digits, end);
   return token;
 }
 

@@ -650,8 +650,8 @@ private:
   std::map<std::uint64_t, std::shared_ptr<asio::steady_timer>> timers_;
   run_result result_;
   std::size_t logged_ = 0;
-  tcpcheck::detail::front_queue<wire_event>
-      log_tail_; ///< the latest events, once the log's head is full
+  /// The latest events, once the log's head is full.
+  tcpcheck::detail::front_queue<wire_event> log_tail_;
   std::size_t dropped_events_ = 0;
   std::chrono::microseconds first_dropped_at_{0};
   bool ended_ = false;
