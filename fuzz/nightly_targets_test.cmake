@@ -1,0 +1,18 @@
+# Fails unless the nightly template's `target: [...]` matrix (which may span
+# lines) names exactly the targets in TARGETS, a CMake list.
+file(READ "${TEMPLATE}" text)
+string(REGEX MATCH "target: \\[[^]]*\\]" matrix "${text}")
+if(NOT matrix)
+  message(FATAL_ERROR "${TEMPLATE}: no `target: [...]` matrix")
+endif()
+string(REGEX REPLACE "^target: \\[|\\]$" "" matrix "${matrix}")
+string(REGEX REPLACE "[ \t\r\n]" "" matrix "${matrix}")
+string(REPLACE "," ";" listed "${matrix}")
+list(SORT listed)
+set(expected ${TARGETS})
+list(SORT expected)
+if(NOT listed STREQUAL expected)
+  message(FATAL_ERROR "${TEMPLATE} lists the fuzz targets [${listed}]; "
+                      "fuzz/CMakeLists.txt has [${expected}]")
+endif()
+message(STATUS "the nightly template lists each fuzz target: ${listed}")
