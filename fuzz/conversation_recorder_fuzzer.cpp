@@ -1,12 +1,10 @@
 // Fuzz target: the proxy's conversation recorder. A recording does not
 // depend on how the traffic was cut, keeps to its bound, and its file text
 // reads back as the same script.
-#include "tcpcheck/escape.hpp"
 #include "tcpcheck/recording/conversation_recorder.hpp"
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>

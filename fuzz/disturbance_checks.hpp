@@ -1,7 +1,8 @@
 // Checks on disturbance words and control lines, shared by the fuzz targets
 // that read them (disturbance_words) and draw them (stream_shaper): a
 // disturbance that parses prints canonical words that parse back to it, and
-// a control `set` with the same words carries it.
+// a control `set` with the same words carries it; a control line's `set`
+// prints back, and no other command carries a disturbance.
 #pragma once
 
 #include "tcpcheck/escape.hpp"

@@ -1,11 +1,15 @@
 # Fails unless the nightly template's `target: [...]` matrix (which may span
 # lines) names exactly the targets in TARGETS, a CMake list.
+if(NOT TARGETS)
+  message(FATAL_ERROR "no fuzz targets given (TARGETS)")
+endif()
 file(READ "${TEMPLATE}" text)
-string(REGEX MATCH "target: \\[[^]]*\\]" matrix "${text}")
+# A key of its own line, not one that ends in "target" or sits in a comment.
+string(REGEX MATCH "\n[ \t]*target: \\[[^]]*\\]" matrix "${text}")
 if(NOT matrix)
   message(FATAL_ERROR "${TEMPLATE}: no `target: [...]` matrix")
 endif()
-string(REGEX REPLACE "^target: \\[|\\]$" "" matrix "${matrix}")
+string(REGEX REPLACE "^\n[ \t]*target: \\[|\\]$" "" matrix "${matrix}")
 string(REGEX REPLACE "[ \t\r\n]" "" matrix "${matrix}")
 string(REPLACE "," ";" listed "${matrix}")
 list(SORT listed)
