@@ -2,13 +2,14 @@
 # Runs every libFuzzer target of a fuzz build on its corpus for a fixed time.
 #
 #   ci/run-fuzzers.sh [--build DIR] [--seconds N] [--merge] [--artifacts DIR]
-#                     [--min-exec-rate N] [TARGET...]
+#                     [--min-exec-rate N] [--parallel N] [TARGET...]
 #
 # Fails (exit 1) on any crash, leak, timeout or out-of-memory, and keeps the
 # input that caused it under the artifacts directory (default
 # build/fuzz-artifacts/<target>/). With --merge, inputs that found new
 # coverage are merged into corpus/<target>/ so they can be committed.
 # With --min-exec-rate, a target slower than N executions per second fails.
+# With --parallel N, N targets run at once (each fuzzer uses one core).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,9 +18,10 @@ seconds=15
 merge=0
 artifacts=""
 min_rate=0
+parallel=1
 targets=()
 
-usage() { sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while (($#)); do
   case "$1" in
@@ -28,12 +30,17 @@ while (($#)); do
     --merge) merge=1; shift ;;
     --artifacts) artifacts="$2"; shift 2 ;;
     --min-exec-rate) min_rate="$2"; shift 2 ;;
+    --parallel) parallel="$2"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     -*) echo "run-fuzzers: unknown option $1" >&2; usage >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
 done
 artifacts="${artifacts:-$build/fuzz-artifacts}"
+if ! [[ "$parallel" =~ ^[1-9][0-9]*$ ]]; then
+  echo "run-fuzzers: --parallel takes a number of targets at once, 1 or more (got '$parallel')" >&2
+  exit 2
+fi
 
 if ((${#targets[@]} == 0)); then
   for f in "$build"/fuzz/*_fuzzer; do
@@ -46,17 +53,19 @@ if ((${#targets[@]} == 0)); then
   exit 2
 fi
 
-failed=0
-summary=()
-for target in "${targets[@]}"; do
-  fuzzer="$build/fuzz/${target}_fuzzer"
-  corpus="$root/corpus/$target"
-  out="$artifacts/$target"
-  new="$out/new-inputs"
+# Fuzzes one target; its summary line goes to $out/summary, and $out/failed
+# exists if it failed.
+fuzz_one() {
+  local target="$1"
+  local fuzzer="$build/fuzz/${target}_fuzzer"
+  local corpus="$root/corpus/$target"
+  local out="$artifacts/$target"
+  local new="$out/new-inputs"
   mkdir -p "$new" "$corpus"
-  log="$out/fuzz.log"
+  rm -f "$out/failed" "$out/summary"
+  local log="$out/fuzz.log"
   echo "== $target: ${seconds}s on corpus/$target ($(find "$corpus" -type f | wc -l) files)"
-  status=0
+  local status=0 rate runs cpu_rate
   # New inputs go to the first directory; the committed corpus is only read.
   # ASan keeps freed memory in a 256 MB quarantine by default: cycling
   # through it costs page faults, 400 MB of memory per target and about a
@@ -78,19 +87,37 @@ for target in "${targets[@]}"; do
     echo "!! $target failed (exit $status); artifacts in $out/:" >&2
     ls "$out" | grep -E '^(crash|leak|timeout|oom|slow-unit)-' >&2 || true
     grep -E 'ERROR|SUMMARY|==[0-9]+==|deadly signal|broken' "$log" | head -20 >&2 || true
-    failed=1
+    touch "$out/failed"
   elif ((min_rate > 0 && ${rate:-0} < min_rate)); then
     echo "!! $target ran at ${rate:-0} exec/s, below --min-exec-rate $min_rate" >&2
-    failed=1
+    touch "$out/failed"
   fi
   if ((merge && status == 0)); then
     "$fuzzer" -merge=1 "$corpus" "$new" >>"$log" 2>&1
     echo "   merged into corpus/$target: now $(find "$corpus" -type f | wc -l) files"
   fi
-  summary+=("$(printf '%-18s %8s runs %8s exec/s %8s exec/CPU-s  exit %s' \
-    "$target" "${runs:-?}" "${rate:-?}" "${cpu_rate:-?}" "$status")")
+  printf '%-22s %8s runs %8s exec/s %8s exec/CPU-s  exit %s\n' \
+    "$target" "${runs:-?}" "${rate:-?}" "${cpu_rate:-?}" "$status" >"$out/summary"
+}
+
+running=0
+for target in "${targets[@]}"; do
+  if ((running >= parallel)); then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  fuzz_one "$target" &
+  running=$((running + 1))
+done
+wait
+
+failed=0
+for target in "${targets[@]}"; do
+  [ -e "$artifacts/$target/failed" ] && failed=1
 done
 
-echo "== fuzz summary (${seconds}s each; exec/s by the clock, exec/CPU-s by CPU time used)"
-printf '%s\n' "${summary[@]}"
+echo "== fuzz summary (${seconds}s each, $parallel at once; exec/s by the clock, exec/CPU-s by CPU time used)"
+for target in "${targets[@]}"; do
+  cat "$artifacts/$target/summary" 2>/dev/null || echo "$target: no summary (the run was cut short)"
+done
 exit "$failed"
