@@ -35,8 +35,8 @@ endif()
 # Test code is built for a short build rather than a fast run: CI compiles
 # it twice (default and asan presets), and it was about half of each build.
 # What the tests exercise, the libraries, keeps its preset's flags. A test
-# file compiles in about 60% of the time at -O1 than at -O3, and in half the
-# time at -O0 than at -O1 under the sanitizers.
+# file takes about 60% of its -O3 compile time at -O1, and under the
+# sanitizers half of its -O1 time at -O0.
 add_library(tcpcheck_test_code INTERFACE)
 target_compile_options(tcpcheck_test_code INTERFACE
   $<IF:$<OR:$<BOOL:${TCPCHECK_SANITIZE}>,$<BOOL:${TCPCHECK_FUZZ}>>,-O0,-O1>)

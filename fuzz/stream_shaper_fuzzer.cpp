@@ -7,6 +7,7 @@
 #include "tcpcheck/proxy/disturbance.hpp"
 #include "tcpcheck/proxy/stream_shaper.hpp"
 
+#include <FuzzedDataProvider.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -19,7 +20,6 @@
 #include <vector>
 
 #include "disturbance_checks.hpp"
-#include "fuzz_spec.hpp"
 
 namespace {
 
@@ -247,20 +247,13 @@ void check_shaper_always(const shaper_run& run, const tcpcheck::stream_shaper& s
   }
 }
 
-// With one disturbance from start to end, what it says is exactly what happens.
-void check_shaper_exact(const shaper_run& run, const tcpcheck::stream_shaper& shaper,
-                        const tcpcheck::framing_spec& spec,
-                        const std::vector<std::size_t>& frame_ends) {
+// How much gets through, and how the direction ends, under one disturbance
+// from start to end. Returns how many bytes are written before the ending.
+std::size_t check_ending(const shaper_run& run, const tcpcheck::stream_shaper& shaper,
+                         const std::vector<std::size_t>& frame_ends) {
   const auto fail = [&](const char* what) { report(what, describe(run, shaper)); };
   const disturbance& d = run.first;
   using kind = tcpcheck::shaped_action::kind;
-
-  const bool counts_frames = d.end != disturbance::ending::none && d.end_counts_frames;
-  if (tcpcheck::disturbance_conflict(d, spec).empty() !=
-      !(counts_frames && spec.kind == tcpcheck::framing_kind::raw))
-    fail("disturbance_conflict() is not what its header says");
-
-  // How much gets through, and how the direction ends.
   std::size_t expected = d.blackhole ? 0 : run.pushed.size();
   bool ends = false;
   if (d.end != disturbance::ending::none) {
@@ -275,7 +268,7 @@ void check_shaper_exact(const shaper_run& run, const tcpcheck::stream_shaper& sh
   if (shaper.ended() != ends) fail("ended() is not what the disturbance says");
   if (d.blackhole) {
     if (!run.actions.empty()) fail("a blackhole handed out an action");
-    return;
+    return 0;
   }
   if (run.written.size() != expected) fail("not every byte up to the ending was written");
   if (run.actions.empty() || run.actions.back().action.what == kind::write)
@@ -289,9 +282,17 @@ void check_shaper_exact(const shaper_run& run, const tcpcheck::stream_shaper& sh
   if (last.what != ending) fail("the direction ended the wrong way");
   const clock_type::time_point ended_at = ends ? pushed_at(run, expected - 1) : run.end_at;
   if (last.due < ended_at + d.latency) fail("the ending came before its latency");
+  return expected;
+}
 
-  // Write boundaries: every push boundary (pieces never join pushes but
-  // under merged), the stall point, the plan's piece sizes, rate's slices.
+// Where writes begin, of the `expected` bytes written before the ending:
+// at every push boundary (pieces never join pushes but under merged) and at
+// the stall point, after the stall.
+void check_write_starts(const shaper_run& run, const tcpcheck::stream_shaper& shaper,
+                        std::size_t expected) {
+  const auto fail = [&](const char* what) { report(what, describe(run, shaper)); };
+  const disturbance& d = run.first;
+  using kind = tcpcheck::shaped_action::kind;
   std::vector<std::size_t> starts;
   for (const auto& a : run.actions)
     if (a.action.what == kind::write) starts.push_back(a.start);
@@ -310,6 +311,15 @@ void check_shaper_exact(const shaper_run& run, const tcpcheck::stream_shaper& sh
           a.action.due < pushed_at(run, at) + d.latency + d.stall->length)
         fail("the write after the stall point did not wait the stall");
   }
+}
+
+// Each write's size and time: the plan's piece sizes, rate's slices and
+// pace, the latency, and cutting plans' gaps.
+void check_write_pacing(const shaper_run& run, const tcpcheck::stream_shaper& shaper) {
+  const auto fail = [&](const char* what) { report(what, describe(run, shaper)); };
+  const disturbance& d = run.first;
+  using kind = tcpcheck::shaped_action::kind;
+  const auto plan = d.plan.what;
   constexpr auto slices_a_second = std::chrono::seconds(1) / tcpcheck::rate_slice;
   const std::uint64_t slice =
       d.rate == 0 ? 0 : std::max<std::uint64_t>(1, d.rate / slices_a_second);
@@ -336,6 +346,21 @@ void check_shaper_exact(const shaper_run& run, const tcpcheck::stream_shaper& sh
       fail("writes came faster than the rate");
     previous = &a;
   }
+}
+
+// With one disturbance from start to end, what it says is exactly what happens.
+void check_shaper_exact(const shaper_run& run, const tcpcheck::stream_shaper& shaper,
+                        const tcpcheck::framing_spec& spec,
+                        const std::vector<std::size_t>& frame_ends) {
+  const disturbance& d = run.first;
+  const bool counts_frames = d.end != disturbance::ending::none && d.end_counts_frames;
+  if (tcpcheck::disturbance_conflict(d, spec).empty() !=
+      !(counts_frames && spec.kind == tcpcheck::framing_kind::raw))
+    report("disturbance_conflict() is not what its header says", describe(run, shaper));
+  const std::size_t expected = check_ending(run, shaper, frame_ends);
+  if (d.blackhole) return;
+  check_write_starts(run, shaper, expected);
+  check_write_pacing(run, shaper);
 }
 
 // Most bytes a filler push may add: a few hundred where every byte or
