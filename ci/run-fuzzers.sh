@@ -86,7 +86,22 @@ fuzz_one() {
   if ((status != 0)); then
     echo "!! $target failed (exit $status); artifacts in $out/:" >&2
     ls "$out" | grep -E '^(crash|leak|timeout|oom|slow-unit)-' >&2 || true
-    grep -E 'ERROR|SUMMARY|==[0-9]+==|deadly signal|broken' "$log" | head -20 >&2 || true
+    # What the target or the sanitizer said after libFuzzer's last progress
+    # line (without the stack of libFuzzer's own crash handler), and the
+    # input itself: a CI log is often all that is left of a failure, and
+    # the input is enough to replay it (base64 -d > input).
+    awk '/^#[0-9]+\t/ { said = ""; next }
+         /^[ \t]+(NEW_FUNC|#[0-9]+ 0x)|^(MS:|base unit:|0x|\\|NOTE:|      Combine)/ { next }
+         { said = said $0 "\n" }
+         END { printf "%s", said }' "$log" | head -80 >&2 || true
+    local input
+    for input in "$out"/crash-* "$out"/leak-* "$out"/timeout-* "$out"/oom-*; do
+      [ -f "$input" ] || continue
+      if (($(stat -c %s "$input") <= 8192)); then
+        echo "   $(basename "$input") in base64:" >&2
+        base64 -w 76 "$input" | sed 's/^/   /' >&2
+      fi
+    done
     touch "$out/failed"
   elif ((min_rate > 0 && ${rate:-0} < min_rate)); then
     echo "!! $target ran at ${rate:-0} exec/s, below --min-exec-rate $min_rate" >&2

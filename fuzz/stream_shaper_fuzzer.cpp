@@ -185,11 +185,16 @@ void pop_due(tcpcheck::stream_shaper& shaper, shaper_run& run, clock_type::time_
 
 // The frames the shaper saw are the frame decoder's (frame_boundaries
 // finds the same frames and error holding only a frame's head); returns
-// where the first frames end, for the endings counted in frames.
+// where the frames end, up to the one that ends the direction when the
+// first disturbance counts frames (typed words may count past the 12 that
+// drawn ones do).
 std::vector<std::size_t> check_frames(const shaper_run& run, const tcpcheck::stream_shaper& shaper,
                                       const tcpcheck::framing_spec& spec) {
   const auto fail = [&](const char* what) { report(what, describe(run, shaper)); };
   std::vector<std::size_t> ends;
+  const disturbance& d = run.first;
+  const std::uint64_t ends_wanted =
+      d.end != disturbance::ending::none && d.end_counts_frames ? d.end_after : 0;
   if (spec.kind == tcpcheck::framing_kind::raw) {
     if (!run.frames.empty() || shaper.frames_in() != 0) fail("a raw direction counted frames");
     return ends;
@@ -207,7 +212,7 @@ std::vector<std::size_t> check_frames(const shaper_run& run, const tcpcheck::str
       fail("a frame seen shows too little or too much of its payload");
     if (s.head_hash != hash_of(f.payload.first(s.head_size)))
       fail("a frame seen shows other payload bytes than the decoder's");
-    if (ends.size() < 16) ends.push_back(static_cast<std::size_t>(f.offset + f.wire_size));
+    if (ends.size() < ends_wanted) ends.push_back(static_cast<std::size_t>(f.offset + f.wire_size));
   };
   std::error_code ec;
   decoder.consume(run.pushed, compare, ec);
