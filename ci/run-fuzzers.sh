@@ -43,10 +43,21 @@ if ! [[ "$parallel" =~ ^[1-9][0-9]*$ ]]; then
 fi
 
 if ((${#targets[@]} == 0)); then
-  for f in "$build"/fuzz/*_fuzzer; do
-    [ -x "$f" ] && targets+=("$(basename "$f" _fuzzer)")
-  done
+  if [ -f "$build/fuzz/targets.txt" ]; then
+    # The build's own list: a binary left from a target since removed is not run.
+    mapfile -t targets < "$build/fuzz/targets.txt"
+  else
+    for f in "$build"/fuzz/*_fuzzer; do
+      [ -x "$f" ] && targets+=("$(basename "$f" _fuzzer)")
+    done
+  fi
 fi
+for target in "${targets[@]}"; do
+  if ! [ -x "$build/fuzz/${target}_fuzzer" ]; then
+    echo "run-fuzzers: $build/fuzz/${target}_fuzzer is not built (cmake --build --preset fuzz)" >&2
+    exit 2
+  fi
+done
 if ((${#targets[@]} == 0)); then
   echo "run-fuzzers: no fuzzers in $build/fuzz (build the fuzz preset first:" \
        "cmake --preset fuzz && cmake --build --preset fuzz)" >&2
