@@ -114,6 +114,64 @@ TEST(DecodeLog, ComparesEqualOnlyWhenFramesErrorAndDiscardsAllMatch) {
   EXPECT_NE(base, other);
 }
 
+TEST(DecodeLog, DecodesAsIsTrueForTheLogTheSameCutsMake) {
+  const framing_spec spec = spec_of("line,max=3,too-long=discard,eof=emit");
+  const std::string stream = "ab\nabcd\nc\r\nde";
+  const std::size_t cuts[] = {1, 4, 4, 9, 200};
+  const decode_log whole = decode_in_pieces(spec, as_bytes(stream), {});
+  ASSERT_EQ(payloads(whole), (strings{"ab", "c", "de"}));
+  ASSERT_EQ(whole.discarded, 1u);
+  EXPECT_TRUE(decodes_as(whole, spec, as_bytes(stream), cuts));
+  EXPECT_TRUE(decodes_bytewise_as(whole, spec, as_bytes(stream)));
+  const decode_log open = decode_in_pieces(spec, as_bytes(stream), {}, false);
+  EXPECT_TRUE(decodes_as(open, spec, as_bytes(stream), cuts, false));
+  EXPECT_TRUE(decodes_bytewise_as(open, spec, as_bytes(stream), false));
+  // Without finish the last frame is not handed out: the logs differ.
+  EXPECT_FALSE(decodes_as(whole, spec, as_bytes(stream), cuts, false));
+  EXPECT_FALSE(decodes_bytewise_as(open, spec, as_bytes(stream)));
+}
+
+TEST(DecodeLog, DecodesAsIsFalseWhereTheLogsCompareUnequal) {
+  const framing_spec spec = spec_of("len:u8,max=4");
+  const std::string stream = "\x02"
+                             "ab\x01"
+                             "c\x09";
+  const decode_log base = decode_in_pieces(spec, as_bytes(stream), {});
+  ASSERT_EQ(payloads(base), (strings{"ab", "c"}));
+  ASSERT_TRUE(base.error);
+  const std::size_t cuts[] = {2};
+  ASSERT_TRUE(decodes_as(base, spec, as_bytes(stream), cuts));
+  const auto differs = [&](const decode_log& other) {
+    EXPECT_NE(other, base);
+    EXPECT_FALSE(decodes_as(other, spec, as_bytes(stream), cuts));
+    EXPECT_FALSE(decodes_bytewise_as(other, spec, as_bytes(stream)));
+  };
+  decode_log other = base;
+  other.frames[1].offset += 1;
+  differs(other);
+  other = base;
+  other.frames[0].wire_size += 1;
+  differs(other);
+  other = base;
+  other.frames[1].payload = {'d'};
+  differs(other);
+  other = base;
+  other.frames[1].payload = {'c', 'c'};
+  differs(other);
+  other = base;
+  other.frames.pop_back();
+  differs(other);
+  other = base;
+  other.frames.push_back({{'e'}, 5, 2});
+  differs(other);
+  other = base;
+  other.error.offset += 1;
+  differs(other);
+  other = base;
+  other.discarded = 1;
+  differs(other);
+}
+
 TEST(DecodeLog, PrintsOneLinePerFrameThenDiscardsThenTheError) {
   decode_log log;
   log.frames.push_back({{'h', 'i'}, 0, 3});

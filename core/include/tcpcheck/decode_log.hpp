@@ -46,6 +46,18 @@ decode_log decode_in_pieces(const framing_spec& spec, byte_view stream,
 /// Decodes `stream` one byte per piece.
 decode_log decode_bytewise(const framing_spec& spec, byte_view stream, bool finish = true);
 
+/// Whether decoding `stream` cut at `cuts` gives `expected`: the same as
+/// `decode_in_pieces(spec, stream, cuts, finish) == expected`, compared
+/// frame by frame as the decoder finds them, without copying a payload.
+/// The fuzz targets check each input this way several times; a log is
+/// only worth making for the report of a difference.
+bool decodes_as(const decode_log& expected, const framing_spec& spec, byte_view stream,
+                std::span<const std::size_t> cuts, bool finish = true);
+
+/// The same, one byte per piece.
+bool decodes_bytewise_as(const decode_log& expected, const framing_spec& spec, byte_view stream,
+                         bool finish = true);
+
 /// Human-readable log: one line per frame (offset, size, escaped payload),
 /// then the error and the discard count. Long payloads are shortened, with
 /// the number of bytes left out said.
