@@ -1,7 +1,9 @@
 // Harness throughput and capacity: conversations per second with K sessions
 // at once against the reference greeting server, beside a minimal blocking
-// client doing the same conversation in the same run; then how many
-// sessions one process holds open at once, and at what resident memory.
+// client doing the same conversation in the same run, and beside the
+// smallest event-driven client (epoll_limit.hpp), the ceiling of any client
+// that keeps K conversations going on this machine; then how many sessions
+// one process holds open at once, and at what resident memory.
 //
 //   tcpcheck_harness_bench [--sessions K] [--conversations N] [--hold H] [--check]
 //                          [--threads T] [--harness-only]
@@ -29,6 +31,7 @@
 #include <unistd.h>
 
 #include "bench_support.hpp"
+#include "epoll_limit.hpp"
 
 namespace {
 
@@ -105,8 +108,8 @@ int main(int argc, char** argv) {
   const tcpcheck::harness::target where{"127.0.0.1", greeter.port};
 
   // Baseline and harness alternate in rounds, so both see the same machine.
-  work_clock baseline, harness;
-  std::size_t baseline_failures = 0;
+  work_clock baseline, harness, limit;
+  std::size_t baseline_failures = 0, limit_failures = 0;
   std::atomic<std::size_t> harness_passed{0};
   const std::size_t rounds = 5;
   for (std::size_t round = 0; round < rounds; ++round) {
@@ -123,6 +126,10 @@ int main(int argc, char** argv) {
             harness_passed += r.outcome.passed ? 1 : 0;
           },
           sessions);
+    });
+    timed(limit, harness_only ? 0 : conversations / rounds, [&] {
+      if (!harness_only)
+        limit_failures += epoll_conversations(greeter.port, conversations / rounds, sessions);
     });
   }
   stop_server(greeter);
@@ -142,8 +149,16 @@ int main(int argc, char** argv) {
               "ratio %.2fx (target <= 1x)\n",
               harness.cpu_us_per_unit(), baseline.cpu_us_per_unit(),
               harness.cpu_us_per_unit() / baseline.cpu_us_per_unit());
-  std::printf("failed conversations: harness %zu of %zu, blocking client %zu of %zu\n",
-              harness.units - harness_passed, harness.units, baseline_failures, baseline.units);
+  std::printf("event-driven limit, %zu at once on one thread: %.0f conversations/s (%.2fx the "
+              "blocking client), %.1f us CPU each; the harness reaches %.2f of its rate and "
+              "spends %.2fx its CPU\n",
+              sessions, limit.per_second(), limit.per_second() / baseline_rate,
+              limit.cpu_us_per_unit(), harness_rate / limit.per_second(),
+              harness.cpu_us_per_unit() / limit.cpu_us_per_unit());
+  std::printf("failed conversations: harness %zu of %zu, blocking client %zu of %zu, "
+              "event-driven limit %zu of %zu\n",
+              harness.units - harness_passed, harness.units, baseline_failures, baseline.units,
+              limit_failures, limit.units);
 
   // Capacity: `hold` sessions open at once, each checked at the end.
   const child_server echo = start_server(tcpcheck::harness::reference_protocol::echo);
@@ -163,6 +178,6 @@ int main(int argc, char** argv) {
   const bool met = harness_rate >= 2 * baseline_rate &&
                    harness.cpu_us_per_unit() <= baseline.cpu_us_per_unit() && held == hold &&
                    peak_kib < 200 * 1024 && harness_passed == harness.units &&
-                   baseline_failures == 0;
+                   baseline_failures == 0 && limit_failures == 0;
   return check && !met ? 1 : 0;
 }
