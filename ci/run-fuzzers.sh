@@ -64,8 +64,39 @@ if ((${#targets[@]} == 0)); then
   exit 2
 fi
 
+# Tells what a failed run of target $1 (exit $2) left in $3 and said in $4:
+# the artifacts, what the target or the sanitizer said, and the input.
+describe_failure() {
+  local target="$1" status="$2" out="$3" log="$4"
+  echo "!! $target failed (exit $status); artifacts in $out/:"
+  ls "$out" | grep -E '^(crash|leak|timeout|oom|slow-unit)-' || true
+  # What the target or the sanitizer said after libFuzzer's last progress
+  # line, and the input itself: a CI log is often all that is left of a
+  # failure, and the input is enough to replay it (base64 -d > input).
+  # Left out: libFuzzer's own lines, its crash handler's stack (it shows
+  # the handler, not the fault) and ASan's shadow map; sanitizer stacks stay.
+  awk '/^#[0-9]+\t/ { said = ""; next }
+       /^(INFO:|stat::|MS:|base unit:|NOTE: libFuzzer|      Combine libFuzzer)/ { next }
+       /^0x[0-9a-f]+,|^[ \t]+NEW_FUNC/ { next }
+       /deadly signal/ { handler = 1 }
+       handler && /^[ \t]+#[0-9]+ 0x/ { next }
+       /^Shadow bytes around/ { shadow = 1 }
+       shadow { if (/^==[0-9]+==ABORTING/) shadow = 0; else next }
+       { said = said $0 "\n" }
+       END { printf "%s", said }' "$log" | head -120 || true
+  # libFuzzer prints small inputs in base64 itself.
+  local input
+  for input in "$out"/crash-* "$out"/leak-* "$out"/timeout-* "$out"/oom-*; do
+    [ -f "$input" ] || continue
+    if ! grep -q '^Base64: ' "$log" && (($(stat -c %s "$input") <= 8192)); then
+      echo "   $(basename "$input") in base64:"
+      base64 -w 76 "$input" | sed 's/^/   /'
+    fi
+  done
+}
+
 # Fuzzes one target; its summary line goes to $out/summary, and $out/failed
-# exists if it failed.
+# exists if it failed, with what went wrong.
 fuzz_one() {
   local target="$1"
   local fuzzer="$build/fuzz/${target}_fuzzer"
@@ -95,28 +126,11 @@ fuzz_one() {
   runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
   cpu_rate="$(awk -v runs="${runs:-0}" '{ cpu = $1 + $2 } END { if (cpu > 0) printf "%d", runs / cpu; else print "?" }' "$out/cpu-seconds")"
   if ((status != 0)); then
-    echo "!! $target failed (exit $status); artifacts in $out/:" >&2
-    ls "$out" | grep -E '^(crash|leak|timeout|oom|slow-unit)-' >&2 || true
-    # What the target or the sanitizer said after libFuzzer's last progress
-    # line (without the stack of libFuzzer's own crash handler), and the
-    # input itself: a CI log is often all that is left of a failure, and
-    # the input is enough to replay it (base64 -d > input).
-    awk '/^#[0-9]+\t/ { said = ""; next }
-         /^[ \t]+(NEW_FUNC|#[0-9]+ 0x)|^(MS:|base unit:|0x|\\|NOTE:|      Combine)/ { next }
-         { said = said $0 "\n" }
-         END { printf "%s", said }' "$log" | head -80 >&2 || true
-    local input
-    for input in "$out"/crash-* "$out"/leak-* "$out"/timeout-* "$out"/oom-*; do
-      [ -f "$input" ] || continue
-      if (($(stat -c %s "$input") <= 8192)); then
-        echo "   $(basename "$input") in base64:" >&2
-        base64 -w 76 "$input" | sed 's/^/   /' >&2
-      fi
-    done
-    touch "$out/failed"
+    # Kept whole in the marker file and printed after all have run, so
+    # that the reports of targets run at once do not interleave.
+    describe_failure "$target" "$status" "$out" "$log" >"$out/failed"
   elif ((min_rate > 0 && ${rate:-0} < min_rate)); then
-    echo "!! $target ran at ${rate:-0} exec/s, below --min-exec-rate $min_rate" >&2
-    touch "$out/failed"
+    echo "!! $target ran at ${rate:-0} exec/s, below --min-exec-rate $min_rate" >"$out/failed"
   fi
   if ((merge && status == 0)); then
     "$fuzzer" -merge=1 "$corpus" "$new" >>"$log" 2>&1
@@ -139,7 +153,10 @@ wait
 
 failed=0
 for target in "${targets[@]}"; do
-  [ -e "$artifacts/$target/failed" ] && failed=1
+  if [ -e "$artifacts/$target/failed" ]; then
+    failed=1
+    cat "$artifacts/$target/failed" >&2
+  fi
 done
 
 echo "== fuzz summary (${seconds}s each, $parallel at once; exec/s by the clock, exec/CPU-s by CPU time used)"

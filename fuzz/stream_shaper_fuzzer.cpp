@@ -165,6 +165,11 @@ std::string describe(const shaper_run& run, const tcpcheck::stream_shaper& shape
   return out;
 }
 
+// Whether the disturbance ends the direction after a number of frames.
+bool ends_after_frames(const disturbance& d) {
+  return d.end != disturbance::ending::none && d.end_counts_frames;
+}
+
 // When the byte at `offset` in the bytes to forward was pushed.
 clock_type::time_point pushed_at(const shaper_run& run, std::size_t offset) {
   const auto p = std::upper_bound(run.pushes.begin(), run.pushes.end(), offset,
@@ -193,8 +198,7 @@ std::vector<std::size_t> check_frames(const shaper_run& run, const tcpcheck::str
   const auto fail = [&](const char* what) { report(what, describe(run, shaper)); };
   std::vector<std::size_t> ends;
   const disturbance& d = run.first;
-  const std::uint64_t ends_wanted =
-      d.end != disturbance::ending::none && d.end_counts_frames ? d.end_after : 0;
+  const std::uint64_t ends_wanted = ends_after_frames(d) ? d.end_after : 0;
   if (spec.kind == tcpcheck::framing_kind::raw) {
     if (!run.frames.empty() || shaper.frames_in() != 0) fail("a raw direction counted frames");
     return ends;
@@ -358,9 +362,8 @@ void check_shaper_exact(const shaper_run& run, const tcpcheck::stream_shaper& sh
                         const tcpcheck::framing_spec& spec,
                         const std::vector<std::size_t>& frame_ends) {
   const disturbance& d = run.first;
-  const bool counts_frames = d.end != disturbance::ending::none && d.end_counts_frames;
   if (tcpcheck::disturbance_conflict(d, spec).empty() !=
-      !(counts_frames && spec.kind == tcpcheck::framing_kind::raw))
+      !(ends_after_frames(d) && spec.kind == tcpcheck::framing_kind::raw))
     report("disturbance_conflict() is not what its header says", describe(run, shaper));
   const std::size_t expected = check_ending(run, shaper, frame_ends);
   if (d.blackhole) return;

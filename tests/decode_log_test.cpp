@@ -168,6 +168,12 @@ TEST(DecodeLog, DecodesAsIsFalseWhereTheLogsCompareUnequal) {
   other.error.offset += 1;
   differs(other);
   other = base;
+  other.error.code = error::truncated_frame;
+  differs(other);
+  other = base;
+  other.error.reason += " and more";
+  differs(other);
+  other = base;
   other.discarded = 1;
   differs(other);
 }
