@@ -6,15 +6,25 @@
 
 #include "tcpcheck/harness/reference_server.hpp"
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 #include <sys/types.h>
 
 namespace tcpcheck::bench {
 
 /// The greeting conversation, as a script (the reference greeting server's).
 extern const char* const greeting_script;
+
+/// The same conversation for the hand-written clients: each line the server
+/// sends, and what the client says after each but the last (both without
+/// their newline).
+inline constexpr std::array<std::string_view, 5> greeting_replies = {
+    "Welcome!", "Hello, Michael", "Hello, Tracy", "Hello, Sarah", "Good bye!"};
+inline constexpr std::array<std::string_view, 4> greeting_sayings = {"Michael", "Tracy", "Sarah",
+                                                                     "exit"};
 
 struct child_server {
   pid_t pid = -1;
@@ -24,6 +34,11 @@ struct child_server {
 /// Forks a process that serves `protocol` on loopback until SIGTERM.
 child_server start_server(harness::reference_protocol protocol);
 void stop_server(const child_server& c);
+
+/// A TCP socket (of type SOCK_STREAM | `type_flags`, TCP_NODELAY on)
+/// connected to loopback `port`, or, non-blocking, connecting; -1 if that
+/// failed.
+int connect_to_loopback(std::uint16_t port, int type_flags);
 
 /// The greeting conversation with blocking sockets and nothing else: the
 /// baseline. Returns whether every reply was right.

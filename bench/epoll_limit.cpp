@@ -1,11 +1,8 @@
 // The smallest event-driven greeting client: the harness bench's ceiling.
 #include "epoll_limit.hpp"
 
-#include <arpa/inet.h>
 #include <array>
 #include <cerrno>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <string>
 #include <string_view>
 #include <sys/epoll.h>
@@ -13,14 +10,11 @@
 #include <unistd.h>
 #include <unordered_map>
 
+#include "bench_support.hpp"
+
 namespace tcpcheck::bench {
 
 namespace {
-
-// The greeting conversation: each reply, then what is said after it.
-constexpr std::array<std::string_view, 5> replies = {"Welcome!", "Hello, Michael", "Hello, Tracy",
-                                                     "Hello, Sarah", "Good bye!"};
-constexpr std::array<std::string_view, 4> sayings = {"Michael\n", "Tracy\n", "Sarah\n", "exit\n"};
 
 struct conversation {
   std::size_t replies_seen = 0;
@@ -33,12 +27,12 @@ enum class progress { going, done, failed };
 progress on_bytes(int fd, conversation& c, std::string_view bytes) {
   c.pending.append(bytes);
   for (std::size_t nl; (nl = c.pending.find('\n')) != std::string::npos;) {
-    if (c.replies_seen == replies.size() ||
-        std::string_view(c.pending).substr(0, nl) != replies[c.replies_seen])
+    if (c.replies_seen == greeting_replies.size() ||
+        std::string_view(c.pending).substr(0, nl) != greeting_replies[c.replies_seen])
       return progress::failed;
     c.pending.erase(0, nl + 1);
-    if (c.replies_seen < sayings.size()) {
-      const std::string_view say = sayings[c.replies_seen];
+    if (c.replies_seen < greeting_sayings.size()) {
+      const std::string say = std::string(greeting_sayings[c.replies_seen]) + '\n';
       if (send(fd, say.data(), say.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(say.size()))
         return progress::failed;
     }
@@ -54,26 +48,20 @@ progress on_readable(int fd, conversation& c) {
   const ssize_t n = recv(fd, buffer, sizeof buffer, 0);
   if (n > 0) return on_bytes(fd, c, std::string_view(buffer, static_cast<std::size_t>(n)));
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return progress::going;
-  return n == 0 && c.replies_seen == replies.size() && c.pending.empty() ? progress::done
-                                                                         : progress::failed;
+  return n == 0 && c.replies_seen == greeting_replies.size() && c.pending.empty()
+             ? progress::done
+             : progress::failed;
 }
 
 // A connection started on `epoll`, registered for reading once; its first
 // readable event is the welcome (or the connect's failure).
 int start(int epoll, std::uint16_t port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  const int fd = connect_to_loopback(port, SOCK_NONBLOCK);
   if (fd < 0) return -1;
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   epoll_event want{};
   want.events = EPOLLIN;
   want.data.fd = fd;
-  if ((connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 && errno != EINPROGRESS) ||
-      epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &want) != 0) {
+  if (epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &want) != 0) {
     close(fd);
     return -1;
   }
@@ -101,7 +89,8 @@ std::size_t epoll_conversations(std::uint16_t port, std::size_t count, std::size
   std::array<epoll_event, 64> events;
   while (!open.empty()) {
     const int ready = epoll_wait(epoll, events.data(), static_cast<int>(events.size()), 5000);
-    if (ready <= 0) break; // 5 s with nothing: what is still open fails below
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) break; // 5 s with no news from any: what is still open fails below
     for (int i = 0; i < ready; ++i) {
       const int fd = events[static_cast<std::size_t>(i)].data.fd;
       const progress p = on_readable(fd, open.at(fd));
