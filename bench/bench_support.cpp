@@ -80,6 +80,18 @@ int connect_to_loopback(std::uint16_t port, int type_flags) {
   return fd;
 }
 
+bool say_line(int fd, std::string_view line) {
+  const std::string wire = std::string(line) + '\n';
+  return send(fd, wire.data(), wire.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(wire.size());
+}
+
+bool take_line(std::string& pending, std::string_view want) {
+  const std::size_t nl = pending.find('\n');
+  const bool same = std::string_view(pending).substr(0, nl) == want;
+  pending.erase(0, nl + 1);
+  return same;
+}
+
 // The baseline: the same conversation with blocking sockets and nothing else.
 bool blocking_conversation(std::uint16_t port) {
   const int fd = connect_to_loopback(port, 0);
@@ -95,18 +107,11 @@ bool blocking_conversation(std::uint16_t port) {
       if (n <= 0) return false;
       pending.append(buf, static_cast<std::size_t>(n));
     }
-    const std::size_t nl = pending.find('\n');
-    const bool same = pending.substr(0, nl) == want;
-    pending.erase(0, nl + 1);
-    return same;
-  };
-  const auto say = [&](std::string_view line) {
-    const std::string wire = std::string(line) + "\n";
-    return send(fd, wire.data(), wire.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(wire.size());
+    return take_line(pending, want);
   };
   ok = ok && read_line(greeting_replies[0]);
   for (std::size_t i = 0; i < greeting_sayings.size(); ++i)
-    ok = ok && say(greeting_sayings[i]) && read_line(greeting_replies[i + 1]);
+    ok = ok && say_line(fd, greeting_sayings[i]) && read_line(greeting_replies[i + 1]);
   char tail;
   ok = ok && recv(fd, &tail, 1, 0) == 0;
   close(fd);

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <sys/types.h>
 
@@ -39,6 +40,13 @@ void stop_server(const child_server& c);
 /// connected to loopback `port`, or, non-blocking, connecting; -1 if that
 /// failed.
 int connect_to_loopback(std::uint16_t port, int type_flags);
+
+/// Sends `line` and its newline on `fd`; whether all of it went.
+bool say_line(int fd, std::string_view line);
+
+/// Takes the first line out of `pending`, which holds a newline, and
+/// tells whether it was `want`.
+bool take_line(std::string& pending, std::string_view want);
 
 /// The greeting conversation with blocking sockets and nothing else: the
 /// baseline. Returns whether every reply was right.

@@ -1,7 +1,7 @@
 // Harness throughput and capacity: conversations per second with K sessions
 // at once against the reference greeting server, beside a minimal blocking
 // client doing the same conversation in the same run, and beside about the
-// smallest event-driven client there is (epoll_limit.hpp), a reference point
+// smallest event-driven client there is (epoll_client.hpp), a reference point
 // for what keeping K conversations going costs on this machine; then how
 // many sessions one process holds open at once, and at what resident memory.
 //
@@ -23,6 +23,7 @@
 #include <fstream>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <optional>
 #include <signal.h>
 #include <string>
 #include <sys/resource.h>
@@ -31,7 +32,7 @@
 #include <unistd.h>
 
 #include "bench_support.hpp"
-#include "epoll_limit.hpp"
+#include "epoll_client.hpp"
 
 namespace {
 
@@ -58,125 +59,164 @@ long resident_kib(const char* field) {
   return -1;
 }
 
-} // namespace
-
-int main(int argc, char** argv) {
+struct bench_options {
   std::size_t sessions = 64;
   std::size_t conversations = 3000;
   std::size_t hold = 10000;
   bool check = false;
   bool harness_only = false;
   std::size_t threads = 2;
+};
+
+std::optional<bench_options> parse_options(int argc, char** argv) {
+  bench_options o;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const auto value = [&] { return i + 1 < argc ? std::strtoul(argv[++i], nullptr, 10) : 0ul; };
     if (a == "--sessions")
-      sessions = value();
+      o.sessions = value();
     else if (a == "--conversations")
-      conversations = value();
+      o.conversations = value();
     else if (a == "--hold")
-      hold = value();
+      o.hold = value();
     else if (a == "--check")
-      check = true;
+      o.check = true;
     else if (a == "--threads")
-      threads = value();
+      o.threads = value();
     else if (a == "--harness-only")
-      harness_only = true;
-    else {
-      std::fprintf(stderr,
-                   "usage: %s [--sessions K] [--conversations N] [--hold H] [--check] "
-                   "[--threads T] [--harness-only]\n",
-                   argv[0]);
-      return 2;
-    }
+      o.harness_only = true;
+    else
+      return std::nullopt;
   }
-  // Each held session needs a socket here and one in the server process.
-  rlimit files{};
-  getrlimit(RLIMIT_NOFILE, &files);
-  files.rlim_cur = files.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &files);
+  return o;
+}
 
+// The three clients' work on the greeting conversation, and what failed.
+struct rates {
+  work_clock baseline, harness, event_driven;
+  std::size_t baseline_failures = 0, event_driven_failures = 0, harness_passed = 0;
+
+  bool all_passed() const {
+    return harness_passed == harness.units && baseline_failures == 0 && event_driven_failures == 0;
+  }
+};
+
+// The blocking client, the harness and the event-driven client take turns
+// in rounds, so that all three see the same machine.
+rates measure_rates(const bench_options& o) {
   tcpcheck::script_error bad;
   const auto greeting = tcpcheck::parse_script(greeting_script, bad);
-  const auto holding = tcpcheck::parse_script(hold_script, bad);
   tcpcheck::spec_error bad_spec;
   const auto line = tcpcheck::parse_framing_spec("line", bad_spec);
-  const auto raw = tcpcheck::parse_framing_spec("raw", bad_spec);
-  const tcpcheck::delivery_plan whole;
-
   const child_server greeter = start_server(tcpcheck::harness::reference_protocol::greeting);
   const tcpcheck::harness::target where{"127.0.0.1", greeter.port};
-
-  // Baseline and harness alternate in rounds, so both see the same machine.
-  work_clock baseline, harness, limit;
-  std::size_t baseline_failures = 0, limit_failures = 0;
+  rates r;
   std::atomic<std::size_t> harness_passed{0};
   const std::size_t rounds = 5;
+  const std::size_t per_round = o.conversations / rounds;
+  const std::size_t serial = o.harness_only ? 0 : per_round / 4;
+  const std::size_t event_driven_count = o.harness_only ? 0 : per_round;
   for (std::size_t round = 0; round < rounds; ++round) {
-    const std::size_t serial = harness_only ? 0 : conversations / rounds / 4;
-    timed(baseline, serial, [&] {
+    timed(r.baseline, serial, [&] {
       for (std::size_t i = 0; i < serial; ++i)
-        baseline_failures += blocking_conversation(greeter.port) ? 0 : 1;
+        r.baseline_failures += blocking_conversation(greeter.port) ? 0 : 1;
     });
-    timed(harness, conversations / rounds, [&] {
+    timed(r.harness, per_round, [&] {
       tcpcheck::harness::run_options options;
       tcpcheck::harness::run_many(
-          where, *greeting, *line, whole, conversations / rounds, threads, options,
-          [&](std::size_t, tcpcheck::harness::run_result r) {
-            harness_passed += r.outcome.passed ? 1 : 0;
+          where, *greeting, *line, tcpcheck::delivery_plan{}, per_round, o.threads, options,
+          [&](std::size_t, tcpcheck::harness::run_result result) {
+            harness_passed += result.outcome.passed ? 1 : 0;
           },
-          sessions);
+          o.sessions);
     });
-    const std::size_t limit_count = harness_only ? 0 : conversations / rounds;
-    timed(limit, limit_count,
-          [&] { limit_failures += epoll_conversations(greeter.port, limit_count, sessions); });
+    timed(r.event_driven, event_driven_count, [&] {
+      r.event_driven_failures += epoll_conversations(greeter.port, event_driven_count, o.sessions);
+    });
   }
   stop_server(greeter);
-  const double baseline_rate = baseline.per_second();
-  const double harness_rate = harness.per_second();
-  if (harness_only) {
-    std::printf("conversations/s: harness with %zu sessions at once %.0f; client CPU per "
-                "conversation %.1f us; failed %zu of %zu\n",
-                sessions, harness_rate, harness.cpu_us_per_unit(), harness.units - harness_passed,
-                harness.units);
-    return 0;
-  }
+  r.harness_passed = harness_passed;
+  return r;
+}
+
+void print_rates(const rates& r, std::size_t sessions) {
+  const double baseline_rate = r.baseline.per_second();
+  const double harness_rate = r.harness.per_second();
+  const double harness_cpu = r.harness.cpu_us_per_unit();
   std::printf("conversations/s: harness with %zu sessions at once %.0f, blocking client %.0f, "
               "ratio %.2fx (target >= 2x)\n",
               sessions, harness_rate, baseline_rate, harness_rate / baseline_rate);
   std::printf("client CPU per conversation: harness %.1f us, blocking client %.1f us, "
               "ratio %.2fx (target <= 1x)\n",
-              harness.cpu_us_per_unit(), baseline.cpu_us_per_unit(),
-              harness.cpu_us_per_unit() / baseline.cpu_us_per_unit());
+              harness_cpu, r.baseline.cpu_us_per_unit(),
+              harness_cpu / r.baseline.cpu_us_per_unit());
   std::printf(
       "minimal event-driven client, %zu at once on one thread: %.0f conversations/s (%.2fx the "
       "blocking client), %.1f us CPU each; the harness reaches %.2f of its rate and "
       "spends %.2fx its CPU\n",
-      sessions, limit.per_second(), limit.per_second() / baseline_rate, limit.cpu_us_per_unit(),
-      harness_rate / limit.per_second(), harness.cpu_us_per_unit() / limit.cpu_us_per_unit());
+      sessions, r.event_driven.per_second(), r.event_driven.per_second() / baseline_rate,
+      r.event_driven.cpu_us_per_unit(), harness_rate / r.event_driven.per_second(),
+      harness_cpu / r.event_driven.cpu_us_per_unit());
   std::printf("failed conversations: harness %zu of %zu, blocking client %zu of %zu, "
               "event-driven client %zu of %zu\n",
-              harness.units - harness_passed, harness.units, baseline_failures, baseline.units,
-              limit_failures, limit.units);
+              r.harness.units - r.harness_passed, r.harness.units, r.baseline_failures,
+              r.baseline.units, r.event_driven_failures, r.event_driven.units);
+}
 
-  // Capacity: `hold` sessions open at once, each checked at the end.
+// Capacity: `hold` sessions open at once, each checked at the end; returns
+// how many passed. The peak resident memory is read after.
+std::size_t hold_sessions(std::size_t hold) {
+  tcpcheck::script_error bad;
+  const auto holding = tcpcheck::parse_script(hold_script, bad);
+  tcpcheck::spec_error bad_spec;
+  const auto raw = tcpcheck::parse_framing_spec("raw", bad_spec);
   const child_server echo = start_server(tcpcheck::harness::reference_protocol::echo);
   std::atomic<std::size_t> held{0};
   tcpcheck::harness::run_options options;
   options.session.connect_timeout = tcpcheck::duration(30000);
   const auto t0 = clock_type::now();
   tcpcheck::harness::run_many(
-      {"127.0.0.1", echo.port}, *holding, *raw, whole, hold, 2, options,
+      {"127.0.0.1", echo.port}, *holding, *raw, tcpcheck::delivery_plan{}, hold, 2, options,
       [&](std::size_t, tcpcheck::harness::run_result r) { held += r.outcome.passed ? 1 : 0; });
   const double seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
   stop_server(echo);
+  std::printf("held %zu of %zu sessions open at once (%.1f s); ", held.load(), hold, seconds);
+  return held;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  const auto options = parse_options(argc, argv);
+  if (!options) {
+    std::fprintf(stderr,
+                 "usage: %s [--sessions K] [--conversations N] [--hold H] [--check] "
+                 "[--threads T] [--harness-only]\n",
+                 argv[0]);
+    return 2;
+  }
+  const bench_options& o = *options;
+  // Each held session needs a socket here and one in the server process.
+  rlimit files{};
+  getrlimit(RLIMIT_NOFILE, &files);
+  files.rlim_cur = files.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &files);
+
+  const rates r = measure_rates(o);
+  if (o.harness_only) {
+    std::printf("conversations/s: harness with %zu sessions at once %.0f; client CPU per "
+                "conversation %.1f us; failed %zu of %zu\n",
+                o.sessions, r.harness.per_second(), r.harness.cpu_us_per_unit(),
+                r.harness.units - r.harness_passed, r.harness.units);
+    return 0;
+  }
+  print_rates(r, o.sessions);
+  const std::size_t held = hold_sessions(o.hold);
   const long peak_kib = resident_kib("VmHWM:");
-  std::printf("held %zu of %zu sessions open at once (%.1f s); peak resident %.1f MiB "
-              "(target < 200 MiB)\n",
-              held.load(), hold, seconds, static_cast<double>(peak_kib) / 1024.0);
-  const bool met = harness_rate >= 2 * baseline_rate &&
-                   harness.cpu_us_per_unit() <= baseline.cpu_us_per_unit() && held == hold &&
-                   peak_kib < 200 * 1024 && harness_passed == harness.units &&
-                   baseline_failures == 0 && limit_failures == 0;
-  return check && !met ? 1 : 0;
+  std::printf("peak resident %.1f MiB (target < 200 MiB)\n",
+              static_cast<double>(peak_kib) / 1024.0);
+  const bool met = r.harness.per_second() >= 2 * r.baseline.per_second() &&
+                   r.harness.cpu_us_per_unit() <= r.baseline.cpu_us_per_unit() && held == o.hold &&
+                   peak_kib < 200 * 1024 && r.all_passed();
+  return o.check && !met ? 1 : 0;
 }

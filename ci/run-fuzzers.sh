@@ -42,15 +42,15 @@ if ! [[ "$parallel" =~ ^[1-9][0-9]*$ ]]; then
   exit 2
 fi
 
+# Without names, the build's own list (fuzz/CMakeLists.txt writes it): a
+# binary left in the build directory by a target since removed is not run.
 if ((${#targets[@]} == 0)); then
-  if [ -f "$build/fuzz/targets.txt" ]; then
-    # The build's own list: a binary left from a target since removed is not run.
-    mapfile -t targets < "$build/fuzz/targets.txt"
-  else
-    for f in "$build"/fuzz/*_fuzzer; do
-      [ -x "$f" ] && targets+=("$(basename "$f" _fuzzer)")
-    done
+  if ! [ -f "$build/fuzz/targets.txt" ]; then
+    echo "run-fuzzers: no fuzz build in $build (build the fuzz preset first:" \
+         "cmake --preset fuzz && cmake --build --preset fuzz)" >&2
+    exit 2
   fi
+  mapfile -t targets < "$build/fuzz/targets.txt"
 fi
 for target in "${targets[@]}"; do
   if ! [ -x "$build/fuzz/${target}_fuzzer" ]; then
@@ -58,11 +58,6 @@ for target in "${targets[@]}"; do
     exit 2
   fi
 done
-if ((${#targets[@]} == 0)); then
-  echo "run-fuzzers: no fuzzers in $build/fuzz (build the fuzz preset first:" \
-       "cmake --preset fuzz && cmake --build --preset fuzz)" >&2
-  exit 2
-fi
 
 # Tells what a failed run of target $1 (exit $2) left in $3 and said in $4:
 # the artifacts, what the target or the sanitizer said, and the input.

@@ -1,5 +1,5 @@
-// The smallest event-driven greeting client: the harness bench's ceiling.
-#include "epoll_limit.hpp"
+// A minimal event-driven greeting client: the harness bench's reference point.
+#include "epoll_client.hpp"
 
 #include <array>
 #include <cerrno>
@@ -26,16 +26,12 @@ enum class progress { going, done, failed };
 // Handles what arrived on `fd`: checks each whole reply and answers it.
 progress on_bytes(int fd, conversation& c, std::string_view bytes) {
   c.pending.append(bytes);
-  for (std::size_t nl; (nl = c.pending.find('\n')) != std::string::npos;) {
+  while (c.pending.find('\n') != std::string::npos) {
     if (c.replies_seen == greeting_replies.size() ||
-        std::string_view(c.pending).substr(0, nl) != greeting_replies[c.replies_seen])
+        !take_line(c.pending, greeting_replies[c.replies_seen]))
       return progress::failed;
-    c.pending.erase(0, nl + 1);
-    if (c.replies_seen < greeting_sayings.size()) {
-      const std::string say = std::string(greeting_sayings[c.replies_seen]) + '\n';
-      if (send(fd, say.data(), say.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(say.size()))
-        return progress::failed;
-    }
+    if (c.replies_seen < greeting_sayings.size() && !say_line(fd, greeting_sayings[c.replies_seen]))
+      return progress::failed;
     ++c.replies_seen;
   }
   return progress::going;
