@@ -2,7 +2,7 @@
 // once, by about the smallest event-driven client there is. It uses one
 // thread, non-blocking sockets and one level-triggered epoll set, and it
 // reads a socket only once epoll says it is readable, so a read finds bytes
-// or the close rather than nothing (Asio tries a read before it waits). It
+// or the close rather than nothing (as the harness's own connections do). It
 // has no framework, no script and no checks beyond each reply's text. What
 // the harness costs beyond it, in the same run, is what its machinery costs;
 // a 2x over the blocking client that this client does not reach, the

@@ -52,6 +52,7 @@ namespace {
 using namespace std::chrono_literals;
 using test::buggy_server;
 using test::eventually;
+using test::one_shot_server;
 using test::recording_server;
 using test::refusing_port;
 using test::server_bug;
@@ -190,50 +191,6 @@ public:
 
 private:
   int fd_ = -1;
-};
-
-// A server for one connection that sends `text`, then closes at once
-// (`close_at_once`) or once the client has closed. Closed at once, what the
-// client writes after that reaches a socket that is gone, and the server's
-// kernel answers with a reset.
-class one_shot_server {
-public:
-  explicit one_shot_server(std::string text, bool close_at_once) : text_(std::move(text)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t size = sizeof address;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<const sockaddr*>(&address), size) != 0 ||
-        ::listen(fd_, 1) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size) != 0)
-      throw std::runtime_error("bye_server: cannot listen");
-    port_ = ntohs(address.sin_port);
-    thread_ = std::thread([this, close_at_once] {
-      const int client = ::accept(fd_, nullptr, nullptr);
-      if (client < 0) return;
-      (void)::send(client, text_.data(), text_.size(), MSG_NOSIGNAL);
-      char byte = 0;
-      if (!close_at_once)
-        while (::recv(client, &byte, 1, 0) > 0) {
-        }
-      ::close(client);
-    });
-  }
-  ~one_shot_server() {
-    ::shutdown(fd_, SHUT_RDWR); // wakes an accept still waiting
-    thread_.join();
-    ::close(fd_);
-  }
-  one_shot_server(const one_shot_server&) = delete;
-  one_shot_server& operator=(const one_shot_server&) = delete;
-  std::uint16_t port() const { return port_; }
-
-private:
-  std::string text_;
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-  std::thread thread_;
 };
 
 // A frame beyond the session's own share is read only with what the

@@ -32,6 +32,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using std::chrono::milliseconds;
+using test::one_connection_server;
 
 constexpr std::string_view conversation = "Welcome!\n"
                                           "Hello, Michael\n"
@@ -39,66 +40,12 @@ constexpr std::string_view conversation = "Welcome!\n"
                                           "Hello, Sarah\n"
                                           "Good bye!\n";
 
-// How long a test server waits for its client, and for each receive and
-// send, before it gives up: a broken client fails a test, not hangs it.
-constexpr auto server_patience = 5s;
 // Between the bytes of a cut reply: long enough for the client to read
 // each byte on its own, short enough to keep the test fast.
 constexpr auto byte_gap = 2ms;
 
 constexpr std::initializer_list<reference_client_protocol> both_clients = {
     reference_client_protocol::greeting, reference_client_protocol::naive_greeting};
-
-// A loopback server on port 0 for one connection: its thread accepts the
-// client and plays `serve` on the connected socket, then closes it.
-class one_connection_server {
-public:
-  explicit one_connection_server(std::function<void(int)> serve) : serve_(std::move(serve)) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t size = sizeof address;
-    if (listener_ < 0 ||
-        ::bind(listener_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 ||
-        ::listen(listener_, 1) != 0 ||
-        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
-      if (listener_ >= 0) ::close(listener_);
-      throw std::runtime_error("cannot listen on a loopback port");
-    }
-    port_ = ntohs(address.sin_port);
-    thread_ = std::thread([this] { run(); });
-  }
-  ~one_connection_server() {
-    thread_.join();
-    ::close(listener_);
-  }
-  one_connection_server(const one_connection_server&) = delete;
-  one_connection_server& operator=(const one_connection_server&) = delete;
-
-  std::uint16_t port() const { return port_; }
-
-private:
-  void run() {
-    pollfd waiting{listener_, POLLIN, 0};
-    if (::poll(&waiting, 1, static_cast<int>(milliseconds(server_patience).count())) != 1) return;
-    const int fd = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) return;
-    timeval patience{};
-    patience.tv_sec = std::chrono::seconds(server_patience).count();
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &patience, sizeof patience);
-    const int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); // cut replies stay cut
-    serve_(fd);
-    ::close(fd);
-  }
-
-  std::function<void(int)> serve_;
-  int listener_ = -1;
-  std::uint16_t port_ = 0;
-  std::thread thread_; // last: started once everything else exists
-};
 
 void write_whole(int fd, std::string_view text) {
   ::send(fd, text.data(), text.size(), MSG_NOSIGNAL);

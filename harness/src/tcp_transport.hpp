@@ -1,6 +1,7 @@
 // The transport of a TCP script: a socket whose handlers run on the run's
-// strand, opened by connecting to the target or, playing the server, by
-// taking the next connection tcpcheck's listener accepts.
+// strand, opened by connecting to the target (outgoing_tcp_transport.cpp)
+// or, playing the server, by taking the next connection tcpcheck's
+// listener accepts (accepted_tcp_transport.cpp).
 #pragma once
 
 #include "tcpcheck/harness/transport.hpp"

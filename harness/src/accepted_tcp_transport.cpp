@@ -1,10 +1,13 @@
-// TCP sockets behind the transport interface (tcp_transport.hpp).
-#include "tcp_transport.hpp"
-
+// The TCP transport of the connections tcpcheck's listener accepts, when it
+// plays the server (tcp_transport.hpp): an Asio socket. A run accepts a
+// connection or a few; the connections it makes, often thousands, have a
+// transport of their own (outgoing_tcp_transport.cpp).
 #include "tcpcheck/harness/socket_diag.hpp"
 
 #include <optional>
 #include <sys/socket.h>
+
+#include "tcp_transport.hpp"
 
 namespace tcpcheck::harness {
 
@@ -12,13 +15,10 @@ namespace {
 
 using asio::ip::tcp;
 
-// It opens by connecting to `endpoints` or, playing the server, by taking
-// the next connection `acceptor` accepts.
-class tcp_transport final : public transport {
+// It opens by taking the next connection `acceptor` accepts.
+class accepted_tcp_transport final : public transport {
 public:
-  tcp_transport(runner_strand strand, const tcp::resolver::results_type& endpoints)
-      : socket_(strand), endpoints_(&endpoints) {}
-  tcp_transport(runner_strand strand, tcp::acceptor& acceptor)
+  accepted_tcp_transport(runner_strand strand, tcp::acceptor& acceptor)
       : socket_(strand), acceptor_(&acceptor) {}
 
   void async_connect(done_handler done) override {
@@ -27,12 +27,7 @@ public:
       if (!ec) socket_.set_option(tcp::no_delay(true), ignored);
       done(ec);
     };
-    if (acceptor_) {
-      acceptor_->async_accept(socket_, opened);
-      return;
-    }
-    asio::async_connect(socket_, *endpoints_,
-                        [opened](std::error_code ec, const tcp::endpoint&) { opened(ec); });
+    acceptor_->async_accept(socket_, opened);
   }
   void async_read_some(std::span<std::uint8_t> into, read_handler done) override {
     socket_.async_read_some(asio::buffer(into.data(), into.size()), std::move(done));
@@ -81,7 +76,6 @@ public:
 
 private:
   tcp::socket socket_;
-  const tcp::resolver::results_type* endpoints_ = nullptr;
   tcp::acceptor* acceptor_ = nullptr;
   // The peer's lookup, made at the first look (once connected).
   mutable std::optional<connection_peer> peer_;
@@ -89,13 +83,8 @@ private:
 
 } // namespace
 
-std::unique_ptr<transport> make_tcp_transport(runner_strand strand,
-                                              const tcp::resolver::results_type& endpoints) {
-  return std::make_unique<tcp_transport>(std::move(strand), endpoints);
-}
-
 std::unique_ptr<transport> make_tcp_transport(runner_strand strand, tcp::acceptor& acceptor) {
-  return std::make_unique<tcp_transport>(std::move(strand), acceptor);
+  return std::make_unique<accepted_tcp_transport>(std::move(strand), acceptor);
 }
 
 } // namespace tcpcheck::harness

@@ -1,0 +1,122 @@
+// Tests of the connections the script runner makes (its own epoll set, in
+// harness/src/outgoing_tcp_transport.cpp and socket_events.cpp), through
+// run_script: the edges the set reports are enough to see each reply and the
+// FIN right behind it, and a write larger than the socket buffers waits for
+// room and goes out whole. (Many conversations on one thread, and the run's
+// end after them: RunMany in harness_run_test.cpp.)
+#include "tcpcheck/framing_spec.hpp"
+#include "tcpcheck/harness/run.hpp"
+#include "tcpcheck/script.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <sys/socket.h>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "loopback_support.hpp"
+
+namespace tcpcheck::harness {
+namespace {
+
+using namespace std::chrono_literals;
+using test::one_shot_server;
+
+script parse(std::string_view text) {
+  script_error error;
+  auto s = parse_script(text, error);
+  if (!s) throw std::invalid_argument(error.to_string("<test script>"));
+  return *std::move(s);
+}
+
+framing_spec spec_from(std::string_view text) {
+  spec_error error;
+  auto spec = parse_framing_spec(text, error);
+  if (!spec) throw std::invalid_argument(std::string(text) + ": " + to_string(error));
+  return *std::move(spec);
+}
+
+run_options quick() {
+  run_options o;
+  o.session.default_timeout = 2s;
+  o.session.connect_timeout = 2s;
+  o.run_timeout = 20s;
+  return o;
+}
+
+std::size_t bytes_read(const run_result& r) {
+  std::size_t total = 0;
+  for (const auto& e : r.wire_log)
+    if (e.what == wire_event::kind::read) total += e.size;
+  return total;
+}
+
+bool saw(const run_result& r, wire_event::kind what) {
+  for (const auto& e : r.wire_log)
+    if (e.what == what) return true;
+  return false;
+}
+
+// The FIN often comes with the reply's last bytes, in the event that told
+// of them; no later edge tells of it. A read that fills the buffer (4 KiB)
+// and one that stops short of it must both leave the FIN to be seen.
+TEST(OutgoingConnection, SeesTheFinThatCameWithTheRepliesLastBytes) {
+  const script s = parse("framing line\ntimeout 2s\nexpect any\nexpect close\n");
+  for (const std::size_t size : {1u, 4095u, 4096u, 4097u, 8192u, 100000u}) {
+    SCOPED_TRACE(size);
+    one_shot_server server(std::string(size - 1, 'x') + "\n", true);
+
+    const run_result r =
+        run_script({"127.0.0.1", server.port()}, s, spec_from("line"), {}, quick());
+
+    EXPECT_TRUE(r.outcome.passed) << to_string(r.outcome);
+    EXPECT_EQ(bytes_read(r), size);
+    EXPECT_TRUE(saw(r, wire_event::kind::peer_fin));
+  }
+}
+
+// A server whose window is small and that starts reading late: counts what
+// reaches it until the client's FIN.
+class late_reader {
+public:
+  std::uint16_t port() const { return server_.port(); }
+  /// What arrived; final once the run has ended and the server closed.
+  std::size_t received() const { return received_; }
+
+private:
+  void serve(int client) {
+    std::this_thread::sleep_for(200ms); // the client's buffers fill meanwhile
+    char chunk[65536];
+    for (ssize_t n; (n = ::recv(client, chunk, sizeof chunk, 0)) > 0;)
+      received_ += static_cast<std::size_t>(n);
+  }
+
+  std::atomic<std::size_t> received_{0};
+  test::one_connection_server server_{[this](int client) { serve(client); }, 4096};
+};
+
+// Larger than what the client's send buffer and the server's window hold
+// together: the write finds no room part of the way and waits for the
+// socket to become writable.
+TEST(OutgoingConnection, WritesASendLargerThanTheSocketBuffersWhole) {
+  const std::size_t size = 3u << 20; // the script may be 4 MiB at most
+  const script s =
+      parse("framing raw\ntimeout 10s\nsend \"" + std::string(size, 'x') + "\"\nclose\n");
+  late_reader server;
+
+  const run_result r = run_script({"127.0.0.1", server.port()}, s, spec_from("raw"), {}, quick());
+
+  EXPECT_TRUE(r.outcome.passed) << to_string(r.outcome);
+  EXPECT_FALSE(saw(r, wire_event::kind::error));
+  EXPECT_TRUE(test::eventually([&] { return server.received() == size; }))
+      << server.received() << " of " << size << " bytes arrived";
+}
+
+} // namespace
+} // namespace tcpcheck::harness
