@@ -1,8 +1,9 @@
 // Tests of the connections the script runner makes (its own epoll set, in
 // harness/src/outgoing_tcp_transport.cpp and socket_events.cpp), through
-// run_script: the edges the set reports are enough to see each reply and the
-// FIN right behind it, and a write larger than the socket buffers waits for
-// room and goes out whole. (Many conversations on one thread, and the run's
+// run_script: the edges the set reports are enough to see each reply, the
+// FIN right behind it and the bytes behind an urgent byte; both FINs are a
+// clean end; a write larger than the socket buffers waits for room and goes
+// out whole. (Many conversations on one thread, and the run's
 // end after them: RunMany in harness_run_test.cpp.)
 #include "tcpcheck/framing_spec.hpp"
 #include "tcpcheck/harness/run.hpp"
@@ -12,6 +13,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -79,6 +82,50 @@ TEST(OutgoingConnection, SeesTheFinThatCameWithTheRepliesLastBytes) {
     EXPECT_EQ(bytes_read(r), size);
     EXPECT_TRUE(saw(r, wire_event::kind::peer_fin));
   }
+}
+
+// An urgent byte (MSG_OOB) between two parts of a line: a read stops at
+// its mark, short of the buffer, with the rest of the line behind it and
+// no edge to come for it.
+TEST(OutgoingConnection, ReadsOnPastAnUrgentBytesMark) {
+  const script s = parse("framing line\ntimeout 2s\nexpect \"abcdef\"\n");
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    SCOPED_TRACE(attempt);
+    test::one_connection_server server([](int client) {
+      // Corked, the three go out as one segment: the client's first read
+      // finds all of them, and stops at the mark.
+      const int off = 0;
+      const int on = 1;
+      ::setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &off, sizeof off);
+      ::setsockopt(client, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
+      (void)::send(client, "abc", 3, MSG_NOSIGNAL);
+      (void)::send(client, "X", 1, MSG_NOSIGNAL | MSG_OOB);
+      (void)::send(client, "def\n", 4, MSG_NOSIGNAL);
+      ::setsockopt(client, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
+      char byte = 0;
+      while (::recv(client, &byte, 1, 0) > 0) { // until the client closes
+      }
+    });
+
+    const run_result r =
+        run_script({"127.0.0.1", server.port()}, s, spec_from("line"), {}, quick());
+
+    EXPECT_TRUE(r.outcome.passed) << to_string(r.outcome);
+  }
+}
+
+// Both FINs, the peer's and then ours: the socket hangs up, which is a
+// clean end, not a reset after the peer's FIN.
+TEST(OutgoingConnection, TakesBothFinsForACleanEndNotAReset) {
+  const script s =
+      parse("framing line\ntimeout 2s\nexpect any\nexpect close\nshutdown\nsleep 300ms\n");
+  one_shot_server server("bye\n", true);
+
+  const run_result r = run_script({"127.0.0.1", server.port()}, s, spec_from("line"), {}, quick());
+
+  EXPECT_TRUE(r.outcome.passed) << to_string(r.outcome);
+  EXPECT_TRUE(saw(r, wire_event::kind::peer_fin));
+  EXPECT_FALSE(saw(r, wire_event::kind::peer_rst));
 }
 
 // A server whose window is small and that starts reading late: counts what

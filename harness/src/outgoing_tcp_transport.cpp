@@ -66,7 +66,7 @@ public:
   outgoing_tcp_transport(runner_strand strand, const tcp::resolver::results_type& endpoints)
       : strand_(std::move(strand)),
         events_(asio::use_service<socket_events>(strand_.get_inner_executor().context())),
-        endpoints_(endpoints), next_(endpoints.begin()) {}
+        endpoints_(endpoints), next_(endpoints_.begin()) {}
   // Nobody is left to tell of what was pending.
   ~outgoing_tcp_transport() override { release(false, false); }
   outgoing_tcp_transport(const outgoing_tcp_transport&) = delete;
@@ -140,7 +140,7 @@ private:
   std::error_code open(int family) {
     fd_ = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd_ < 0) return last_error();
-    readable_ = ended_ = failed_ = false;
+    readable_ = ended_ = urgent_ = failed_ = false;
     if (const std::error_code ec = events_.add(fd_, *this, token_)) {
       ::close(fd_);
       fd_ = -1;
@@ -163,9 +163,12 @@ private:
     finished batch;
     now_ = &batch;
     const bool failing = (events & (EPOLLERR | EPOLLHUP)) != 0;
-    if (failing) failed_ = true;
+    // A hang-up alone is both directions closed cleanly (the peer's FIN
+    // and ours acknowledged): the end of reading, not a failure.
+    if (events & EPOLLERR) failed_ = true;
     if (failing || (events & EPOLLRDHUP)) ended_ = true;
-    if (ended_ || (events & EPOLLIN)) readable_ = true;
+    if (events & EPOLLPRI) urgent_ = true;
+    if (ended_ || urgent_ || (events & EPOLLIN)) readable_ = true;
     if (connect_waits_ && (failing || (events & EPOLLOUT))) {
       stop_waiting(connect_waits_);
       connect_done(pending_error(fd_));
@@ -193,14 +196,16 @@ private:
       const ssize_t n = ::recv(fd_, read_into_.data(), read_into_.size(), 0);
       if (n > 0) {
         // Short of the buffer, the socket is drained, unless the FIN or an
-        // error is behind the bytes: no edge will tell of it again.
-        if (static_cast<std::size_t>(n) < read_into_.size() && !ended_) readable_ = false;
+        // error is behind the bytes, or the read stopped at an urgent byte's
+        // mark with bytes behind it: no edge will tell of them again.
+        if (static_cast<std::size_t>(n) < read_into_.size() && !ended_ && !urgent_)
+          readable_ = false;
         return finish_read({}, static_cast<std::size_t>(n));
       }
       if (n == 0) return finish_read(asio::error::eof, 0);
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        readable_ = false;
+        readable_ = urgent_ = false;
         return wait_for(read_waits_);
       }
       return finish_read(last_error(), 0);
@@ -223,7 +228,7 @@ private:
 
   void report_failure() {
     std::error_code ec = pending_error(fd_);
-    if (!ec) ec = std::make_error_code(std::errc::connection_reset); // a hang-up
+    if (!ec) ec = std::error_code(ECONNRESET, std::system_category()); // told already
     finish(failure_, ec, &finished::failed, &finished::failed_ec);
   }
 
@@ -285,14 +290,15 @@ private:
 
   runner_strand strand_;
   socket_events& events_;
-  const tcp::resolver::results_type& endpoints_;
+  const tcp::resolver::results_type endpoints_; // a copy: the driver may replace its own
   tcp::resolver::results_type::const_iterator next_;
   int fd_ = -1;
   std::uint64_t token_ = 0;
   // What the edges said: bytes (or the FIN) came since a read last found
   // the socket drained; an error or hang-up.
   bool readable_ = false;
-  bool ended_ = false; // the peer's FIN, an error or a hang-up came
+  bool ended_ = false;  // the peer's FIN, an error or a hang-up came
+  bool urgent_ = false; // an urgent byte came (a read stops at its mark)
   bool failed_ = false;
   // Which operations wait for an edge (each counts once in the set).
   bool connect_waits_ = false;

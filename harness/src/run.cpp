@@ -1,7 +1,8 @@
 // The Asio driver of the session state machine: sockets, timers, wire log.
 //
-// One driver per session, all of its handlers on one strand, so a thread
-// pool can run many sessions at once without locks. The driver only
+// One driver per session, all of its handlers on one strand. Each
+// io_context is run by one thread (run_sessions gives each thread its own):
+// the TCP transport's epoll set relies on it (socket_events.hpp). The driver only
 // carries out what the session asks and reports what happened; every
 // decision about the conversation is the session's.
 #include "tcpcheck/harness/run.hpp"

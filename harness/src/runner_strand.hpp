@@ -1,5 +1,6 @@
 // The strand a run's driver and its transports share: every handler of one
-// conversation runs on it, so a thread pool runs many without locks.
+// conversation runs on it, or (a completion the TCP transport's epoll set
+// brings) on the io_context's one thread outside every other handler.
 #pragma once
 
 #include <asio.hpp>

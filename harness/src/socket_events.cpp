@@ -51,7 +51,7 @@ std::error_code socket_events::add(int fd, watcher& to, std::uint64_t& token) {
   s.to = &to;
   token = token_of(index, s.generation);
   epoll_event wanted{};
-  wanted.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  wanted.events = EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLRDHUP | EPOLLET;
   wanted.data.u64 = token;
   if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &wanted) == 0) return {};
   const std::error_code failed(errno, std::system_category());

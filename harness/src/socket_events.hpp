@@ -16,7 +16,12 @@
 // nothing. It is armed only while some socket waits for an event, so an
 // io_context with nothing to do still returns from run().
 //
-// One thread runs each io_context (run_sessions), so nothing here locks.
+// One thread runs each io_context (run_sessions), so nothing here locks,
+// and a transport calls the handlers an event completes from the look
+// itself rather than through its strand: no other handler can be running.
+// Nothing is lost when the wait is armed after an edge came: Asio 1.22
+// re-arms a descriptor's wait with epoll_ctl(MOD), which reports a set
+// already readable.
 #pragma once
 
 #include <cstdint>
@@ -45,8 +50,8 @@ public:
   socket_events(const socket_events&) = delete;
   socket_events& operator=(const socket_events&) = delete;
 
-  /// Registers `fd` for edges of reading, writing, the peer's FIN and
-  /// errors, told to `to`; the token names it for remove().
+  /// Registers `fd` for edges of reading, urgent bytes, writing, the
+  /// peer's FIN and errors, told to `to`; the token names it for remove().
   std::error_code add(int fd, watcher& to, std::uint64_t& token);
   /// Forgets the socket `token` names: call it before closing the socket or
   /// destroying its watcher. Events already taken for it are dropped.

@@ -4,7 +4,9 @@
 //
 // Completion handlers must not be called from inside the call that started
 // the operation; a transport hands them to the `post` function it was made
-// with, which queues them on the runner's strand. Error codes are Asio's
+// with, which queues them on the runner's strand. (The TCP transport calls
+// those an event completes from its io_context's one thread, outside every
+// other handler, which is what the strand would give.) Error codes are Asio's
 // (<asio/error.hpp>): the peer's FIN is asio::error::eof, an operation ended
 // by close() is asio::error::operation_aborted; anything else on a read is
 // taken as the peer resetting the connection.
