@@ -4,7 +4,9 @@
 // transport of their own (outgoing_tcp_transport.cpp).
 #include "tcpcheck/harness/socket_diag.hpp"
 
+#include <cerrno>
 #include <optional>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include "tcp_transport.hpp"
@@ -55,15 +57,21 @@ public:
     return peer_->unread();
   }
   void async_wait_failure(done_handler done) override {
-    socket_.async_wait(tcp::socket::wait_error, [this, done = std::move(done)](std::error_code ec) {
-      if (!ec) { // the pending error, which SO_ERROR gives once
-        int error = 0;
-        socklen_t size = sizeof error;
-        if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_ERROR, &error, &size) == 0)
-          ec = std::error_code(error != 0 ? error : ECONNRESET, std::system_category());
-      }
-      done(ec);
-    });
+    socket_.async_wait(
+        tcp::socket::wait_error, [this, done = std::move(done)](std::error_code ec) mutable {
+          if (ec) return done(ec);
+          // The pending error, which SO_ERROR gives once.
+          int error = 0;
+          socklen_t size = sizeof error;
+          if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_ERROR, &error, &size) != 0)
+            return done(std::error_code(errno, std::system_category()));
+          if (error != 0) return done(std::error_code(error, std::system_category()));
+          // None: both FINs (a hang-up, the clean end: nothing more can fail),
+          // or an urgent byte, after which the watch goes on.
+          pollfd state{socket_.native_handle(), 0, 0};
+          if (::poll(&state, 1, 0) == 1 && (state.revents & POLLHUP)) return;
+          async_wait_failure(std::move(done));
+        });
   }
   void shrink_receive_buffer() override {
     // Fixed, it no longer grows with the traffic (to 6 MiB by Linux's

@@ -1,14 +1,17 @@
-// Tests of the connections the script runner makes (its own epoll set, in
-// harness/src/outgoing_tcp_transport.cpp and socket_events.cpp), through
-// run_script: the edges the set reports are enough to see each reply, the
-// FIN right behind it and the bytes behind an urgent byte; both FINs are a
-// clean end; a write larger than the socket buffers waits for room and goes
-// out whole. (Many conversations on one thread, and the run's
-// end after them: RunMany in harness_run_test.cpp.)
+// Tests of the TCP transports through run_script and serve_script. The
+// connections the runner makes (its own epoll set: outgoing_tcp_transport.cpp,
+// socket_events.cpp): the edges the set reports are enough to see each
+// reply, the FIN right behind it and the bytes behind an urgent byte; both
+// FINs are a clean end; a write larger than the socket buffers waits for room
+// and goes out whole. (Many conversations on one thread, and the run's end
+// after them: RunMany in harness_run_test.cpp.) The connections tcpcheck's
+// listener accepts (accepted_tcp_transport.cpp): both FINs are a clean end
+// there too.
 #include "tcpcheck/framing_spec.hpp"
 #include "tcpcheck/harness/run.hpp"
 #include "tcpcheck/script.hpp"
 
+#include <arpa/inet.h>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -19,7 +22,9 @@
 #include <string>
 #include <string_view>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <thread>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -163,6 +168,39 @@ TEST(OutgoingConnection, WritesASendLargerThanTheSocketBuffersWhole) {
   EXPECT_FALSE(saw(r, wire_event::kind::error));
   EXPECT_TRUE(test::eventually([&] { return server.received() == size; }))
       << server.received() << " of " << size << " bytes arrived";
+}
+
+// The client's FIN, then tcpcheck's (`shutdown`): the accepted socket hangs
+// up, the clean end, which is not a reset after the client's FIN.
+TEST(AcceptedConnection, TakesBothFinsForACleanEndNotAReset) {
+  const script s = parse("role server\nframing line\ntimeout 2s\nexpect \"hi\"\nexpect close\n"
+                         "shutdown\nsleep 300ms\n");
+  std::thread client;
+  const run_result r = serve_script(
+      {"127.0.0.1", 0}, s, spec_from("line"), {}, quick(), [&client](const target& bound) {
+        client = std::thread([port = bound.port] {
+          const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+          sockaddr_in address{};
+          address.sin_family = AF_INET;
+          address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+          address.sin_port = htons(port);
+          if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0) {
+            (void)::send(fd, "hi\n", 3, MSG_NOSIGNAL);
+            ::shutdown(fd, SHUT_WR);
+            const timeval patience{2, 0};
+            ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
+            char byte = 0;
+            while (::recv(fd, &byte, 1, 0) > 0) { // until tcpcheck's FIN
+            }
+          }
+          ::close(fd);
+        });
+      });
+  client.join();
+
+  EXPECT_TRUE(r.outcome.passed) << to_string(r.outcome);
+  EXPECT_TRUE(saw(r, wire_event::kind::peer_fin));
+  EXPECT_FALSE(saw(r, wire_event::kind::peer_rst));
 }
 
 } // namespace
