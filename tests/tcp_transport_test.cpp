@@ -18,9 +18,7 @@
 #include <cstdint>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdexcept>
 #include <string>
-#include <string_view>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <thread>
@@ -29,6 +27,7 @@
 #include <gtest/gtest.h>
 
 #include "loopback_support.hpp"
+#include "test_support.hpp"
 
 namespace tcpcheck::harness {
 namespace {
@@ -36,26 +35,9 @@ namespace {
 using namespace std::chrono_literals;
 using test::one_shot_server;
 
-script parse(std::string_view text) {
-  script_error error;
-  auto s = parse_script(text, error);
-  if (!s) throw std::invalid_argument(error.to_string("<test script>"));
-  return *std::move(s);
-}
-
-framing_spec spec_from(std::string_view text) {
-  spec_error error;
-  auto spec = parse_framing_spec(text, error);
-  if (!spec) throw std::invalid_argument(std::string(text) + ": " + to_string(error));
-  return *std::move(spec);
-}
-
-run_options quick() {
-  run_options o;
-  o.session.default_timeout = 2s;
-  o.session.connect_timeout = 2s;
-  o.run_timeout = 20s;
-  return o;
+// The script's own framing and timeouts; the run's defaults otherwise.
+run_result run_against(std::uint16_t port, const script& s) {
+  return run_script({"127.0.0.1", port}, s, test::spec_of(s), {}, {});
 }
 
 std::size_t bytes_read(const run_result& r) {
@@ -75,13 +57,12 @@ bool saw(const run_result& r, wire_event::kind what) {
 // of them; no later edge tells of it. A read that fills the buffer (4 KiB)
 // and one that stops short of it must both leave the FIN to be seen.
 TEST(OutgoingConnection, SeesTheFinThatCameWithTheRepliesLastBytes) {
-  const script s = parse("framing line\ntimeout 2s\nexpect any\nexpect close\n");
+  const script s = test::script_of("framing line\ntimeout 2s\nexpect any\nexpect close\n");
   for (const std::size_t size : {1u, 4095u, 4096u, 4097u, 8192u, 100000u}) {
     SCOPED_TRACE(size);
     one_shot_server server(std::string(size - 1, 'x') + "\n", true);
 
-    const run_result r =
-        run_script({"127.0.0.1", server.port()}, s, spec_from("line"), {}, quick());
+    const run_result r = run_against(server.port(), s);
 
     EXPECT_TRUE(r.outcome.passed) << to_string(r.outcome);
     EXPECT_EQ(bytes_read(r), size);
@@ -93,7 +74,7 @@ TEST(OutgoingConnection, SeesTheFinThatCameWithTheRepliesLastBytes) {
 // its mark, short of the buffer, with the rest of the line behind it and
 // no edge to come for it.
 TEST(OutgoingConnection, ReadsOnPastAnUrgentBytesMark) {
-  const script s = parse("framing line\ntimeout 2s\nexpect \"abcdef\"\n");
+  const script s = test::script_of("framing line\ntimeout 2s\nexpect \"abcdef\"\n");
   for (int attempt = 0; attempt < 5; ++attempt) {
     SCOPED_TRACE(attempt);
     test::one_connection_server server([](int client) {
@@ -112,8 +93,7 @@ TEST(OutgoingConnection, ReadsOnPastAnUrgentBytesMark) {
       }
     });
 
-    const run_result r =
-        run_script({"127.0.0.1", server.port()}, s, spec_from("line"), {}, quick());
+    const run_result r = run_against(server.port(), s);
 
     EXPECT_TRUE(r.outcome.passed) << to_string(r.outcome);
   }
@@ -122,11 +102,11 @@ TEST(OutgoingConnection, ReadsOnPastAnUrgentBytesMark) {
 // Both FINs, the peer's and then ours: the socket hangs up, which is a
 // clean end, not a reset after the peer's FIN.
 TEST(OutgoingConnection, TakesBothFinsForACleanEndNotAReset) {
-  const script s =
-      parse("framing line\ntimeout 2s\nexpect any\nexpect close\nshutdown\nsleep 300ms\n");
+  const script s = test::script_of(
+      "framing line\ntimeout 2s\nexpect any\nexpect close\nshutdown\nsleep 300ms\n");
   one_shot_server server("bye\n", true);
 
-  const run_result r = run_script({"127.0.0.1", server.port()}, s, spec_from("line"), {}, quick());
+  const run_result r = run_against(server.port(), s);
 
   EXPECT_TRUE(r.outcome.passed) << to_string(r.outcome);
   EXPECT_TRUE(saw(r, wire_event::kind::peer_fin));
@@ -159,10 +139,10 @@ private:
 TEST(OutgoingConnection, WritesASendLargerThanTheSocketBuffersWhole) {
   const std::size_t size = 3u << 20; // the script may be 4 MiB at most
   const script s =
-      parse("framing raw\ntimeout 10s\nsend \"" + std::string(size, 'x') + "\"\nclose\n");
+      test::script_of("framing raw\ntimeout 10s\nsend \"" + std::string(size, 'x') + "\"\nclose\n");
   late_reader server;
 
-  const run_result r = run_script({"127.0.0.1", server.port()}, s, spec_from("raw"), {}, quick());
+  const run_result r = run_against(server.port(), s);
 
   EXPECT_TRUE(r.outcome.passed) << to_string(r.outcome);
   EXPECT_FALSE(saw(r, wire_event::kind::error));
@@ -173,11 +153,12 @@ TEST(OutgoingConnection, WritesASendLargerThanTheSocketBuffersWhole) {
 // The client's FIN, then tcpcheck's (`shutdown`): the accepted socket hangs
 // up, the clean end, which is not a reset after the client's FIN.
 TEST(AcceptedConnection, TakesBothFinsForACleanEndNotAReset) {
-  const script s = parse("role server\nframing line\ntimeout 2s\nexpect \"hi\"\nexpect close\n"
-                         "shutdown\nsleep 300ms\n");
+  const script s =
+      test::script_of("role server\nframing line\ntimeout 2s\nexpect \"hi\"\nexpect close\n"
+                      "shutdown\nsleep 300ms\n");
   std::thread client;
-  const run_result r = serve_script(
-      {"127.0.0.1", 0}, s, spec_from("line"), {}, quick(), [&client](const target& bound) {
+  const run_result r =
+      serve_script({"127.0.0.1", 0}, s, test::spec_of(s), {}, {}, [&client](const target& bound) {
         client = std::thread([port = bound.port] {
           const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
           sockaddr_in address{};
