@@ -6,6 +6,8 @@
 #include <arpa/inet.h>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <fstream>
 #include <functional>
 #include <netinet/in.h>
 #include <optional>
@@ -299,6 +301,62 @@ TEST(TargetProcess, AServerThatNeverAcceptsTimesOut) {
   EXPECT_FALSE(server.start(error));
   EXPECT_NE(error.find("did not listen on 127.0.0.1:"), std::string::npos) << error;
   EXPECT_FALSE(server.running());
+}
+
+TEST(TargetProcess, AnotherProgramListeningOnItsPortIsNotTheServer) {
+  // The server writes its port to a file and listens nowhere; the test,
+  // outside its process group, then listens there itself: a program that
+  // happens to take the port is not the server starting.
+  const std::string port_file = "/tmp/tcpcheck-target-port-" + std::to_string(::getpid()) + ".txt";
+  std::remove(port_file.c_str());
+  spawn_options options = quick_spawn();
+  options.startup_timeout = 1500ms;
+  target_process server({"python3", "-c",
+                         "import sys, time\n"
+                         "open(sys.argv[2], 'w').write(sys.argv[1])\n"
+                         "time.sleep(60)\n",
+                         "{port}", port_file},
+                        options);
+  std::thread squatter([&] {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    std::string text;
+    while (text.empty() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(5ms);
+      std::ifstream in(port_file);
+      std::getline(in, text);
+    }
+    if (text.empty()) return;
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(static_cast<std::uint16_t>(std::stoi(text)));
+    const bool listens =
+        ::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0 &&
+        ::listen(fd, 4) == 0;
+    EXPECT_TRUE(listens) << "the test could not listen on port " << text;
+    std::this_thread::sleep_for(2s); // past the server's startup timeout
+    ::close(fd);
+  });
+  std::string error;
+  EXPECT_FALSE(server.start(error));
+  EXPECT_NE(error.find("did not listen on 127.0.0.1:"), std::string::npos) << error;
+  squatter.join();
+  std::remove(port_file.c_str());
+}
+
+TEST(TargetProcess, AServerAShellStartsIsSeenListening) {
+  // `; true` keeps the shell from replacing itself by python: the server
+  // is the shell's child, in the process group of the program spawned.
+  const std::string code = quiet_server()[2];
+  target_process server({"sh", "-c", "python3 -c \"$1\" \"$0\"; true", "{port}", code},
+                        quick_spawn());
+  std::string error;
+  ASSERT_TRUE(server.start(error)) << error;
+  EXPECT_TRUE(server.listening());
+  EXPECT_TRUE(client(server.where().port).connected());
+  server.stop();
+  EXPECT_FALSE(server.listening());
 }
 
 TEST(TargetProcess, AClientInheritsNoDescriptorOfTcpchecksButItsStdio) {

@@ -28,6 +28,8 @@
 #include <thread>
 #include <unistd.h>
 
+#include "process_sockets.hpp"
+
 namespace tcpcheck::harness {
 
 namespace {
@@ -101,31 +103,6 @@ std::optional<std::uint16_t> free_loopback_port(bool udp) {
     port = ntohs(addr.sin_port);
   ::close(fd);
   return port;
-}
-
-// Whether a socket listens on `port`, from /proc/net/tcp and tcp6: no
-// connection is made, so a server that serves exactly one client (seed
-// 000's) still has its one client to serve. A UDP server listens once a
-// socket is bound there (/proc/net/udp and udp6, state 07, unconnected):
-// a datagram sent to learn that would be one the server takes for a request.
-bool listening_on(std::uint16_t port, bool udp) {
-  const std::string_view listen_state = udp ? "07" : "0A";
-  const auto tables = udp ? std::array{"/proc/net/udp", "/proc/net/udp6"}
-                          : std::array{"/proc/net/tcp", "/proc/net/tcp6"};
-  for (const char* table : tables) {
-    std::ifstream in(table);
-    std::string line;
-    std::getline(in, line); // the header
-    while (std::getline(in, line)) {
-      std::istringstream fields(line);
-      std::string slot, local, remote, state;
-      fields >> slot >> local >> remote >> state;
-      const auto colon = local.rfind(':');
-      if (state != listen_state || colon == std::string::npos) continue;
-      if (std::stoul(local.substr(colon + 1), nullptr, 16) == port) return true;
-    }
-  }
-  return false;
 }
 
 // The words quoted for a shell ("{port}" inside quotes splits back the
@@ -494,13 +471,13 @@ bool target_process::start(std::string& error) {
     };
     const auto deadline = std::chrono::steady_clock::now() + p.options.startup_timeout;
     while (std::chrono::steady_clock::now() < deadline) {
-      if (listening_on(p.port, p.options.udp) && ready()) return true;
+      if (group_listens_on(p.pid, p.port, p.options.udp) && ready()) return true;
       p.reap(false);
       if (p.status) break;
       std::this_thread::sleep_for(listen_poll);
     }
     const bool ended = p.status.has_value();
-    const bool listened = !ended && listening_on(p.port, p.options.udp);
+    const bool listened = !ended && group_listens_on(p.pid, p.port, p.options.udp);
     p.halt();
     const std::string said = last_lines(p.err.since(mark), 10);
     const bool port_taken = said.find("in use") != std::string::npos;
@@ -558,7 +535,7 @@ std::optional<process_death> target_process::death() {
 }
 
 bool target_process::listening() const {
-  return listening_on(impl_->port, impl_->options.udp);
+  return group_listens_on(impl_->pid, impl_->port, impl_->options.udp);
 }
 
 void target_process::stop() {

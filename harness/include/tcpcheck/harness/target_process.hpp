@@ -105,8 +105,9 @@ public:
   /// report does not clear it; start() does.
   std::optional<process_death> death();
 
-  /// Whether a socket listens on its port now (read from /proc/net: no
-  /// connection is made).
+  /// Whether a socket of its own (held by a process of its process group)
+  /// listens on its port now, read from /proc: no connection is made, and
+  /// another program on the same port is not taken for it.
   bool listening() const;
 
   /// SIGTERM to its process group, then SIGKILL after stop_timeout.
