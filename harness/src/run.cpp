@@ -16,7 +16,6 @@
 #include <atomic>
 #include <charconv>
 #include <iterator>
-#include <map>
 #include <mutex>
 #include <sys/socket.h>
 #include <thread>
@@ -25,6 +24,7 @@
 #include <asio.hpp>
 
 #include "datagram_server.hpp"
+#include "session_timers.hpp"
 #include "tcp_transport.hpp"
 #include "udp_transport.hpp"
 
@@ -117,7 +117,7 @@ public:
         // Borrowed, not copied: the script outlives every run of it.
         session_(borrowed_script(s), spec, plan, with_conversation_id(options.session)),
         options_(options), done_(std::move(done)), run_timer_(strand_), drain_timer_(strand_),
-        started_(clock::now()) {
+        started_(clock::now()), timers_(strand_) {
     for (std::size_t i = 0; i < session_.connection_names().size(); ++i)
       connections_.push_back(std::make_unique<connection>(strand_));
   }
@@ -279,17 +279,9 @@ private:
     case session_action::kind::accept:
       connect(c, action.endpoint, action.what == session_action::kind::accept);
       return;
-    case session_action::kind::start_timer: {
-      auto timer = std::make_shared<asio::steady_timer>(strand_, action.delay);
-      timers_[action.timer] = timer;
-      timer->async_wait([self = shared_from_this(), id = action.timer](std::error_code ec) {
-        self->timers_.erase(id);
-        if (ec || self->ended_) return;
-        self->session_.on_timer(id);
-        self->pump();
-      });
+    case session_action::kind::start_timer:
+      if (timers_.add(action.timer, action.delay)) wait_for_timers();
       return;
-    }
     case session_action::kind::write:
     case session_action::kind::shutdown:
     case session_action::kind::close:
@@ -508,6 +500,19 @@ private:
     });
   }
 
+  void wait_for_timers() {
+    timers_.wait([self = shared_from_this()](std::error_code ec) {
+      if (ec || self->ended_) return; // a wait set anew since, or the run is over
+      self->timers_.take_due(self->due_timers_);
+      for (const std::uint64_t id : self->due_timers_) {
+        if (self->ended_) return;
+        self->session_.on_timer(id);
+        self->pump();
+      }
+      if (!self->ended_ && self->timers_.needs_wait()) self->wait_for_timers();
+    });
+  }
+
   void next_op(std::size_t c) {
     connection& conn = *connections_[c];
     if (conn.busy || conn.queue.empty() || ended_) return;
@@ -610,9 +615,7 @@ private:
     std::error_code ignored;
     run_timer_.cancel();
     drain_timer_.cancel();
-    for (auto& [id, timer] : timers_)
-      timer->cancel();
-    timers_.clear();
+    timers_.cancel();
     if (options_.pool && borrowed_ > 0) options_.pool->give_back(borrowed_);
     borrowed_ = 0;
     for (auto& conn : connections_) {
@@ -648,7 +651,8 @@ private:
   asio::steady_timer drain_timer_;
   clock::time_point started_;
   std::vector<std::unique_ptr<connection>> connections_;
-  std::map<std::uint64_t, std::shared_ptr<asio::steady_timer>> timers_;
+  session_timers timers_;
+  std::vector<std::uint64_t> due_timers_; // a buffer for the timers due at once
   run_result result_;
   std::size_t logged_ = 0;
   /// The latest events, once the log's head is full.
