@@ -424,6 +424,29 @@ TEST(SessionScript, SessionsShareOneScriptAndEachPassesOnItsOwn) {
   }
 }
 
+TEST(SessionResult, TakingItMovesTheVerdictAndKeepsWhetherItPassedAndWhere) {
+  const framing_spec spec = test::spec_of("line");
+  server_model rude = greeting_server();
+  rude.on_frame = [](fake_peer& p, std::size_t c, const std::string&) { p.reply(c, "Go away"); };
+  for (const bool polite : {true, false}) {
+    session s(script_of(greeting_script), spec, plan_of("whole"));
+    fake_peer peer(s, spec, polite ? greeting_server() : rude);
+    peer.run();
+    ASSERT_TRUE(s.finished());
+    const verdict copied = s.result();
+    ASSERT_FALSE(copied.transcript.empty());
+    const verdict taken = s.take_result();
+    EXPECT_EQ(taken.passed, polite);
+    EXPECT_EQ(to_string(taken), to_string(copied));
+    EXPECT_EQ(taken.transcript.size(), copied.transcript.size());
+    EXPECT_EQ(taken.reason, copied.reason);
+    EXPECT_EQ(s.result().passed, polite);
+    EXPECT_EQ(s.result().step, copied.step);
+    EXPECT_EQ(s.result().line, copied.line);
+    EXPECT_TRUE(s.result().transcript.empty()) << "moved out, not copied";
+  }
+}
+
 // What a session sends for `send "${token}"` in the conversation `id`.
 std::string token_sent(std::uint64_t id) {
   session_options options;

@@ -21,6 +21,16 @@ void write_header(const framing_spec& spec, const field_values& fields, std::uin
   append_length_field(f, value, out);
 }
 
+// Room at the end of `out` for `bytes` more, made at once: a payload
+// appended and then its delimiter or after its header took two
+// allocations a frame. It grows at least twofold, so that frames appended
+// one after another to one buffer stay linear. Called once a frame is
+// accepted: a refused one must not make room it will never use.
+void make_room(byte_buffer& out, std::size_t bytes) {
+  const std::size_t needed = out.size() + bytes;
+  if (out.capacity() < needed) out.reserve(std::max(needed, 2 * out.capacity()));
+}
+
 std::size_t varint_size(std::uint64_t value) {
   std::size_t n = 1;
   while (value >>= 7)
@@ -41,6 +51,7 @@ std::error_code encode_length_prefixed(const framing_spec& spec, byte_view paylo
   const std::uint64_t header = f.offset + (f.width == 0 ? varint_size(v) : f.width);
   const std::uint64_t limited = spec.max_of == max_applies_to::field ? v : header + payload.size();
   if (limited > spec.max) return error::payload_too_long;
+  make_room(out, static_cast<std::size_t>(header) + payload.size());
   write_header(spec, fields, v, out);
   out.insert(out.end(), payload.begin(), payload.end());
   return {};
@@ -99,6 +110,7 @@ std::error_code encode_frame(const framing_spec& spec, byte_view payload,
     if (std::find(payload.begin(), payload.end(), '\n') != payload.end())
       return error::payload_has_delimiter;
     const bool cr = spec.strict_crlf || (!payload.empty() && payload.back() == '\r');
+    make_room(out, payload.size() + 2);
     out.insert(out.end(), payload.begin(), payload.end());
     if (cr) out.push_back('\r');
     out.push_back('\n');
@@ -117,6 +129,7 @@ std::error_code encode_frame(const framing_spec& spec, byte_view payload,
       content -= ending;
     }
     if (content > spec.max) return error::payload_too_long;
+    make_room(out, payload.size() + (spec.keep_delimiter ? 0 : spec.delimiters[0].size()));
     out.insert(out.end(), payload.begin(), payload.end());
     if (!spec.keep_delimiter)
       out.insert(out.end(), spec.delimiters[0].begin(), spec.delimiters[0].end());

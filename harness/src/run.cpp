@@ -156,6 +156,10 @@ private:
     bool to_target = true;         // not `connect HOST:PORT` elsewhere
     tcpcheck::detail::front_queue<queued_op> queue;
     bool busy = false;
+    // The bytes of the write in flight (one at a time: busy), kept here until
+    // it completes rather than in a shared buffer made for each write. A link
+    // replaced or closed meanwhile no longer touches them.
+    byte_buffer writing;
     bool watch_peer_reads = true; // until the peer once reads nothing for peer_read_patience
     // Small on purpose for a stream: ten thousand sessions at once must fit
     // in memory, and a larger reply simply takes several reads. A datagram
@@ -563,16 +567,17 @@ private:
     }
     switch (op.what) {
     case session_action::kind::write: {
-      auto bytes = std::make_shared<byte_buffer>(std::move(op.bytes));
+      conn.writing = std::move(op.bytes);
       // Logged as it is issued: a reply can come before the write's
       // completion handler runs, and the log must show the write first.
-      log(wire_event::kind::write, c, *bytes);
+      log(wire_event::kind::write, c, conn.writing);
       transport* link = conn.link.get();
       conn.link->async_write(
-          *bytes, [self = shared_from_this(), c, bytes, link](std::error_code ec) {
+          conn.writing, [self = shared_from_this(), c, link](std::error_code ec) {
             // A write of a link opened anew since: connect() has reset the
             // queue, and the new link's writes are its own.
             if (self->ended_ || self->connections_[c]->link.get() != link) return;
+            self->connections_[c]->writing = byte_buffer{}; // a large send's memory back now
             self->connections_[c]->busy = false;
             if (ec && link->datagrams()) return self->datagram_failed(c, ec, 0, true);
             if (link->datagrams()) ++self->datagrams_sent_;
@@ -626,10 +631,9 @@ private:
       if (conn->link && conn->link->is_open()) conn->link->close(false);
     }
     close_log();
-    result_.outcome = session_.result();
+    result_.outcome = session_.take_result();
     if (!drain_failure_.empty() && result_.outcome.passed) {
       result_.outcome.passed = false;
-      result_.outcome.step = session_.result().step;
       result_.outcome.line = 0;
       result_.outcome.reason = drain_failure_;
     }

@@ -28,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace re2 {
@@ -137,6 +138,10 @@ public:
   /// not complete yet (what a memory budget counts).
   std::size_t held_bytes() const noexcept;
   const verdict& result() const noexcept { return verdict_; }
+  /// The verdict moved out, for a driver done with the session: a copy
+  /// would copy every transcript entry. result() keeps `passed`, `step`
+  /// and `line`; its texts and transcript are empty after.
+  verdict take_result() noexcept { return std::move(verdict_); }
   const script& steps() const noexcept { return script_; }
   const std::vector<std::string>& connection_names() const noexcept { return names_; }
 
