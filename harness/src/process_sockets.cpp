@@ -72,6 +72,10 @@ bool holds_one_of(const std::filesystem::path& dir, const std::vector<unsigned l
 
 } // namespace
 
+bool anyone_listens_on(std::uint16_t port, bool udp) {
+  return !listening_inodes(port, udp).empty();
+}
+
 bool group_listens_on(pid_t group, std::uint16_t port, bool udp) {
   if (group <= 0) return false;
   const auto inodes = listening_inodes(port, udp);

@@ -17,4 +17,9 @@ namespace tcpcheck::harness {
 /// sent: a server that serves one client still has it to serve.
 bool group_listens_on(pid_t group, std::uint16_t port, bool udp);
 
+/// Whether any socket on this host listens on `port` (as above, whoever
+/// holds it): to tell a server that never listened from one whose port a
+/// program outside its group holds (docker's proxy, another test).
+bool anyone_listens_on(std::uint16_t port, bool udp);
+
 } // namespace tcpcheck::harness

@@ -446,6 +446,12 @@ target_process::~target_process() {
   stop();
 }
 
+// Said when the port listens but not through the server's processes.
+constexpr std::string_view elsewhere_note =
+    " (a program outside its process group listens there: a server that a daemon such as "
+    "docker runs for the command cannot be watched with --spawn; start it yourself and give "
+    "--target)";
+
 bool target_process::start(std::string& error) {
   impl& p = *impl_;
   p.halt();
@@ -478,6 +484,7 @@ bool target_process::start(std::string& error) {
     }
     const bool ended = p.status.has_value();
     const bool listened = !ended && group_listens_on(p.pid, p.port, p.options.udp);
+    const bool held_elsewhere = !ended && !listened && anyone_listens_on(p.port, p.options.udp);
     p.halt();
     const std::string said = last_lines(p.err.since(mark), 10);
     const bool port_taken = said.find("in use") != std::string::npos;
@@ -489,7 +496,8 @@ bool target_process::start(std::string& error) {
                               std::to_string(p.options.startup_timeout.count()) + " ms"
                         : "did not listen on " + std::string(p.options.udp ? "UDP " : "") +
                               "127.0.0.1:" + std::to_string(p.port) + " within " +
-                              std::to_string(p.options.startup_timeout.count()) + " ms") +
+                              std::to_string(p.options.startup_timeout.count()) + " ms" +
+                              (held_elsewhere ? std::string(elsewhere_note) : "")) +
             (said.empty() ? "" : "; its stderr ends:\n" + said);
     return false;
   }
