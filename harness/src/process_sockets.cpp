@@ -72,23 +72,20 @@ bool holds_one_of(const std::filesystem::path& dir, const std::vector<unsigned l
 
 } // namespace
 
-bool anyone_listens_on(std::uint16_t port, bool udp) {
-  return !listening_inodes(port, udp).empty();
-}
-
-bool group_listens_on(pid_t group, std::uint16_t port, bool udp) {
-  if (group <= 0) return false;
+port_listener listener_on(std::uint16_t port, bool udp, pid_t group) {
   const auto inodes = listening_inodes(port, udp);
-  if (inodes.empty()) return false;
+  if (inodes.empty()) return port_listener::nobody;
+  if (group <= 0) return port_listener::another_program;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
     const std::string name = entry.path().filename().string();
     if (name.empty() ||
         !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; }))
       continue;
-    if (in_group(entry.path(), group) && holds_one_of(entry.path(), inodes)) return true;
+    if (in_group(entry.path(), group) && holds_one_of(entry.path(), inodes))
+      return port_listener::the_group;
   }
-  return false;
+  return port_listener::another_program;
 }
 
 } // namespace tcpcheck::harness

@@ -9,17 +9,15 @@
 
 namespace tcpcheck::harness {
 
-/// Whether a process of process group `group` holds a socket listening on
-/// `port`: a TCP socket in LISTEN (from /proc/net/tcp and tcp6), or for
-/// `udp` an unconnected UDP socket bound there (/proc/net/udp and udp6).
-/// Spawned targets lead a group of their own, which keeps the children a
-/// shell or a forking server starts. No connection is made and no datagram
-/// sent: a server that serves one client still has it to serve.
-bool group_listens_on(pid_t group, std::uint16_t port, bool udp);
+/// Who listens on `port`: nobody, a process of process group `group`, or
+/// only programs outside it (docker's proxy, another test).
+enum class port_listener { nobody, the_group, another_program };
 
-/// Whether any socket on this host listens on `port` (as above, whoever
-/// holds it): to tell a server that never listened from one whose port a
-/// program outside its group holds (docker's proxy, another test).
-bool anyone_listens_on(std::uint16_t port, bool udp);
+/// A listener is a TCP socket in LISTEN (from /proc/net/tcp and tcp6), or
+/// for `udp` an unconnected UDP socket bound there (/proc/net/udp and
+/// udp6). Spawned targets lead a group of their own, which keeps the
+/// children a shell or a forking server starts. No connection is made and
+/// no datagram sent: a server that serves one client still has it to serve.
+port_listener listener_on(std::uint16_t port, bool udp, pid_t group);
 
 } // namespace tcpcheck::harness

@@ -477,14 +477,17 @@ bool target_process::start(std::string& error) {
     };
     const auto deadline = std::chrono::steady_clock::now() + p.options.startup_timeout;
     while (std::chrono::steady_clock::now() < deadline) {
-      if (group_listens_on(p.pid, p.port, p.options.udp) && ready()) return true;
+      if (listener_on(p.port, p.options.udp, p.pid) == port_listener::the_group && ready())
+        return true;
       p.reap(false);
       if (p.status) break;
       std::this_thread::sleep_for(listen_poll);
     }
     const bool ended = p.status.has_value();
-    const bool listened = !ended && group_listens_on(p.pid, p.port, p.options.udp);
-    const bool held_elsewhere = !ended && !listened && anyone_listens_on(p.port, p.options.udp);
+    const port_listener listener =
+        ended ? port_listener::nobody : listener_on(p.port, p.options.udp, p.pid);
+    const bool listened = listener == port_listener::the_group;
+    const bool held_elsewhere = listener == port_listener::another_program;
     p.halt();
     const std::string said = last_lines(p.err.since(mark), 10);
     const bool port_taken = said.find("in use") != std::string::npos;
@@ -543,7 +546,7 @@ std::optional<process_death> target_process::death() {
 }
 
 bool target_process::listening() const {
-  return group_listens_on(impl_->pid, impl_->port, impl_->options.udp);
+  return listener_on(impl_->port, impl_->options.udp, impl_->pid) == port_listener::the_group;
 }
 
 void target_process::stop() {
