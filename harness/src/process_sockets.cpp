@@ -76,6 +76,10 @@ port_listener listener_on(std::uint16_t port, bool udp, pid_t group) {
   const auto inodes = listening_inodes(port, udp);
   if (inodes.empty()) return port_listener::nobody;
   if (group <= 0) return port_listener::another_program;
+  // Most often the spawned program itself listens, and it leads its group
+  // (its pid is the group's id): one look, not a walk over every process.
+  const std::filesystem::path leader = "/proc/" + std::to_string(group);
+  if (in_group(leader, group) && holds_one_of(leader, inodes)) return port_listener::the_group;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
     const std::string name = entry.path().filename().string();
