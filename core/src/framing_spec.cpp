@@ -46,7 +46,8 @@ class spec_parser {
 public:
   spec_parser(spec_error& error, bool lint) : error_(error), lint_(lint) {}
 
-  std::optional<framing_spec> parse(std::string_view text) {
+  // Parses once: the spec built is moved out, not copied.
+  std::optional<framing_spec> parse(std::string_view text) && {
     if (text.empty()) {
       fail(error::spec_syntax, 1, "empty framing spec (try 'line' or 'len:u32be')");
       return std::nullopt;
@@ -56,13 +57,13 @@ public:
     for (std::size_t i = 1; i < parts.size(); ++i)
       if (!parse_option(parts[i])) return std::nullopt;
     if (!place_length_after_fields(parts)) return std::nullopt;
-    if (!lint_) return spec_;
+    if (!lint_) return std::move(spec_);
     for (const auto& finding : lint_framing_spec(spec_))
       if (finding.severity == lint_severity::error) {
         fail(error::spec_inconsistent, column_of(finding.option, parts), finding.reason);
         return std::nullopt;
       }
-    return spec_;
+    return std::move(spec_);
   }
 
 private:
