@@ -10,7 +10,8 @@ delivery; the naive one (a header read with one recv(4)) dies under
 bytewise and is reported as the client dying; a client that exits before it
 connects ends the run at once; one that never exits is stopped after
 --client-timeout; --listen waits for a client started separately; scripts
-and options that do not fit together are usage errors.
+and options that do not fit together are usage errors. Last, `tcpcheck
+client` gives up on a silent server after its --silence.
 """
 import argparse
 import socket
@@ -103,6 +104,23 @@ def main() -> int:
           says=["cannot start the client", "/nonexistent/client"], within=4)
     s.run("--listen on an address that is not loopback",
           [lenprefix, "--listen", "192.0.2.1:4000"], 3, says=["not a loopback address"])
+
+    # `tcpcheck client` itself: a server that accepts and says nothing is
+    # given up on after --silence, not after the default 4 s.
+    print("+ tcpcheck client greeting --silence 300 against a silent server", flush=True)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        started = time.monotonic()
+        done = subprocess.run([args.tcpcheck, "client", "greeting", "--silence", "300", "--port",
+                               str(silent.getsockname()[1])],
+                              capture_output=True, text=True, timeout=30)
+        took = time.monotonic() - started
+    if done.returncode != 1 or "the server sent nothing for 300 ms" not in done.stderr:
+        s.problems.append(f"client --silence 300: exit {done.returncode}, expected 1 with "
+                          f"'the server sent nothing for 300 ms'\n{done.stderr}")
+    if took > 3:
+        s.problems.append(f"client --silence 300: gave up after {took:.1f} s, expected under 3 s")
 
     for p in s.problems:
         print("FAIL:", p)
