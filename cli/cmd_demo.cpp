@@ -10,6 +10,7 @@
 #include "tcpcheck/harness/report.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -85,12 +86,12 @@ std::string make_demo_dir() {
   return dir;
 }
 
-// The reference clients give a silent server 4 s: twice that to end after
-// a conversation leaves a sanitizer build on a busy machine room to be slow.
-// The demo's clients give up on a silent server after 2 s rather than their
-// default 4: each of the matrix's silent-server cases lasts that long, and
-// they were half of the demo's 31 s. tcpcheck's longest pause in the
-// client matrix is far shorter (a slow server writes every 20 ms).
+// The demo's clients give up on a silent server after 2 s (`tcpcheck client
+// --silence`) rather than their default 4: each silent-server case of the
+// client matrix lasts that long, and they were half of the demo's 31 s.
+// tcpcheck's longest pause in that matrix is far shorter (a slow server
+// writes every 20 ms). A client has twice that to end after a conversation,
+// which leaves a sanitizer build on a busy machine room to be slow.
 constexpr std::chrono::milliseconds demo_client_silence{2000};
 
 harness::client_limits demo_client_limits() {

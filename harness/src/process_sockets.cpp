@@ -78,12 +78,13 @@ port_listener listener_on(std::uint16_t port, bool udp, pid_t group) {
   if (group <= 0) return port_listener::another_program;
   // Most often the spawned program itself listens, and it leads its group
   // (its pid is the group's id): one look, not a walk over every process.
-  const std::filesystem::path leader = "/proc/" + std::to_string(group);
+  const std::string leader_pid = std::to_string(group);
+  const std::filesystem::path leader = "/proc/" + leader_pid;
   if (in_group(leader, group) && holds_one_of(leader, inodes)) return port_listener::the_group;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
     const std::string name = entry.path().filename().string();
-    if (name.empty() ||
+    if (name.empty() || name == leader_pid ||
         !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; }))
       continue;
     if (in_group(entry.path(), group) && holds_one_of(entry.path(), inodes))
