@@ -64,17 +64,32 @@ for target in "${targets[@]}"; do
 done
 
 # Per-target floors: "TARGET RATE" lines, # comments. A target the file
-# does not name is an error, not a target without a floor.
+# does not name is an error, not a target without a floor; so is a name
+# that is no target of the build (a typo, or a target since removed), which
+# would otherwise leave its floor unused unnoticed.
 declare -A floor_of=()
 if [ -n "$floors" ]; then
   if ! [ -f "$floors" ]; then
     echo "run-fuzzers: --min-exec-rate takes a number or a file of floors; no file '$floors'" >&2
     exit 2
   fi
-  while read -r name rate _; do
+  known=("${targets[@]}")
+  [ -f "$build/fuzz/targets.txt" ] && mapfile -t known < "$build/fuzz/targets.txt"
+  line=0
+  while read -r name rate _ || [ -n "${name:-}" ]; do
+    line=$((line + 1))
     [[ -z "$name" || "$name" == \#* ]] && continue
     if ! [[ "$rate" =~ ^[0-9]+$ ]]; then
-      echo "run-fuzzers: $floors: '$name' has no floor in exec/CPU-s (got '$rate')" >&2
+      echo "run-fuzzers: $floors:$line: '$name' has no floor in exec/CPU-s (got '$rate')" >&2
+      exit 2
+    fi
+    if ! printf '%s\n' "${known[@]}" | grep -qxF -- "$name"; then
+      echo "run-fuzzers: $floors:$line: '$name' is not a fuzz target of $build" \
+           "(targets: ${known[*]})" >&2
+      exit 2
+    fi
+    if [ -n "${floor_of[$name]:-}" ]; then
+      echo "run-fuzzers: $floors:$line: a second floor for '$name'" >&2
       exit 2
     fi
     floor_of["$name"]="$rate"
