@@ -11,6 +11,7 @@
 // --harness-only runs the harness's conversations and nothing else, for a
 // profiler (perf record, strace -c) to see the harness alone.
 // The server runs in a child process, so the memory figure is the harness's.
+#include "tcpcheck/harness/check.hpp"
 #include "tcpcheck/harness/reference_server.hpp"
 #include "tcpcheck/harness/run.hpp"
 
@@ -65,7 +66,7 @@ struct bench_options {
   std::size_t hold = 10000;
   bool check = false;
   bool harness_only = false;
-  std::size_t threads = 2;
+  std::size_t threads = tcpcheck::harness::check_options{}.threads; // check's parallel runs
 };
 
 std::optional<bench_options> parse_options(int argc, char** argv) {
@@ -139,13 +140,14 @@ rates measure_rates(const bench_options& o) {
   return r;
 }
 
-void print_rates(const rates& r, std::size_t sessions) {
+void print_rates(const rates& r, std::size_t sessions, std::size_t threads) {
   const double baseline_rate = r.baseline.per_second();
   const double harness_rate = r.harness.per_second();
   const double harness_cpu = r.harness.cpu_us_per_unit();
-  std::printf("conversations/s: harness with %zu sessions at once %.0f, blocking client %.0f, "
-              "ratio %.2fx (target >= 2x)\n",
-              sessions, harness_rate, baseline_rate, harness_rate / baseline_rate);
+  std::printf("conversations/s: harness with %zu sessions at once on %zu I/O thread%s %.0f, "
+              "blocking client %.0f, ratio %.2fx (target >= 2x)\n",
+              sessions, threads, threads == 1 ? "" : "s", harness_rate, baseline_rate,
+              harness_rate / baseline_rate);
   std::printf("client CPU per conversation: harness %.1f us, blocking client %.1f us, "
               "ratio %.2fx (target <= 1x)\n",
               harness_cpu, r.baseline.cpu_us_per_unit(),
@@ -210,7 +212,7 @@ int main(int argc, char** argv) {
                 r.harness.units - r.harness_passed, r.harness.units);
     return 0;
   }
-  print_rates(r, o.sessions);
+  print_rates(r, o.sessions, o.threads);
   const std::size_t held = hold_sessions(o.hold);
   const long peak_kib = resident_kib("VmHWM:");
   std::printf("peak resident %.1f MiB (target < 200 MiB)\n",
