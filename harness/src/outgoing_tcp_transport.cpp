@@ -171,7 +171,11 @@ private:
     if (ended_ || urgent_ || (events & EPOLLIN)) readable_ = true;
     if (connect_waits_ && (failing || (events & EPOLLOUT))) {
       stop_waiting(connect_waits_);
-      connect_done(pending_error(fd_));
+      // A connect that failed sets the socket's error, and epoll reports a
+      // socket with an error as EPOLLERR when it is polled: writable with
+      // neither flag, it is connected, and asking SO_ERROR would cost a
+      // system call a connection to learn nothing.
+      connect_done(failing ? pending_error(fd_) : std::error_code{});
     }
     if (read_waits_ && readable_ && fd_ >= 0) {
       stop_waiting(read_waits_);
