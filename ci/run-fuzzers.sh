@@ -32,7 +32,7 @@ while (($#)); do
     --merge) merge=1; shift ;;
     --artifacts) artifacts="$2"; shift 2 ;;
     --min-exec-rate)
-      if [[ "$2" =~ ^[0-9]+$ ]]; then min_rate="$2"; else floors="$2"; fi
+      if [[ "$2" =~ ^(0|[1-9][0-9]*)$ ]]; then min_rate="$2"; else floors="$2"; fi
       shift 2 ;;
     --parallel) parallel="$2"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -63,44 +63,59 @@ for target in "${targets[@]}"; do
   fi
 done
 
-# Per-target floors: "TARGET RATE" lines, # comments. A target the file
-# does not name is an error, not a target without a floor; so is a name
-# that is no target of the build (a typo, or a target since removed), which
-# would otherwise leave its floor unused unnoticed.
+# A rate in exec/CPU-s, written without leading zeros: bash arithmetic
+# would read 0800 as octal and fail, and a failed comparison passes.
+rate_pattern='^(0|[1-9][0-9]*)$'
+
+# Reads the floors file $1 into floor_of: "TARGET RATE" lines, # comments,
+# CRLF line ends taken as LF. Exits 2, naming the line, on a floor that is
+# no rate, a second floor for one target, or a name that is no target of
+# the build (a typo, or a target since removed, would otherwise leave its
+# floor unused unnoticed); and on a target to run that the file leaves out,
+# which is an error, not a target without a floor.
 declare -A floor_of=()
-if [ -n "$floors" ]; then
-  if ! [ -f "$floors" ]; then
-    echo "run-fuzzers: --min-exec-rate takes a number or a file of floors; no file '$floors'" >&2
+read_floors() {
+  local file="$1" line=0 name rate
+  if ! [ -f "$file" ]; then
+    echo "run-fuzzers: --min-exec-rate takes a number or a file of floors; no file '$file'" >&2
     exit 2
   fi
-  known=("${targets[@]}")
-  [ -f "$build/fuzz/targets.txt" ] && mapfile -t known < "$build/fuzz/targets.txt"
-  line=0
+  # The build's list names every target; without one (targets named on the
+  # command line, no list written) names cannot be checked against it.
+  declare -A is_target=()
+  local have_list=0 target listed=()
+  if [ -f "$build/fuzz/targets.txt" ]; then
+    have_list=1
+    mapfile -t listed < "$build/fuzz/targets.txt"
+    for target in "${listed[@]}"; do is_target["$target"]=1; done
+  fi
   while read -r name rate _ || [ -n "${name:-}" ]; do
     line=$((line + 1))
+    name="${name%$'\r'}" rate="${rate%$'\r'}"
     [[ -z "$name" || "$name" == \#* ]] && continue
-    if ! [[ "$rate" =~ ^[0-9]+$ ]]; then
-      echo "run-fuzzers: $floors:$line: '$name' has no floor in exec/CPU-s (got '$rate')" >&2
+    if ! [[ "$rate" =~ $rate_pattern ]]; then
+      echo "run-fuzzers: $file:$line: '$name' has no floor in exec/CPU-s (got '$rate')" >&2
       exit 2
     fi
-    if ! printf '%s\n' "${known[@]}" | grep -qxF -- "$name"; then
-      echo "run-fuzzers: $floors:$line: '$name' is not a fuzz target of $build" \
-           "(targets: ${known[*]})" >&2
+    if ((have_list)) && [ -z "${is_target[$name]:-}" ]; then
+      echo "run-fuzzers: $file:$line: '$name' is not a fuzz target of $build" \
+           "(targets: ${listed[*]})" >&2
       exit 2
     fi
     if [ -n "${floor_of[$name]:-}" ]; then
-      echo "run-fuzzers: $floors:$line: a second floor for '$name'" >&2
+      echo "run-fuzzers: $file:$line: a second floor for '$name'" >&2
       exit 2
     fi
     floor_of["$name"]="$rate"
-  done < "$floors"
+  done < "$file"
   for target in "${targets[@]}"; do
     if [ -z "${floor_of[$target]:-}" ]; then
-      echo "run-fuzzers: $floors gives no floor for $target" >&2
+      echo "run-fuzzers: $file gives no floor for $target" >&2
       exit 2
     fi
   done
-fi
+}
+if [ -n "$floors" ]; then read_floors "$floors"; fi
 
 # Tells what a failed run of target $1 (exit $2) left in $3 and said in $4:
 # the artifacts, what the target or the sanitizer said, and the input.

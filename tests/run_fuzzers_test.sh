@@ -14,7 +14,7 @@ rm -rf "$work"
 mkdir -p "$work/build/fuzz"
 failures=0
 
-# A stand-in fuzzer: $1 executions claimed, $2 its exit status. The targets
+# A stand-in fuzzer for target $1: $2 executions claimed, $3 its exit status. The targets
 # are named after real ones, whose corpus directories exist: the script
 # reads corpus/<target>/ from the source tree (and creates it if missing).
 stand_in() {
@@ -54,7 +54,8 @@ stand_in session 1 0
 floors "spec_parser 1000" "session 1000"
 run "a target below its floor fails" 1 "session ran at" --min-exec-rate "$work/floors.txt"
 run "the failure names the floor" 1 "below its floor of 1000" --min-exec-rate "$work/floors.txt"
-run "the summary lists every target" 1 "spec_parser" --min-exec-rate "$work/floors.txt"
+run "the summary lists every target" 1 "spec_parser            100000000 runs" \
+  --min-exec-rate "$work/floors.txt"
 floors "spec_parser 1000" "session 0"
 run "targets at or above their floors pass" 0 "fuzz summary" --min-exec-rate "$work/floors.txt"
 run "one number is every target's floor" 1 "below its floor of 500" --min-exec-rate 500
@@ -69,6 +70,13 @@ run "a name that is no target is an error" 2 "floors.txt:4: 'sesion' is not a fu
   --min-exec-rate "$work/floors.txt"
 floors "spec_parser 1000" "session 1" "session 5"
 run "a second floor for one target is an error" 2 "a second floor for 'session'" \
+  --min-exec-rate "$work/floors.txt"
+printf 'spec_parser 1000\nsession 0' > "$work/floors.txt"
+run "a last line without a line end counts" 0 "fuzz summary" --min-exec-rate "$work/floors.txt"
+printf '# target floor\r\nspec_parser 1000\r\n\r\nsession 1000\r\n' > "$work/floors.txt"
+run "CRLF line ends are read as LF" 1 "below its floor of 1000" --min-exec-rate "$work/floors.txt"
+floors "spec_parser 1000" "session 0800"
+run "a floor with a leading zero is an error, not no floor" 2 "'session' has no floor" \
   --min-exec-rate "$work/floors.txt"
 floors "spec_parser fast" "session 1"
 run "a floor that is no number is an error" 2 "'spec_parser' has no floor" \

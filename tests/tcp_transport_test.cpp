@@ -70,21 +70,6 @@ TEST(OutgoingConnection, SeesTheFinThatCameWithTheRepliesLastBytes) {
   }
 }
 
-// A connect the target refuses: the socket becomes writable with an error
-// (EPOLLERR), and the run is unreachable with the kernel's reason. (A
-// writable socket without the error flag is taken as connected without
-// asking SO_ERROR.)
-TEST(OutgoingConnection, ReportsARefusedConnectWithItsReason) {
-  const test::refusing_port nobody;
-  const script s = test::script_of("framing line\ntimeout 2s\nsend \"hi\"\nexpect any\n");
-
-  const run_result r = run_against(nobody.port(), s);
-
-  EXPECT_TRUE(r.unreachable);
-  EXPECT_FALSE(r.outcome.passed);
-  EXPECT_NE(to_string(r.outcome).find("refused"), std::string::npos) << to_string(r.outcome);
-}
-
 // An urgent byte (MSG_OOB) between two parts of a line: a read stops at
 // its mark, short of the buffer, with the rest of the line behind it and
 // no edge to come for it.

@@ -125,10 +125,11 @@ struct check_options {
   std::size_t memory_budget = default_memory_budget;
   std::size_t retries = 2; ///< re-runs of a failing case
   std::size_t jobs = 8;    ///< cases side by side on a fixed target
-  /// I/O threads of the parallel and soak runners. One: the conversations
-  /// at once come from the sessions, not the threads, and on a machine that
-  /// also runs the server one thread spent less CPU per conversation and
-  /// ran more of them than two (docs/performance.md).
+  /// I/O threads of the parallel runner (soak and latency cases run one
+  /// conversation at a time). One: the conversations at once come from the
+  /// sessions, not the threads, and on a machine that also runs the server
+  /// one thread spent less CPU per conversation and ran more of them than
+  /// two (docs/performance.md).
   std::size_t threads = 1;
   /// Soak and latency cases start no new conversation after this long (nor
   /// after their first failure), and say how many ran.
