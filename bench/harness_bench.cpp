@@ -6,7 +6,11 @@
 // many sessions one process holds open at once, and at what resident memory.
 //
 //   tcpcheck_harness_bench [--sessions K] [--conversations N] [--hold H] [--check]
-//                          [--threads T] [--harness-only]
+//                          [--threads T] [--rounds R] [--harness-only]
+//
+// With --rounds R the three clients are measured R times and the ratios'
+// medians are what --check judges: on a shared machine one round's ratio
+// swings by a third with the neighbours.
 //
 // --harness-only runs the harness's conversations and nothing else, for a
 // profiler (perf record, strace -c) to see the harness alone.
@@ -15,6 +19,7 @@
 #include "tcpcheck/harness/reference_server.hpp"
 #include "tcpcheck/harness/run.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <atomic>
 #include <chrono>
@@ -31,6 +36,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vector>
 
 #include "bench_support.hpp"
 #include "epoll_client.hpp"
@@ -67,6 +73,7 @@ struct bench_options {
   bool check = false;
   bool harness_only = false;
   std::size_t threads = tcpcheck::harness::check_options{}.threads; // check's parallel runs
+  std::size_t rounds = 1;
 };
 
 std::optional<bench_options> parse_options(int argc, char** argv) {
@@ -84,6 +91,8 @@ std::optional<bench_options> parse_options(int argc, char** argv) {
       o.check = true;
     else if (a == "--threads")
       o.threads = value();
+    else if (a == "--rounds")
+      o.rounds = std::max(1ul, value());
     else if (a == "--harness-only")
       o.harness_only = true;
     else
@@ -165,6 +174,40 @@ void print_rates(const rates& r, std::size_t sessions, std::size_t threads) {
               r.baseline.units, r.event_driven_failures, r.event_driven.units);
 }
 
+// The harness against the blocking client: its rate and CPU per
+// conversation as ratios, and whether every conversation passed.
+struct ratios {
+  double rate = 0, cpu = 0;
+  bool all_passed = true;
+};
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+// Measures o.rounds times, printing each round; the medians of the
+// ratios when there are several rounds.
+ratios measure_rounds(const bench_options& o) {
+  std::vector<double> rate_ratios, cpu_ratios;
+  bool all_passed = true;
+  for (std::size_t round = 1; round <= o.rounds; ++round) {
+    if (o.rounds > 1) std::printf("round %zu of %zu:\n", round, o.rounds);
+    const rates r = measure_rates(o);
+    print_rates(r, o.sessions, o.threads);
+    rate_ratios.push_back(r.harness.per_second() / r.baseline.per_second());
+    cpu_ratios.push_back(r.harness.cpu_us_per_unit() / r.baseline.cpu_us_per_unit());
+    all_passed = all_passed && r.all_passed();
+  }
+  const ratios judged{median(rate_ratios), median(cpu_ratios), all_passed};
+  if (o.rounds > 1)
+    std::printf("median of %zu rounds: rate %.2fx the blocking client's (target >= 2x), CPU per "
+                "conversation %.2fx its (target <= 1x)\n",
+                o.rounds, judged.rate, judged.cpu);
+  return judged;
+}
+
 // Capacity: `hold` sessions open at once, each checked at the end; returns
 // how many passed. The peak resident memory is read after.
 std::size_t hold_sessions(std::size_t hold) {
@@ -193,7 +236,7 @@ int main(int argc, char** argv) {
   if (!options) {
     std::fprintf(stderr,
                  "usage: %s [--sessions K] [--conversations N] [--hold H] [--check] "
-                 "[--threads T] [--harness-only]\n",
+                 "[--threads T] [--rounds R] [--harness-only]\n",
                  argv[0]);
     return 2;
   }
@@ -204,21 +247,20 @@ int main(int argc, char** argv) {
   files.rlim_cur = files.rlim_max;
   setrlimit(RLIMIT_NOFILE, &files);
 
-  const rates r = measure_rates(o);
   if (o.harness_only) {
+    const rates r = measure_rates(o);
     std::printf("conversations/s: harness with %zu sessions at once %.0f; client CPU per "
                 "conversation %.1f us; failed %zu of %zu\n",
                 o.sessions, r.harness.per_second(), r.harness.cpu_us_per_unit(),
                 r.harness.units - r.harness_passed, r.harness.units);
     return 0;
   }
-  print_rates(r, o.sessions, o.threads);
+  const ratios judged = measure_rounds(o);
   const std::size_t held = hold_sessions(o.hold);
   const long peak_kib = resident_kib("VmHWM:");
   std::printf("peak resident %.1f MiB (target < 200 MiB)\n",
               static_cast<double>(peak_kib) / 1024.0);
-  const bool met = r.harness.per_second() >= 2 * r.baseline.per_second() &&
-                   r.harness.cpu_us_per_unit() <= r.baseline.cpu_us_per_unit() && held == o.hold &&
-                   peak_kib < 200 * 1024 && r.all_passed();
+  const bool met = judged.rate >= 2 && judged.cpu <= 1 && held == o.hold && peak_kib < 200 * 1024 &&
+                   judged.all_passed;
   return o.check && !met ? 1 : 0;
 }
