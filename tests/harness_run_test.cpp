@@ -853,6 +853,34 @@ TEST(PeerUnread, OneConnectionsLookupFollowsItsPeerAcrossManyLooks) {
   ::close(bound.first);
 }
 
+// Given the address the socket connected to, the lookup asks the kernel
+// only for the local one, and finds the same peer; given another address,
+// it finds no peer rather than a wrong one.
+TEST(PeerUnread, ALookupGivenTheRemoteAddressFindsTheSamePeer) {
+  const auto bound = listening_socket(1);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(bound.second);
+  const int ours = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_EQ(::connect(ours, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  const int theirs = ::accept(bound.first, nullptr, nullptr);
+  ASSERT_GE(theirs, 0);
+  const connection_peer given(ours, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  sockaddr_in elsewhere = address;
+  elsewhere.sin_port = htons(static_cast<std::uint16_t>(bound.second + 1));
+  const connection_peer wrong(ours, reinterpret_cast<sockaddr*>(&elsewhere), sizeof elsewhere);
+
+  EXPECT_EQ(given.unread(), std::optional<std::size_t>(0));
+  ASSERT_EQ(::send(ours, "hello", 5, 0), 5);
+  EXPECT_TRUE(eventually([&] { return given.unread() == std::optional<std::size_t>(5); }));
+  EXPECT_EQ(given.unread(), connection_peer(ours).unread());
+  EXPECT_EQ(wrong.unread(), std::nullopt);
+  ::close(theirs);
+  ::close(ours);
+  ::close(bound.first);
+}
+
 // The kernel's view of a listening socket: its backlog, and the
 // connections waiting to be accepted, full past the backlog.
 TEST(AcceptQueue, HoldsTheBacklogAndTheConnectionsWaiting) {

@@ -99,7 +99,7 @@ public:
   bool is_open() const override { return fd_ >= 0; }
   std::optional<std::size_t> peer_unread() const override {
     if (fd_ < 0) return std::nullopt;
-    if (!peer_) peer_.emplace(fd_);
+    if (!peer_) peer_.emplace(fd_, remote_.data(), static_cast<socklen_t>(remote_.size()));
     return peer_->unread();
   }
   void async_wait_failure(done_handler done) override {
@@ -128,6 +128,7 @@ private:
         last = ec;
         continue;
       }
+      remote_ = to;
       if (::connect(fd_, to.data(), static_cast<socklen_t>(to.size())) == 0)
         return connect_done({});
       if (errno == EINPROGRESS) return wait_for(connect_waits_);
@@ -317,6 +318,7 @@ private:
   done_handler written_;
   done_handler failure_;
   // The peer's lookup, made at the first look (once connected).
+  tcp::endpoint remote_; // what fd_ connects to: the peer's lookup needs it
   mutable std::optional<connection_peer> peer_;
 };
 

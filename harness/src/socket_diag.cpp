@@ -38,14 +38,11 @@ bool copy_address(const sockaddr_storage& from, __be16& port, __be32 (&address)[
   return false;
 }
 
-// The request for the socket at the other end of `fd`.
-std::optional<diag_request> request_for_peer_of(int fd) {
-  sockaddr_storage local{}, remote{};
-  socklen_t local_size = sizeof local, remote_size = sizeof remote;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_size) != 0 ||
-      ::getpeername(fd, reinterpret_cast<sockaddr*>(&remote), &remote_size) != 0 ||
-      local.ss_family != remote.ss_family)
-    return std::nullopt;
+// The request for the socket at the other end of a connection from
+// `local` to `remote`.
+std::optional<diag_request> request_for_peer(const sockaddr_storage& local,
+                                             const sockaddr_storage& remote) {
+  if (local.ss_family != remote.ss_family) return std::nullopt;
   diag_request r{};
   r.header.nlmsg_len = sizeof r;
   r.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
@@ -60,6 +57,20 @@ std::optional<diag_request> request_for_peer_of(int fd) {
       !copy_address(local, r.body.id.idiag_dport, r.body.id.idiag_dst))
     return std::nullopt;
   return r;
+}
+
+// The request for the socket at the other end of `fd`, whose remote
+// address is `remote` when given and asked of the kernel otherwise.
+std::optional<diag_request> request_for_peer_of(int fd, const sockaddr* remote = nullptr,
+                                                socklen_t remote_size = 0) {
+  sockaddr_storage local{}, far{};
+  socklen_t local_size = sizeof local, far_size = sizeof far;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_size) != 0) return {};
+  if (remote && remote_size <= sizeof far)
+    std::memcpy(&far, remote, remote_size);
+  else if (::getpeername(fd, reinterpret_cast<sockaddr*>(&far), &far_size) != 0)
+    return {};
+  return request_for_peer(local, far);
 }
 
 // Closes the netlink socket when its thread ends.
@@ -116,6 +127,9 @@ std::optional<inet_diag_msg> look_up(diag_request request) {
 } // namespace
 
 connection_peer::connection_peer(int fd) : request_(request_for_peer_of(fd)) {}
+
+connection_peer::connection_peer(int fd, const sockaddr* remote, socklen_t remote_size)
+    : request_(request_for_peer_of(fd, remote, remote_size)) {}
 
 std::optional<std::size_t> connection_peer::unread() const {
   if (!request_) return std::nullopt;
