@@ -792,93 +792,86 @@ std::vector<int> connects_without_waiting(std::uint16_t port, int count) {
   return clients;
 }
 
+// A loopback connection, both ends (blocking) and the listener, closed at
+// the end of the test; `address` is the listener's, the one `ours` connected to.
+struct connected_pair {
+  int listening = -1, ours = -1, theirs = -1;
+  sockaddr_in address{};
+
+  connected_pair() {
+    const auto bound = listening_socket(1);
+    listening = bound.first;
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(bound.second);
+    ours = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (::connect(ours, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+      throw std::runtime_error("cannot connect on loopback");
+    theirs = ::accept(listening, nullptr, nullptr);
+    if (theirs < 0) throw std::runtime_error("cannot accept on loopback");
+  }
+  ~connected_pair() {
+    ::close(theirs);
+    ::close(ours);
+    ::close(listening);
+  }
+  connected_pair(const connected_pair&) = delete;
+  connected_pair& operator=(const connected_pair&) = delete;
+};
+
 // The peer's receive queue, seen from this end of a loopback connection.
 TEST(PeerUnread, CountsWhatThePeerHasNotReadYet) {
-  const auto bound = listening_socket(1);
-  const int listening = bound.first;
-  const std::uint16_t port = bound.second;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(port);
-  const int ours = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_EQ(::connect(ours, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  const int theirs = ::accept(listening, nullptr, nullptr);
-  ASSERT_GE(theirs, 0);
+  const connected_pair c;
 
-  EXPECT_EQ(unread_by_peer(ours), std::optional<std::size_t>(0));
-  ASSERT_EQ(::send(ours, "hello", 5, 0), 5);
-  EXPECT_TRUE(eventually([&] { return unread_by_peer(ours) == std::optional<std::size_t>(5); }));
+  EXPECT_EQ(unread_by_peer(c.ours), std::optional<std::size_t>(0));
+  ASSERT_EQ(::send(c.ours, "hello", 5, 0), 5);
+  EXPECT_TRUE(eventually([&] { return unread_by_peer(c.ours) == std::optional<std::size_t>(5); }));
   char buffer[3];
-  ASSERT_EQ(::recv(theirs, buffer, sizeof buffer, 0), 3);
-  EXPECT_EQ(unread_by_peer(ours), std::optional<std::size_t>(2));
-  EXPECT_EQ(unread_by_peer(theirs), std::optional<std::size_t>(0));
+  ASSERT_EQ(::recv(c.theirs, buffer, sizeof buffer, 0), 3);
+  EXPECT_EQ(unread_by_peer(c.ours), std::optional<std::size_t>(2));
+  EXPECT_EQ(unread_by_peer(c.theirs), std::optional<std::size_t>(0));
   // A socket with no peer has no queue to tell.
-  EXPECT_EQ(unread_by_peer(listening), std::nullopt);
-  ::close(ours);
-  ::close(theirs);
-  ::close(listening);
+  EXPECT_EQ(unread_by_peer(c.listening), std::nullopt);
 }
 
 // One lookup made once and asked many times (as a cut send's driver asks),
 // on one diagnostics socket per thread: each answer is the queue of now.
 TEST(PeerUnread, OneConnectionsLookupFollowsItsPeerAcrossManyLooks) {
-  const auto bound = listening_socket(1);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(bound.second);
-  const int ours = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_EQ(::connect(ours, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  const int theirs = ::accept(bound.first, nullptr, nullptr);
-  ASSERT_GE(theirs, 0);
-  const connection_peer peer(ours);
+  const connected_pair c;
+  const connection_peer peer(c.ours);
   const int no_delay = 1; // each small send goes out at once, not after an ACK
-  ASSERT_EQ(::setsockopt(ours, IPPROTO_TCP, TCP_NODELAY, &no_delay, sizeof no_delay), 0);
+  ASSERT_EQ(::setsockopt(c.ours, IPPROTO_TCP, TCP_NODELAY, &no_delay, sizeof no_delay), 0);
 
   std::size_t sent = 0;
   for (int i = 0; i < 200; ++i) {
-    ASSERT_EQ(::send(ours, "ab", 2, 0), 2);
+    ASSERT_EQ(::send(c.ours, "ab", 2, 0), 2);
     sent += 2;
     ASSERT_TRUE(eventually([&] { return peer.unread() == std::optional<std::size_t>(sent); }))
         << "after " << sent << " bytes: " << peer.unread().value_or(0);
     // Another connection's lookups on the same thread do not disturb it.
-    EXPECT_EQ(unread_by_peer(theirs), std::optional<std::size_t>(0));
+    EXPECT_EQ(unread_by_peer(c.theirs), std::optional<std::size_t>(0));
   }
   char buffer[400];
-  ASSERT_EQ(::recv(theirs, buffer, sizeof buffer, MSG_WAITALL), 400);
+  ASSERT_EQ(::recv(c.theirs, buffer, sizeof buffer, MSG_WAITALL), 400);
   EXPECT_EQ(peer.unread(), std::optional<std::size_t>(0));
-  ::close(theirs);
-  ::close(ours);
-  ::close(bound.first);
 }
 
 // Given the address the socket connected to, the lookup asks the kernel
 // only for the local one, and finds the same peer; given another address,
 // it finds no peer rather than a wrong one.
 TEST(PeerUnread, ALookupGivenTheRemoteAddressFindsTheSamePeer) {
-  const auto bound = listening_socket(1);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(bound.second);
-  const int ours = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_EQ(::connect(ours, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  const int theirs = ::accept(bound.first, nullptr, nullptr);
-  ASSERT_GE(theirs, 0);
-  const connection_peer given(ours, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  sockaddr_in elsewhere = address;
-  elsewhere.sin_port = htons(static_cast<std::uint16_t>(bound.second + 1));
-  const connection_peer wrong(ours, reinterpret_cast<sockaddr*>(&elsewhere), sizeof elsewhere);
+  const connected_pair c;
+  const auto* remote = reinterpret_cast<const sockaddr*>(&c.address);
+  const connection_peer given(c.ours, remote, sizeof c.address);
+  sockaddr_in elsewhere = c.address;
+  elsewhere.sin_port = htons(static_cast<std::uint16_t>(ntohs(c.address.sin_port) + 1));
+  const connection_peer wrong(c.ours, reinterpret_cast<sockaddr*>(&elsewhere), sizeof elsewhere);
 
   EXPECT_EQ(given.unread(), std::optional<std::size_t>(0));
-  ASSERT_EQ(::send(ours, "hello", 5, 0), 5);
+  ASSERT_EQ(::send(c.ours, "hello", 5, 0), 5);
   EXPECT_TRUE(eventually([&] { return given.unread() == std::optional<std::size_t>(5); }));
-  EXPECT_EQ(given.unread(), connection_peer(ours).unread());
+  EXPECT_EQ(given.unread(), connection_peer(c.ours).unread());
   EXPECT_EQ(wrong.unread(), std::nullopt);
-  ::close(theirs);
-  ::close(ours);
-  ::close(bound.first);
 }
 
 // The kernel's view of a listening socket: its backlog, and the
