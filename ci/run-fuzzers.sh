@@ -23,6 +23,10 @@ floors=""
 parallel=1
 targets=()
 
+# A rate in exec/CPU-s, written without leading zeros: bash arithmetic
+# would read 0800 as octal and fail, and a failed comparison passes.
+rate_pattern='^(0|[1-9][0-9]*)$'
+
 usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while (($#)); do
@@ -32,7 +36,7 @@ while (($#)); do
     --merge) merge=1; shift ;;
     --artifacts) artifacts="$2"; shift 2 ;;
     --min-exec-rate)
-      if [[ "$2" =~ ^(0|[1-9][0-9]*)$ ]]; then min_rate="$2"; else floors="$2"; fi
+      if [[ "$2" =~ $rate_pattern ]]; then min_rate="$2"; else floors="$2"; fi
       shift 2 ;;
     --parallel) parallel="$2"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -62,10 +66,6 @@ for target in "${targets[@]}"; do
     exit 2
   fi
 done
-
-# A rate in exec/CPU-s, written without leading zeros: bash arithmetic
-# would read 0800 as octal and fail, and a failed comparison passes.
-rate_pattern='^(0|[1-9][0-9]*)$'
 
 # Reads the floors file $1 into floor_of: "TARGET RATE" lines, # comments,
 # CRLF line ends taken as LF. Exits 2, naming the line, on a floor that is

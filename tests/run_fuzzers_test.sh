@@ -56,7 +56,7 @@ run "a target below its floor fails" 1 "session ran at" --min-exec-rate "$work/f
 run "the failure names the floor" 1 "below its floor of 1000" --min-exec-rate "$work/floors.txt"
 run "the summary lists every target" 1 "spec_parser            100000000 runs" \
   --min-exec-rate "$work/floors.txt"
-floors "spec_parser 1000" "session 0"
+floors "spec_parser 1000" "session 1"
 run "targets at or above their floors pass" 0 "fuzz summary" --min-exec-rate "$work/floors.txt"
 run "one number is every target's floor" 1 "below its floor of 500" --min-exec-rate 500
 run "a floor file for targets not run" 0 "fuzz summary" --min-exec-rate "$work/floors.txt" spec_parser
@@ -71,7 +71,7 @@ run "a name that is no target is an error" 2 "floors.txt:4: 'sesion' is not a fu
 floors "spec_parser 1000" "session 1" "session 5"
 run "a second floor for one target is an error" 2 "a second floor for 'session'" \
   --min-exec-rate "$work/floors.txt"
-printf 'spec_parser 1000\nsession 0' > "$work/floors.txt"
+printf 'spec_parser 1000\nsession 1' > "$work/floors.txt"
 run "a last line without a line end counts" 0 "fuzz summary" --min-exec-rate "$work/floors.txt"
 printf '# target floor\r\nspec_parser 1000\r\n\r\nsession 1000\r\n' > "$work/floors.txt"
 run "CRLF line ends are read as LF" 1 "below its floor of 1000" --min-exec-rate "$work/floors.txt"
